@@ -1,0 +1,396 @@
+// Package nn holds flowlab's neural velocity field v(x, t): a multilayer
+// perceptron that takes a batch of points x (one per row) and their times t,
+// with a forward pass, a backward pass (parameter gradients and, on request,
+// the input gradient dL/dx), a forward-mode Jacobian-vector product, seeded
+// PyTorch-like initialisation, and safetensors save/load with the tensor names
+// a PyTorch nn.Sequential of Linear and activation layers would have.
+//
+// Every parameter lives in one flat []float32 (Params), laid out layer by
+// layer as weight (out×in, row-major, PyTorch's layout) then bias, with the
+// gradients in a parallel slice (Grads), so that optimizers, EMA and gradient
+// clipping work on flat slices. Activations are stored batch-major (B×width),
+// so that every heavy operation is one mat.Gemm or one fused mat kernel.
+//
+// A Net owns its buffers and is not safe for concurrent use; Clone one per
+// goroutine.
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/flowlab/flowlab/mat"
+)
+
+// Config describes a velocity-field network. Its JSON form is stored in the
+// safetensors metadata and in run folders.
+type Config struct {
+	Dim     int    `json:"dim"`     // data dimension: x in, v out
+	Hidden  []int  `json:"hidden"`  // hidden widths; any may be narrower than Dim
+	Act     string `json:"act"`     // silu (default), relu, tanh, selu, gelu
+	Fourier int    `json:"fourier"` // 0: t is one raw input column; F > 0: plus sin/cos(2πkt), k = 1..F
+	Arch    string `json:"arch"`    // "mlp" (default: t concatenated to x)
+}
+
+// maxParams bounds the parameter count a Config may ask for (2^31 float32
+// values, 8 GiB), so that a corrupt file cannot make New allocate without end.
+const maxParams = 1 << 31
+
+// normalize fills in defaults and checks cfg; it returns the activation.
+func (c *Config) normalize() (mat.Activation, error) {
+	if c.Act == "" {
+		c.Act = "silu"
+	}
+	if c.Arch == "" {
+		c.Arch = "mlp"
+	}
+	if c.Dim < 1 {
+		return 0, fmt.Errorf("nn: config: dim %d, want ≥ 1", c.Dim)
+	}
+	for i, w := range c.Hidden {
+		if w < 1 {
+			return 0, fmt.Errorf("nn: config: hidden width %d (layer %d), want ≥ 1", w, i)
+		}
+	}
+	if c.Fourier < 0 {
+		return 0, fmt.Errorf("nn: config: fourier %d, want ≥ 0", c.Fourier)
+	}
+	if c.Arch != "mlp" {
+		return 0, fmt.Errorf("nn: config: unknown arch %q (want mlp)", c.Arch)
+	}
+	act, err := mat.ParseActivation(c.Act)
+	if err != nil || act == mat.Identity {
+		return 0, fmt.Errorf("nn: config: unknown activation %q (want silu, relu, tanh, selu or gelu)", c.Act)
+	}
+	if _, ok := c.paramCount(); !ok {
+		return 0, fmt.Errorf("nn: config: more than %d parameters", maxParams)
+	}
+	return act, nil
+}
+
+// InputDim is the width of the network's first layer input: Dim data columns,
+// one raw t column and 2·Fourier time features.
+func (c *Config) InputDim() int { return c.Dim + 1 + 2*c.Fourier }
+
+// widths returns the layer widths: input, hidden..., output.
+func (c *Config) widths() []int {
+	w := make([]int, 0, len(c.Hidden)+2)
+	w = append(w, c.InputDim())
+	w = append(w, c.Hidden...)
+	return append(w, c.Dim)
+}
+
+// paramCount returns the number of parameters and false when it exceeds
+// maxParams (or a width overflows), checked without overflow.
+func (c *Config) paramCount() (int, bool) {
+	if c.Dim > maxParams || c.Fourier > maxParams {
+		return 0, false
+	}
+	w := c.widths()
+	n := 0
+	for i := 1; i < len(w); i++ {
+		in, out := w[i-1], w[i]
+		if in > maxParams || out > maxParams {
+			return 0, false
+		}
+		p := (in + 1) * out // ≤ 2^31·2^31 fits in int64
+		if p > maxParams || n+p > maxParams {
+			return 0, false
+		}
+		n += p
+	}
+	return n, true
+}
+
+// ParamCount returns the number of parameters a valid config gives, or an
+// error if cfg is invalid.
+func (c Config) ParamCount() (int, error) {
+	if _, err := c.normalize(); err != nil {
+		return 0, err
+	}
+	n, _ := c.paramCount()
+	return n, nil
+}
+
+// layer is one Linear layer: views into the net's flat parameter and gradient
+// slices, and the buffers of its output.
+type layer struct {
+	in, out    int
+	off        int        // offset of W in params; b follows at off+in*out
+	w, gw      *mat.Dense // out×in views into params / grads
+	b, gb      []float32  // out views into params / grads
+	pre, act   *mat.Dense // B×out pre-activation and activation (act unused for the last layer)
+	dpre, dact *mat.Dense // JVP tangents of pre and act
+}
+
+// Net is the velocity field v(x, t). Create one with New or Load.
+type Net struct {
+	cfg    Config
+	act    mat.Activation
+	params []float32
+	grads  []float32
+	layers []layer
+
+	in, din *mat.Dense    // B×InputDim network input and its tangent
+	g       [2]*mat.Dense // ping-pong buffers of the backward pass
+	gx      *mat.Dense    // B×Dim input gradient
+	tbuf    []float32     // Eval's time column
+}
+
+// New returns a network for cfg with PyTorch's default Linear initialisation
+// (weights and biases uniform in ±1/√fan_in) drawn from a PCG source seeded
+// with seed. It returns an error if cfg is invalid.
+func New(cfg Config, seed uint64) (*Net, error) {
+	n, err := newNet(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x666c6f776c6162)) // "flowlab"
+	for i := range n.layers {
+		l := &n.layers[i]
+		bound := 1 / math.Sqrt(float64(l.in))
+		for j := range l.w.Data {
+			l.w.Data[j] = float32((2*rng.Float64() - 1) * bound)
+		}
+		for j := range l.b {
+			l.b[j] = float32((2*rng.Float64() - 1) * bound)
+		}
+	}
+	return n, nil
+}
+
+// newNet allocates a zero-parameter network for cfg.
+func newNet(cfg Config) (*Net, error) {
+	cfg.Hidden = append([]int(nil), cfg.Hidden...)
+	act, err := cfg.normalize()
+	if err != nil {
+		return nil, err
+	}
+	np, _ := cfg.paramCount()
+	n := &Net{cfg: cfg, act: act, params: make([]float32, np), grads: make([]float32, np)}
+	w := cfg.widths()
+	off := 0
+	for i := 1; i < len(w); i++ {
+		in, out := w[i-1], w[i]
+		l := layer{in: in, out: out, off: off}
+		l.w = mat.NewFrom(out, in, n.params[off:off+in*out])
+		l.gw = mat.NewFrom(out, in, n.grads[off:off+in*out])
+		off += in * out
+		l.b = n.params[off : off+out : off+out]
+		l.gb = n.grads[off : off+out : off+out]
+		off += out
+		l.pre, l.act = mat.New(0, out), mat.New(0, out)
+		l.dpre, l.dact = mat.New(0, out), mat.New(0, out)
+		n.layers = append(n.layers, l)
+	}
+	n.in, n.din = mat.New(0, w[0]), mat.New(0, w[0])
+	n.g = [2]*mat.Dense{mat.New(0, 0), mat.New(0, 0)}
+	n.gx = mat.New(0, cfg.Dim)
+	return n, nil
+}
+
+// Config returns the network's configuration (with defaults filled in).
+func (n *Net) Config() Config {
+	c := n.cfg
+	c.Hidden = append([]int(nil), c.Hidden...)
+	return c
+}
+
+// Dim returns the data dimension: the width of x and of v(x, t).
+func (n *Net) Dim() int { return n.cfg.Dim }
+
+// Params returns every parameter in one flat slice (shared, not copied):
+// per Linear layer, the weight (out×in, row-major) then the bias.
+func (n *Net) Params() []float32 { return n.params }
+
+// Grads returns the parameter gradients, laid out as Params.
+func (n *Net) Grads() []float32 { return n.grads }
+
+// ZeroGrad sets every gradient to zero.
+func (n *Net) ZeroGrad() { clear(n.grads) }
+
+// Clone returns an independent copy of the network: the same config,
+// parameters and gradients, and buffers of its own.
+func (n *Net) Clone() *Net {
+	c, err := newNet(n.cfg)
+	if err != nil {
+		panic("nn: Clone of an invalid net: " + err.Error())
+	}
+	copy(c.params, n.params)
+	copy(c.grads, n.grads)
+	return c
+}
+
+// fillInput writes [x, t, sin(2πkt), cos(2πkt)] into n.in (reshaped to
+// B×InputDim) and, when dx is not nil, [dx, 0...] into n.din.
+func (n *Net) fillInput(x, dx *mat.Dense, t []float32) {
+	d := n.cfg.Dim
+	if x.C != d || len(t) != x.R {
+		panic(fmt.Sprintf("nn: input x %s, t %d: want B×%d and B times", x.Shape(), len(t), d))
+	}
+	b, w := x.R, n.cfg.InputDim()
+	n.in.Reshape(b, w)
+	f := n.cfg.Fourier
+	for i := 0; i < b; i++ {
+		row := n.in.Data[i*w : (i+1)*w]
+		copy(row[:d], x.Data[i*d:(i+1)*d])
+		ti := t[i]
+		row[d] = ti
+		for k := 1; k <= f; k++ {
+			s, c := math.Sincos(2 * math.Pi * float64(k) * float64(ti))
+			row[d+k] = float32(s)
+			row[d+f+k] = float32(c)
+		}
+	}
+	if dx == nil {
+		return
+	}
+	if dx.R != x.R || dx.C != x.C {
+		panic(fmt.Sprintf("nn: JVP shapes: x %s, dx %s", x.Shape(), dx.Shape()))
+	}
+	n.din.Reshape(b, w)
+	for i := 0; i < b; i++ {
+		row := n.din.Data[i*w : (i+1)*w]
+		copy(row[:d], dx.Data[i*d:(i+1)*d])
+		clear(row[d:])
+	}
+}
+
+// Forward evaluates v(x_i, t_i) for every row x_i of x (B×Dim) and time t_i
+// (len(t) = B). The result is owned by the net and valid until its next
+// Forward, JVP or Eval. Backward uses what Forward stored.
+func (n *Net) Forward(x *mat.Dense, t []float32) *mat.Dense {
+	n.fillInput(x, nil, t)
+	return n.forward()
+}
+
+func (n *Net) forward() *mat.Dense {
+	h := n.in
+	last := len(n.layers) - 1
+	for i := range n.layers {
+		l := &n.layers[i]
+		l.pre.Reshape(h.R, l.out)
+		mat.Gemm(false, true, 1, h, l.w, 0, l.pre)
+		if i == last {
+			mat.BiasAct(mat.Identity, l.pre, l.b, l.pre)
+			return l.pre
+		}
+		l.act.Reshape(h.R, l.out)
+		mat.BiasAct(n.act, l.pre, l.b, l.act)
+		h = l.act
+	}
+	panic("unreachable")
+}
+
+// Backward propagates gOut = dL/dv (B×Dim, the shape of the last Forward's
+// output) back through the network, adding the parameter gradients into
+// Grads. When wantGX is true it returns dL/dx (B×Dim, owned by the net, valid
+// until the next Backward); otherwise nil. gOut is not modified.
+func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
+	last := len(n.layers) - 1
+	if gOut.R != n.in.R || gOut.C != n.cfg.Dim {
+		panic(fmt.Sprintf("nn: Backward gOut %s, want %d×%d (the last Forward's output)", gOut.Shape(), n.in.R, n.cfg.Dim))
+	}
+	g := gOut
+	for i := last; i >= 0; i-- {
+		l := &n.layers[i]
+		h := n.in
+		if i > 0 {
+			h = n.layers[i-1].act
+		}
+		mat.Gemm(true, false, 1, g, h, 1, l.gw)
+		mat.ColSumAdd(g, l.gb)
+		if i == 0 && !wantGX {
+			break
+		}
+		dh := n.g[i&1]
+		dh.Reshape(g.R, l.in)
+		mat.Gemm(false, false, 1, g, l.w, 0, dh)
+		if i > 0 {
+			mat.ActBackward(n.act, n.layers[i-1].pre, dh)
+		}
+		g = dh
+	}
+	if !wantGX {
+		return nil
+	}
+	d, w := n.cfg.Dim, g.C
+	n.gx.Reshape(g.R, d)
+	for i := 0; i < g.R; i++ {
+		copy(n.gx.Data[i*d:(i+1)*d], g.Data[i*w:i*w+d])
+	}
+	return n.gx
+}
+
+// JVP evaluates out = v(x, t) and the directional derivative
+// dout = ∂v/∂x(x, t)·dx row by row (forward mode), with x and dx B×Dim. Both
+// results are owned by the net and valid until its next Forward, JVP or Eval;
+// a following Backward sees this call as the last Forward.
+func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
+	n.fillInput(x, dx, t)
+	h, dh := n.in, n.din
+	last := len(n.layers) - 1
+	for i := range n.layers {
+		l := &n.layers[i]
+		l.pre.Reshape(h.R, l.out)
+		l.dpre.Reshape(h.R, l.out)
+		mat.Gemm(false, true, 1, h, l.w, 0, l.pre)
+		mat.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
+		if i == last {
+			mat.BiasAct(mat.Identity, l.pre, l.b, l.pre)
+			return l.pre, l.dpre
+		}
+		l.act.Reshape(h.R, l.out)
+		mat.BiasAct(n.act, l.pre, l.b, l.act)
+		mat.ActBackward(n.act, l.pre, l.dpre) // tangent through the activation
+		h, dh = l.act, l.dpre
+	}
+	panic("unreachable")
+}
+
+// timeColumn returns the net's length-B time buffer filled with t.
+func (n *Net) timeColumn(b int, t float64) []float32 {
+	if cap(n.tbuf) < b {
+		n.tbuf = make([]float32, b)
+	}
+	n.tbuf = n.tbuf[:b]
+	for i := range n.tbuf {
+		n.tbuf[i] = float32(t)
+	}
+	return n.tbuf
+}
+
+// Eval writes v(x, t) for every row of x into out (the same shape), with one
+// time t for the whole batch. With Dim it makes a Net a solve.Field.
+func (n *Net) Eval(t float64, x, out *mat.Dense) {
+	if out.R != x.R || out.C != x.C {
+		panic(fmt.Sprintf("nn: Eval shapes: x %s, out %s", x.Shape(), out.Shape()))
+	}
+	v := n.Forward(x, n.timeColumn(x.R, t))
+	copy(out.Data, v.Data)
+}
+
+// EvalJVP writes v(x, t) into out and ∂v/∂x·dx into dout, with one time t for
+// the whole batch (solve.JVPField's JVP; see JVPField).
+func (n *Net) EvalJVP(t float64, x, dx, out, dout *mat.Dense) {
+	if out.R != x.R || out.C != x.C || dout.R != x.R || dout.C != x.C {
+		panic(fmt.Sprintf("nn: EvalJVP shapes: x %s, out %s, dout %s", x.Shape(), out.Shape(), dout.Shape()))
+	}
+	v, dv := n.JVP(x, dx, n.timeColumn(x.R, t))
+	copy(out.Data, v.Data)
+	copy(dout.Data, dv.Data)
+}
+
+// JVPField adapts a Net to solve.JVPField (whose JVP method takes a scalar
+// time and output buffers; Net.JVP takes per-row times and returns its own).
+type JVPField struct{ Net *Net }
+
+// Dim returns the data dimension.
+func (f JVPField) Dim() int { return f.Net.Dim() }
+
+// Eval writes v(x, t) into out.
+func (f JVPField) Eval(t float64, x, out *mat.Dense) { f.Net.Eval(t, x, out) }
+
+// JVP writes v(x, t) into out and ∂v/∂x·dx into dout.
+func (f JVPField) JVP(t float64, x, dx, out, dout *mat.Dense) { f.Net.EvalJVP(t, x, dx, out, dout) }
