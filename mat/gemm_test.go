@@ -1,0 +1,235 @@
+package mat
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// randDense returns an r×c matrix of uniform values in [-1, 1).
+func randDense(rng *rand.Rand, r, c int) *Dense {
+	d := New(r, c)
+	for i := range d.Data {
+		d.Data[i] = 2*rng.Float32() - 1
+	}
+	return d
+}
+
+// transpose returns mᵀ.
+func transpose(m *Dense) *Dense {
+	t := New(m.C, m.R)
+	for i := 0; i < m.R; i++ {
+		for j := 0; j < m.C; j++ {
+			t.Data[j*m.R+i] = m.Data[i*m.C+j]
+		}
+	}
+	return t
+}
+
+// refGemm returns alpha·A·B + beta·C in float64 (A m×k, B k×n, no transposes).
+// beta == 0 ignores C.
+func refGemm(alpha float64, a, b *Dense, beta float64, c *Dense) []float64 {
+	m, k, n := a.R, a.C, b.C
+	out := make([]float64, m*n)
+	row := make([]float64, n)
+	for i := 0; i < m; i++ {
+		clear(row)
+		for p := 0; p < k; p++ {
+			av := float64(a.Data[i*k+p])
+			for j, bv := range b.Data[p*n : (p+1)*n] {
+				row[j] += av * float64(bv)
+			}
+		}
+		for j := range row {
+			v := alpha * row[j]
+			if beta != 0 {
+				v += beta * float64(c.Data[i*n+j])
+			}
+			out[i*n+j] = v
+		}
+	}
+	return out
+}
+
+// relErr returns ‖got − want‖_F / ‖want‖_F.
+func relErr(got []float32, want []float64) float64 {
+	var num, den float64
+	for i, w := range want {
+		d := float64(got[i]) - w
+		num += d * d
+		den += w * w
+	}
+	if den == 0 {
+		return math.Sqrt(num)
+	}
+	return math.Sqrt(num / den)
+}
+
+// gemmShapes covers 1, 7, 17, 33, 255, 257 and 1000 in each of m, n and k,
+// pairing each with smaller partners so the float64 reference stays cheap,
+// plus a few products where several dimensions are large at once.
+func gemmShapes(short bool) [][3]int {
+	sizes := []int{1, 7, 17, 33, 255, 257, 1000}
+	partners := []int{1, 7, 17, 33, 64, 100}
+	var shapes [][3]int
+	i := 0
+	for d := 0; d < 3; d++ {
+		for _, s := range sizes {
+			if short && (s == 1000 || s == 255) && d != 2 {
+				continue
+			}
+			sh := [3]int{partners[i%len(partners)], partners[(i+2)%len(partners)], 0}
+			i++
+			sh[2] = sh[d]
+			sh[d] = s
+			shapes = append(shapes, sh)
+		}
+	}
+	shapes = append(shapes, [3]int{255, 257, 33}, [3]int{33, 255, 257}, [3]int{257, 33, 255})
+	if !short {
+		shapes = append(shapes, [3]int{257, 255, 1000}, [3]int{1000, 33, 257}, [3]int{100, 1000, 255})
+	}
+	return shapes
+}
+
+// TestGemmAccuracy compares Gemm with a float64 reference on every kernel
+// path this CPU runs, all four transpose forms and non-trivial α and β.
+//
+// Tolerance: ‖C−C_ref‖_F/‖C_ref‖_F < 1e-5. Each float32 sum of k products
+// carries a relative rounding error of order √k·2⁻²⁴ for random signs
+// (≈ 2e-6 for k = 1000), and at most k·2⁻²⁴ ≈ 6e-5 in the adversarial worst
+// case, which random data does not reach; 1e-5 leaves a margin of five over
+// the typical error at the largest k and still catches any wrong element.
+func TestGemmAccuracy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for si, sh := range gemmShapes(testing.Short()) {
+		m, n, k := sh[0], sh[1], sh[2]
+		a, b, c0 := randDense(rng, m, k), randDense(rng, k, n), randDense(rng, m, n)
+		at, bt := transpose(a), transpose(b)
+		alpha := float32(0.75)
+		beta := []float32{0, 1, -0.5}[si%3]
+		want := refGemm(float64(alpha), a, b, float64(beta), c0)
+		for _, kern := range SupportedKernels() {
+			restore, err := SetKernel(kern)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for tr := 0; tr < 4; tr++ {
+				tA, tB := tr&1 != 0, tr&2 != 0
+				aa, bb := a, b
+				if tA {
+					aa = at
+				}
+				if tB {
+					bb = bt
+				}
+				c := c0.Clone()
+				if beta == 0 {
+					for i := range c.Data {
+						c.Data[i] = float32(math.NaN()) // must not leak with β = 0
+					}
+				}
+				Gemm(tA, tB, alpha, aa, bb, beta, c)
+				if e := relErr(c.Data, want); !(e < 1e-5) {
+					t.Errorf("%s m=%d n=%d k=%d tA=%v tB=%v α=%v β=%v: relative error %.3g", kern, m, n, k, tA, tB, alpha, beta, e)
+				}
+			}
+			restore()
+		}
+	}
+}
+
+// TestGemmSpecialScalars checks α = 0 and k = 0 (C = β·C) and β = 0 with NaN in C.
+func TestGemmSpecialScalars(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	a, b := randDense(rng, 5, 0), randDense(rng, 0, 6)
+	c := randDense(rng, 5, 6)
+	c0 := c.Clone()
+	Gemm(false, false, 1, a, b, 2, c)
+	for i, v := range c.Data {
+		if v != 2*c0.Data[i] {
+			t.Fatalf("k=0, β=2: C[%d] = %v, want %v", i, v, 2*c0.Data[i])
+		}
+	}
+	a, b = randDense(rng, 5, 3), randDense(rng, 3, 6)
+	for i := range c.Data {
+		c.Data[i] = float32(math.NaN())
+	}
+	Gemm(false, false, 0, a, b, 0, c)
+	for i, v := range c.Data {
+		if v != 0 {
+			t.Fatalf("α=0, β=0: C[%d] = %v, want 0", i, v)
+		}
+	}
+}
+
+// TestGemmThreadsBitIdentical checks that the result does not depend on
+// GOMAXPROCS, on shapes large enough to be split across goroutines.
+func TestGemmThreadsBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	shapes := [][3]int{{301, 67, 530}, {29, 1100, 300}, {256, 64, 65}}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, kern := range SupportedKernels() {
+		restore, _ := SetKernel(kern)
+		for _, sh := range shapes {
+			m, n, k := sh[0], sh[1], sh[2]
+			for tr := 0; tr < 4; tr++ {
+				tA, tB := tr&1 != 0, tr&2 != 0
+				a, b, c0 := randDense(rng, m, k), randDense(rng, k, n), randDense(rng, m, n)
+				if tA {
+					a = transpose(a)
+				}
+				if tB {
+					b = transpose(b)
+				}
+				var first []float32
+				for _, procs := range []int{1, 2, 3} {
+					runtime.GOMAXPROCS(procs)
+					c := c0.Clone()
+					Gemm(tA, tB, 1.25, a, b, 0.5, c)
+					if first == nil {
+						first = c.Data
+						continue
+					}
+					for i := range first {
+						if math.Float32bits(first[i]) != math.Float32bits(c.Data[i]) {
+							t.Fatalf("%s %v tA=%v tB=%v: GOMAXPROCS=%d differs from 1 at %d: %v vs %v",
+								kern, sh, tA, tB, procs, i, c.Data[i], first[i])
+						}
+					}
+				}
+			}
+		}
+		restore()
+	}
+}
+
+func TestGemmShapePanic(t *testing.T) {
+	defer func() {
+		r := recover()
+		msg := fmt.Sprint(r)
+		if r == nil || !strings.Contains(msg, "3×4") || !strings.Contains(msg, "5×6") {
+			t.Fatalf("panic %q does not name both shapes 3×4 and 5×6", msg)
+		}
+	}()
+	Gemm(false, false, 1, New(3, 4), New(5, 6), 0, New(3, 6))
+}
+
+func TestSetKernel(t *testing.T) {
+	for k := Generic; k <= AVX512; k++ {
+		restore, err := SetKernel(k)
+		if k.Supported() != (err == nil) {
+			t.Errorf("SetKernel(%s): err %v, supported %v", k, err, k.Supported())
+		}
+		if err == nil && CurrentKernel() != k {
+			t.Errorf("after SetKernel(%s), CurrentKernel() = %s", k, CurrentKernel())
+		}
+		restore()
+	}
+	if _, err := ParseKernel("avx3"); err == nil {
+		t.Error("ParseKernel(avx3) succeeded")
+	}
+}
