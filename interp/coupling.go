@@ -1,0 +1,427 @@
+package interp
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/solve"
+)
+
+// Coupling pairs a source batch with a target batch: Couple reorders (or, for
+// stochastic plans, resamples) the rows of x1 in place so that row i of x1 is
+// the partner of row i of x0. x0 is never changed. Couplings keep their
+// scratch buffers, so one value must not be used by two goroutines at once.
+type Coupling interface {
+	Couple(ctx context.Context, rng *rand.Rand, x0, x1 *mat.Dense) error
+	String() string
+}
+
+// Independent is the independent coupling: rows stay as drawn.
+type Independent struct{}
+
+// Couple does nothing: independent draws are already an independent coupling.
+func (Independent) Couple(_ context.Context, _ *rand.Rand, x0, x1 *mat.Dense) error {
+	checkPair(x0, x1)
+	return nil
+}
+
+// String returns "independent".
+func (Independent) String() string { return "independent" }
+
+// ExactOT is torchcfm's OT-CFM coupling with the exact plan: within each batch,
+// x1's rows are permuted by the assignment that minimises Σ_i ‖x0_i − x1_π(i)‖²
+// (solved exactly by the Hungarian / Jonker–Volgenant shortest augmenting
+// path algorithm, O(n³) in the batch size).
+type ExactOT struct {
+	cost []float64
+	perm []int
+	tmp  []float32
+	lap  lapWork
+}
+
+// Couple permutes x1's rows into the optimal assignment with x0.
+func (o *ExactOT) Couple(ctx context.Context, _ *rand.Rand, x0, x1 *mat.Dense) error {
+	checkPair(x0, x1)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n := x0.R
+	o.cost = SqDistances(x0, x1, o.cost)
+	o.perm = o.lap.solve(n, o.cost, o.perm)
+	o.tmp = permuteRows(x1, o.perm, o.tmp)
+	return nil
+}
+
+// String returns "ot".
+func (o *ExactOT) String() string { return "ot" }
+
+// Sinkhorn is the entropic OT coupling: the plan π_ε minimising
+// ⟨π, C⟩ − ε_abs·H(π) with uniform marginals, computed by log-domain Sinkhorn
+// iterations, and for each row i of x0 a partner j drawn from π_ε(i, ·)
+// (so x0's marginal is kept exactly; x1's rows may repeat). As ε → 0 the plan
+// tends to the exact OT plan and the coupling to ExactOT's.
+//
+// Eps is relative: ε_abs = Eps × (mean of the cost matrix C_ij = ‖x0_i − x1_j‖²),
+// so one Eps means the same in every dimension (torchcfm uses an absolute
+// reg=0.05 on unnormalised costs). Iters caps the iterations (default 1000);
+// iteration stops once every row marginal is within Tol (default 1e-6,
+// relative to 1/n) of uniform.
+type Sinkhorn struct {
+	Eps   float64
+	Iters int
+	Tol   float64
+
+	cost, plan []float64
+	f, g       []float64
+	perm       []int
+	tmp        []float32
+}
+
+// Couple draws x1's partners from the entropic plan.
+func (s *Sinkhorn) Couple(ctx context.Context, rng *rand.Rand, x0, x1 *mat.Dense) error {
+	checkPair(x0, x1)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n := x0.R
+	s.cost = SqDistances(x0, x1, s.cost)
+	s.plan = s.Plan(n, s.cost, s.plan)
+	if cap(s.perm) < n {
+		s.perm = make([]int, n)
+	}
+	s.perm = s.perm[:n]
+	for i := 0; i < n; i++ {
+		row := s.plan[i*n : (i+1)*n]
+		var tot float64
+		for _, p := range row {
+			tot += p
+		}
+		u := rng.Float64() * tot
+		j := 0
+		for ; j < n-1; j++ {
+			u -= row[j]
+			if u < 0 {
+				break
+			}
+		}
+		s.perm[i] = j
+	}
+	s.tmp = permuteRows(x1, s.perm, s.tmp)
+	return nil
+}
+
+// String returns "sinkhorn:eps=EPS".
+func (s *Sinkhorn) String() string {
+	return "sinkhorn:eps=" + strconv.FormatFloat(s.Eps, 'g', -1, 64)
+}
+
+// Plan returns the n×n entropic plan (row-major, entries summing to 1) for the
+// cost matrix cost (row-major n×n), reusing dst. It works in the log domain,
+// so small Eps neither underflows nor overflows.
+func (s *Sinkhorn) Plan(n int, cost, dst []float64) []float64 {
+	if len(cost) != n*n {
+		panic(fmt.Sprintf("interp: Sinkhorn.Plan: cost has %d entries, want %d×%d", len(cost), n, n))
+	}
+	if !(s.Eps > 0) {
+		panic(fmt.Sprintf("interp: Sinkhorn.Eps = %v must be > 0", s.Eps))
+	}
+	iters := s.Iters
+	if iters <= 0 {
+		iters = 1000
+	}
+	tol := s.Tol
+	if tol <= 0 {
+		tol = 1e-6
+	}
+	var mean float64
+	for _, c := range cost {
+		mean += c
+	}
+	mean /= float64(n * n)
+	eps := s.Eps * mean
+	if eps == 0 { // all points equal: every plan is optimal
+		eps = s.Eps
+	}
+	s.f = resize64(s.f, n)
+	s.g = resize64(s.g, n)
+	clear(s.f)
+	clear(s.g)
+	logw := -math.Log(float64(n)) // log of each uniform marginal weight
+	dst = resize64(dst, n*n)
+	for it := 0; it < iters; it++ {
+		// g_j = ε log b_j − ε log Σ_i exp((f_i − C_ij)/ε)
+		for j := 0; j < n; j++ {
+			m := math.Inf(-1)
+			for i := 0; i < n; i++ {
+				m = math.Max(m, (s.f[i]-cost[i*n+j])/eps)
+			}
+			var sum float64
+			for i := 0; i < n; i++ {
+				sum += math.Exp((s.f[i]-cost[i*n+j])/eps - m)
+			}
+			s.g[j] = eps*logw - eps*(m+math.Log(sum))
+		}
+		// f_i likewise; afterwards the row marginals are exact and the column
+		// marginals measure convergence.
+		for i := 0; i < n; i++ {
+			m := math.Inf(-1)
+			row := cost[i*n : (i+1)*n]
+			for j := 0; j < n; j++ {
+				m = math.Max(m, (s.g[j]-row[j])/eps)
+			}
+			var sum float64
+			for j := 0; j < n; j++ {
+				sum += math.Exp((s.g[j]-row[j])/eps - m)
+			}
+			s.f[i] = eps*logw - eps*(m+math.Log(sum))
+		}
+		if it%10 == 9 || it == iters-1 {
+			var worst float64
+			for j := 0; j < n; j++ {
+				var col float64
+				for i := 0; i < n; i++ {
+					col += math.Exp((s.f[i] + s.g[j] - cost[i*n+j]) / eps)
+				}
+				worst = math.Max(worst, math.Abs(col*float64(n)-1))
+			}
+			if worst < tol {
+				break
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			dst[i*n+j] = math.Exp((s.f[i] + s.g[j] - cost[i*n+j]) / eps)
+		}
+	}
+	return dst
+}
+
+// Reflow makes reflow (rectified-flow "2-rectified") pairs: x1 is replaced by
+// the end point of the ODE started at x0 under Field, integrated forward from
+// t = 0 to 1 with Options (default RK4, 100 steps when Method is empty).
+type Reflow struct {
+	Field   solve.Field
+	Options solve.Options
+}
+
+// Couple overwrites x1 with the flow of x0.
+func (r *Reflow) Couple(ctx context.Context, _ *rand.Rand, x0, x1 *mat.Dense) error {
+	checkPair(x0, x1)
+	if r.Field == nil {
+		return fmt.Errorf("interp: reflow coupling needs a trained field")
+	}
+	opts := r.Options
+	if opts.Method == "" {
+		opts.Method, opts.Steps = solve.RK4, 100
+	}
+	opts.Backward = false
+	copy(x1.Data, x0.Data)
+	if _, err := solve.Integrate(ctx, r.Field, x1, opts); err != nil {
+		return fmt.Errorf("interp: reflow: %w", err)
+	}
+	return nil
+}
+
+// String returns "reflow".
+func (r *Reflow) String() string { return "reflow" }
+
+// ParseCoupling reads a coupling name: independent (alias none), ot (aliases
+// exact-ot, otcfm), sinkhorn or sinkhorn:eps=E[,iters=N]. Reflow needs a
+// trained field and is built directly as a *Reflow.
+func ParseCoupling(spec string) (Coupling, error) {
+	s := strings.ToLower(strings.TrimSpace(spec))
+	name, params, hasParams := strings.Cut(s, ":")
+	switch name {
+	case "independent", "none", "":
+		if hasParams {
+			return nil, fmt.Errorf("interp: coupling %q takes no parameters", spec)
+		}
+		return Independent{}, nil
+	case "ot", "exact-ot", "exactot", "otcfm":
+		if hasParams {
+			return nil, fmt.Errorf("interp: coupling %q takes no parameters", spec)
+		}
+		return &ExactOT{}, nil
+	case "sinkhorn", "entropic-ot":
+		sk := &Sinkhorn{Eps: 0.05}
+		if hasParams {
+			for _, kv := range strings.Split(params, ",") {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return nil, fmt.Errorf("interp: coupling %q: parameter %q is not KEY=VALUE", spec, kv)
+				}
+				switch strings.TrimSpace(k) {
+				case "eps", "reg":
+					f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+					if err != nil || !(f > 0) || math.IsInf(f, 0) {
+						return nil, fmt.Errorf("interp: coupling %q: eps must be a finite number > 0", spec)
+					}
+					sk.Eps = f
+				case "iters":
+					n, err := strconv.Atoi(strings.TrimSpace(v))
+					if err != nil || n <= 0 {
+						return nil, fmt.Errorf("interp: coupling %q: iters must be a positive integer", spec)
+					}
+					sk.Iters = n
+				default:
+					return nil, fmt.Errorf("interp: coupling %q: unknown parameter %q (want eps, iters)", spec, k)
+				}
+			}
+		}
+		return sk, nil
+	case "reflow":
+		return nil, fmt.Errorf("interp: coupling %q needs a trained field: build an interp.Reflow", spec)
+	}
+	return nil, fmt.Errorf("interp: unknown coupling %q (want independent, ot, sinkhorn[:eps=E])", spec)
+}
+
+func checkPair(x0, x1 *mat.Dense) {
+	if x0.R != x1.R || x0.C != x1.C {
+		panic(fmt.Sprintf("interp: coupling x0 %s and x1 %s differ in shape", x0.Shape(), x1.Shape()))
+	}
+}
+
+// SqDistances returns the row-major x0.R×x1.R matrix of squared Euclidean
+// distances ‖x0_i − x1_j‖², computed in float64, reusing dst.
+func SqDistances(x0, x1 *mat.Dense, dst []float64) []float64 {
+	if x0.C != x1.C {
+		panic(fmt.Sprintf("interp: SqDistances: x0 %s and x1 %s differ in columns", x0.Shape(), x1.Shape()))
+	}
+	n, m := x0.R, x1.R
+	dst = resize64(dst, n*m)
+	for i := 0; i < n; i++ {
+		a := x0.Row(i)
+		for j := 0; j < m; j++ {
+			b := x1.Row(j)
+			var s float64
+			for k := range a {
+				d := float64(a[k]) - float64(b[k])
+				s += d * d
+			}
+			dst[i*m+j] = s
+		}
+	}
+	return dst
+}
+
+// Assignment returns the permutation p minimising Σ_i cost[i*n+p[i]] for a
+// row-major n×n cost matrix (the linear assignment problem).
+func Assignment(n int, cost []float64) []int {
+	var w lapWork
+	return w.solve(n, cost, nil)
+}
+
+// lapWork holds the buffers of the shortest-augmenting-path Hungarian method.
+type lapWork struct {
+	u, v, minv []float64
+	p, way     []int
+	used       []bool
+}
+
+// solve is the O(n³) Hungarian algorithm with potentials (Kuhn–Munkres in the
+// Jonker–Volgenant shortest augmenting path form), 1-based internally.
+func (w *lapWork) solve(n int, cost []float64, dst []int) []int {
+	if len(cost) != n*n {
+		panic(fmt.Sprintf("interp: assignment: cost has %d entries, want %d×%d", len(cost), n, n))
+	}
+	w.u = resize64(w.u, n+1)
+	w.v = resize64(w.v, n+1)
+	w.minv = resize64(w.minv, n+1)
+	w.p = resizeInt(w.p, n+1)
+	w.way = resizeInt(w.way, n+1)
+	if cap(w.used) < n+1 {
+		w.used = make([]bool, n+1)
+	}
+	w.used = w.used[:n+1]
+	u, v, minv, p, way, used := w.u, w.v, w.minv, w.p, w.way, w.used
+	clear(u)
+	clear(v)
+	clear(p)
+	clear(way)
+	for i := 1; i <= n; i++ {
+		p[0] = i
+		j0 := 0
+		for j := range minv {
+			minv[j] = math.Inf(1)
+		}
+		clear(used)
+		for {
+			used[j0] = true
+			i0 := p[j0]
+			delta := math.Inf(1)
+			j1 := 0
+			for j := 1; j <= n; j++ {
+				if used[j] {
+					continue
+				}
+				cur := cost[(i0-1)*n+j-1] - u[i0] - v[j]
+				if cur < minv[j] {
+					minv[j] = cur
+					way[j] = j0
+				}
+				if minv[j] < delta {
+					delta = minv[j]
+					j1 = j
+				}
+			}
+			for j := 0; j <= n; j++ {
+				if used[j] {
+					u[p[j]] += delta
+					v[j] -= delta
+				} else {
+					minv[j] -= delta
+				}
+			}
+			j0 = j1
+			if p[j0] == 0 {
+				break
+			}
+		}
+		for {
+			j1 := way[j0]
+			p[j0] = p[j1]
+			j0 = j1
+			if j0 == 0 {
+				break
+			}
+		}
+	}
+	dst = resizeInt(dst, n)
+	for j := 1; j <= n; j++ {
+		dst[p[j]-1] = j - 1
+	}
+	return dst
+}
+
+// permuteRows sets x's row i to its old row perm[i], using tmp as scratch.
+func permuteRows(x *mat.Dense, perm []int, tmp []float32) []float32 {
+	if cap(tmp) < len(x.Data) {
+		tmp = make([]float32, len(x.Data))
+	}
+	tmp = tmp[:len(x.Data)]
+	copy(tmp, x.Data)
+	for i, j := range perm {
+		copy(x.Row(i), tmp[j*x.C:(j+1)*x.C])
+	}
+	return tmp
+}
+
+func resize64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+func resizeInt(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
