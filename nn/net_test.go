@@ -1,0 +1,562 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/flowlab/flowlab/mat"
+	gmat "gonum.org/v1/gonum/mat"
+)
+
+// act64 is each activation as PyTorch documents it, in float64, written
+// independently of mat's kernels.
+func act64(name string, x float64) float64 {
+	switch name {
+	case "silu": // x·σ(x)
+		return x / (1 + math.Exp(-x))
+	case "relu":
+		return math.Max(x, 0)
+	case "tanh":
+		return math.Tanh(x)
+	case "selu": // scale·(max(0,x) + min(0, α(eˣ−1)))
+		const alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+		return scale * (math.Max(0, x) + math.Min(0, alpha*(math.Exp(x)-1)))
+	case "gelu": // approximate="tanh"
+		return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
+	}
+	panic(name)
+}
+
+// ref64 evaluates the network described by cfg and params in float64, one
+// point at a time: the reference every test compares against.
+func ref64(cfg Config, params []float64, x []float64, t float64) []float64 {
+	h := append([]float64(nil), x...)
+	h = append(h, t)
+	for k := 1; k <= cfg.Fourier; k++ {
+		h = append(h, math.Sin(2*math.Pi*float64(k)*t))
+	}
+	for k := 1; k <= cfg.Fourier; k++ {
+		h = append(h, math.Cos(2*math.Pi*float64(k)*t))
+	}
+	widths := append(append([]int{len(h)}, cfg.Hidden...), cfg.Dim)
+	off := 0
+	for l := 1; l < len(widths); l++ {
+		in, out := widths[l-1], widths[l]
+		z := make([]float64, out)
+		for o := range z {
+			s := params[off+in*out+o] // bias
+			for i := 0; i < in; i++ {
+				s += params[off+o*in+i] * h[i]
+			}
+			if l < len(widths)-1 {
+				s = act64(cfg.Act, s)
+			}
+			z[o] = s
+		}
+		off += in*out + out
+		h = z
+	}
+	return h
+}
+
+func to64(s []float32) []float64 {
+	d := make([]float64, len(s))
+	for i, v := range s {
+		d[i] = float64(v)
+	}
+	return d
+}
+
+// randBatch returns x ~ N(0, I) (b×dim) and t ~ U(0, 1).
+func randBatch(rng *rand.Rand, b, dim int) (*mat.Dense, []float32) {
+	x := mat.New(b, dim)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	t := make([]float32, b)
+	for i := range t {
+		t[i] = rng.Float32()
+	}
+	return x, t
+}
+
+func mustNew(t testing.TB, cfg Config, seed uint64) *Net {
+	t.Helper()
+	n, err := New(cfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// testConfigs covers every activation, a bottleneck narrower than Dim, no
+// hidden layer, and Fourier time features.
+func testConfigs() []Config {
+	var cs []Config
+	for _, a := range []string{"silu", "relu", "tanh", "selu", "gelu"} {
+		cs = append(cs, Config{Dim: 3, Hidden: []int{7, 5}, Act: a})
+	}
+	cs = append(cs,
+		Config{Dim: 6, Hidden: []int{8, 2, 8}, Act: "silu"},             // bottleneck
+		Config{Dim: 4, Hidden: []int{6}, Act: "tanh", Fourier: 3},       // Fourier features
+		Config{Dim: 2, Hidden: nil, Act: "silu"},                        // one Linear layer
+		Config{Dim: 5, Hidden: []int{9, 9, 9}, Act: "gelu", Fourier: 1}, // depth 3
+	)
+	return cs
+}
+
+func TestForwardMatchesFloat64Reference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, cfg := range testConfigs() {
+		n := mustNew(t, cfg, 7)
+		x, tt := randBatch(rng, 11, cfg.Dim)
+		out := n.Forward(x, tt)
+		p64 := to64(n.Params())
+		// float32 forward vs float64: each output is a chain of ≤ 4 dot
+		// products of ≤ 10 terms of size O(1), each rounding at 2^-24 ≈ 6e-8
+		// relative per operation, plus float32 activations accurate to a few
+		// ulp: the error stays below ~1e-5 of the output scale (1 + |v|).
+		for b := 0; b < x.R; b++ {
+			want := ref64(cfg, p64, to64(x.Row(b)), float64(tt[b]))
+			for j, w := range want {
+				if got := float64(out.At(b, j)); math.Abs(got-w) > 1e-5*(1+math.Abs(w)) {
+					t.Errorf("%+v: v[%d][%d] = %g, float64 reference %g", cfg, b, j, got, w)
+				}
+			}
+		}
+	}
+}
+
+// TestParamGradients compares Backward's parameter gradients of
+// L = Σ c⊙v(x, t) with central finite differences of the float64 reference.
+func TestParamGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, cfg := range testConfigs() {
+		n := mustNew(t, cfg, 11)
+		x, tt := randBatch(rng, 5, cfg.Dim)
+		c := mat.New(5, cfg.Dim)
+		for i := range c.Data {
+			c.Data[i] = float32(rng.NormFloat64())
+		}
+		n.ZeroGrad()
+		n.Forward(x, tt)
+		if gx := n.Backward(c, false); gx != nil {
+			t.Fatal("Backward(wantGX=false) returned an input gradient")
+		}
+		// Run it twice to check that gradients accumulate (2× the first).
+		n.Forward(x, tt)
+		n.Backward(c, false)
+		p64 := to64(n.Params())
+		loss := func(p []float64) float64 {
+			s := 0.0
+			for b := 0; b < x.R; b++ {
+				v := ref64(cfg, p, to64(x.Row(b)), float64(tt[b]))
+				for j := range v {
+					s += float64(c.At(b, j)) * v[j]
+				}
+			}
+			return s
+		}
+		// float64 central differences with h = 1e-5: truncation h²·L'''/6 ≈
+		// 1e-11 and rounding 1e-16·|L|/h ≈ 1e-11, so fd is exact to ~1e-10.
+		// The float32 gradient sums ≤ 11 products per entry over ≤ 3 layers:
+		// relative error ≲ 30·6e-8 of the largest term, 1e-4 of the gradient
+		// scale leaves a 50× margin for cancellation.
+		const h = 1e-5
+		fd := make([]float64, len(p64))
+		scale := 0.0
+		for i := range p64 {
+			old := p64[i]
+			p64[i] = old + h
+			lp := loss(p64)
+			p64[i] = old - h
+			lm := loss(p64)
+			p64[i] = old
+			fd[i] = (lp - lm) / (2 * h)
+			scale = math.Max(scale, math.Abs(fd[i]))
+		}
+		for i, g := range n.Grads() {
+			if d := math.Abs(float64(g)/2 - fd[i]); d > 1e-4*scale {
+				t.Errorf("%+v: dL/dθ[%d] = %g, finite differences %g (scale %g)", cfg, i, g/2, fd[i], scale)
+			}
+		}
+	}
+}
+
+// inputGrad64 is the float64 central-difference gradient of Σ_j c_j v_j(x, t)
+// with respect to x, for one point.
+func inputGrad64(cfg Config, p64, x, c []float64, t float64) []float64 {
+	const h = 1e-5 // as in TestParamGradients: exact to ~1e-10
+	g := make([]float64, len(x))
+	dot := func(v []float64) float64 {
+		s := 0.0
+		for j := range v {
+			s += c[j] * v[j]
+		}
+		return s
+	}
+	for i := range x {
+		old := x[i]
+		x[i] = old + h
+		lp := dot(ref64(cfg, p64, x, t))
+		x[i] = old - h
+		lm := dot(ref64(cfg, p64, x, t))
+		x[i] = old
+		g[i] = (lp - lm) / (2 * h)
+	}
+	return g
+}
+
+func TestInputGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, cfg := range testConfigs() {
+		n := mustNew(t, cfg, 13)
+		x, tt := randBatch(rng, 6, cfg.Dim)
+		c := mat.New(6, cfg.Dim)
+		for i := range c.Data {
+			c.Data[i] = float32(rng.NormFloat64())
+		}
+		n.Forward(x, tt)
+		gx := n.Backward(c, true)
+		if gx.R != x.R || gx.C != x.C {
+			t.Fatalf("input gradient %s, want %s", gx.Shape(), x.Shape())
+		}
+		p64 := to64(n.Params())
+		for b := 0; b < x.R; b++ {
+			fd := inputGrad64(cfg, p64, to64(x.Row(b)), to64(c.Row(b)), float64(tt[b]))
+			scale := 0.0
+			for _, v := range fd {
+				scale = math.Max(scale, math.Abs(v))
+			}
+			for i, v := range fd {
+				// Same budget as TestParamGradients.
+				if d := math.Abs(float64(gx.At(b, i)) - v); d > 1e-4*max(scale, 1e-3) {
+					t.Errorf("%+v: dL/dx[%d][%d] = %g, finite differences %g", cfg, b, i, gx.At(b, i), v)
+				}
+			}
+		}
+	}
+}
+
+// TestFloat32FiniteDifferences differentiates the float32 network itself
+// (not the reference): L = Σ c⊙v computed in float64 from float32 outputs.
+func TestFloat32FiniteDifferences(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cfg := Config{Dim: 3, Hidden: []int{16, 16}, Act: "silu", Fourier: 2}
+	n := mustNew(t, cfg, 17)
+	x, tt := randBatch(rng, 4, cfg.Dim)
+	c := mat.New(4, cfg.Dim)
+	for i := range c.Data {
+		c.Data[i] = float32(rng.NormFloat64())
+	}
+	n.ZeroGrad()
+	n.Forward(x, tt)
+	n.Backward(c, false)
+	loss := func() float64 {
+		out := n.Forward(x, tt)
+		s := 0.0
+		for i, v := range out.Data {
+			s += float64(c.Data[i]) * float64(v)
+		}
+		return s
+	}
+	// h = 1e-2: each float32 output carries a rounding error ≲ 1e-6 (relative
+	// 2^-24 times a few dozen operations), so Σc⊙v (12 terms, |c|, |v| ≲ 2)
+	// is off by ≲ 3e-5, which /2h gives ≲ 1.5e-3; truncation h²·L'''/6 ≲ 1e-4.
+	// Tolerance 5e-3 absolute plus 1 % relative.
+	const h = 1e-2
+	p := n.Params()
+	g := append([]float32(nil), n.Grads()...)
+	for i := range p {
+		old := p[i]
+		p[i] = old + h
+		lp := loss()
+		p[i] = old - h
+		lm := loss()
+		p[i] = old
+		fd := (lp - lm) / (2 * h)
+		if d := math.Abs(float64(g[i]) - fd); d > 5e-3+1e-2*math.Abs(fd) {
+			t.Errorf("dL/dθ[%d] = %g, float32 finite differences %g", i, g[i], fd)
+		}
+	}
+}
+
+// jacobian builds ∂v/∂x for every row of x from Dim input-gradient passes:
+// with gOut = e_j on every row, row b of dL/dx is row j of J_b.
+func jacobian(n *Net, x *mat.Dense, t []float32) [][]float64 {
+	d := n.Dim()
+	js := make([][]float64, x.R)
+	for b := range js {
+		js[b] = make([]float64, d*d)
+	}
+	e := mat.New(x.R, d)
+	for j := 0; j < d; j++ {
+		clear(e.Data)
+		for b := 0; b < x.R; b++ {
+			e.Set(b, j, 1)
+		}
+		n.Forward(x, t)
+		gx := n.Backward(e, true)
+		for b := 0; b < x.R; b++ {
+			for i := 0; i < d; i++ {
+				js[b][j*d+i] = float64(gx.At(b, i))
+			}
+		}
+	}
+	return js
+}
+
+func TestJVP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, cfg := range testConfigs() {
+		n := mustNew(t, cfg, 19)
+		x, tt := randBatch(rng, 7, cfg.Dim)
+		dx, _ := randBatch(rng, 7, cfg.Dim)
+		out, dout := n.JVP(x, dx, tt)
+		want := n.Clone().Forward(x, tt)
+		for i := range want.Data {
+			if out.Data[i] != want.Data[i] {
+				t.Fatalf("%+v: JVP's value differs from Forward at %d: %g vs %g", cfg, i, out.Data[i], want.Data[i])
+			}
+		}
+		dout = dout.Clone()
+		js := jacobian(n.Clone(), x, tt)
+		p64 := to64(n.Params())
+		d := cfg.Dim
+		const h = 1e-5 // float64 central differences, exact to ~1e-10
+		for b := 0; b < x.R; b++ {
+			xb, db := to64(x.Row(b)), to64(dx.Row(b))
+			xp, xm := make([]float64, d), make([]float64, d)
+			for i := range xb {
+				xp[i], xm[i] = xb[i]+h*db[i], xb[i]-h*db[i]
+			}
+			vp := ref64(cfg, p64, xp, float64(tt[b]))
+			vm := ref64(cfg, p64, xm, float64(tt[b]))
+			for j := 0; j < d; j++ {
+				fd := (vp[j] - vm[j]) / (2 * h)
+				jd := 0.0
+				for i := 0; i < d; i++ {
+					jd += js[b][j*d+i] * db[i]
+				}
+				got := float64(dout.At(b, j))
+				// float32 tangents through ≤ 4 layers: error ≲ 1e-5 of the
+				// scale |J|·|dx| ~ O(1); 1e-4·(1+|fd|) leaves a margin.
+				if math.Abs(got-fd) > 1e-4*(1+math.Abs(fd)) {
+					t.Errorf("%+v: JVP[%d][%d] = %g, finite differences %g", cfg, b, j, got, fd)
+				}
+				// J from input gradients is the same float32 chain in
+				// another order: agreement to 1e-5 of the scale.
+				if math.Abs(got-jd) > 1e-5*(1+math.Abs(jd)) {
+					t.Errorf("%+v: JVP[%d][%d] = %g, J·dx from input gradients %g", cfg, b, j, got, jd)
+				}
+			}
+		}
+	}
+}
+
+// TestBottleneckJacobianRank checks the fact the width experiment rests on:
+// the Jacobian of a net with a hidden width w < Dim has rank ≤ w.
+func TestBottleneckJacobianRank(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	cfg := Config{Dim: 6, Hidden: []int{16, 2, 16}, Act: "silu"}
+	n := mustNew(t, cfg, 23)
+	x, tt := randBatch(rng, 4, cfg.Dim)
+	for b, j := range jacobian(n, x, tt) {
+		var svd gmat.SVD
+		if !svd.Factorize(gmat.NewDense(6, 6, j), gmat.SVDNone) {
+			t.Fatal("SVD failed")
+		}
+		s := svd.Values(nil)
+		// Rank 2 in exact arithmetic; float32 leaves singular values of
+		// order 1e-7·s[0] in the other directions, far below 1e-4·s[0].
+		if s[1] < 1e-3*s[0] || s[2] > 1e-4*s[0] {
+			t.Errorf("row %d: singular values %v, want exactly 2 above 1e-4·σ₁", b, s)
+		}
+	}
+}
+
+func TestEvalAndJVPField(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	cfg := Config{Dim: 3, Hidden: []int{8, 8}, Fourier: 2}
+	n := mustNew(t, cfg, 29)
+	x, _ := randBatch(rng, 5, 3)
+	dx, _ := randBatch(rng, 5, 3)
+	const tm = 0.375
+	ts := []float32{tm, tm, tm, tm, tm}
+	want := n.Clone().Forward(x, ts)
+	out := mat.New(5, 3)
+	var f interface {
+		Dim() int
+		Eval(float64, *mat.Dense, *mat.Dense)
+		JVP(float64, *mat.Dense, *mat.Dense, *mat.Dense, *mat.Dense)
+	} = JVPField{n}
+	if f.Dim() != 3 {
+		t.Fatalf("Dim() = %d", f.Dim())
+	}
+	f.Eval(tm, x, out)
+	for i := range want.Data {
+		if out.Data[i] != want.Data[i] {
+			t.Fatalf("Eval differs from Forward at %d", i)
+		}
+	}
+	_, wantD := n.Clone().JVP(x, dx, ts)
+	dout := mat.New(5, 3)
+	f.JVP(tm, x, dx, out, dout)
+	for i := range wantD.Data {
+		if dout.Data[i] != wantD.Data[i] || out.Data[i] != want.Data[i] {
+			t.Fatalf("EvalJVP differs from JVP at %d", i)
+		}
+	}
+}
+
+func TestInitBounds(t *testing.T) {
+	cfg := Config{Dim: 2, Hidden: []int{64, 64}}
+	n := mustNew(t, cfg, 1)
+	m := mustNew(t, cfg, 1)
+	o := mustNew(t, cfg, 2)
+	same, diff := true, false
+	for i := range n.params {
+		same = same && n.params[i] == m.params[i]
+		diff = diff || n.params[i] != o.params[i]
+	}
+	if !same || !diff {
+		t.Fatalf("init not a function of the seed: same seed equal %v, other seed differs %v", same, diff)
+	}
+	for li, l := range n.layers {
+		bound := float32(1 / math.Sqrt(float64(l.in)))
+		// U(−β, β) with β = 1/√fan_in: every value inside, and the sample
+		// variance near β²/3 (n ≥ 192 values: relative sd of the variance
+		// estimate √(0.8/n) ≤ 0.065, so ±30 % is ≈ 5 sd).
+		vals := append(append([]float32(nil), l.w.Data...), l.b...)
+		var ss float64
+		for _, v := range vals {
+			if v < -bound || v > bound {
+				t.Fatalf("layer %d: value %g outside ±%g", li, v, bound)
+			}
+			ss += float64(v) * float64(v)
+		}
+		want := float64(bound) * float64(bound) / 3
+		if got := ss / float64(len(vals)); math.Abs(got/want-1) > 0.3 {
+			t.Errorf("layer %d: variance %g, want ≈ %g", li, got, want)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []Config{
+		{Dim: 0, Hidden: []int{4}},
+		{Dim: 2, Hidden: []int{4, 0}},
+		{Dim: 2, Act: "softmax"},
+		{Dim: 2, Act: "identity"},
+		{Dim: 2, Fourier: -1},
+		{Dim: 2, Arch: "transformer"},
+		{Dim: 1 << 20, Hidden: []int{1 << 20}},
+	} {
+		if _, err := New(cfg, 1); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+	n := mustNew(t, Config{Dim: 2, Hidden: []int{3}}, 1)
+	if c := n.Config(); c.Act != "silu" || c.Arch != "mlp" {
+		t.Errorf("defaults not filled in: %+v", c)
+	}
+}
+
+func TestShapePanics(t *testing.T) {
+	n := mustNew(t, Config{Dim: 3, Hidden: []int{4}}, 1)
+	for name, f := range map[string]func(){
+		"x width":  func() { n.Forward(mat.New(2, 4), []float32{0, 0}) },
+		"t length": func() { n.Forward(mat.New(2, 3), []float32{0}) },
+		"gOut": func() {
+			n.Forward(mat.New(2, 3), []float32{0, 0})
+			n.Backward(mat.New(3, 3), false)
+		},
+		"dx": func() { n.JVP(mat.New(2, 3), mat.New(1, 3), []float32{0, 0}) },
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if r == nil {
+					t.Errorf("%s: no panic", name)
+				} else if s := fmt.Sprint(r); len(s) < 10 {
+					t.Errorf("%s: panic message %q names no shapes", name, s)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// TestCloneIndependent checks that a clone shares no storage.
+func TestCloneIndependent(t *testing.T) {
+	n := mustNew(t, Config{Dim: 2, Hidden: []int{5}}, 3)
+	c := n.Clone()
+	c.Params()[0] += 1
+	c.Grads()[0] = 5
+	if n.Params()[0] == c.Params()[0] || n.Grads()[0] == 5 {
+		t.Fatal("clone shares parameters or gradients")
+	}
+}
+
+// runStep does one forward, backward (with input gradient) and returns
+// copies of output, input gradient and parameter gradients.
+func runStep(cfg Config, b int) []float32 {
+	n, _ := New(cfg, 31)
+	rng := rand.New(rand.NewPCG(15, 16))
+	x, tt := randBatch(rng, b, cfg.Dim)
+	dx, _ := randBatch(rng, b, cfg.Dim)
+	out := n.Forward(x, tt)
+	res := append([]float32(nil), out.Data...)
+	gx := n.Backward(out.Clone(), true)
+	res = append(res, gx.Data...)
+	res = append(res, n.Grads()...)
+	_, dout := n.JVP(x, dx, tt)
+	return append(res, dout.Data...)
+}
+
+func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
+	cfg := Config{Dim: 16, Hidden: []int{256, 256}, Fourier: 2}
+	b := 300
+	if testing.Short() {
+		b = 64
+	}
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	one := runStep(cfg, b)
+	runtime.GOMAXPROCS(2)
+	two := runStep(cfg, b)
+	runtime.GOMAXPROCS(4)
+	four := runStep(cfg, b)
+	for i := range one {
+		if math.Float32bits(one[i]) != math.Float32bits(two[i]) || math.Float32bits(one[i]) != math.Float32bits(four[i]) {
+			t.Fatalf("value %d differs: GOMAXPROCS 1 %g, 2 %g, 4 %g", i, one[i], two[i], four[i])
+		}
+	}
+}
+
+func TestNoAllocationsInSteadyState(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	cfg := Config{Dim: 2, Hidden: []int{64, 64, 64}, Fourier: 1}
+	n := mustNew(t, cfg, 37)
+	rng := rand.New(rand.NewPCG(17, 18))
+	x, tt := randBatch(rng, 128, 2)
+	dx, _ := randBatch(rng, 128, 2)
+	g := mat.New(128, 2)
+	out := mat.New(128, 2)
+	step := func() {
+		n.ZeroGrad()
+		n.Forward(x, tt)
+		n.Backward(g, true)
+		n.JVP(x, dx, tt)
+		n.Eval(0.5, x, out)
+	}
+	step()
+	if a := testing.AllocsPerRun(20, step); a != 0 {
+		t.Errorf("%v allocations per step, want 0", a)
+	}
+}
