@@ -110,10 +110,11 @@ func ReadIDXFile(path string) (*IDX, error) {
 
 // MNISTOptions choose which MNIST data LoadMNIST returns.
 type MNISTOptions struct {
-	Dir   string // where to look first (see FindMNIST); "" for the defaults
-	Split string // "train" (60000 images, the default) or "test" (10000)
-	Range string // "01" (pixel/255, the default) or "pm1" (2·pixel/255 − 1)
-	Digit int    // keep only this digit; -1 keeps all (the zero value 0 keeps zeros)
+	Dir       string // where to look first (see FindMNIST); "" for the defaults
+	Split     string // "train" (60000 images, the default) or "test" (10000)
+	Range     string // "01" (pixel/255, the default) or "pm1" (2·pixel/255 − 1)
+	OnlyDigit bool   // keep only the images of Digit
+	Digit     int    // the digit kept when OnlyDigit is set
 }
 
 // MNIST is the MNIST data set: 28×28 = 784 pixels per row, float32.
@@ -269,7 +270,10 @@ func LoadMNIST(opt MNISTOptions) (*MNIST, error) {
 	n := img.Dims[0]
 	const d = 28 * 28
 	keep := n
-	if opt.Digit >= 0 {
+	if opt.OnlyDigit {
+		if opt.Digit < 0 || opt.Digit > 9 {
+			return nil, fmt.Errorf("mnist: digit %d is not in 0..9", opt.Digit)
+		}
 		keep = 0
 		for _, l := range lab.Data {
 			if int(l) == opt.Digit {
@@ -284,7 +288,7 @@ func LoadMNIST(opt MNISTOptions) (*MNIST, error) {
 	labels := make([]uint8, 0, keep)
 	r := 0
 	for i := 0; i < n; i++ {
-		if opt.Digit >= 0 && int(lab.Data[i]) != opt.Digit {
+		if opt.OnlyDigit && int(lab.Data[i]) != opt.Digit {
 			continue
 		}
 		row := x.Row(r)

@@ -248,8 +248,8 @@ func build(name string, p *params, opt Options) (Sampler, error) {
 		if p.has("seed") && !rot {
 			return nil, p.errf("seed only applies with rotate=true")
 		}
-		if d > maxDim {
-			return nil, p.errf("dim=%d is larger than %d", d, maxDim)
+		if rot && d > maxRotateDim {
+			return nil, p.errf("dim=%d is larger than %d, the largest rotated embedding", d, maxRotateDim)
 		}
 		e, err := NewEmbedded(d, r, v, eps, rot, seed)
 		if err != nil {
@@ -276,7 +276,7 @@ func build(name string, p *params, opt Options) (Sampler, error) {
 		if err := p.unused(); err != nil {
 			return nil, err
 		}
-		m, err := LoadMNIST(MNISTOptions{Dir: dir, Split: split, Range: rng, Digit: digit})
+		m, err := LoadMNIST(MNISTOptions{Dir: dir, Split: split, Range: rng, OnlyDigit: p.has("digit"), Digit: digit})
 		if err != nil {
 			return nil, err
 		}
@@ -328,6 +328,7 @@ func build(name string, p *params, opt Options) (Sampler, error) {
 		ErrSpec, p.spec, name, strings.Join(ToyKinds, ", "))
 }
 
-// maxDim bounds the dimension of an embedded Gaussian, whose rotation is a
-// dense D×D float64 matrix (D = 16384 is 2 GiB).
-const maxDim = 16384
+// maxRotateDim bounds the dimension of a rotated embedded Gaussian, whose
+// rotation is a dense D×D float64 matrix from a QR factorisation (D = 4096:
+// 128 MiB and tens of seconds).
+const maxRotateDim = 4096
