@@ -200,7 +200,7 @@ type field64 struct {
 	f func(t float64, x, out []float64)
 }
 
-func (f field64) Dim() int                          { return f.d }
+func (f field64) Dim() int                           { return f.d }
 func (f field64) Eval64(t float64, x, out []float64) { f.f(t, x, out) }
 
 // TestRoundTrip checks backward(forward(x)) = x within 1e-4 with RK4 and 100
