@@ -142,9 +142,7 @@ var ErrState = errors.New("invalid optimizer state")
 func (a *Adam) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
 	b.Write(adamMagic[:])
-	binary.Write(&b, binary.LittleEndian, [4]float32{a.Beta1, a.Beta2, a.Eps, a.WeightDecay})
-	binary.Write(&b, binary.LittleEndian, boolByte(a.Decoupled))
-	binary.Write(&b, binary.LittleEndian, a.T)
+	writeHeader(&b, []float32{a.Beta1, a.Beta2, a.Eps, a.WeightDecay}, a.Decoupled, a.T)
 	writeSlice(&b, a.M)
 	writeSlice(&b, a.V)
 	return b.Bytes(), nil
@@ -160,7 +158,7 @@ func (a *Adam) UnmarshalBinary(data []byte) error {
 	if err := binary.Read(r, binary.LittleEndian, &magic); err != nil || magic != adamMagic {
 		return fmt.Errorf("%w: not an Adam state", ErrState)
 	}
-	if err := readAll(r, &hp, &dec, &t); err != nil || dec > 1 || t < 0 {
+	if err := readHeader(r, hp[:], &dec, &t); err != nil || dec > 1 || t < 0 {
 		return fmt.Errorf("%w: Adam header: truncated or bad", ErrState)
 	}
 	m, err := readSlice(r)
@@ -182,9 +180,7 @@ func (a *Adam) UnmarshalBinary(data []byte) error {
 func (s *SGD) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
 	b.Write(sgdMagic[:])
-	binary.Write(&b, binary.LittleEndian, [3]float32{s.Momentum, s.Dampening, s.WeightDecay})
-	binary.Write(&b, binary.LittleEndian, boolByte(s.Nesterov))
-	binary.Write(&b, binary.LittleEndian, s.T)
+	writeHeader(&b, []float32{s.Momentum, s.Dampening, s.WeightDecay}, s.Nesterov, s.T)
 	writeSlice(&b, s.Buf)
 	return b.Bytes(), nil
 }
@@ -199,7 +195,7 @@ func (s *SGD) UnmarshalBinary(data []byte) error {
 	if err := binary.Read(r, binary.LittleEndian, &magic); err != nil || magic != sgdMagic {
 		return fmt.Errorf("%w: not an SGD state", ErrState)
 	}
-	if err := readAll(r, &hp, &nest, &t); err != nil || nest > 1 || t < 0 {
+	if err := readHeader(r, hp[:], &nest, &t); err != nil || nest > 1 || t < 0 {
 		return fmt.Errorf("%w: SGD header: truncated or bad", ErrState)
 	}
 	buf, err := readSlice(r)
@@ -213,19 +209,32 @@ func (s *SGD) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-func boolByte(b bool) uint8 {
-	if b {
-		return 1
+// writeHeader writes hyper-parameters bit for bit (binary.Write would pass
+// them through float64, which quiets signalling NaNs), a flag and the step.
+func writeHeader(b *bytes.Buffer, hp []float32, flag bool, t int64) {
+	var tmp []byte
+	for _, v := range hp {
+		tmp = binary.LittleEndian.AppendUint32(tmp, math.Float32bits(v))
 	}
-	return 0
+	if flag {
+		tmp = append(tmp, 1)
+	} else {
+		tmp = append(tmp, 0)
+	}
+	b.Write(binary.LittleEndian.AppendUint64(tmp, uint64(t)))
 }
 
-func readAll(r *bytes.Reader, dst ...any) error {
-	for _, d := range dst {
-		if err := binary.Read(r, binary.LittleEndian, d); err != nil {
-			return err
-		}
+// readHeader reads what writeHeader wrote.
+func readHeader(r *bytes.Reader, hp []float32, flag *uint8, t *int64) error {
+	tmp := make([]byte, 4*len(hp)+9)
+	if _, err := io.ReadFull(r, tmp); err != nil {
+		return err
 	}
+	for i := range hp {
+		hp[i] = math.Float32frombits(binary.LittleEndian.Uint32(tmp[4*i:]))
+	}
+	*flag = tmp[4*len(hp)]
+	*t = int64(binary.LittleEndian.Uint64(tmp[4*len(hp)+1:]))
 	return nil
 }
 
