@@ -1,0 +1,209 @@
+package mat
+
+// Vectorised element-wise kernels (elementwise_amd64.s). Each processes a
+// multiple of its vector width; the Go wrappers below run the remainder
+// through the same kernel on a zero-padded copy, so every element goes through
+// the same arithmetic whatever its position.
+
+//go:noescape
+func exp512(dst, src *float32, n int)
+
+//go:noescape
+func exp256(dst, src *float32, n int)
+
+//go:noescape
+func biasSilu512(z, bias, out *float32, n int)
+
+//go:noescape
+func biasSilu256(z, bias, out *float32, n int)
+
+//go:noescape
+func siluGrad512(pre, gr *float32, n int)
+
+//go:noescape
+func siluGrad256(pre, gr *float32, n int)
+
+//go:noescape
+func biasAdd512(z, bias, out *float32, n int)
+
+//go:noescape
+func biasAdd256(z, bias, out *float32, n int)
+
+//go:noescape
+func biasRelu512(z, bias, out *float32, n int)
+
+//go:noescape
+func biasRelu256(z, bias, out *float32, n int)
+
+//go:noescape
+func adam512(p, gr, m, v *float32, n int, c *float32)
+
+//go:noescape
+func adam256(p, gr, m, v *float32, n int, c *float32)
+
+//go:noescape
+func colSum512(gr *float32, ldg, rows int, dst *float32, n int)
+
+//go:noescape
+func colSum256(gr *float32, ldg, rows int, dst *float32, n int)
+
+// lanes returns the float32 vector width of kernel k's element-wise code, or
+// 0 when k has none (generic).
+func lanes(k Kernel) int {
+	switch k {
+	case AVX512:
+		return 16
+	case AVX2:
+		return 8
+	}
+	return 0
+}
+
+// expVec sets dst[i] = exp(src[i]) with kernel k's vectorised exp and reports
+// whether k has one. len(dst) must equal len(src).
+func expVec(k Kernel, dst, src []float32) bool {
+	l := lanes(k)
+	if l == 0 {
+		return false
+	}
+	f := exp256
+	if k == AVX512 {
+		f = exp512
+	}
+	n := len(src)
+	_ = dst[n-1]
+	body := n - n%l
+	if body > 0 {
+		f(&dst[0], &src[0], body)
+	}
+	if body < n {
+		var t [16]float32
+		copy(t[:], src[body:])
+		f(&t[0], &t[0], l)
+		copy(dst[body:], t[:n-body])
+	}
+	return true
+}
+
+// biasActVec is BiasAct on kernel k's vector path; it reports false, doing
+// nothing, when k or act has none (shapes are already checked).
+func biasActVec(k Kernel, act Activation, z *Dense, bias []float32, out *Dense) bool {
+	l := lanes(k)
+	if l == 0 || z.R == 0 || z.C == 0 {
+		return false
+	}
+	var f func(z, bias, out *float32, n int)
+	switch act {
+	case Identity:
+		f = biasAdd256
+		if k == AVX512 {
+			f = biasAdd512
+		}
+	case ReLU:
+		f = biasRelu256
+		if k == AVX512 {
+			f = biasRelu512
+		}
+	case SiLU:
+		f = biasSilu256
+		if k == AVX512 {
+			f = biasSilu512
+		}
+	default:
+		return false
+	}
+	if act != SiLU && z.C < l {
+		return false // the scalar loop is exact for these and as fast here
+	}
+	n := z.C
+	body := n - n%l
+	for i := 0; i < z.R; i++ {
+		zr, or := z.Data[i*n:(i+1)*n], out.Data[i*n:(i+1)*n]
+		if body > 0 {
+			f(&zr[0], &bias[0], &or[0], body)
+		}
+		if body < n {
+			var tz, tb, to [16]float32
+			copy(tz[:], zr[body:])
+			copy(tb[:], bias[body:])
+			f(&tz[0], &tb[0], &to[0], l)
+			copy(zr[body:], tz[:n-body])
+			copy(or[body:], to[:n-body])
+		}
+	}
+	return true
+}
+
+// actBackwardVec is ActBackward on kernel k's vector path; false when k or
+// act has none.
+func actBackwardVec(k Kernel, act Activation, pre, g []float32) bool {
+	l := lanes(k)
+	if l == 0 || act != SiLU || len(pre) == 0 {
+		return false
+	}
+	f := siluGrad256
+	if k == AVX512 {
+		f = siluGrad512
+	}
+	n := len(pre)
+	_ = g[n-1]
+	body := n - n%l
+	if body > 0 {
+		f(&pre[0], &g[0], body)
+	}
+	if body < n {
+		var tp, tg [16]float32
+		copy(tp[:], pre[body:])
+		copy(tg[:], g[body:n])
+		f(&tp[0], &tg[0], l)
+		copy(g[body:n], tg[:n-body])
+	}
+	return true
+}
+
+// colSumVec adds the column sums of the first n columns of g (n a multiple of
+// the vector width) to dst, rows in order: the same additions, in the same
+// order, as the scalar loop. It returns how many columns it did.
+func colSumVec(k Kernel, g *Dense, dst []float32) int {
+	l := lanes(k)
+	if l == 0 || g.R == 0 {
+		return 0
+	}
+	n := g.C - g.C%l
+	if n == 0 {
+		return 0
+	}
+	f := colSum256
+	if k == AVX512 {
+		f = colSum512
+	}
+	f(&g.Data[0], g.C, g.R, &dst[0], n)
+	return n
+}
+
+// adamVec applies AdamUpdate to the first elements of p, g, m and v (all of
+// the same length) on kernel k's vector path, with the scalar loop's
+// operations in the same order, and returns how many it did.
+func adamVec(k Kernel, h AdamParams, p, g, m, v []float32) int {
+	l := lanes(k)
+	if l == 0 {
+		return 0
+	}
+	n := len(p) - len(p)%l
+	if n == 0 {
+		return 0
+	}
+	var c [9 * 16]float32
+	for i, x := range [9]float32{h.Beta1, 1 - h.Beta1, h.Beta2, 1 - h.Beta2, h.LR * h.WD, h.C1, h.LR, h.C2, h.Eps} {
+		for j := range 16 {
+			c[16*i+j] = x
+		}
+	}
+	f := adam256
+	if k == AVX512 {
+		f = adam512
+	}
+	_, _, _ = g[n-1], m[n-1], v[n-1]
+	f(&p[0], &g[0], &m[0], &v[0], n, &c[0])
+	return n
+}

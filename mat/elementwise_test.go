@@ -1,0 +1,271 @@
+package mat
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// withKernels runs f once per kernel path this CPU supports, each forced.
+func withKernels(t *testing.T, f func(t *testing.T, k Kernel)) {
+	for _, k := range SupportedKernels() {
+		restore, err := SetKernel(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(k.String(), func(t *testing.T) { f(t, k) })
+		restore()
+	}
+}
+
+// TestExpVec checks the vectorised exp against math.Exp on [-87, 88] (where
+// exp(x) is a normal float32) and at special points. Tolerance: relative
+// error ≤ 1.8e-7 (1.5 ulp of float32 at the top of a binade): the Cephes
+// polynomial is accurate to under 1 ulp on |r| ≤ ln2/2, the two-part ln 2
+// reduction with FMA adds far less, and the scaling by 2ⁿ is exact. (Measured
+// worst case: 7.7e-8.) The 15 special points make the length odd, so the
+// padded tail is covered too.
+func TestExpVec(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	xs := []float32{0, 1, -1, 1e-8, -1e-8, 0.5, -0.5, 0.34657359, -0.34657359, 10, -10, 80, -80, 88, -87}
+	for range 20000 {
+		xs = append(xs, float32(-87+175*rng.Float64()))
+	}
+	withKernels(t, func(t *testing.T, k Kernel) {
+		got := make([]float32, len(xs))
+		if !expVec(k, got, xs) {
+			t.Skip("no vectorised exp on this path")
+		}
+		worst, at := 0.0, float32(0)
+		for i, x := range xs {
+			want := math.Exp(float64(x))
+			if e := math.Abs(float64(got[i])-want) / want; e > worst || math.IsNaN(e) {
+				worst, at = e, x
+			}
+		}
+		t.Logf("max relative error %.3g at x=%v over %d points", worst, at, len(xs))
+		if !(worst <= 1.8e-7) {
+			t.Errorf("max relative error %.3g at x=%v", worst, at)
+		}
+		// Overflow and underflow saturate sensibly.
+		big := make([]float32, 2)
+		expVec(k, big, []float32{200, -200})
+		if !(big[0] > 1e38) || !(big[1] < 1e-37) || big[1] < 0 {
+			t.Errorf("exp(200), exp(-200) = %v, %v", big[0], big[1])
+		}
+	})
+}
+
+// act64 is a float64 reference for the activations, from their definitions.
+func act64(a Activation, x float64) float64 {
+	switch a {
+	case SiLU:
+		return x / (1 + math.Exp(-x))
+	case ReLU:
+		return math.Max(x, 0)
+	case Tanh:
+		return math.Tanh(x)
+	case SELU:
+		if x > 0 {
+			return seluScale * x
+		}
+		return seluScale * seluAlpha * math.Expm1(x)
+	case GELU:
+		// ½x(1 + tanh w) with ½(1 + tanh w) = e^w/(e^w + e^{−w}), which keeps
+		// its digits in the tail w → −∞ where 1 + tanh w cancels.
+		w := geluC * (x + 0.044715*x*x*x)
+		if w >= 0 {
+			return 0.5 * x * (1 + math.Tanh(w))
+		}
+		return x * math.Exp(w) / (math.Exp(w) + math.Exp(-w))
+	}
+	return x
+}
+
+// actD64 is the float64 derivative of act64, from the closed forms
+// (1 − tanh² written as sech² so it keeps its digits where tanh → ±1).
+func actD64(a Activation, x float64) float64 {
+	switch a {
+	case SiLU:
+		s := 1 / (1 + math.Exp(-x))
+		return s * (1 + x*(1-s))
+	case ReLU:
+		if x > 0 {
+			return 1
+		}
+		return 0
+	case Tanh:
+		c := math.Cosh(x)
+		return 1 / (c * c)
+	case SELU:
+		if x > 0 {
+			return seluScale
+		}
+		return seluScale * seluAlpha * math.Exp(x)
+	case GELU:
+		u := geluC * (x + 0.044715*x*x*x)
+		c := math.Cosh(u)
+		return 0.5*(1+math.Tanh(u)) + 0.5*x/(c*c)*geluC*(1+3*0.044715*x*x)
+	}
+	return 1
+}
+
+// close32 reports whether got is within rel·|want| + abs of want.
+func close32(got float32, want, rel, abs float64) bool {
+	return math.Abs(float64(got)-want) <= rel*math.Abs(want)+abs
+}
+
+// TestBiasAct checks BiasAct on every path and activation against float64.
+// Tolerance: z+bias is one float32 addition, so z must equal the float32 sum
+// exactly; act(z) within 1e-6 relative + 1e-30 absolute: the activations are
+// a few float32 operations (or float64 ones rounded) each adding ≤ 1 ulp
+// (6e-8), and SiLU's exp is within 1 ulp (see TestExpVec). The absolute 1e-30
+// covers SiLU of very negative inputs, where the vector path's exp saturates
+// and returns ±0 or a tiny value for a true value of order 1e-37 or less.
+func TestBiasAct(t *testing.T) {
+	withKernels(t, func(t *testing.T, k Kernel) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		for _, act := range []Activation{Identity, SiLU, ReLU, Tanh, SELU, GELU} {
+			for _, cols := range []int{1, 2, 7, 16, 17, 33, 64} {
+				z := randDense(rng, 5, cols)
+				for i := range z.Data {
+					z.Data[i] *= 12 // spread over the interesting range
+				}
+				if cols == 17 {
+					z.Data[0], z.Data[1], z.Data[2] = -100, 100, 0
+				}
+				bias := randDense(rng, 1, cols).Data
+				z0 := z.Clone()
+				out := New(5, cols)
+				BiasAct(act, z, bias, out)
+				for i := range z.Data {
+					pre := z0.Data[i] + bias[i%cols]
+					if z.Data[i] != pre {
+						t.Fatalf("%s cols %d: z[%d] = %v, want %v", act, cols, i, z.Data[i], pre)
+					}
+					if want := act64(act, float64(pre)); !close32(out.Data[i], want, 1e-6, 1e-30) {
+						t.Fatalf("%s cols %d: act(%v) = %v, want %v", act, cols, pre, out.Data[i], want)
+					}
+				}
+			}
+		}
+		// Identity in place.
+		z := randDense(rng, 3, 20)
+		want := z.Clone()
+		bias := randDense(rng, 1, 20).Data
+		BiasAct(Identity, z, bias, z)
+		for i := range z.Data {
+			if z.Data[i] != want.Data[i]+bias[i%20] {
+				t.Fatalf("identity in place: %v, want %v", z.Data[i], want.Data[i]+bias[i%20])
+			}
+		}
+	})
+}
+
+// TestActBackward checks g·act'(pre) against the float64 derivative.
+// Tolerance 2e-6 relative + 1e-15 absolute: act' is a handful of float32
+// operations (each ≤ 1 ulp) or a float64 formula rounded once, plus the
+// multiply by g, and SiLU's s(1+x(1−s)) has no cancellation large enough to
+// amplify them past that for |x| ≤ 12. GELU's derivative is a float64 sum of
+// order-1 terms that cancel far in the tail, so it carries an absolute error
+// of ~1e-16 there (hence the 1e-15). Inputs are kept 1e-3 away from ReLU's
+// kink.
+func TestActBackward(t *testing.T) {
+	withKernels(t, func(t *testing.T, k Kernel) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, act := range []Activation{Identity, SiLU, ReLU, Tanh, SELU, GELU} {
+			for _, n := range []int{1, 7, 16, 33, 100} {
+				pre, g := randDense(rng, 1, n), randDense(rng, 1, n)
+				for i := range pre.Data {
+					pre.Data[i] *= 12
+					if math.Abs(float64(pre.Data[i])) < 1e-3 {
+						pre.Data[i] = 0.5
+					}
+				}
+				if n == 33 {
+					pre.Data[0], pre.Data[1] = -100, 100
+				}
+				g0 := g.Clone()
+				ActBackward(act, pre, g)
+				for i, x := range pre.Data {
+					want := float64(g0.Data[i]) * actD64(act, float64(x))
+					if !close32(g.Data[i], want, 2e-6, 1e-15) {
+						t.Fatalf("%s n=%d: g·act'(%v) = %v, want %v", act, n, x, g.Data[i], want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestColSumAdd checks column sums against float64. Tolerance: a float32 sum
+// of R+1 terms has absolute error at most (R+1)·2⁻²⁴·Σ|terms| (the classical
+// recursive-summation bound); we allow (R+1)·6e-8·Σ|terms|.
+func TestColSumAdd(t *testing.T) {
+	withKernels(t, func(t *testing.T, k Kernel) {
+		rng := rand.New(rand.NewPCG(13, 14))
+		for _, sh := range [][2]int{{1, 1}, {3, 7}, {50, 16}, {17, 33}, {200, 64}, {64, 100}, {5, 200}} {
+			g := randDense(rng, sh[0], sh[1])
+			dst := randDense(rng, 1, sh[1]).Data
+			d0 := append([]float32(nil), dst...)
+			ColSumAdd(g, dst)
+			for j := range dst {
+				s, abs := float64(d0[j]), math.Abs(float64(d0[j]))
+				for i := 0; i < g.R; i++ {
+					s += float64(g.At(i, j))
+					abs += math.Abs(float64(g.At(i, j)))
+				}
+				if tol := float64(g.R+1) * 6e-8 * abs; math.Abs(float64(dst[j])-s) > tol {
+					t.Fatalf("shape %v col %d: %v, want %v ± %.2g", sh, j, dst[j], s, tol)
+				}
+			}
+		}
+	})
+}
+
+// TestAdamUpdate runs two Adam(W) steps and compares each with the formulas of
+// torch.optim.AdamW evaluated in float64 from the same float32 starting point.
+// Tolerance on p: 1e-5 of the step's change plus 1e-7·|p|: the update is ~10
+// float32 operations of ≤ 1 ulp each (≤ 1e-6 relative to the change), and
+// p − change is rounded once more to float32 (≤ 6e-8·|p|). m and v are two
+// products and a sum (≤ 3 ulp = 2e-7 of the larger term; v has no
+// cancellation, so 1e-6 relative to v).
+func TestAdamUpdate(t *testing.T) {
+	withKernels(t, func(t *testing.T, k Kernel) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		const n = 37 // a vector body plus a scalar tail on both vector paths
+		p := randDense(rng, 1, n).Data
+		m, v := make([]float32, n), make([]float32, n)
+		m64, v64 := make([]float64, n), make([]float64, n)
+		// The hyper-parameters are float32 in AdamParams; the reference uses
+		// exactly those values (float32(0.999) is 0.99899995…, so 1−β2 is
+		// 1.0000467e-3, not 1e-3).
+		h := AdamParams{LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WD: 0.01}
+		lr, b1, b2, eps, wd := float64(h.LR), float64(h.Beta1), float64(h.Beta2), float64(h.Eps), float64(h.WD)
+		for step := 1; step <= 2; step++ {
+			g := randDense(rng, 1, n).Data
+			h.C1, h.C2 = float32(1-math.Pow(b1, float64(step))), float32(1-math.Pow(b2, float64(step)))
+			c1, c2 := float64(h.C1), float64(h.C2)
+			pOld := append([]float32(nil), p...)
+			AdamUpdate(h, p, g, m, v)
+			for i := range p {
+				gi := float64(g[i])
+				mPrev := m64[i]
+				m64[i] = b1*mPrev + (1-b1)*gi
+				v64[i] = b2*v64[i] + (1-b2)*gi*gi
+				p0 := float64(pOld[i])
+				want := p0 - lr*wd*p0 - lr*(m64[i]/c1)/(math.Sqrt(v64[i]/c2)+eps)
+				if math.Abs(float64(p[i])-want) > 1e-5*math.Abs(want-p0)+1e-7*math.Abs(want) {
+					t.Fatalf("step %d, i=%d: p = %v, want %v", step, i, p[i], want)
+				}
+				// m is a sum of two products that may cancel: bound its error
+				// by 3 ulp of the larger term, not of the result.
+				mScale := max(math.Abs(b1*mPrev), math.Abs((1-b1)*gi))
+				if math.Abs(float64(m[i])-m64[i]) > 2e-7*mScale || !close32(v[i], v64[i], 1e-6, 0) {
+					t.Fatalf("step %d, i=%d: m, v = %v, %v, want %v, %v", step, i, m[i], v[i], m64[i], v64[i])
+				}
+				m64[i], v64[i] = float64(m[i]), float64(v[i])
+			}
+		}
+	})
+}
