@@ -1,0 +1,422 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+
+	"github.com/flowlab/flowlab/dist"
+	"github.com/flowlab/flowlab/interp"
+	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/nn"
+	"github.com/flowlab/flowlab/optim"
+)
+
+// ErrInterrupted is wrapped by the error Fit and Run return when their
+// context is cancelled: the state was checkpointed (when a checkpoint
+// callback is set) and training can be resumed.
+var ErrInterrupted = errors.New("training interrupted")
+
+// ErrNonFinite is wrapped by the error returned when a loss or a weight
+// becomes NaN or ±Inf. The message names the step; no checkpoint is written
+// for that step, so the last one on disk is the last good state.
+var ErrNonFinite = errors.New("non-finite value")
+
+// ErrConfig is wrapped by every error that comes from the configuration or
+// the samplers disagreeing with it (bad values, dimensions that differ, a
+// checkpoint of another configuration): what the user got wrong.
+var ErrConfig = errors.New("bad training configuration")
+
+// StepInfo describes one completed optimizer step.
+type StepInfo struct {
+	Step    int     // 1-based index of the step just taken
+	Loss    float64 // drift loss on the step's batch, before the update
+	EtaLoss float64 // denoiser loss (0 without η)
+	LR      float64 // learning rate used
+	// Net and Eta are the live networks (raw weights, not the EMA) after
+	// the update. Hooks may read them; fault-injection tests may write
+	// them, since the NaN guard runs after the hook.
+	Net, Eta *nn.Net
+}
+
+// StepLoss is one row of the loss history (loss.csv).
+type StepLoss struct {
+	Step    int
+	Loss    float64
+	EtaLoss float64 // 0 without η
+	LR      float64
+}
+
+// Options are the settings of Fit that do not change the trained weights.
+type Options struct {
+	// Progress receives a progress bar (a terminal) or periodic plain lines
+	// (anything else). Nil: silent.
+	Progress io.Writer
+	// OnStep is called after every step, before the NaN guard; a non-nil
+	// error stops training and is returned (wrapped).
+	OnStep func(StepInfo) error
+	// Resume continues from this checkpoint instead of a fresh start. Its
+	// configuration hash must match.
+	Resume *Checkpoint
+	// Checkpoint, when set, is called with the complete state every
+	// Config.CheckpointEvery steps, after the last step, and when the context
+	// is cancelled. An error stops training.
+	Checkpoint func(*Checkpoint) error
+}
+
+// Result is what Fit trained.
+type Result struct {
+	Config Config // with Dim filled in and defaults applied
+	// Net is the drift b(x, t): the EMA weights when Config.EMA > 0,
+	// otherwise the raw weights. Raw is always the raw weights.
+	Net, Raw *nn.Net
+	// Eta is the denoiser η(x, t) (EMA weights when EMA is on), RawEta its raw
+	// weights; both nil when the interpolant is deterministic.
+	Eta, RawEta *nn.Net
+	// Losses holds one row per step, from step 1 (including steps restored
+	// from a checkpoint).
+	Losses []StepLoss
+}
+
+// FinalLoss returns the mean drift and η losses of the last n steps (all
+// steps if there are fewer), a less noisy figure than the last batch's.
+func (r *Result) FinalLoss(n int) (loss, etaLoss float64) {
+	h := r.Losses[max(len(r.Losses)-n, 0):]
+	for _, s := range h {
+		loss += s.Loss
+		etaLoss += s.EtaLoss
+	}
+	if len(h) > 0 {
+		loss /= float64(len(h))
+		etaLoss /= float64(len(h))
+	}
+	return loss, etaLoss
+}
+
+// model is one trained network with its optimizer and EMA.
+type model struct {
+	name string // "v" or "eta": the checkpoint key prefix
+	net  *nn.Net
+	opt  optim.Optimizer
+	ema  *optim.EMA // nil when EMA is off
+	gOut *mat.Dense // loss gradient w.r.t. the output
+}
+
+// trainer holds the whole training state.
+type trainer struct {
+	cfg      Config
+	src, tgt dist.Sampler
+	ip       interp.Interpolant
+	coupling interp.Coupling
+	sched    optim.Schedule
+	pcg      *rand.PCG
+	rng      *rand.Rand
+	step     int
+	v, eta   *model
+	losses   []StepLoss
+
+	x0, x1, z, xt, bT, etaT *mat.Dense
+	t                       []float32
+}
+
+// Seed streams: the loop's PCG and the networks' initialisations are
+// distinct streams of the one Config.Seed.
+const (
+	loopStream = 0x74726169_6e6c6f6f // "trainloo"
+	etaSeedXor = 0x9e3779b97f4a7c15
+)
+
+func newModel(name string, cfg Config, seed uint64) (*model, error) {
+	net, err := nn.New(cfg.NetConfig(), seed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: network: %w", ErrConfig, err)
+	}
+	m := &model{name: name, net: net, gOut: mat.New(cfg.Batch, cfg.Dim)}
+	n := len(net.Params())
+	switch cfg.Optimizer {
+	case "adam":
+		a := optim.NewAdam(n)
+		a.WeightDecay = float32(cfg.WeightDecay)
+		m.opt = a
+	case "adamw":
+		m.opt = optim.NewAdamW(n, float32(cfg.WeightDecay))
+	case "sgd":
+		s := optim.NewSGD(n, float32(cfg.Momentum))
+		s.WeightDecay = float32(cfg.WeightDecay)
+		m.opt = s
+	default:
+		return nil, fmt.Errorf("%w: optimizer: unknown %q", ErrConfig, cfg.Optimizer)
+	}
+	if cfg.EMA > 0 {
+		m.ema = optim.NewEMA(net.Params(), float32(cfg.EMA))
+	}
+	return m, nil
+}
+
+// schedule returns the learning-rate multiplier of the configuration.
+func schedule(cfg Config) optim.Schedule {
+	if cfg.Schedule == "cosine" {
+		return optim.WarmupCosine(cfg.Warmup, cfg.Steps, 0)
+	}
+	w := cfg.Warmup
+	return func(s int) float64 {
+		if s < w {
+			return float64(s+1) / float64(w)
+		}
+		return 1
+	}
+}
+
+// Prepare applies defaults, fills Dim from the samplers and validates cfg
+// against them: what Fit does before training, exposed so that callers can
+// report configuration errors before doing anything else.
+func Prepare(src, tgt dist.Sampler, cfg Config) (Config, error) {
+	cfg = cfg.Defaults()
+	if src.Dim() != tgt.Dim() {
+		return cfg, fmt.Errorf("%w: source has dimension %d, target %d: they must agree", ErrConfig, src.Dim(), tgt.Dim())
+	}
+	if cfg.Dim != 0 && cfg.Dim != src.Dim() {
+		return cfg, fmt.Errorf("%w: dim: config says %d, the samplers have %d", ErrConfig, cfg.Dim, src.Dim())
+	}
+	cfg.Dim = src.Dim()
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return cfg, nil
+}
+
+func newTrainer(src, tgt dist.Sampler, cfg Config) (*trainer, error) {
+	cfg, err := Prepare(src, tgt, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ip, err := cfg.Interpolant()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	cp, err := interp.ParseCoupling(cfg.Coupling)
+	if err != nil {
+		return nil, fmt.Errorf("%w: coupling: %w", ErrConfig, err)
+	}
+	tr := &trainer{cfg: cfg, src: src, tgt: tgt, ip: ip, coupling: cp, sched: schedule(cfg)}
+	tr.pcg = rand.NewPCG(cfg.Seed, loopStream)
+	tr.rng = rand.New(tr.pcg)
+	if tr.v, err = newModel("v", cfg, cfg.Seed); err != nil {
+		return nil, err
+	}
+	if cfg.HasEta() {
+		if tr.eta, err = newModel("eta", cfg, cfg.Seed^etaSeedXor); err != nil {
+			return nil, err
+		}
+	}
+	b, d := cfg.Batch, cfg.Dim
+	tr.x0, tr.x1, tr.xt, tr.bT = mat.New(b, d), mat.New(b, d), mat.New(b, d), mat.New(b, d)
+	if !ip.Gamma.Zero() {
+		tr.z = mat.New(b, d)
+	}
+	if tr.eta != nil {
+		tr.etaT = mat.New(b, d)
+	}
+	tr.t = make([]float32, b)
+	return tr, nil
+}
+
+// Fit trains the drift b(x, t) (and, for a stochastic interpolant, the
+// denoiser η(x, t)) that carries src to tgt along cfg's interpolant, in
+// memory. Each step draws a batch x0 ~ src and x1 ~ tgt, pairs them with the
+// coupling, draws t (and z when γ ≠ 0), and takes one optimizer step on the
+// mean squared error ‖b(x_t, t) − ẋ_t‖² summed over coordinates and averaged
+// over the batch (and on ‖η(x_t, t) − z‖² for η).
+//
+// Every draw comes from one PCG source seeded by cfg.Seed, in a fixed order,
+// so the same configuration gives the same bits whatever GOMAXPROCS is; the
+// source's state is part of the checkpoint, so a resumed run continues
+// bit-identically. src and tgt must draw only from the rng they are given.
+//
+// A cancelled ctx stops training between steps: the state is checkpointed
+// (when opts.Checkpoint is set) and the error wraps ErrInterrupted and
+// ctx.Err(), with the partial Result. A NaN or Inf loss or weight stops with
+// an error wrapping ErrNonFinite that names the step.
+func Fit(ctx context.Context, src, tgt dist.Sampler, cfg Config, opts Options) (*Result, error) {
+	tr, err := newTrainer(src, tgt, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Resume != nil {
+		if err := tr.restore(opts.Resume); err != nil {
+			return nil, err
+		}
+	}
+	err = tr.loop(ctx, opts)
+	return tr.result(), err
+}
+
+func (tr *trainer) loop(ctx context.Context, opts Options) error {
+	cfg := tr.cfg
+	rep := newReporter(opts.Progress, tr.step, cfg.Steps, tr.eta != nil)
+	defer rep.finish()
+	save := func() error {
+		if opts.Checkpoint == nil {
+			return nil
+		}
+		if err := opts.Checkpoint(tr.checkpoint()); err != nil {
+			return fmt.Errorf("step %d: checkpoint: %w", tr.step, err)
+		}
+		return nil
+	}
+	for tr.step < cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			if serr := save(); serr != nil {
+				return errors.Join(fmt.Errorf("%w at step %d: %w", ErrInterrupted, tr.step, err), serr)
+			}
+			return fmt.Errorf("%w at step %d: %w", ErrInterrupted, tr.step, err)
+		}
+		info, err := tr.trainStep()
+		if err != nil {
+			return fmt.Errorf("step %d: %w", tr.step+1, err)
+		}
+		if opts.OnStep != nil {
+			if err := opts.OnStep(info); err != nil {
+				return fmt.Errorf("step %d: %w", info.Step, err)
+			}
+		}
+		if err := tr.guard(info); err != nil {
+			return err
+		}
+		tr.losses = append(tr.losses, StepLoss{info.Step, info.Loss, info.EtaLoss, info.LR})
+		rep.update(info.Step, info.Loss, info.EtaLoss, info.LR)
+		if tr.step == cfg.Steps || (cfg.CheckpointEvery > 0 && tr.step%cfg.CheckpointEvery == 0) {
+			if err := save(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// trainStep takes one optimizer step (of each network) and returns its
+// losses. The order of random draws is: x0, x1, the coupling's, t, z.
+//
+// A step is never cut short: the coupling runs without the loop's context
+// (cancellation is checked between steps), so that an interrupted run's
+// checkpoint is a state an uninterrupted run also passes through.
+func (tr *trainer) trainStep() (StepInfo, error) {
+	cfg := tr.cfg
+	tr.src.Sample(tr.rng, tr.x0)
+	tr.tgt.Sample(tr.rng, tr.x1)
+	if err := tr.coupling.Couple(context.Background(), tr.rng, tr.x0, tr.x1); err != nil {
+		return StepInfo{}, fmt.Errorf("coupling: %w", err)
+	}
+	sampleT(tr.rng, cfg.TSampler, tr.ip, tr.t)
+	if tr.z != nil {
+		interp.FillNormal(tr.rng, tr.z)
+	}
+	tr.ip.Batch(tr.x0, tr.x1, tr.z, tr.t, tr.xt, tr.bT, tr.etaT)
+	lr := cfg.LR * tr.sched(tr.step)
+	tr.step++
+	info := StepInfo{Step: tr.step, LR: lr, Net: tr.v.net}
+	info.Loss = tr.v.update(tr.xt, tr.t, tr.bT, cfg.Clip, float32(lr))
+	if tr.eta != nil {
+		info.EtaLoss = tr.eta.update(tr.xt, tr.t, tr.etaT, cfg.Clip, float32(lr))
+		info.Eta = tr.eta.net
+	}
+	return info, nil
+}
+
+// sampleT fills t from the named sampler on the interpolant's time range.
+func sampleT(rng *rand.Rand, name string, ip interp.Interpolant, t []float32) {
+	if name == "logitnormal" {
+		lo, hi := ip.TRange()
+		for i := range t {
+			u := 1 / (1 + math.Exp(-rng.NormFloat64()))
+			t[i] = float32(lo + (hi-lo)*u)
+		}
+		return
+	}
+	ip.SampleT(rng, t)
+}
+
+// update takes one step of m on the MSE between m.net(xt, t) and target, and
+// returns the loss (computed in float64).
+func (m *model) update(xt *mat.Dense, t []float32, target *mat.Dense, clip float64, lr float32) float64 {
+	out := m.net.Forward(xt, t)
+	g := m.gOut
+	scale := 2 / float32(xt.R)
+	var loss float64
+	for i, v := range out.Data {
+		d := v - target.Data[i]
+		loss += float64(d) * float64(d)
+		g.Data[i] = scale * d
+	}
+	loss /= float64(xt.R)
+	m.net.ZeroGrad()
+	m.net.Backward(g, false)
+	if clip > 0 {
+		optim.ClipGlobalNorm(m.net.Grads(), clip)
+	}
+	m.opt.Step(m.net.Params(), m.net.Grads(), lr)
+	if m.ema != nil {
+		m.ema.Update(m.net.Params())
+	}
+	return loss
+}
+
+// guard stops training on a non-finite loss or weight.
+func (tr *trainer) guard(info StepInfo) error {
+	if math.IsNaN(info.Loss) || math.IsInf(info.Loss, 0) {
+		return fmt.Errorf("%w: step %d: drift loss is %v", ErrNonFinite, info.Step, info.Loss)
+	}
+	if math.IsNaN(info.EtaLoss) || math.IsInf(info.EtaLoss, 0) {
+		return fmt.Errorf("%w: step %d: denoiser loss is %v", ErrNonFinite, info.Step, info.EtaLoss)
+	}
+	for _, m := range []*model{tr.v, tr.eta} {
+		if m == nil {
+			continue
+		}
+		if i := firstNonFinite(m.net.Params()); i >= 0 {
+			return fmt.Errorf("%w: step %d: %s weight %d is %v", ErrNonFinite, info.Step, m.name, i, m.net.Params()[i])
+		}
+		if m.ema != nil {
+			if i := firstNonFinite(m.ema.Shadow); i >= 0 {
+				return fmt.Errorf("%w: step %d: %s EMA weight %d is %v", ErrNonFinite, info.Step, m.name, i, m.ema.Shadow[i])
+			}
+		}
+	}
+	return nil
+}
+
+// firstNonFinite returns the index of the first NaN or ±Inf in p, or −1.
+func firstNonFinite(p []float32) int {
+	for i, v := range p {
+		// v−v is 0 for finite v and NaN for NaN and ±Inf.
+		if v-v != 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+func (tr *trainer) result() *Result {
+	r := &Result{Config: tr.cfg, Losses: append([]StepLoss(nil), tr.losses...)}
+	r.Raw = tr.v.net.Clone()
+	r.Net = tr.v.weights()
+	if tr.eta != nil {
+		r.RawEta = tr.eta.net.Clone()
+		r.Eta = tr.eta.weights()
+	}
+	return r
+}
+
+// weights returns a copy of the network to use: with the EMA weights when
+// EMA is on.
+func (m *model) weights() *nn.Net {
+	n := m.net.Clone()
+	if m.ema != nil {
+		copy(n.Params(), m.ema.Shadow)
+	}
+	n.ZeroGrad()
+	return n
+}
