@@ -66,20 +66,17 @@ func expVec(k Kernel, dst, src []float32) bool {
 	if l == 0 {
 		return false
 	}
-	f := exp256
-	if k == AVX512 {
-		f = exp512
-	}
+	f := expKern
 	n := len(src)
 	_ = dst[n-1]
 	body := n - n%l
 	if body > 0 {
-		f(&dst[0], &src[0], body)
+		f(k, &dst[0], &src[0], body)
 	}
 	if body < n {
 		var t [16]float32
 		copy(t[:], src[body:])
-		f(&t[0], &t[0], l)
+		f(k, &t[0], &t[0], l)
 		copy(dst[body:], t[:n-body])
 	}
 	return true
@@ -92,23 +89,8 @@ func biasActVec(k Kernel, act Activation, z *Dense, bias []float32, out *Dense) 
 	if l == 0 || z.R == 0 || z.C == 0 {
 		return false
 	}
-	var f func(z, bias, out *float32, n int)
 	switch act {
-	case Identity:
-		f = biasAdd256
-		if k == AVX512 {
-			f = biasAdd512
-		}
-	case ReLU:
-		f = biasRelu256
-		if k == AVX512 {
-			f = biasRelu512
-		}
-	case SiLU:
-		f = biasSilu256
-		if k == AVX512 {
-			f = biasSilu512
-		}
+	case Identity, ReLU, SiLU:
 	default:
 		return false
 	}
@@ -120,13 +102,13 @@ func biasActVec(k Kernel, act Activation, z *Dense, bias []float32, out *Dense) 
 	for i := 0; i < z.R; i++ {
 		zr, or := z.Data[i*n:(i+1)*n], out.Data[i*n:(i+1)*n]
 		if body > 0 {
-			f(&zr[0], &bias[0], &or[0], body)
+			biasActKern(k, act, &zr[0], &bias[0], &or[0], body)
 		}
 		if body < n {
 			var tz, tb, to [16]float32
 			copy(tz[:], zr[body:])
 			copy(tb[:], bias[body:])
-			f(&tz[0], &tb[0], &to[0], l)
+			biasActKern(k, act, &tz[0], &tb[0], &to[0], l)
 			copy(zr[body:], tz[:n-body])
 			copy(or[body:], to[:n-body])
 		}
@@ -141,21 +123,18 @@ func actBackwardVec(k Kernel, act Activation, pre, g []float32) bool {
 	if l == 0 || act != SiLU || len(pre) == 0 {
 		return false
 	}
-	f := siluGrad256
-	if k == AVX512 {
-		f = siluGrad512
-	}
+	f := siluGradKern
 	n := len(pre)
 	_ = g[n-1]
 	body := n - n%l
 	if body > 0 {
-		f(&pre[0], &g[0], body)
+		f(k, &pre[0], &g[0], body)
 	}
 	if body < n {
 		var tp, tg [16]float32
 		copy(tp[:], pre[body:])
 		copy(tg[:], g[body:n])
-		f(&tp[0], &tg[0], l)
+		f(k, &tp[0], &tg[0], l)
 		copy(g[body:n], tg[:n-body])
 	}
 	return true
@@ -173,11 +152,11 @@ func colSumVec(k Kernel, g *Dense, dst []float32) int {
 	if n == 0 {
 		return 0
 	}
-	f := colSum256
 	if k == AVX512 {
-		f = colSum512
+		colSum512(&g.Data[0], g.C, g.R, &dst[0], n)
+	} else {
+		colSum256(&g.Data[0], g.C, g.R, &dst[0], n)
 	}
-	f(&g.Data[0], g.C, g.R, &dst[0], n)
 	return n
 }
 
@@ -199,11 +178,48 @@ func adamVec(k Kernel, h AdamParams, p, g, m, v []float32) int {
 			c[16*i+j] = x
 		}
 	}
-	f := adam256
-	if k == AVX512 {
-		f = adam512
-	}
 	_, _, _ = g[n-1], m[n-1], v[n-1]
-	f(&p[0], &g[0], &m[0], &v[0], n, &c[0])
+	if k == AVX512 {
+		adam512(&p[0], &g[0], &m[0], &v[0], n, &c[0])
+	} else {
+		adam256(&p[0], &g[0], &m[0], &v[0], n, &c[0])
+	}
 	return n
+}
+
+// The dispatchers below call the assembly directly (not through a func
+// value), so the compiler sees the pointers do not escape: the stack buffers
+// of the tails stay on the stack.
+
+func expKern(k Kernel, dst, src *float32, n int) {
+	if k == AVX512 {
+		exp512(dst, src, n)
+	} else {
+		exp256(dst, src, n)
+	}
+}
+
+func siluGradKern(k Kernel, pre, g *float32, n int) {
+	if k == AVX512 {
+		siluGrad512(pre, g, n)
+	} else {
+		siluGrad256(pre, g, n)
+	}
+}
+
+func biasActKern(k Kernel, act Activation, z, bias, out *float32, n int) {
+	switch {
+	case act == SiLU && k == AVX512:
+		biasSilu512(z, bias, out, n)
+	case act == SiLU:
+		biasSilu256(z, bias, out, n)
+	case act == ReLU && k == AVX512:
+		biasRelu512(z, bias, out, n)
+	case act == ReLU:
+		biasRelu256(z, bias, out, n)
+	case k == AVX512:
+		biasAdd512(z, bias, out, n)
+	default:
+		biasAdd256(z, bias, out, n)
+	}
 }
