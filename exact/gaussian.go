@@ -80,14 +80,12 @@ func (g *GaussianField) Marginal(t float64, i int) (mean, variance float64) {
 	return c.A*g.Mu0[i] + c.B*g.Mu1[i], c.A*c.A*g.Var0[i] + c.B*c.B*g.Var1[i] + c.G*c.G
 }
 
-// affine returns b(x, t) = off + slope·x in dimension i.
-func (g *GaussianField) affine(c interp.Coeffs, i int) (off, slope float64) {
+// affine returns b(x, t) = off + slope·x in dimension i; c = Coeffs(t).
+func (g *GaussianField) affine(t float64, c interp.Coeffs, i int) (off, slope float64) {
 	m := c.A*g.Mu0[i] + c.B*g.Mu1[i]
 	s2 := c.A*c.A*g.Var0[i] + c.B*c.B*g.Var1[i] + c.G*c.G
-	cov := c.A*c.DA*g.Var0[i] + c.B*c.DB*g.Var1[i]
-	if c.G != 0 {
-		cov += c.G * c.DG
-	}
+	// γγ' is finite even where γ' is not (Brownian γ at t = 0, 1).
+	cov := c.A*c.DA*g.Var0[i] + c.B*c.DB*g.Var1[i] + g.Interp.Gamma.GammaDGamma(t)
 	slope = cov / s2
 	return c.DA*g.Mu0[i] + c.DB*g.Mu1[i] - slope*m, slope
 }
@@ -100,7 +98,7 @@ func (g *GaussianField) Eval64(t float64, x, out []float64) {
 	}
 	c := g.Interp.Coeffs(t)
 	for i := 0; i < d; i++ {
-		off, slope := g.affine(c, i)
+		off, slope := g.affine(t, c, i)
 		for r := i; r < len(x); r += d {
 			out[r] = off + slope*x[r]
 		}
@@ -113,7 +111,7 @@ func (g *GaussianField) Eval(t float64, x, out *mat.Dense) {
 	c := g.Interp.Coeffs(t)
 	d := g.Dim()
 	for i := 0; i < d; i++ {
-		off, slope := g.affine(c, i)
+		off, slope := g.affine(t, c, i)
 		for r := i; r < len(x.Data); r += d {
 			out.Data[r] = float32(off + slope*float64(x.Data[r]))
 		}
@@ -130,7 +128,7 @@ func (g *GaussianField) JVP(t float64, x, dx, out, dout *mat.Dense) {
 	c := g.Interp.Coeffs(t)
 	d := g.Dim()
 	for i := 0; i < d; i++ {
-		off, slope := g.affine(c, i)
+		off, slope := g.affine(t, c, i)
 		for r := i; r < len(x.Data); r += d {
 			out.Data[r] = float32(off + slope*float64(x.Data[r]))
 			dout.Data[r] = float32(slope * float64(dx.Data[r]))
@@ -143,7 +141,7 @@ func (g *GaussianField) Divergence(t float64) float64 {
 	c := g.Interp.Coeffs(t)
 	var s float64
 	for i := 0; i < g.Dim(); i++ {
-		_, slope := g.affine(c, i)
+		_, slope := g.affine(t, c, i)
 		s += slope
 	}
 	return s
@@ -234,12 +232,8 @@ func (g *GaussianField) LossFloorAt(t float64) float64 {
 			sum += v0 * v1 / s2 // the closed form, exact near cancellation
 			continue
 		}
-		cov := c.A*c.DA*v0 + c.B*c.DB*v1
-		vard := c.DA*c.DA*v0 + c.DB*c.DB*v1
-		if c.G != 0 || c.DG != 0 {
-			cov += c.G * c.DG
-			vard += c.DG * c.DG
-		}
+		cov := c.A*c.DA*v0 + c.B*c.DB*v1 + g.Interp.Gamma.GammaDGamma(t)
+		vard := c.DA*c.DA*v0 + c.DB*c.DB*v1 + c.DG*c.DG
 		sum += vard - cov*cov/s2
 	}
 	return sum

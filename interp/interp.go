@@ -148,8 +148,9 @@ func (g Gamma) At(t float64) (gam, dgam float64) {
 	panic(fmt.Sprintf("interp: invalid gamma shape %d", int(g.Shape)))
 }
 
-// gammaDGamma returns γ(t)·γ'(t), finite for every shape on [0, 1].
-func (g Gamma) gammaDGamma(t float64) float64 {
+// GammaDGamma returns γ(t)·γ'(t), finite for every shape on [0, 1] (for the
+// Brownian γ it is a(1−2t)/2, also at the ends where γ' is infinite).
+func (g Gamma) GammaDGamma(t float64) float64 {
 	if g.Zero() {
 		return 0
 	}
@@ -322,7 +323,7 @@ func (ip Interpolant) Coeffs(t float64) Coeffs {
 		s, co := math.Sincos(math.Pi * t / 2)
 		r := math.Sqrt(1 - c.G*c.G)
 		// d r/dt = −γγ'/r, finite because γγ' is (see gammaDGamma).
-		dr := -ip.Gamma.gammaDGamma(t) / r
+		dr := -ip.Gamma.GammaDGamma(t) / r
 		c.A, c.DA = r*co, dr*co-r*math.Pi/2*s
 		c.B, c.DB = r*s, dr*s+r*math.Pi/2*co
 	case EncDec:
