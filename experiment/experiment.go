@@ -1,0 +1,193 @@
+// Package experiment reproduces the study of when deterministic neural flows
+// fail: six experiments (width, variance, rank, mnist, stochastic, latent),
+// one short file each, and the runner that writes their run folders.
+//
+// Run writes runs/NAME/config.json (the scale, the seed and every
+// hyperparameter chosen for that scale), metrics.json (the measurements and
+// the verdicts computed from them, byte-identical for the same seed and
+// scale), times.json (wall times, kept apart because they vary) and
+// figures/*.png, each atomically. The metrics.json layout includes
+// report.Summary, which the report package renders.
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flowlab/flowlab/internal/atomicfile"
+	"github.com/flowlab/flowlab/report"
+)
+
+// Scale is how much work an experiment does.
+type Scale string
+
+// The scales: smoke runs in seconds (tests and CI), quick runs all six
+// experiments in about ten minutes on two cores, paper is the seed's scale.
+const (
+	Smoke Scale = "smoke"
+	Quick Scale = "quick"
+	Paper Scale = "paper"
+)
+
+// ParseScale reads a scale name.
+func ParseScale(s string) (Scale, error) {
+	switch Scale(s) {
+	case Smoke, Quick, Paper:
+		return Scale(s), nil
+	}
+	return "", fmt.Errorf("%w %q (want smoke, quick or paper)", ErrUnknownScale, s)
+}
+
+// pick returns the value for the scale.
+func pick[T any](s Scale, smoke, quick, paper T) T {
+	switch s {
+	case Smoke:
+		return smoke
+	case Quick:
+		return quick
+	}
+	return paper
+}
+
+// ErrUnknownScale and ErrUnknownExperiment are wrapped by the errors for a
+// scale or experiment name that does not exist.
+var (
+	ErrUnknownScale      = errors.New("unknown scale")
+	ErrUnknownExperiment = errors.New("unknown experiment")
+)
+
+// Names lists the experiments in the study's order.
+func Names() []string { return slices.Clone(report.Order) }
+
+// Options are settings of a run that do not change its metrics.
+type Options struct {
+	// Progress receives one line per finished piece of work; nil: silent.
+	Progress io.Writer
+	// MNISTDir is where the MNIST IDX files are looked for first
+	// (dist.FindMNIST); "" for the defaults.
+	MNISTDir string
+}
+
+// env is what an experiment's code sees.
+type env struct {
+	ctx    context.Context
+	scale  Scale
+	seed   uint64
+	dir    string // the run folder
+	opts   Options
+	start  time.Time
+	timing map[string]float64 // wall seconds of the named parts
+}
+
+// figure returns the path of a figure file in the run folder.
+func (e *env) figure(name string) string { return filepath.Join(e.dir, "figures", name) }
+
+// logf writes a progress line.
+func (e *env) logf(format string, args ...any) {
+	if e.opts.Progress != nil {
+		fmt.Fprintf(e.opts.Progress, "%s [%5.1fs] %s\n", filepath.Base(e.dir), time.Since(e.start).Seconds(), fmt.Sprintf(format, args...))
+	}
+}
+
+// timed records the wall time of part.
+func (e *env) timed(part string, t0 time.Time) { e.timing[part] += time.Since(t0).Seconds() }
+
+// outcome is what an experiment returns: its hyperparameters (config.json),
+// raw measurements (metrics.json "results") and the summary for the report.
+type outcome struct {
+	config  any
+	results any
+	summary report.Summary
+}
+
+// spec is one experiment.
+type spec struct {
+	title, question, claim string
+	run                    func(e *env) (*outcome, error)
+}
+
+// registry maps names to experiments; filled by each experiment's file.
+var registry = map[string]spec{}
+
+// Run runs the experiment name ("all" for the six in order) at scale with
+// seed, writing runs into outDir/NAME.
+func Run(ctx context.Context, name string, scale Scale, outDir string, seed uint64) error {
+	return RunWith(ctx, name, scale, outDir, seed, Options{})
+}
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, name string, scale Scale, outDir string, seed uint64, opts Options) error {
+	if _, err := ParseScale(string(scale)); err != nil {
+		return err
+	}
+	names := []string{name}
+	if name == "all" {
+		names = Names()
+	} else if _, ok := registry[name]; !ok {
+		return fmt.Errorf("%w %q (want one of %s or all)", ErrUnknownExperiment, name, strings.Join(Names(), ", "))
+	}
+	for _, n := range names {
+		if err := runOne(ctx, n, scale, outDir, seed, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runOne(ctx context.Context, name string, scale Scale, outDir string, seed uint64, opts Options) error {
+	sp, ok := registry[name]
+	if !ok {
+		return fmt.Errorf("%w %q: not built yet", ErrUnknownExperiment, name)
+	}
+	dir := filepath.Join(outDir, name)
+	if err := os.MkdirAll(filepath.Join(dir, "figures"), 0o755); err != nil {
+		return fmt.Errorf("experiment %s: %w", name, err)
+	}
+	e := &env{ctx: ctx, scale: scale, seed: seed, dir: dir, opts: opts, start: time.Now(), timing: map[string]float64{}}
+	e.logf("start (scale %s, seed %d)", scale, seed)
+	out, err := sp.run(e)
+	if err != nil {
+		return fmt.Errorf("experiment %s: %w", name, err)
+	}
+	s := out.summary
+	s.Experiment, s.Title, s.Question, s.SeedClaim = name, sp.title, sp.question, sp.claim
+	s.Scale, s.Seed = string(scale), seed
+
+	cfg := struct {
+		Experiment string `json:"experiment"`
+		Scale      Scale  `json:"scale"`
+		Seed       uint64 `json:"seed"`
+		Config     any    `json:"config"`
+	}{name, scale, seed, out.config}
+	met := struct {
+		report.Summary
+		Results any `json:"results"`
+	}{s, out.results}
+	e.timing["total"] = time.Since(e.start).Seconds()
+	for _, f := range []struct {
+		file string
+		v    any
+	}{{"config.json", cfg}, {"metrics.json", met}, {"times.json", e.timing}} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(f.v); err != nil {
+			return fmt.Errorf("experiment %s: %s: %w", name, f.file, err)
+		}
+		if err := atomicfile.WriteBytes(filepath.Join(dir, f.file), b.Bytes()); err != nil {
+			return fmt.Errorf("experiment %s: %w", name, err)
+		}
+	}
+	e.logf("done")
+	return nil
+}

@@ -1,0 +1,31 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// runSmoke runs one experiment at smoke scale into a temporary folder and
+// returns the folder.
+func runSmoke(t *testing.T, name string, seed uint64) string {
+	t.Helper()
+	out := t.TempDir()
+	var log bytes.Buffer
+	if err := RunWith(context.Background(), name, Smoke, out, seed, Options{Progress: &log}); err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, log.String())
+	}
+	t.Log(log.String())
+	return filepath.Join(out, name)
+}
+
+func TestWidthSmoke(t *testing.T) {
+	dir := runSmoke(t, "width", 1)
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(string(b[:min(len(b), 3000)]))
+}
