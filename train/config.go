@@ -166,15 +166,17 @@ func (c Config) Validate() error {
 	if c.Dim < 0 {
 		add(fmt.Errorf("dim: %d is negative", c.Dim))
 	}
-	if len(c.Hidden) == 0 {
+	hiddenOK := len(c.Hidden) > 0
+	if !hiddenOK {
 		add(errors.New("hidden: need at least one hidden layer"))
 	}
 	for i, h := range c.Hidden {
 		if h <= 0 {
 			add(fmt.Errorf("hidden: width %d of layer %d must be positive", h, i+1))
+			hiddenOK = false
 		}
 	}
-	if len(errs) == 0 {
+	if hiddenOK && c.Dim >= 0 {
 		// nn checks the activation, architecture, Fourier count and size.
 		nc := c.NetConfig()
 		nc.Dim = max(nc.Dim, 1)
