@@ -1,18 +1,402 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
 
+	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/nn"
+	"github.com/flowlab/flowlab/optim"
 	"github.com/spf13/cobra"
 )
 
-// newBenchCmd is a placeholder until the bench command lands.
+// benchCase is one network and batch size of the benchmark. The cases, and
+// everything the benchmark does with them, mirror the PyTorch reference
+// ../shared/bench/torch_fm.py so that the two print comparable figures.
+type benchCase struct {
+	name                     string
+	dim, width, depth, batch int
+}
+
+var benchCases = []benchCase{
+	{"tiny", 2, 64, 3, 256},   // the usual 2-D toy network (torchcfm's MLP size)
+	{"toy2d", 2, 256, 3, 512}, // a wider 2-D toy network
+	{"toy2d-4k", 2, 256, 3, 4096},
+	{"gauss128", 128, 512, 3, 512},
+	{"mnist", 784, 512, 3, 1024}, // pixel-space MNIST-sized field
+}
+
+// benchResult has torch_fm.py's JSON fields, in its order.
+type benchResult struct {
+	Impl           string  `json:"impl"`
+	Case           string  `json:"case"`
+	Dim            int     `json:"dim"`
+	Width          int     `json:"width"`
+	Depth          int     `json:"depth"`
+	Batch          int     `json:"batch"`
+	Params         int     `json:"params"`
+	Threads        int     `json:"threads"`
+	TrainStepsPerS float64 `json:"train_steps_per_s"`
+	TrainGFLOPS    float64 `json:"train_gflops"`
+	ODEEvalsPerS   float64 `json:"ode_evals_per_s"`
+	ODESamples     int     `json:"ode_samples"`
+	FinalLoss      float64 `json:"final_loss"`
+}
+
 func newBenchCmd() *cobra.Command {
-	return &cobra.Command{
+	var (
+		caseName                string
+		asJSON                  bool
+		steps, samples, odeStep int
+	)
+	names := make([]string, len(benchCases))
+	for i, c := range benchCases {
+		names[i] = c.name
+	}
+	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "bench (not built yet)",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("bench: not built yet")
+		Short: "time training steps and ODE sampling on the cases of the PyTorch reference benchmark",
+		Long: `bench trains an MLP velocity field (SiLU, depth 3, Adam lr 1e-3) with the
+linear-interpolant flow-matching loss — x0 ~ N(0, ½I), x1 ~ N(0, I), t ~ U(0, 1),
+loss = mean‖v([x_t, t]) − (x1 − x0)‖² — for 20 warm-up and --steps timed steps,
+then samples --samples points with --ode-steps Euler steps, and prints the
+figures of ../shared/bench/torch_fm.py (same cases, same loss, same JSON fields)
+so that the two can be compared side by side. The loss is the torch script's,
+not flowlab train's.
+
+Cases (dim, width, batch): ` + caseList() + `.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var run []benchCase
+			for _, c := range benchCases {
+				if caseName == "all" || caseName == c.name {
+					run = append(run, c)
+				}
+			}
+			if len(run) == 0 {
+				return usagef("bench: unknown --case %q (want %s or all)", caseName, strings.Join(names, ", "))
+			}
+			if steps < 1 || samples < 1 || odeStep < 1 {
+				return usagef("bench: --steps (%d), --samples (%d) and --ode-steps (%d) must be ≥ 1", steps, samples, odeStep)
+			}
+			out := cmd.OutOrStdout()
+			for _, c := range run {
+				res, err := runBenchCase(cmd.Context(), c, steps, samples, odeStep)
+				if err != nil {
+					return err
+				}
+				if err := printBench(out, res, asJSON); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&caseName, "case", "all", "benchmark case: "+strings.Join(names, ", ")+" or all")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object per case, as torch_fm.py does")
+	f.IntVar(&steps, "steps", 300, "timed training steps (after 20 warm-up steps)")
+	f.IntVar(&samples, "samples", 10000, "points integrated by the Euler sampler")
+	f.IntVar(&odeStep, "ode-steps", 50, "Euler steps (field evaluations) of the sampler")
+	return cmd
+}
+
+func caseList() string {
+	s := make([]string, len(benchCases))
+	for i, c := range benchCases {
+		s[i] = fmt.Sprintf("%s (%d, %d, %d)", c.name, c.dim, c.width, c.batch)
+	}
+	return strings.Join(s, ", ")
+}
+
+func printBench(w io.Writer, r benchResult, asJSON bool) error {
+	if asJSON {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%-9s dim %3d width %3d batch %4d: %8.1f train steps/s (%6.1f GFLOPS), %7.1f field evals/s on %d points, final loss %.4f, %d threads\n",
+		r.Case, r.Dim, r.Width, r.Batch, r.TrainStepsPerS, r.TrainGFLOPS, r.ODEEvalsPerS, r.ODESamples, r.FinalLoss, r.Threads)
+	return err
+}
+
+// flowlabVersion names the build: the module version, or the VCS revision
+// for a development build.
+func flowlabVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return strings.TrimPrefix(v, "v")
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "dev-" + rev
+}
+
+// runBenchCase does what torch_fm.py's run() does for one case.
+func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int) (benchResult, error) {
+	hidden := make([]int, c.depth)
+	for i := range hidden {
+		hidden[i] = c.width
+	}
+	net, err := nn.New(nn.Config{Dim: c.dim, Hidden: hidden, Act: "silu"}, 0)
+	if err != nil {
+		return benchResult{}, err
+	}
+	opt := optim.NewAdam(len(net.Params()))
+	data := newFMBatch(c.batch, c.dim, 1)
+	var loss float64
+	step := func() {
+		data.sample()
+		net.ZeroGrad()
+		out := net.Forward(data.xt, data.t)
+		loss = data.lossGrad(out)
+		net.Backward(data.g, false)
+		opt.Step(net.Params(), net.Grads(), 1e-3)
+	}
+	for i := 0; i < 20; i++ {
+		step()
+	}
+	if err := ctx.Err(); err != nil {
+		return benchResult{}, errInterrupted
+	}
+	start := time.Now()
+	for i := 0; i < steps; i++ {
+		step()
+		if i%16 == 0 && ctx.Err() != nil {
+			return benchResult{}, errInterrupted
+		}
+	}
+	trainS := time.Since(start).Seconds()
+
+	// Euler sampling, forward in time, of samples source points at once.
+	x := mat.New(samples, c.dim)
+	src := newNormal32(2)
+	src.fill(x.Data, float32(math.Sqrt(0.5)))
+	tcol := make([]float32, samples)
+	h := 1 / float64(odeSteps)
+	start = time.Now()
+	for i := 0; i < odeSteps; i++ {
+		for j := range tcol {
+			tcol[j] = float32(float64(i) * h)
+		}
+		v := net.Forward(x, tcol)
+		axpy(float32(h), v.Data, x.Data)
+		if ctx.Err() != nil {
+			return benchResult{}, errInterrupted
+		}
+	}
+	odeS := time.Since(start).Seconds()
+
+	params := len(net.Params())
+	round := func(v float64, d int) float64 {
+		p := math.Pow(10, float64(d))
+		return math.Round(v*p) / p
+	}
+	return benchResult{
+		Impl: "flowlab-" + flowlabVersion(), Case: c.name, Dim: c.dim, Width: c.width, Depth: c.depth,
+		Batch: c.batch, Params: params, Threads: runtime.GOMAXPROCS(0),
+		TrainStepsPerS: round(float64(steps)/trainS, 1),
+		TrainGFLOPS:    round(6*float64(params)*float64(c.batch)*float64(steps)/trainS/1e9, 2),
+		ODEEvalsPerS:   round(float64(odeSteps)/odeS, 1),
+		ODESamples:     samples,
+		FinalLoss:      round(loss, 4),
+	}, nil
+}
+
+// axpy sets y += a·x.
+func axpy(a float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+// fmBatch holds one flow-matching minibatch of the linear interpolant:
+// x0 ~ N(0, ½I), x1 ~ N(0, I), t ~ U(0, 1), x_t = (1−t)x0 + t·x1 and the
+// target x1 − x0, as torch_fm.py's step() draws them.
+type fmBatch struct {
+	b, d   int
+	rng    *normal32
+	x0, x1 []float32
+	t      []float32
+	xt     *mat.Dense
+	target []float32
+	g      *mat.Dense // dLoss/dv
+}
+
+func newFMBatch(b, d int, seed uint64) *fmBatch {
+	return &fmBatch{
+		b: b, d: d, rng: newNormal32(seed),
+		x0: make([]float32, b*d), x1: make([]float32, b*d), t: make([]float32, b),
+		xt: mat.New(b, d), target: make([]float32, b*d), g: mat.New(b, d),
+	}
+}
+
+// sample draws a fresh batch.
+func (f *fmBatch) sample() {
+	f.rng.fill(f.x0, float32(math.Sqrt(0.5)))
+	f.rng.fill(f.x1, 1)
+	for i := range f.t {
+		f.t[i] = f.rng.uniform()
+	}
+	d := f.d
+	for i, t := range f.t {
+		x0, x1 := f.x0[i*d:(i+1)*d], f.x1[i*d:(i+1)*d]
+		xt, tg := f.xt.Data[i*d:(i+1)*d], f.target[i*d:(i+1)*d]
+		for j := range x0 {
+			xt[j] = (1-t)*x0[j] + t*x1[j]
+			tg[j] = x1[j] - x0[j]
+		}
+	}
+}
+
+// lossGrad returns mean((out − target)²) and leaves its gradient with
+// respect to out, 2(out − target)/(B·D), in f.g.
+func (f *fmBatch) lossGrad(out *mat.Dense) float64 {
+	scale := 2 / float32(len(f.target))
+	var s float64
+	for i := 0; i < f.b; i++ {
+		o, tg, g := out.Data[i*f.d:(i+1)*f.d], f.target[i*f.d:(i+1)*f.d], f.g.Data[i*f.d:(i+1)*f.d]
+		var rs float32
+		for j := range o {
+			e := o[j] - tg[j]
+			rs += e * e
+			g[j] = scale * e
+		}
+		s += float64(rs)
+	}
+	return s / float64(len(f.target))
+}
+
+// normal32 draws float32 standard normals fast: Marsaglia and Tsang's
+// ziggurat (128 layers, J. Stat. Softw. 5(8), 2000) on 32-bit draws from a
+// wyrand generator. It exists so that data sampling does not dominate the
+// benchmark's step time (rand.NormFloat64 costs ~7 ns per value here).
+type normal32 struct{ s uint64 }
+
+func newNormal32(seed uint64) *normal32 {
+	// Mix the seed through a PCG so that nearby seeds give unrelated streams.
+	return &normal32{s: rand.New(rand.NewPCG(seed, 0x62656e6368)).Uint64()}
+}
+
+func (r *normal32) next() uint64 {
+	r.s += 0xa0761d6478bd642f
+	hi, lo := bits.Mul64(r.s, r.s^0xe7037ed1a0b428db)
+	return hi ^ lo
+}
+
+// uniform returns a float32 uniform on [0, 1).
+func (r *normal32) uniform() float32 { return float32(r.next()>>40) * (1.0 / (1 << 24)) }
+
+// fill sets dst to independent N(0, scale²) values.
+func (r *normal32) fill(dst []float32, scale float32) {
+	i := 0
+	for i < len(dst) {
+		u := r.next()
+		for k := 0; k < 2 && i < len(dst); k++ {
+			hz := int32(uint32(u))
+			u >>= 32
+			iz := hz & 127
+			if a := absInt32(hz); a < zigK[iz] {
+				dst[i] = scale * float32(hz) * zigW[iz]
+			} else {
+				dst[i] = scale * r.tail(hz, iz)
+			}
+			i++
+		}
+	}
+}
+
+func absInt32(v int32) uint32 {
+	if v < 0 {
+		return uint32(-int64(v))
+	}
+	return uint32(v)
+}
+
+// tail is the ziggurat's slow path (about 1 % of draws).
+func (r *normal32) tail(hz, iz int32) float32 {
+	const rz = 3.442620
+	for {
+		x := float64(hz) * float64(zigW[iz])
+		if iz == 0 {
+			for {
+				x = -math.Log(r.unit()) / rz
+				y := -math.Log(r.unit())
+				if y+y >= x*x {
+					break
+				}
+			}
+			if hz > 0 {
+				return float32(rz + x)
+			}
+			return float32(-rz - x)
+		}
+		if zigF[iz]+r.unit()*(zigF[iz-1]-zigF[iz]) < math.Exp(-0.5*x*x) {
+			return float32(x)
+		}
+		hz = int32(uint32(r.next()))
+		iz = hz & 127
+		if absInt32(hz) < zigK[iz] {
+			return float32(hz) * zigW[iz]
+		}
+	}
+}
+
+// unit returns a float64 uniform on (0, 1).
+func (r *normal32) unit() float64 { return (float64(r.next()>>11) + 0.5) / (1 << 53) }
+
+var zigK, zigW, zigF = zigTables()
+
+// zigTables computes the ziggurat tables (Marsaglia and Tsang's zigset).
+func zigTables() (k [128]uint32, w [128]float32, f [128]float64) {
+	const m1 = 2147483648.0
+	dn, vn := 3.442619855899, 9.91256303526217e-3
+	tn := dn
+	q := vn / math.Exp(-0.5*dn*dn)
+	k[0] = uint32(dn / q * m1)
+	k[1] = 0
+	w[0] = float32(q / m1)
+	w[127] = float32(dn / m1)
+	f[0] = 1
+	f[127] = math.Exp(-0.5 * dn * dn)
+	for i := 126; i >= 1; i-- {
+		dn = math.Sqrt(-2 * math.Log(vn/dn+math.Exp(-0.5*dn*dn)))
+		k[i+1] = uint32(dn / tn * m1)
+		tn = dn
+		f[i] = math.Exp(-0.5 * dn * dn)
+		w[i] = float32(dn / m1)
+	}
+	return
 }
