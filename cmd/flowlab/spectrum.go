@@ -1,18 +1,181 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 
+	"github.com/flowlab/flowlab/dist"
+	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/metrics"
+	"github.com/flowlab/flowlab/plot"
 	"github.com/spf13/cobra"
 )
 
-// newSpectrumCmd is a placeholder until the spectrum command lands.
+// spectrumReport is what `flowlab spectrum --json` prints.
+type spectrumReport struct {
+	Data            string `json:"data"`
+	Sampled         bool   `json:"sampled"`          // true: n draws from a sampler; false: the whole finite data set
+	Seed            uint64 `json:"seed,omitempty"`   // the seed of the draws when sampled
+	Covariance      string `json:"covariance"`       // how the covariance was computed
+	NonConstantRule string `json:"nonconstant_rule"` // what "nonconstant" counts
+	*metrics.SpectrumResult
+	Figure string `json:"figure,omitempty"`
+}
+
 func newSpectrumCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "spectrum",
-		Short: "spectrum (not built yet)",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("spectrum: not built yet")
+	var (
+		data, out, mnistDir, fracs, above string
+		asJSON                            bool
+		n                                 int
+		seed                              uint64
+		tol                               float64
+	)
+	cmd := &cobra.Command{
+		Use:   "spectrum --data SPEC [--json] [--out fig.png]",
+		Short: "covariance spectrum, numerical rank and explained-variance counts of a data set",
+		Long: `spectrum computes the float64 covariance (n − 1) of a data set and its eigenvalues, and
+reports the number of non-constant features, the numerical rank (default tolerance NumPy's
+matrix_rank rule |λ|max·D·eps on the D×D covariance), the number of components for each fraction
+of explained variance, and the number of eigenvalues above each threshold — each count with the
+cut that produced it. A finite data set (mnist, file:) is used whole; any other SPEC is sampled
+--n times with --seed.
+
+` + dist.Specs,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if data == "" {
+				return usagef("spectrum: --data SPEC is required")
+			}
+			fr, err := parseFloats("--var", fracs, 0, 1)
+			if err != nil {
+				return err
+			}
+			th, err := parseFloats("--above", above, 0, -1)
+			if err != nil {
+				return err
+			}
+			if tol < 0 {
+				return usagef("spectrum: --tol %v must be >= 0 (0: NumPy's default)", tol)
+			}
+			s, err := dist.ParseWith(data, dist.Options{MNISTDir: mnistDir})
+			if err != nil {
+				if errors.Is(err, dist.ErrSpec) {
+					return usageError{err}
+				}
+				return err
+			}
+			rep := spectrumReport{
+				Data:            data,
+				Covariance:      "float64, mean-centred in two passes, divided by n − 1 (numpy.cov)",
+				NonConstantRule: "columns taking more than one value",
+			}
+			var x *mat.Dense
+			if f, ok := s.(dist.Finite); ok {
+				x = f.Data()
+			} else {
+				if n < 2 {
+					return usagef("spectrum: --n %d must be >= 2", n)
+				}
+				x = mat.New(n, s.Dim())
+				s.Sample(rand.New(rand.NewPCG(seed, 0)), x)
+				rep.Sampled, rep.Seed = true, seed
+			}
+			res, err := metrics.Spectrum(x, metrics.SpectrumOptions{RankTol: tol, Fractions: fr, Thresholds: th})
+			if err != nil {
+				return err
+			}
+			rep.SpectrumResult = res
+			if out != "" {
+				if err := spectrumFigure(out, data, res); err != nil {
+					return err
+				}
+				rep.Figure = out
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			return printSpectrum(w, &rep)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&data, "data", "", "distribution SPEC (see below)")
+	f.BoolVar(&asJSON, "json", false, "print JSON (every eigenvalue included) instead of text")
+	f.StringVar(&out, "out", "", "write a PNG figure of the spectrum (log scale, cut-offs marked)")
+	f.IntVar(&n, "n", 10000, "draws from a sampler that is not a finite data set")
+	f.Uint64Var(&seed, "seed", 1, "seed of those draws")
+	f.StringVar(&fracs, "var", "0.95,0.99", "fractions of explained variance to count components for (comma-separated)")
+	f.StringVar(&above, "above", "0.012", "eigenvalue thresholds to count eigenvalues above (comma-separated)")
+	f.Float64Var(&tol, "tol", 0, "numerical-rank tolerance on the eigenvalues (0: NumPy's |λ|max·D·eps)")
+	f.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (else $FLOWLAB_MNIST_DIR, else the GoMNIST module)")
+	return cmd
+}
+
+// parseFloats reads a comma-separated list; each value must be > lo and, if
+// hi > lo, <= hi.
+func parseFloats(flag, s string, lo, hi float64) ([]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(v > lo) || (hi > lo && v > hi) {
+			if hi > lo {
+				return nil, usagef("spectrum: %s value %q is not a number in (%g, %g]", flag, f, lo, hi)
+			}
+			return nil, usagef("spectrum: %s value %q is not a number > %g", flag, f, lo)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func printSpectrum(w io.Writer, r *spectrumReport) error {
+	var b strings.Builder
+	src := "the whole data set"
+	if r.Sampled {
+		src = fmt.Sprintf("%d draws, seed %d", r.N, r.Seed)
+	}
+	fmt.Fprintf(&b, "data:                   %s (%d×%d, %s)\n", r.Data, r.N, r.D, src)
+	fmt.Fprintf(&b, "covariance:             %s\n", r.Covariance)
+	fmt.Fprintf(&b, "non-constant features:  %d of %d (%s)\n", r.NonConstant, r.D, r.NonConstantRule)
+	fmt.Fprintf(&b, "numerical rank:         %d  (eigenvalues with |λ| > %.4g; %s)\n", r.Rank, r.RankTol, r.RankRule)
+	for _, c := range r.Explained {
+		fmt.Fprintf(&b, "components for %g%% var: %d  (fewest leading eigenvalues summing to ≥ %g of the total %.6g)\n",
+			100*c.Cut, c.Count, c.Cut, r.Total)
+	}
+	for _, c := range r.Above {
+		fmt.Fprintf(&b, "eigenvalues > %g:  %d  (a threshold cut, not a rank)\n", c.Cut, c.Count)
+	}
+	if len(r.Eigenvalues) > 0 {
+		fmt.Fprintf(&b, "largest eigenvalue:     %.6g; smallest: %.6g\n", r.Eigenvalues[0], r.Eigenvalues[len(r.Eigenvalues)-1])
+	}
+	if r.Figure != "" {
+		fmt.Fprintf(&b, "figure:                 %s\n", r.Figure)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// spectrumFigure draws the eigenvalues on a log scale with the rank, the
+// explained-variance counts and the thresholds marked.
+func spectrumFigure(path, data string, r *metrics.SpectrumResult) error {
+	s := plot.Spectrum{Title: "covariance spectrum of " + data, Values: r.Eigenvalues}
+	s.Cuts = append(s.Cuts, plot.Cut{Index: r.Rank, Label: fmt.Sprintf("rank %d (|λ| > %.3g)", r.Rank, r.RankTol)})
+	for _, c := range r.Explained {
+		s.Cuts = append(s.Cuts, plot.Cut{Index: c.Count, Label: fmt.Sprintf("%d components: %g%% of variance", c.Count, 100*c.Cut)})
+	}
+	for _, c := range r.Above {
+		s.Levels = append(s.Levels, plot.Level{Value: c.Cut, Label: fmt.Sprintf("λ = %g: %d above", c.Cut, c.Count)})
+	}
+	s.Levels = append(s.Levels, plot.Level{Value: r.RankTol, Label: fmt.Sprintf("rank tolerance %.3g", r.RankTol)})
+	return s.Save(path, 1000, 650)
 }
