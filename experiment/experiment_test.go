@@ -29,3 +29,6 @@ func TestWidthSmoke(t *testing.T) {
 	}
 	t.Log(string(b[:min(len(b), 3000)]))
 }
+
+func TestRankSmoke(t *testing.T)     { runSmoke(t, "rank", 1) }
+func TestVarianceSmoke(t *testing.T) { runSmoke(t, "variance", 1) }

@@ -82,7 +82,7 @@ func widthSetup(s Scale) widthConfig {
 		RankTol: "σ_max·k·eps_float32 (eps_float32 = 2⁻²³) on the k×k Jacobian, SVD in float64",
 	}
 	c.Ks = pick(s, []int{8}, []int{16, 32}, []int{16, 32, 256})
-	c.Steps = pick(s, []int{100, 400}, []int{300, 1500, 6000}, []int{1000, 10000, 100000})
+	c.Steps = pick(s, []int{100, 400}, []int{500, 2000, 8000}, []int{1000, 10000, 100000})
 	c.Batch = pick(s, 128, 256, 512)
 	c.LR = 2e-3
 	c.Warmup = pick(s, 10, 100, 500)
