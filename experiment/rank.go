@@ -58,18 +58,18 @@ func gaussSetup(s Scale) gaussConfig {
 
 // rankRun is one trained flow from an embedded Gaussian to N(0, I_D).
 type rankRun struct {
-	Source     string  `json:"source"`
-	SourceRank int     `json:"source_rank"`
-	Eps        float64 `json:"eps,omitempty"` // variance added in the dead directions
-	Gamma      string  `json:"gamma,omitempty"`
-	Sampler    string  `json:"sampler"`
-	Seed       int     `json:"seed"`
-	FinalLoss  float64 `json:"final_loss"`
-	MeanNorm   float64 `json:"mean_norm"`
-	KSFull     float64 `json:"ks_chi_full"` // against Chi(D)
-	KSRank     float64 `json:"ks_chi_rank"` // against Chi(rank)
-	LiveVar    float64 `json:"live_var"`    // mean variance of f(x) over the live directions (target 1)
-	DeadVar    *float64 `json:"dead_var"`   // over the dead directions (target 1); null at full rank
+	Source     string   `json:"source"`
+	SourceRank int      `json:"source_rank"`
+	Eps        float64  `json:"eps,omitempty"` // variance added in the dead directions
+	Gamma      string   `json:"gamma,omitempty"`
+	Sampler    string   `json:"sampler"`
+	Seed       int      `json:"seed"`
+	FinalLoss  float64  `json:"final_loss"`
+	MeanNorm   float64  `json:"mean_norm"`
+	KSFull     float64  `json:"ks_chi_full"` // against Chi(D)
+	KSRank     float64  `json:"ks_chi_rank"` // against Chi(rank)
+	LiveVar    float64  `json:"live_var"`    // mean variance of f(x) over the live directions (target 1)
+	DeadVar    *float64 `json:"dead_var"`    // over the dead directions (target 1); null at full rank
 	norms      []float64
 }
 
