@@ -117,7 +117,7 @@ func anisoField() *rotField {
 // TestDivergenceFD checks the exact divergence (Dim JVPs) against a central
 // finite-difference trace of the Jacobian of a nonlinear field,
 // v_i(x) = tanh(Σ_j W_ij x_j + t)·x_i, in float32 (h = 1e-2: truncation
-// ~h²·|v”'| ≈ 1e-4 and rounding ~1e-7/h = 1e-5 per entry; bound 2e-3 on a
+// ~h²·(third derivative) ≈ 1e-4 and rounding ~1e-7/h = 1e-5 per entry; bound 2e-3 on a
 // sum of 3).
 func TestDivergenceFD(t *testing.T) {
 	w := [9]float64{0.3, -0.5, 0.2, 0.1, 0.4, -0.3, -0.2, 0.6, 0.1}
