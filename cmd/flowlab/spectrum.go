@@ -144,22 +144,24 @@ func printSpectrum(w io.Writer, r *spectrumReport) error {
 	if r.Sampled {
 		src = fmt.Sprintf("%d draws, seed %d", r.N, r.Seed)
 	}
-	fmt.Fprintf(&b, "data:                   %s (%d×%d, %s)\n", r.Data, r.N, r.D, src)
-	fmt.Fprintf(&b, "covariance:             %s\n", r.Covariance)
-	fmt.Fprintf(&b, "non-constant features:  %d of %d (%s)\n", r.NonConstant, r.D, r.NonConstantRule)
-	fmt.Fprintf(&b, "numerical rank:         %d  (eigenvalues with |λ| > %.4g; %s)\n", r.Rank, r.RankTol, r.RankRule)
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(&b, "%-26s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
+	line("data", "%s (%d×%d, %s)", r.Data, r.N, r.D, src)
+	line("covariance", "%s", r.Covariance)
+	line("non-constant features", "%d of %d (%s)", r.NonConstant, r.D, r.NonConstantRule)
+	line("numerical rank", "%d  (eigenvalues with |λ| > %.4g; %s)", r.Rank, r.RankTol, r.RankRule)
 	for _, c := range r.Explained {
-		fmt.Fprintf(&b, "components for %g%% var: %d  (fewest leading eigenvalues summing to ≥ %g of the total %.6g)\n",
-			100*c.Cut, c.Count, c.Cut, r.Total)
+		line(fmt.Sprintf("components for %g%% var", 100*c.Cut), "%d  (fewest leading eigenvalues summing to ≥ %g of the total %.6g)", c.Count, c.Cut, r.Total)
 	}
 	for _, c := range r.Above {
-		fmt.Fprintf(&b, "eigenvalues > %g:  %d  (a threshold cut, not a rank)\n", c.Cut, c.Count)
+		line(fmt.Sprintf("eigenvalues > %g", c.Cut), "%d  (a threshold cut, not a rank)", c.Count)
 	}
 	if len(r.Eigenvalues) > 0 {
-		fmt.Fprintf(&b, "largest eigenvalue:     %.6g; smallest: %.6g\n", r.Eigenvalues[0], r.Eigenvalues[len(r.Eigenvalues)-1])
+		line("largest eigenvalue", "%.6g; smallest: %.6g", r.Eigenvalues[0], r.Eigenvalues[len(r.Eigenvalues)-1])
 	}
 	if r.Figure != "" {
-		fmt.Fprintf(&b, "figure:                 %s\n", r.Figure)
+		line("figure", "%s", r.Figure)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -168,7 +170,21 @@ func printSpectrum(w io.Writer, r *spectrumReport) error {
 // spectrumFigure draws the eigenvalues on a log scale with the rank, the
 // explained-variance counts and the thresholds marked.
 func spectrumFigure(path, data string, r *metrics.SpectrumResult) error {
-	s := plot.Spectrum{Title: "covariance spectrum of " + data, Values: r.Eigenvalues}
+	// Eigenvalues far below the rank tolerance are rounding noise; they
+	// would stretch the log axis over twenty decades, so they are cut.
+	floor := r.RankTol * 1e-4
+	vals := make([]float64, 0, len(r.Eigenvalues))
+	for _, v := range r.Eigenvalues {
+		if v < floor {
+			break
+		}
+		vals = append(vals, v)
+	}
+	title := "covariance spectrum of " + data
+	if len(vals) < len(r.Eigenvalues) {
+		title += fmt.Sprintf(" (%d eigenvalues below %.2g not shown)", len(r.Eigenvalues)-len(vals), floor)
+	}
+	s := plot.Spectrum{Title: title, Values: vals}
 	s.Cuts = append(s.Cuts, plot.Cut{Index: r.Rank, Label: fmt.Sprintf("rank %d (|λ| > %.3g)", r.Rank, r.RankTol)})
 	for _, c := range r.Explained {
 		s.Cuts = append(s.Cuts, plot.Cut{Index: c.Count, Label: fmt.Sprintf("%d components: %g%% of variance", c.Count, 100*c.Cut)})

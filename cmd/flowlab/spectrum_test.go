@@ -71,7 +71,7 @@ func TestSpectrumCmdFile(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	s := out.String()
-	for _, want := range []string{"50×2, the whole data set", "non-constant features:  1 of 2", "numerical rank:         1", "not a rank", "95%"} {
+	for _, want := range []string{"50×2, the whole data set", "non-constant features:     1 of 2", "numerical rank:            1 ", "not a rank", "95%"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
