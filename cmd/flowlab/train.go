@@ -1,18 +1,192 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/flowlab/flowlab/train"
 )
 
-// newTrainCmd is a placeholder until the train command lands.
+// stepHookKey keys a func(train.StepInfo) error in the command's context that
+// the train command passes to train.Run as OnStep. Only tests set it (to slow
+// a run down or plant a NaN); production code never does.
+type stepHookKey struct{}
+
+// trainFlags are the train command's flags, bound to a Config.
+type trainFlags struct {
+	cfg    train.Config
+	hidden string
+	out    string
+	resume bool
+}
+
 func newTrainCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "train",
-		Short: "train (not built yet)",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("train: not built yet")
-		},
+	f := &trainFlags{}
+	cmd := &cobra.Command{
+		Use:   "train --source SPEC --target SPEC [flags]",
+		Short: "train a velocity field from a source to a target distribution into a run folder",
+		Long: `Train a velocity field b(x, t) that carries --source to --target along an
+interpolant (and, when the interpolant is stochastic, a denoiser η), writing a
+run folder: config.json, model.safetensors (eta.safetensors), checkpoint.ckpt,
+loss.csv and metrics.json, every file atomically.
+
+SIGINT saves a checkpoint and exits with status 130; --resume continues a run
+bit-identically (flags not given are taken from the folder's config.json; flags
+that differ from it are refused).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd) },
 	}
+	fl := cmd.Flags()
+	c := &f.cfg
+	fl.StringVar(&c.Source, "source", "", "source distribution SPEC (x0), e.g. gaussian:dim=8,var=0.5")
+	fl.StringVar(&c.Target, "target", "", "target distribution SPEC (x1), e.g. 8gaussians or file:data.npy")
+	fl.StringVar(&f.hidden, "hidden", "256,256,256", "hidden layer widths, comma-separated")
+	fl.StringVar(&c.Act, "act", "silu", "activation: silu, relu, tanh, selu, gelu")
+	fl.StringVar(&c.Arch, "arch", "mlp", "network architecture: mlp")
+	fl.IntVar(&c.Fourier, "fourier", 0, "Fourier features sin/cos(2πkt), k = 1..F, of the time input")
+	fl.StringVar(&c.Interp, "interp", "linear", "interpolant: linear, trig, vp, onesided, onesided-trig, encdec")
+	fl.StringVar(&c.Gamma, "gamma", "0", "noise γ(t): 0, a scale a (√(a·t(1−t))), or brownian|bsquared|sinesquared[:a=A]")
+	fl.StringVar(&c.Coupling, "coupling", "independent", "coupling: independent, ot, sinkhorn[:eps=E]")
+	fl.StringVar(&c.TSampler, "t-sampler", "uniform", "training times: uniform or logitnormal")
+	fl.IntVar(&c.Steps, "steps", 10000, "optimizer steps")
+	fl.IntVar(&c.Batch, "batch", 256, "batch size")
+	fl.Float64Var(&c.LR, "lr", 1e-3, "peak learning rate")
+	fl.StringVar(&c.Optimizer, "optimizer", "adam", "optimizer: adam, adamw, sgd")
+	fl.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay (decoupled for adamw)")
+	fl.Float64Var(&c.Momentum, "momentum", 0, "SGD momentum")
+	fl.StringVar(&c.Schedule, "schedule", "constant", "learning-rate schedule: constant or cosine")
+	fl.IntVar(&c.Warmup, "warmup", 0, "linear warm-up steps")
+	fl.Float64Var(&c.Clip, "clip", 0, "clip the global gradient norm to this value (0: off)")
+	fl.Float64Var(&c.EMA, "ema", 0, "EMA decay of the weights (0: off); model.safetensors then holds the EMA weights")
+	fl.Uint64Var(&c.Seed, "seed", 1, "random seed")
+	fl.IntVar(&c.CheckpointEvery, "checkpoint-every", 1000, "checkpoint interval in steps (0: only at the end and on SIGINT)")
+	fl.StringVar(&f.out, "out", "run", "run folder")
+	fl.BoolVar(&f.resume, "resume", false, "continue the run in --out from its checkpoint")
+	return cmd
+}
+
+// parseInts reads "256,256,256".
+func parseInts(flag, s string) ([]int, error) {
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("--%s %q: %q is not an integer", flag, s, p)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (f *trainFlags) run(cmd *cobra.Command) error {
+	cfg := f.cfg
+	hidden, err := parseInts("hidden", f.hidden)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	cfg.Hidden = hidden
+	if f.resume {
+		if cfg, err = resumeConfig(f.out, cfg, cmd.Flags()); err != nil {
+			return err
+		}
+	} else {
+		var missing []string
+		for _, n := range []string{"source", "target"} {
+			if !cmd.Flags().Changed(n) {
+				missing = append(missing, "--"+n)
+			}
+		}
+		if len(missing) > 0 {
+			return usagef("train needs %s (a distribution SPEC each)", strings.Join(missing, " and "))
+		}
+	}
+	cfg.Version = train.ConfigVersion
+	if err := cfg.Defaults().Validate(); err != nil {
+		return usagef("%s", flagNames(err))
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	opts := train.RunOptions{Resume: f.resume, Progress: cmd.ErrOrStderr()}
+	if hook, ok := ctx.Value(stepHookKey{}).(func(train.StepInfo) error); ok {
+		opts.OnStep = hook
+	}
+	res, err := train.Run(ctx, f.out, cfg, opts)
+	switch {
+	case err == nil:
+	case errors.Is(err, train.ErrInterrupted):
+		return fmt.Errorf("%w: checkpoint saved in %s; continue with: flowlab train --out %s --resume",
+			errInterrupted, filepath.Join(f.out, train.CheckpointFile), f.out)
+	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists):
+		return usageError{err}
+	default:
+		return err
+	}
+	loss, _ := res.FinalLoss(100)
+	fmt.Fprintf(cmd.OutOrStdout(), "trained %d steps into %s (final loss %.5g)\n", len(res.Losses), f.out, loss)
+	return nil
+}
+
+// resumeConfig reads the run folder's config.json and overlays the flags the
+// user set explicitly. Train then refuses any that changed the configuration.
+func resumeConfig(dir string, flags train.Config, set *pflag.FlagSet) (train.Config, error) {
+	path := filepath.Join(dir, train.ConfigFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return train.Config{}, usagef("--resume: %v", err)
+	}
+	cfg, err := train.ParseConfig(data)
+	if err != nil {
+		return train.Config{}, usagef("--resume: %s: %v", path, err)
+	}
+	over := map[string]func(){
+		"source": func() { cfg.Source = flags.Source }, "target": func() { cfg.Target = flags.Target },
+		"hidden": func() { cfg.Hidden = flags.Hidden }, "act": func() { cfg.Act = flags.Act },
+		"arch": func() { cfg.Arch = flags.Arch }, "fourier": func() { cfg.Fourier = flags.Fourier },
+		"interp": func() { cfg.Interp = flags.Interp }, "gamma": func() { cfg.Gamma = flags.Gamma },
+		"coupling": func() { cfg.Coupling = flags.Coupling }, "t-sampler": func() { cfg.TSampler = flags.TSampler },
+		"steps": func() { cfg.Steps = flags.Steps }, "batch": func() { cfg.Batch = flags.Batch },
+		"lr": func() { cfg.LR = flags.LR }, "optimizer": func() { cfg.Optimizer = flags.Optimizer },
+		"weight-decay": func() { cfg.WeightDecay = flags.WeightDecay }, "momentum": func() { cfg.Momentum = flags.Momentum },
+		"schedule": func() { cfg.Schedule = flags.Schedule }, "warmup": func() { cfg.Warmup = flags.Warmup },
+		"clip": func() { cfg.Clip = flags.Clip }, "ema": func() { cfg.EMA = flags.EMA },
+		"seed": func() { cfg.Seed = flags.Seed }, "checkpoint-every": func() { cfg.CheckpointEvery = flags.CheckpointEvery },
+	}
+	for name, apply := range over {
+		if set.Changed(name) {
+			apply()
+		}
+	}
+	cfg.Dim = 0 // filled from the samplers, as on the first run
+	return cfg, nil
+}
+
+// flagNames rewrites Config field names in validation messages to the flag
+// names a command-line user knows, one problem per line joined by "; ".
+func flagNames(err error) string {
+	names := map[string]string{
+		"t_sampler": "--t-sampler", "weight_decay": "--weight-decay", "checkpoint_every": "--checkpoint-every",
+		"steps": "--steps", "batch": "--batch", "lr": "--lr", "hidden": "--hidden", "clip": "--clip",
+		"ema": "--ema", "momentum": "--momentum", "warmup": "--warmup", "schedule": "--schedule",
+		"optimizer": "--optimizer", "coupling": "--coupling", "interp/gamma": "--interp/--gamma",
+	}
+	var parts []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if field, rest, ok := strings.Cut(line, ":"); ok {
+			if flag, ok := names[field]; ok {
+				line = flag + ":" + rest
+			}
+		}
+		parts = append(parts, line)
+	}
+	return strings.Join(parts, "; ")
 }
