@@ -3,9 +3,12 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/flowlab/flowlab/dist"
 )
 
 // runSmoke runs one experiment at smoke scale into a temporary folder and
@@ -14,7 +17,11 @@ func runSmoke(t *testing.T, name string, seed uint64) string {
 	t.Helper()
 	out := t.TempDir()
 	var log bytes.Buffer
-	if err := RunWith(context.Background(), name, Smoke, out, seed, Options{Progress: &log}); err != nil {
+	err := RunWith(context.Background(), name, Smoke, out, seed, Options{Progress: &log})
+	if errors.Is(err, dist.ErrNoMNIST) {
+		t.Skip("MNIST files not found:", err)
+	}
+	if err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, log.String())
 	}
 	t.Log(log.String())
@@ -32,3 +39,5 @@ func TestWidthSmoke(t *testing.T) {
 
 func TestRankSmoke(t *testing.T)     { runSmoke(t, "rank", 1) }
 func TestVarianceSmoke(t *testing.T) { runSmoke(t, "variance", 1) }
+
+func TestMNISTSmoke(t *testing.T) { runSmoke(t, "mnist", 1) }

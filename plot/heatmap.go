@@ -227,9 +227,24 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 		}
 		label := ""
 		if e%step == 0 {
-			label = strconv.FormatFloat(v, 'g', -1, 64)
+			label = strconv.FormatFloat(v, 'g', 1, 64) // one digit: Pow10 may be off in the last bit
 		}
 		t = append(t, gplot.Tick{Value: v, Label: label})
+	}
+	return t
+}
+
+// intTicks marks round integers on a linear axis without decimals.
+type intTicks struct{}
+
+// Ticks implements gplot.Ticker.
+func (intTicks) Ticks(lo, hi float64) []gplot.Tick {
+	var t []gplot.Tick
+	for _, tk := range (gplot.DefaultTicks{}).Ticks(lo, hi) {
+		if tk.Label != "" {
+			tk.Label = strconv.FormatFloat(tk.Value, 'f', -1, 64)
+		}
+		t = append(t, tk)
 	}
 	return t
 }

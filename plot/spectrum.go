@@ -82,7 +82,8 @@ func (s Spectrum) Save(path string, wPx, hPx int) error {
 		p.Add(h)
 		p.Legend.Add(lv.Label, h)
 	}
-	p.Legend.Top = true
+	p.X.Tick.Marker = intTicks{}
+	p.Legend.Left = true // the curve falls from top left: its bottom left is empty
 	return savePNG(path, wPx, hPx, func(dc draw.Canvas) { p.Draw(dc) })
 }
 
