@@ -236,3 +236,20 @@ func (z Zero) Dim() int { return z.D }
 
 // Eval writes zeros.
 func (z Zero) Eval(_ float64, _, out *mat.Dense) { clear(out.Data) }
+
+// JVPFieldFunc adapts functions to a JVPField of dimension D (for example a
+// network whose JVP method has another signature).
+type JVPFieldFunc struct {
+	D int
+	F func(t float64, x, out *mat.Dense)
+	J func(t float64, x, dx, out, dout *mat.Dense)
+}
+
+// Dim returns D.
+func (f JVPFieldFunc) Dim() int { return f.D }
+
+// Eval calls F.
+func (f JVPFieldFunc) Eval(t float64, x, out *mat.Dense) { f.F(t, x, out) }
+
+// JVP calls J.
+func (f JVPFieldFunc) JVP(t float64, x, dx, out, dout *mat.Dense) { f.J(t, x, dx, out, dout) }
