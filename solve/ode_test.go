@@ -409,6 +409,18 @@ func TestBadOptions(t *testing.T) {
 	}
 }
 
+// TestDopri5MaxSteps checks that a step budget too small for the tolerance
+// ends with an error rather than a silent wrong answer.
+func TestDopri5MaxSteps(t *testing.T) {
+	x := []float64{0.3, -1.7}
+	_, err := solve.Integrate64(context.Background(), orderField(), x,
+		solve.Options{Method: solve.Dopri5, RTol: 1e-12, ATol: 1e-12, MaxSteps: 5})
+	if err == nil {
+		t.Fatal("no error after exhausting MaxSteps")
+	}
+	t.Log(err)
+}
+
 func TestDimMismatchPanics(t *testing.T) {
 	defer func() {
 		if recover() == nil {

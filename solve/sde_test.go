@@ -113,36 +113,43 @@ func TestSDEExactScore(t *testing.T) {
 
 // TestSDEHeunStochasticInterpolant samples a stochastic interpolant with
 // Brownian γ = √(t(1−t)) between N(0, ½I) and N(0, I) using the exact drift
-// (which carries the finite γγ' term at t = 0) and exact score, with the
-// stochastic Heun method and ε(t) = 1. Heun's bias at 100 steps is O(h²) ≈
-// 1e-4, far below the sampling error, so the pooled variance must be within
-// 4 SE (+0.002) of 1, and the mean within 4/√(nk) of 0.
+// (which carries the finite γγ' term at t = 0 and 1) and exact score, with the
+// stochastic Heun method and ε(t) = 1, forward (½ → 1) and backward (1 → ½).
+// Heun's bias at 100 steps is O(h²) ≈ 1e-4, far below the sampling error, so
+// the pooled variance must be within 4 SE (+0.002) of the target, and the
+// mean within 4 SE of 0.
 func TestSDEHeunStochasticInterpolant(t *testing.T) {
 	const n, k = 4000, 4
 	g := exact.Isotropic(k, 0.5, 1)
 	g.Interp = interp.Interpolant{Gamma: interp.Gamma{Shape: interp.Brownian, A: 1}}
-	rng := rand.New(rand.NewPCG(9, 10))
-	x := normalBatch(rng, n, k, 0.5)
-	res, err := solve.IntegrateSDE(context.Background(), g, g.ScoreField(), x, rng,
-		solve.SDEOptions{Method: solve.SDEHeun, Steps: 100, Eps: solve.EpsConst(1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.NFE != 200 {
-		t.Errorf("NFE %d, want 200", res.NFE)
-	}
-	got := pooledVar(x)
-	se := math.Sqrt(2.0 / (n * k))
-	var mean float64
-	for _, v := range x.Data {
-		mean += float64(v) / float64(len(x.Data))
-	}
-	t.Logf("variance %.4f (SE %.4f), mean %.4f", got, se, mean)
-	if math.Abs(got-1) > 4*se+0.002 {
-		t.Errorf("variance %.4f, want 1 ± %.4f", got, 4*se+0.002)
-	}
-	if math.Abs(mean) > 4/math.Sqrt(n*k) {
-		t.Errorf("mean %.4f, want 0 ± %.4f", mean, 4/math.Sqrt(n*k))
+	for _, back := range []bool{false, true} {
+		v0, want := 0.5, 1.0
+		if back {
+			v0, want = 1, 0.5
+		}
+		rng := rand.New(rand.NewPCG(9, 10))
+		x := normalBatch(rng, n, k, v0)
+		res, err := solve.IntegrateSDE(context.Background(), g, g.ScoreField(), x, rng,
+			solve.SDEOptions{Method: solve.SDEHeun, Steps: 100, Backward: back, Eps: solve.EpsConst(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.NFE != 200 {
+			t.Errorf("NFE %d, want 200", res.NFE)
+		}
+		got := pooledVar(x)
+		se := want * math.Sqrt(2.0/(n*k))
+		var mean float64
+		for _, v := range x.Data {
+			mean += float64(v) / float64(len(x.Data))
+		}
+		t.Logf("backward=%v: variance %.4f (want %.2f, SE %.4f), mean %.4f", back, got, want, se, mean)
+		if math.Abs(got-want) > 4*se+0.002 {
+			t.Errorf("backward=%v: variance %.4f, want %.2f ± %.4f", back, got, want, 4*se+0.002)
+		}
+		if m := 4 * math.Sqrt(want/(n*k)); math.Abs(mean) > m {
+			t.Errorf("backward=%v: mean %.4f, want 0 ± %.4f", back, mean, m)
+		}
 	}
 }
 
