@@ -212,7 +212,8 @@ func TestJVPAndDivergence(t *testing.T) {
 func TestBadGaussian(t *testing.T) {
 	cases := [][4][]float64{
 		{{0}, {1}, {0, 1}, {1}},
-		{{0}, {0}, {0}, {1}},
+		{{0}, {0}, {0}, {0}},
+		{{0}, {-1}, {0}, {1}},
 		{{math.NaN()}, {1}, {0}, {1}},
 		{{}, {}, {}, {}},
 	}
@@ -224,5 +225,31 @@ func TestBadGaussian(t *testing.T) {
 	if _, err := exact.NewGaussianField([]float64{0}, []float64{1}, []float64{0}, []float64{1},
 		interp.Interpolant{Path: interp.EncDec}); err == nil {
 		t.Error("encdec without gamma: no error")
+	}
+}
+
+// TestDeadDirections checks design.md's statement about a rank-deficient
+// source: in a direction where the source has zero variance, the linear
+// interpolant's exact field is v*(x, t) = x/t (so 0 stays at 0 and the ODE
+// cannot spread mass into the dead direction), while live directions keep
+// the usual field. The loss floor of the dead direction is 0.
+func TestDeadDirections(t *testing.T) {
+	g, err := exact.NewGaussianField([]float64{0, 0}, []float64{0.5, 0}, []float64{0, 0}, []float64{1, 1}, interp.Interpolant{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := exact.Isotropic(1, 0.5, 1)
+	for _, tt := range []float64{0.1, 0.5, 0.9} {
+		x := []float64{0.7, -1.3}
+		out := make([]float64, 2)
+		g.Eval64(tt, x, out)
+		lv := []float64{0}
+		live.Eval64(tt, x[:1], lv)
+		if math.Abs(out[1]-x[1]/tt) > 1e-12 || math.Abs(out[0]-lv[0]) > 1e-12 {
+			t.Errorf("t=%v: field %v, want [%v %v]", tt, out, lv[0], x[1]/tt)
+		}
+	}
+	if f := g.LossFloor(); math.Abs(f-live.LossFloor()) > 1e-12 {
+		t.Errorf("loss floor %v, want the live direction's %v", f, live.LossFloor())
 	}
 }

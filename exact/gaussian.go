@@ -32,8 +32,12 @@ type GaussianField struct {
 	Interp               interp.Interpolant
 }
 
-// NewGaussianField checks the moments (same length, variances > 0, all
-// finite) and returns the field for interpolant ip.
+// NewGaussianField checks the moments (same length, all finite, variances
+// ≥ 0 and not both zero in any dimension unless γ ≠ 0) and returns the field
+// for interpolant ip. A zero source variance models a degenerate
+// ("embedded", rank-deficient) source: in such a dimension the linear
+// interpolant's field is v* = x/t, singular at t = 0, where Eval gives ±Inf
+// or NaN and Flow from t = 0 is undefined.
 func NewGaussianField(mu0, var0, mu1, var1 []float64, ip interp.Interpolant) (*GaussianField, error) {
 	d := len(mu0)
 	if d == 0 || len(var0) != d || len(mu1) != d || len(var1) != d {
@@ -46,8 +50,11 @@ func NewGaussianField(mu0, var0, mu1, var1 []float64, ip interp.Interpolant) (*G
 				return nil, fmt.Errorf("exact: Gaussian moment %v in dimension %d is not finite", v, i)
 			}
 		}
-		if !(var0[i] > 0) || !(var1[i] > 0) {
-			return nil, fmt.Errorf("exact: variances must be > 0 (dimension %d: %v, %v)", i, var0[i], var1[i])
+		if var0[i] < 0 || var1[i] < 0 {
+			return nil, fmt.Errorf("exact: variances must be ≥ 0 (dimension %d: %v, %v)", i, var0[i], var1[i])
+		}
+		if var0[i] == 0 && var1[i] == 0 && ip.Gamma.Zero() {
+			return nil, fmt.Errorf("exact: dimension %d has zero variance at both ends and no noise: its field is undefined", i)
 		}
 	}
 	if err := ip.Validate(); err != nil {
