@@ -236,7 +236,9 @@ func (g *GaussianField) LossFloorAt(t float64) float64 {
 		v0, v1 := g.Var0[i], g.Var1[i]
 		s2 := c.A*c.A*v0 + c.B*c.B*v1 + c.G*c.G
 		if g.Interp.Path == interp.Linear && g.Interp.Gamma.Zero() {
-			sum += v0 * v1 / s2 // the closed form, exact near cancellation
+			if v0*v1 != 0 { // a degenerate end contributes nothing (ẋ_t is then a function of x_t)
+				sum += v0 * v1 / s2 // the closed form, exact near cancellation
+			}
 			continue
 		}
 		cov := c.A*c.DA*v0 + c.B*c.DB*v1 + g.Interp.Gamma.GammaDGamma(t)
