@@ -253,3 +253,64 @@ func TestDeadDirections(t *testing.T) {
 		t.Errorf("loss floor %v, want the live direction's %v", f, live.LossFloor())
 	}
 }
+
+// scaled is c·b(x, t) for a GaussianField b.
+type scaled struct {
+	g *exact.GaussianField
+	c float32
+}
+
+func (s scaled) Dim() int { return s.g.Dim() }
+func (s scaled) Eval(t float64, x, out *mat.Dense) {
+	s.g.Eval(t, x, out)
+	for i := range out.Data {
+		out.Data[i] *= s.c
+	}
+}
+
+// TestFieldError checks the field-error measure: 0 for the exact field, 0.5
+// for 1.5·b (exactly, up to float32 rounding: bound 1e-6), and the loss
+// decomposition E‖f − ẋ‖² = floor + E‖f − b‖² by Monte Carlo (4 SE; the
+// excess is ~50 SE, so omitting it would fail).
+func TestFieldError(t *testing.T) {
+	g := exact.Isotropic(4, 0.5, 1)
+	rng := rand.New(rand.NewPCG(3, 3))
+	if rel, mse := g.FieldError(g, rng, 16, 64); rel != 0 || mse != 0 {
+		t.Errorf("exact field: rel %v, mse %v", rel, mse)
+	}
+	f := scaled{g, 1.5}
+	rel, mse := f.g.FieldError(f, rng, 64, 512)
+	if math.Abs(rel-0.5) > 1e-6 {
+		t.Errorf("1.5·b: relative error %v, want 0.5", rel)
+	}
+	// Monte-Carlo loss of f against ẋ = x1 − x0.
+	const n = 200000
+	var s, s2 float64
+	x, out := mat.New(1, 4), mat.New(1, 4)
+	dot := make([]float64, 4)
+	for i := 0; i < n; i++ {
+		tt := rng.Float64()
+		for j := 0; j < 4; j++ {
+			x0, x1 := math.Sqrt(0.5)*rng.NormFloat64(), rng.NormFloat64()
+			x.Data[j] = float32((1-tt)*x0 + tt*x1)
+			dot[j] = x1 - x0
+		}
+		f.Eval(tt, x, out)
+		var l float64
+		for j := range dot {
+			e := float64(out.Data[j]) - dot[j]
+			l += e * e
+		}
+		s += l
+		s2 += l * l
+	}
+	mean := s / n
+	se := math.Sqrt((s2/n - mean*mean) / n)
+	want := g.LossFloor() + mse
+	t.Logf("loss of 1.5·b: Monte Carlo %.5f ± %.5f, floor %.5f + excess %.5f = %.5f", mean, se, g.LossFloor(), mse, want)
+	// mse itself carries Monte-Carlo error (64×512 draws, ~1 % of 0.4, i.e.
+	// ~0.004), below the loss's SE.
+	if math.Abs(mean-want) > 4*se {
+		t.Errorf("loss %.5f ± %.5f, floor + excess %.5f", mean, se, want)
+	}
+}
