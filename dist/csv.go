@@ -33,7 +33,6 @@ func ReadCSV(r io.Reader) (m *mat.Dense, header []string, err error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -41,6 +40,7 @@ func ReadCSV(r io.Reader) (m *mat.Dense, header []string, err error) {
 			}
 			return nil, nil, fmt.Errorf("csv: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if rec == 0 && !allNumbers(fields) {
 			header = append([]string(nil), fields...)
 			cols = len(fields)
