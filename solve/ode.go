@@ -246,7 +246,7 @@ func integrate[T num](ctx context.Context, eval func(t float64, y, dy []T), y []
 		}
 	}
 	emit(t0, opts.Record)
-	if t0 == t1 {
+	if t0 == t1 || len(y) == 0 {
 		return nil
 	}
 	if opts.Method == Dopri5 {

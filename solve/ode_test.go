@@ -421,6 +421,15 @@ func TestDopri5MaxSteps(t *testing.T) {
 	t.Log(err)
 }
 
+// TestEmptyBatch checks that an empty batch is a no-op for every method.
+func TestEmptyBatch(t *testing.T) {
+	for _, m := range solve.Methods {
+		if _, err := solve.Integrate(context.Background(), exact.Isotropic(2, 1, 1), mat.New(0, 2), solve.Options{Method: m, Steps: 3}); err != nil {
+			t.Errorf("%s: %v", m, err)
+		}
+	}
+}
+
 func TestDimMismatchPanics(t *testing.T) {
 	defer func() {
 		if recover() == nil {
