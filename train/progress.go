@@ -72,18 +72,26 @@ func (b *barReporter) finish() {
 	fmt.Fprintln(b.w)
 }
 
-// lineReporter prints one line every `every` steps and at the last step.
+// lineReporter prints one line every `every` steps and at the last step,
+// with the mean losses of the steps since the previous line.
 type lineReporter struct {
 	w                   io.Writer
 	first, total, every int
 	hasEta              bool
 	start               time.Time
+	sum, etaSum         float64
+	count               int
 }
 
 func (l *lineReporter) update(step int, loss, etaLoss, lr float64) {
+	l.sum += loss
+	l.etaSum += etaLoss
+	l.count++
 	if (step-l.first)%l.every != 0 && step != l.total {
 		return
 	}
+	loss, etaLoss = l.sum/float64(l.count), l.etaSum/float64(l.count)
+	l.sum, l.etaSum, l.count = 0, 0, 0
 	el := time.Since(l.start)
 	eta := time.Duration(0)
 	if done := step - l.first; done > 0 {

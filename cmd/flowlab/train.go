@@ -108,8 +108,10 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 			return usagef("train needs %s (a distribution SPEC each)", strings.Join(missing, " and "))
 		}
 	}
+	// Every field is set (by a flag or by config.json), so validate as is:
+	// Defaults would read an explicit --batch 0 as "the default batch".
 	cfg.Version = train.ConfigVersion
-	if err := cfg.Defaults().Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return usagef("%s", flagNames(err))
 	}
 	ctx := cmd.Context()
