@@ -395,23 +395,39 @@ func checkPair(x0, x1 *mat.Dense) {
 }
 
 // SqDistances returns the row-major x0.R×x1.R matrix of squared Euclidean
-// distances ‖x0_i − x1_j‖², computed in float64, reusing dst.
+// distances ‖x0_i − x1_j‖², computed in float64 (differences, not the
+// cancellation-prone ‖a‖² + ‖b‖² − 2a·b), reusing dst.
 func SqDistances(x0, x1 *mat.Dense, dst []float64) []float64 {
 	if x0.C != x1.C {
 		panic(fmt.Sprintf("interp: SqDistances: x0 %s and x1 %s differ in columns", x0.Shape(), x1.Shape()))
 	}
-	n, m := x0.R, x1.R
+	n, m, d := x0.R, x1.R, x0.C
 	dst = resize64(dst, n*m)
+	b64 := make([]float64, m*d)
+	for k, v := range x1.Data[:m*d] {
+		b64[k] = float64(v)
+	}
+	a := make([]float64, d)
 	for i := 0; i < n; i++ {
-		a := x0.Row(i)
+		for k, v := range x0.Row(i) {
+			a[k] = float64(v)
+		}
 		for j := 0; j < m; j++ {
-			b := x1.Row(j)
-			var s float64
-			for k := range a {
-				d := float64(a[k]) - float64(b[k])
-				s += d * d
+			b := b64[j*d : (j+1)*d]
+			var s0, s1, s2, s3 float64
+			k := 0
+			for ; k+4 <= d; k += 4 {
+				e0, e1, e2, e3 := a[k]-b[k], a[k+1]-b[k+1], a[k+2]-b[k+2], a[k+3]-b[k+3]
+				s0 += e0 * e0
+				s1 += e1 * e1
+				s2 += e2 * e2
+				s3 += e3 * e3
 			}
-			dst[i*m+j] = s
+			for ; k < d; k++ {
+				e := a[k] - b[k]
+				s0 += e * e
+			}
+			dst[i*m+j] = (s0 + s1) + (s2 + s3)
 		}
 	}
 	return dst
@@ -424,85 +440,108 @@ func Assignment(n int, cost []float64) []int {
 	return w.solve(n, cost, nil)
 }
 
-// lapWork holds the buffers of the shortest-augmenting-path Hungarian method.
+// lapWork holds the buffers of the shortest augmenting path solver.
 type lapWork struct {
-	u, v, minv []float64
-	p, way     []int
-	used       []bool
+	u, v, spc          []float64
+	path, col4row      []int
+	row4col, remaining []int
+	sr, sc             []bool
 }
 
-// solve is the O(n³) Hungarian algorithm with potentials (Kuhn–Munkres in the
-// Jonker–Volgenant shortest augmenting path form), 1-based internally.
+// solve is the shortest augmenting path algorithm for the dense linear
+// assignment problem (Jonker–Volgenant, in Crouse's 2016 form as used by
+// SciPy's linear_sum_assignment): one Dijkstra search per row over reduced
+// costs, with the dual potentials updated once per augmentation. O(n³) in
+// the worst case.
 func (w *lapWork) solve(n int, cost []float64, dst []int) []int {
 	if len(cost) != n*n {
 		panic(fmt.Sprintf("interp: assignment: cost has %d entries, want %d×%d", len(cost), n, n))
 	}
-	w.u = resize64(w.u, n+1)
-	w.v = resize64(w.v, n+1)
-	w.minv = resize64(w.minv, n+1)
-	w.p = resizeInt(w.p, n+1)
-	w.way = resizeInt(w.way, n+1)
-	if cap(w.used) < n+1 {
-		w.used = make([]bool, n+1)
+	w.u = resize64(w.u, n)
+	w.v = resize64(w.v, n)
+	w.spc = resize64(w.spc, n)
+	w.path = resizeInt(w.path, n)
+	w.col4row = resizeInt(w.col4row, n)
+	w.row4col = resizeInt(w.row4col, n)
+	w.remaining = resizeInt(w.remaining, n)
+	if cap(w.sr) < n {
+		w.sr, w.sc = make([]bool, n), make([]bool, n)
 	}
-	w.used = w.used[:n+1]
-	u, v, minv, p, way, used := w.u, w.v, w.minv, w.p, w.way, w.used
+	w.sr, w.sc = w.sr[:n], w.sc[:n]
+	u, v, spc, path := w.u, w.v, w.spc, w.path
+	col4row, row4col, remaining, sr, sc := w.col4row, w.row4col, w.remaining, w.sr, w.sc
 	clear(u)
 	clear(v)
-	clear(p)
-	clear(way)
-	for i := 1; i <= n; i++ {
-		p[0] = i
-		j0 := 0
-		for j := range minv {
-			minv[j] = math.Inf(1)
+	for i := range col4row {
+		col4row[i], row4col[i] = -1, -1
+	}
+	for cur := 0; cur < n; cur++ {
+		// Dijkstra from row cur over reduced costs c_ij − u_i − v_j ≥ 0.
+		minVal := 0.0
+		for j := range remaining {
+			remaining[j] = n - 1 - j
+			spc[j] = math.Inf(1)
 		}
-		clear(used)
-		for {
-			used[j0] = true
-			i0 := p[j0]
-			delta := math.Inf(1)
-			j1 := 0
-			for j := 1; j <= n; j++ {
-				if used[j] {
-					continue
+		clear(sr)
+		clear(sc)
+		numRem := n
+		sink := -1
+		i := cur
+		for sink == -1 {
+			sr[i] = true
+			index := -1
+			lowest := math.Inf(1)
+			row := cost[i*n : (i+1)*n]
+			ui := u[i]
+			for it := 0; it < numRem; it++ {
+				j := remaining[it]
+				r := minVal + row[j] - ui - v[j]
+				if r < spc[j] {
+					path[j] = i
+					spc[j] = r
 				}
-				cur := cost[(i0-1)*n+j-1] - u[i0] - v[j]
-				if cur < minv[j] {
-					minv[j] = cur
-					way[j] = j0
-				}
-				if minv[j] < delta {
-					delta = minv[j]
-					j1 = j
-				}
-			}
-			for j := 0; j <= n; j++ {
-				if used[j] {
-					u[p[j]] += delta
-					v[j] -= delta
-				} else {
-					minv[j] -= delta
+				if spc[j] < lowest || (spc[j] == lowest && row4col[j] == -1) {
+					lowest = spc[j]
+					index = it
 				}
 			}
-			j0 = j1
-			if p[j0] == 0 {
-				break
+			if index < 0 || math.IsInf(lowest, 1) || math.IsNaN(lowest) {
+				panic("interp: assignment: costs must be finite")
+			}
+			minVal = lowest
+			j := remaining[index]
+			if row4col[j] == -1 {
+				sink = j
+			} else {
+				i = row4col[j]
+			}
+			sc[j] = true
+			numRem--
+			remaining[index] = remaining[numRem]
+		}
+		// Update the duals, then augment along the path.
+		u[cur] += minVal
+		for r := 0; r < n; r++ {
+			if sr[r] && r != cur {
+				u[r] += minVal - spc[col4row[r]]
 			}
 		}
-		for {
-			j1 := way[j0]
-			p[j0] = p[j1]
-			j0 = j1
-			if j0 == 0 {
+		for c := 0; c < n; c++ {
+			if sc[c] {
+				v[c] -= minVal - spc[c]
+			}
+		}
+		for j := sink; ; {
+			r := path[j]
+			row4col[j] = r
+			col4row[r], j = j, col4row[r]
+			if r == cur {
 				break
 			}
 		}
 	}
 	dst = resizeInt(dst, n)
-	for j := 1; j <= n; j++ {
-		dst[p[j]-1] = j - 1
-	}
+	copy(dst, col4row)
 	return dst
 }
 
