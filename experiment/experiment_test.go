@@ -41,3 +41,7 @@ func TestRankSmoke(t *testing.T)     { runSmoke(t, "rank", 1) }
 func TestVarianceSmoke(t *testing.T) { runSmoke(t, "variance", 1) }
 
 func TestMNISTSmoke(t *testing.T) { runSmoke(t, "mnist", 1) }
+
+func TestStochasticSmoke(t *testing.T) { runSmoke(t, "stochastic", 1) }
+
+func TestLatentSmoke(t *testing.T) { runSmoke(t, "latent", 1) }

@@ -39,6 +39,7 @@ type gaussConfig struct {
 	FlowN    int     `json:"flow_n"`
 	Solver   string  `json:"solver"`
 	NFE      int     `json:"nfe"`
+	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
 }
 
 func gaussSetup(s Scale) gaussConfig {
@@ -53,6 +54,7 @@ func gaussSetup(s Scale) gaussConfig {
 		EMA:    pick(s, 0.99, 0.999, 0.9995),
 		FlowN:  pick(s, 500, 2000, 5000),
 		Solver: "rk4", NFE: 4 * flowSteps,
+		SDESteps: pick(s, 100, 400, 1000),
 	}
 }
 
@@ -73,8 +75,11 @@ type rankRun struct {
 	norms      []float64
 }
 
-// runGauss trains the flow of r.Source to N(0, I_D) and measures it.
-func runGauss(e *env, c gaussConfig, r *rankRun, cfg train.Config, label string) error {
+// runGauss trains the flow of r.Source to N(0, I_D) and measures it with
+// its sampler (the ODE, or the SDE for γ > 0). When pf is not nil and the
+// interpolant is stochastic, pf is filled with the measurements of the
+// probability-flow ODE of the same training on the same source points.
+func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label string) error {
 	t0 := time.Now()
 	src, err := dist.Parse(r.Source)
 	if err != nil {
@@ -91,16 +96,27 @@ func runGauss(e *env, c gaussConfig, r *rankRun, cfg train.Config, label string)
 	r.FinalLoss, _ = res.FinalLoss(100)
 	rng := newRNG(e.seed, label+"-eval", r.SourceRank, r.Seed)
 	x := draw(src, c.FlowN, rng)
-	fx, err := flow(e.ctx, res.Net, x, false)
+	smp, err := newSampler(res, c.SDESteps)
 	if err != nil {
 		return err
 	}
-	if r.Sampler == "" {
-		r.Sampler = "ode"
+	fx, err := smp.push(e.ctx, x, false, rng)
+	if err != nil {
+		return err
 	}
+	r.Sampler = smp.name
 	r.measure(c, fx)
-	e.logf("%s seed %d: mean ‖f(x)‖ %.3f, KS Chi(%d) %.3f, KS Chi(%d) %.3f, live var %.3f [%.1fs]",
-		r.Source, r.Seed, r.MeanNorm, c.D, r.KSFull, r.SourceRank, r.KSRank, r.LiveVar, time.Since(t0).Seconds())
+	e.logf("%s%s seed %d: mean ‖f(x)‖ %.3f, KS Chi(%d) %.3f, KS Chi(%d) %.3f, live var %.3f [%.1fs]",
+		r.Source, gammaNote(r.Gamma), r.Seed, r.MeanNorm, c.D, r.KSFull, r.SourceRank, r.KSRank, r.LiveVar, time.Since(t0).Seconds())
+	if pf != nil && res.Eta != nil {
+		*pf = *r
+		fx, err := smp.probabilityFlow().push(e.ctx, x, false, rng)
+		if err != nil {
+			return err
+		}
+		pf.Sampler = "ode (probability flow)"
+		pf.measure(c, fx)
+	}
 	return nil
 }
 
@@ -134,7 +150,7 @@ func runRank(e *env) (*outcome, error) {
 	}
 	err := parallel(e.ctx, len(runs), func(i int) error {
 		r := runs[i]
-		return runGauss(e, c, r, c.train(subSeed(e.seed, "rank", r.Seed)), "rank")
+		return runGauss(e, c, r, nil, c.train(subSeed(e.seed, "rank", r.Seed)), "rank")
 	})
 	if err != nil {
 		return nil, err
@@ -226,4 +242,12 @@ func rankFigure(e *env, c gaussConfig, file, title string, runs []*rankRun, cols
 	}
 	return plot.HistGrid(e.figure(file), title, cols, panels,
 		plot.HistOptions{Lo: lo, Hi: hi, XLabel: "‖f(x)‖", PanelW: 230, PanelH: 170, Legend: true})
+}
+
+// gammaNote describes a γ for log lines.
+func gammaNote(g string) string {
+	if g == "" {
+		return ""
+	}
+	return ", γ " + g
 }

@@ -38,6 +38,7 @@ type toyConfig struct {
 	EvalN    int     `json:"eval_n"` // points per sample for W2 (exact, Hungarian), MMD and modes
 	Solver   string  `json:"solver"`
 	NFE      int     `json:"nfe"`
+	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
 }
 
 func toySetup(s Scale) toyConfig {
@@ -51,6 +52,7 @@ func toySetup(s Scale) toyConfig {
 		EMA:    pick(s, 0.99, 0.999, 0.9995),
 		EvalN:  pick(s, 500, 1000, 2000),
 		Solver: "rk4", NFE: 4 * flowSteps,
+		SDESteps: pick(s, 100, 400, 1000),
 	}
 }
 
@@ -171,14 +173,18 @@ func trainPair(e *env, c toyConfig, p *pairResult, cfg train.Config, label strin
 		return fmt.Errorf("%s → %s: %w", p.Source, p.Target, err)
 	}
 	p.FinalLoss, _ = res.FinalLoss(100)
-	p.Sampler = "ode"
 	rng := newRNG(e.seed, label+"-eval", i)
 	xs, xt, xs2 := draw(src, c.EvalN, rng), draw(tgt, c.EvalN, rng), draw(src, c.EvalN, rng)
-	fwd, err := flow(e.ctx, res.Net, xs, false)
+	smp, err := newSampler(res, c.SDESteps)
 	if err != nil {
 		return err
 	}
-	inv, err := flow(e.ctx, res.Net, xt, true)
+	p.Sampler = smp.name
+	fwd, err := smp.push(e.ctx, xs, false, rng)
+	if err != nil {
+		return err
+	}
+	inv, err := smp.push(e.ctx, xt, true, rng)
 	if err != nil {
 		return err
 	}
@@ -252,7 +258,11 @@ func pairTable(pairs []*pairResult) report.Table {
 func pairFigure(e *env, file, title string, pairs []*pairResult) error {
 	var panels []plot.ScatterPanel
 	for _, p := range pairs {
-		names := [4]string{p.Source, "f(" + p.Source + ")", "f⁻¹(" + p.Target + ")", p.Target}
+		f := "f"
+		if p.Gamma != "" {
+			f = "SDE"
+		}
+		names := [4]string{p.Source, f + "(" + p.Source + ")", f + "⁻¹(" + p.Target + ")", p.Target}
 		for k, m := range p.panels {
 			panels = append(panels, plot.ScatterPanel{Title: names[k], X: coords(m, 0), Y: coords(m, 1), Color: k})
 		}

@@ -76,6 +76,10 @@ type HistOptions struct {
 	PanelW, PanelH int
 	// Legend draws the curves' legend in the first panel only.
 	Legend bool
+	// PanelRange gives each panel its own x range (its values' 0.5–99.5 %
+	// range, widened, together with its curves' x), for panels on
+	// different scales; Lo and Hi are then ignored.
+	PanelRange bool
 }
 
 // HistGrid draws panels as histograms, cols to a row, with a shared x range,
@@ -112,6 +116,23 @@ func HistGrid(path, title string, cols int, panels []HistPanel, o HistOptions) e
 	}
 	ps := make([]*gplot.Plot, len(panels))
 	for k, pan := range panels {
+		lo, hi := lo, hi
+		if o.PanelRange {
+			vlo, vhi, ok := RobustRange(pan.Values, 0.005)
+			var xs [][]float64
+			for _, c := range pan.Curves {
+				xs = append(xs, c.X)
+			}
+			clo, chi, cok := finiteRange(xs...)
+			switch {
+			case ok && cok:
+				lo, hi = min(vlo, clo), max(vhi, chi)
+			case ok:
+				lo, hi = vlo, vhi
+			case cok:
+				lo, hi = clo, chi
+			}
+		}
 		p := newPlot(pan.Title)
 		p.X.Label.Text = o.XLabel
 		p.X.Min, p.X.Max = lo, hi

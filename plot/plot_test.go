@@ -194,6 +194,9 @@ func TestFiguresDecode(t *testing.T) {
 		{"hist.png", 3 * 200, 2*150 + 30, func(p string) error {
 			return HistGrid(p, "histograms", 3, hp, HistOptions{PanelW: 200, PanelH: 150, Legend: true, XLabel: "x"})
 		}},
+		{"hist_panels.png", 2 * 200, 150, func(p string) error {
+			return HistGrid(p, "", 2, hp[:2], HistOptions{PanelW: 200, PanelH: 150, PanelRange: true})
+		}},
 		{"scatter.png", 4 * 180, 2*180 + 30, func(p string) error {
 			var sp []ScatterPanel
 			for i := range 8 {
