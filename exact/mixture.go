@@ -181,3 +181,79 @@ func (m *MixtureField) SampleTarget(rng *rand.Rand, dst *mat.Dense) {
 		}
 	}
 }
+
+// LogDensity returns log p_t(x) of x_t's law, the mixture
+// Σ_k w_k·N(t·μ_k, s_k²·I), at one point x.
+func (m *MixtureField) LogDensity(t float64, x []float64) float64 {
+	d := float64(len(x))
+	if len(x) != m.Dim() {
+		panic(fmt.Sprintf("exact: MixtureField.LogDensity: point of length %d for dimension %d", len(x), m.Dim()))
+	}
+	mx := math.Inf(-1)
+	terms := make([]float64, len(m.Means))
+	for c, mu := range m.Means {
+		s2 := (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
+		var q float64
+		for j := range x {
+			r := x[j] - t*mu[j]
+			q += r * r
+		}
+		terms[c] = math.Log(m.Weights[c]) - 0.5*d*math.Log(2*math.Pi*s2) - q/(2*s2)
+		mx = math.Max(mx, terms[c])
+	}
+	var sum float64
+	for _, v := range terms {
+		sum += math.Exp(v - mx)
+	}
+	return mx + math.Log(sum)
+}
+
+// Score writes ∇log p_t(x) = Σ_k r_k(x)·(−(x − t·μ_k)/s_k²) for every row of
+// x into out (r_k the posterior component weights).
+func (m *MixtureField) Score(t float64, x, out *mat.Dense) {
+	d := m.Dim()
+	if x.C != d || out.R != x.R || out.C != d {
+		panic(fmt.Sprintf("exact: MixtureField.Score: x %s, out %s for dimension %d", x.Shape(), out.Shape(), d))
+	}
+	k := len(m.Means)
+	logr := make([]float64, k)
+	for r := 0; r < x.R; r++ {
+		xr, or := x.Row(r), out.Row(r)
+		mx := math.Inf(-1)
+		for c, mu := range m.Means {
+			s2 := (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
+			var q float64
+			for j := range xr {
+				e := float64(xr[j]) - t*mu[j]
+				q += e * e
+			}
+			logr[c] = math.Log(m.Weights[c]) - 0.5*float64(d)*math.Log(s2) - q/(2*s2)
+			mx = math.Max(mx, logr[c])
+		}
+		var z float64
+		for c := range logr {
+			logr[c] = math.Exp(logr[c] - mx)
+			z += logr[c]
+		}
+		for j := range or {
+			var s float64
+			for c, mu := range m.Means {
+				s2 := (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
+				s -= logr[c] / z * (float64(xr[j]) - t*mu[j]) / s2
+			}
+			or[j] = float32(s)
+		}
+	}
+}
+
+// ScoreField returns the score of x_t's law as a solve.Field.
+func (m *MixtureField) ScoreField() *MixtureScore { return &MixtureScore{m} }
+
+// MixtureScore is the score of a MixtureField's marginals, as a field.
+type MixtureScore struct{ M *MixtureField }
+
+// Dim returns the dimension.
+func (s *MixtureScore) Dim() int { return s.M.Dim() }
+
+// Eval writes the score at time t.
+func (s *MixtureScore) Eval(t float64, x, out *mat.Dense) { s.M.Score(t, x, out) }

@@ -139,3 +139,52 @@ func TestMixtureTransport(t *testing.T) {
 		t.Errorf("%d points lie beyond 4 sd of every centre", far)
 	}
 }
+
+// TestMixtureScore checks the mixture score against central differences of
+// LogDensity (h = 1e-5 in float64; float32 output, bound 1e-4 relative), and
+// the SDE with this score and the exact drift against the mixture's mode
+// weights: noise plus score keeps the law (each mode 1/8 within 4 binomial SE).
+func TestMixtureScore(t *testing.T) {
+	m := exact.EightGaussians()
+	x := []float64{1.3, -0.4}
+	out := mat.New(1, 2)
+	for _, tt := range []float64{0, 0.3, 0.7, 1} {
+		m.Score(tt, mat.NewFrom(1, 2, []float32{1.3, -0.4}), out)
+		for j := range x {
+			xp, xm := append([]float64(nil), x...), append([]float64(nil), x...)
+			xp[j] += 1e-5
+			xm[j] -= 1e-5
+			fd := (m.LogDensity(tt, xp) - m.LogDensity(tt, xm)) / 2e-5
+			if math.Abs(float64(out.Data[j])-fd) > 1e-4*math.Max(1, math.Abs(fd)) {
+				t.Errorf("t=%v dim %d: score %v, finite differences %v", tt, j, out.Data[j], fd)
+			}
+		}
+	}
+	const n = 2000
+	rng := rand.New(rand.NewPCG(41, 42))
+	xs := mat.New(n, 2)
+	for i := range xs.Data {
+		xs.Data[i] = float32(rng.NormFloat64())
+	}
+	if _, err := solve.IntegrateSDE(context.Background(), m, m.ScoreField(), xs, rng,
+		solve.SDEOptions{Method: solve.SDEHeun, Steps: 100, Eps: solve.EpsConst(0.5)}); err != nil {
+		t.Fatal(err)
+	}
+	counts := make([]int, 8)
+	for i := 0; i < n; i++ {
+		best, bd := 0, math.Inf(1)
+		for c, mu := range m.Means {
+			if d := math.Hypot(float64(xs.At(i, 0))-mu[0], float64(xs.At(i, 1))-mu[1]); d < bd {
+				best, bd = c, d
+			}
+		}
+		counts[best]++
+	}
+	se := math.Sqrt(n * (1.0 / 8) * (7.0 / 8))
+	t.Logf("SDE mode counts %v (expect %d ± %.0f)", counts, n/8, se)
+	for c, k := range counts {
+		if math.Abs(float64(k)-n/8) > 4*se {
+			t.Errorf("mode %d holds %d points, want %d ± %.0f", c, k, n/8, 4*se)
+		}
+	}
+}
