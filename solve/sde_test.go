@@ -223,3 +223,23 @@ func TestScoreFromDenoiser(t *testing.T) {
 		t.Errorf("score at γ = 0 is %v, want NaN", out.Data[0])
 	}
 }
+
+// TestSDENoAllocPerStep checks that 10 and 1000 SDE steps allocate alike.
+func TestSDENoAllocPerStep(t *testing.T) {
+	g := exact.Isotropic(3, 0.5, 1)
+	x := mat.New(8, 3)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, m := range []solve.SDEMethod{solve.EulerMaruyama, solve.SDEHeun} {
+		allocs := func(steps int) float64 {
+			return testing.AllocsPerRun(3, func() {
+				if _, err := solve.IntegrateSDE(context.Background(), g, g.ScoreField(), x, rng,
+					solve.SDEOptions{Method: m, Steps: steps, Eps: solve.EpsConst(0.1)}); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		if a, b := allocs(10), allocs(1000); a != b {
+			t.Errorf("%s: %v allocations for 10 steps, %v for 1000", m, a, b)
+		}
+	}
+}
