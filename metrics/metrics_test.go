@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -391,5 +392,46 @@ func TestModeCoverage(t *testing.T) {
 	if m := ModeCoverage(three, g.Centres(), 3*sg, 1.0/32); m.Covered != 2 {
 		// x > 2 keeps the 0° and 45° modes only (90° has x ≈ 0).
 		t.Errorf("two-mode sample covers %d", m.Covered)
+	}
+}
+
+// TestKernelHighDim: in 16 or more dimensions the distances come from the
+// Gram matrix; MMD and energy distance must match a direct float64
+// reference computed here (tolerance 1e-10 relative: the Gram form loses
+// about ‖x‖²·2⁻⁵² per squared distance), be 0 for identical samples, and
+// be bit-identical under GOMAXPROCS 1 and 4.
+func TestKernelHighDim(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	x, y := randn(rng, 120, 20, 1), randn(rng, 90, 20, 1.2)
+	xf, yf := toF64(x), toF64(y)
+	direct := func(a, b [][]float64, k func(float64) float64) float64 {
+		var s float64
+		for _, ai := range a {
+			for _, bj := range b {
+				s += k(sqdist(ai, bj))
+			}
+		}
+		return s / float64(len(a)*len(b))
+	}
+	rbf := func(d2 float64) float64 { return math.Exp(-d2 / 8) } // scale 2
+	wantM := math.Sqrt(direct(xf, xf, rbf) + direct(yf, yf, rbf) - 2*direct(xf, yf, rbf))
+	wantE := 2*direct(xf, yf, math.Sqrt) - direct(xf, xf, math.Sqrt) - direct(yf, yf, math.Sqrt)
+	gotM, gotE := MMD(x, y, []float64{2}), EnergyDistance(x, y)
+	if math.Abs(gotM-wantM) > 1e-10*wantM || math.Abs(gotE-wantE) > 1e-10*wantE {
+		t.Errorf("MMD %v (direct %v), energy %v (direct %v)", gotM, wantM, gotE, wantE)
+	}
+	if m, e := MMD(x, x, nil), EnergyDistance(x, x); m != 0 || e > 1e-6 {
+		t.Errorf("identical samples: MMD %v, energy %v", m, e)
+	}
+	// Large enough (256-row blocks against 600 columns) for gonum's Dgemm
+	// to split its work.
+	x, y = randn(rng, 600, 40, 1), randn(rng, 600, 40, 1)
+	old := runtime.GOMAXPROCS(1)
+	m1 := MMD(x, y, nil)
+	runtime.GOMAXPROCS(4)
+	m2 := MMD(x, y, nil)
+	runtime.GOMAXPROCS(old)
+	if m1 != m2 {
+		t.Errorf("MMD depends on GOMAXPROCS: %v vs %v", m1, m2)
 	}
 }
