@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -316,5 +317,58 @@ func TestMNIST(t *testing.T) {
 	}
 	if _, err := LoadMNIST(MNISTOptions{Dir: t.TempDir()}); !errors.Is(err, ErrNoMNIST) {
 		t.Errorf("empty dir: %v, want ErrNoMNIST", err)
+	}
+}
+
+// TestFileTooLarge: a (sparse) file larger than the memory the system
+// reports available is refused before reading, naming the file.
+func TestFileTooLarge(t *testing.T) {
+	avail := availableMemory()
+	if avail == 0 {
+		t.Skip("no /proc/meminfo here")
+	}
+	for _, ext := range []string{".npy", ".csv"} {
+		path := filepath.Join(t.TempDir(), "huge"+ext)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(int64(avail) + 1<<30); err != nil {
+			f.Close()
+			t.Skipf("cannot make a sparse file: %v", err)
+		}
+		f.Close()
+		_, err = LoadFile(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "MiB available") {
+			t.Errorf("%s: %v", ext, err)
+		}
+	}
+}
+
+// TestEpochs: every row appears exactly once per epoch, and the order
+// follows the seed.
+func TestEpochs(t *testing.T) {
+	x := mat.New(10, 1)
+	for i := range x.Data {
+		x.Data[i] = float32(i)
+	}
+	d := NewDataset("ten", x)
+	e := NewEpochs(d, rand.New(rand.NewPCG(1, 1)))
+	b := mat.New(4, 1)
+	seen := map[float32]int{}
+	var ep int
+	for k := 0; k < 5; k++ { // 20 rows: exactly two epochs
+		ep = e.Next(b)
+		for _, v := range b.Data {
+			seen[v]++
+		}
+	}
+	if ep != 1 || len(seen) != 10 {
+		t.Fatalf("epoch %d, %d distinct rows", ep, len(seen))
+	}
+	for v, c := range seen {
+		if c != 2 {
+			t.Errorf("row %v seen %d times in two epochs", v, c)
+		}
 	}
 }
