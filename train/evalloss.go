@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/flowlab/flowlab/dist"
@@ -19,7 +18,7 @@ import (
 // in Result.Config or a run's config.json).
 func EvalLoss(ctx context.Context, net, eta *nn.Net, cfg Config, src, tgt dist.Sampler, n int, rng *rand.Rand) (loss, etaLoss float64, err error) {
 	if n <= 0 {
-		return 0, 0, fmt.Errorf("%w: eval loss: n = %d, want > 0", ErrConfig, n)
+		return 0, 0, cfgErrorf("eval loss: n = %d, want > 0", n)
 	}
 	cfg, err = Prepare(src, tgt, cfg)
 	if err != nil {
@@ -27,11 +26,11 @@ func EvalLoss(ctx context.Context, net, eta *nn.Net, cfg Config, src, tgt dist.S
 	}
 	ip, err := cfg.Interpolant()
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: %w", ErrConfig, err)
+		return 0, 0, cfgErrorf("%w", err)
 	}
 	cp, err := interp.ParseCoupling(cfg.Coupling)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: coupling: %w", ErrConfig, err)
+		return 0, 0, cfgErrorf("coupling: %w", err)
 	}
 	d := cfg.Dim
 	var x0, x1, z, xt, bT, etaT mat.Dense

@@ -132,7 +132,7 @@ const (
 func newModel(name string, cfg Config, seed uint64) (*model, error) {
 	net, err := nn.New(cfg.NetConfig(), seed)
 	if err != nil {
-		return nil, fmt.Errorf("%w: network: %w", ErrConfig, err)
+		return nil, cfgErrorf("network: %w", err)
 	}
 	m := &model{name: name, net: net, gOut: mat.New(cfg.Batch, cfg.Dim)}
 	n := len(net.Params())
@@ -148,7 +148,7 @@ func newModel(name string, cfg Config, seed uint64) (*model, error) {
 		s.WeightDecay = float32(cfg.WeightDecay)
 		m.opt = s
 	default:
-		return nil, fmt.Errorf("%w: optimizer: unknown %q", ErrConfig, cfg.Optimizer)
+		return nil, cfgErrorf("optimizer: unknown %q", cfg.Optimizer)
 	}
 	if cfg.EMA > 0 {
 		m.ema = optim.NewEMA(net.Params(), float32(cfg.EMA))
@@ -176,14 +176,14 @@ func schedule(cfg Config) optim.Schedule {
 func Prepare(src, tgt dist.Sampler, cfg Config) (Config, error) {
 	cfg = cfg.Defaults()
 	if src.Dim() != tgt.Dim() {
-		return cfg, fmt.Errorf("%w: source has dimension %d, target %d: they must agree", ErrConfig, src.Dim(), tgt.Dim())
+		return cfg, cfgErrorf("source has dimension %d, target %d: they must agree", src.Dim(), tgt.Dim())
 	}
 	if cfg.Dim != 0 && cfg.Dim != src.Dim() {
-		return cfg, fmt.Errorf("%w: dim: config says %d, the samplers have %d", ErrConfig, cfg.Dim, src.Dim())
+		return cfg, cfgErrorf("dim: config says %d, the samplers have %d", cfg.Dim, src.Dim())
 	}
 	cfg.Dim = src.Dim()
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("%w: %w", ErrConfig, err)
+		return cfg, cfgErrorf("%w", err)
 	}
 	return cfg, nil
 }
@@ -195,11 +195,11 @@ func newTrainer(src, tgt dist.Sampler, cfg Config) (*trainer, error) {
 	}
 	ip, err := cfg.Interpolant()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, cfgErrorf("%w", err)
 	}
 	cp, err := interp.ParseCoupling(cfg.Coupling)
 	if err != nil {
-		return nil, fmt.Errorf("%w: coupling: %w", ErrConfig, err)
+		return nil, cfgErrorf("coupling: %w", err)
 	}
 	tr := &trainer{cfg: cfg, src: src, tgt: tgt, ip: ip, coupling: cp, sched: schedule(cfg)}
 	tr.pcg = rand.NewPCG(cfg.Seed, loopStream)

@@ -76,12 +76,12 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 	var err error
 	if src == nil {
 		if src, err = dist.Parse(cfg.Source); err != nil {
-			return nil, fmt.Errorf("%w: source: %w", ErrConfig, err)
+			return nil, cfgErrorf("source: %w", err)
 		}
 	}
 	if tgt == nil {
 		if tgt, err = dist.Parse(cfg.Target); err != nil {
-			return nil, fmt.Errorf("%w: target: %w", ErrConfig, err)
+			return nil, cfgErrorf("target: %w", err)
 		}
 	}
 	if cfg, err = Prepare(src, tgt, cfg); err != nil {
@@ -95,29 +95,29 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 	if opts.Resume {
 		data, err := os.ReadFile(cfgPath)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: nothing to resume: %s has no %s", ErrConfig, dir, ConfigFile)
+			return nil, cfgErrorf("nothing to resume: %s has no %s", dir, ConfigFile)
 		}
 		if err != nil {
 			return nil, err
 		}
 		old, err := ParseConfig(data)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrConfig, cfgPath, err)
+			return nil, cfgErrorf("%s: %w", cfgPath, err)
 		}
 		if old.Hash() != cfg.Hash() {
-			return nil, fmt.Errorf("%w: %s was written by another configuration (%s); resume with the same settings or choose another folder",
-				ErrConfig, cfgPath, ConfigDiff(old, cfg))
+			return nil, cfgErrorf("%s was written by another configuration (%s); resume with the same settings or choose another folder",
+				cfgPath, ConfigDiff(old, cfg))
 		}
 		resume, err = LoadCheckpoint(ckptPath)
 		if errors.Is(err, fs.ErrNotExist) {
 			resume = nil // killed before the first checkpoint: start over
 		} else if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			return nil, cfgErrorf("%w", err)
 		}
 	} else {
 		for _, f := range []string{ConfigFile, CheckpointFile, ModelFile} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-				return nil, fmt.Errorf("%w: %s holds %s; resume it or choose another folder", ErrRunExists, dir, f)
+				return nil, cfgError{ErrRunExists, fmt.Errorf("%s already holds a run (%s): resume it or choose another folder", dir, f)}
 			}
 		}
 	}

@@ -59,7 +59,7 @@ func (tr *trainer) checkpoint() *Checkpoint {
 // configuration.
 func (tr *trainer) restore(c *Checkpoint) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: checkpoint: %s", ErrConfig, fmt.Sprintf(format, args...))
+		return cfgErrorf("checkpoint: %s", fmt.Sprintf(format, args...))
 	}
 	if c.Version != CheckpointVersion {
 		return bad("format version %d, this flowlab reads version %d", c.Version, CheckpointVersion)

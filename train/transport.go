@@ -35,14 +35,14 @@ type TransportOptions struct {
 // ErrConfig.
 func (r *Trained) Transport(ctx context.Context, x *mat.Dense, o TransportOptions, rng *rand.Rand) (solve.Result, error) {
 	if x.C != r.Net.Dim() {
-		return solve.Result{}, optErrorf("points of dimension %d, the run's field has %d", x.C, r.Net.Dim())
+		return solve.Result{}, cfgErrorf("points of dimension %d, the run's field has %d", x.C, r.Net.Dim())
 	}
 	nfe := o.NFE
 	if nfe == 0 {
 		nfe = 100
 	}
 	if nfe < 0 {
-		return solve.Result{}, optErrorf("nfe %d is negative", nfe)
+		return solve.Result{}, cfgErrorf("nfe %d is negative", nfe)
 	}
 	if !o.SDE {
 		name := o.Solver
@@ -51,21 +51,21 @@ func (r *Trained) Transport(ctx context.Context, x *mat.Dense, o TransportOption
 		}
 		m, err := solve.ParseMethod(name)
 		if err != nil {
-			return solve.Result{}, optErrorf("%w", err)
+			return solve.Result{}, cfgErrorf("%w", err)
 		}
 		opts := solve.Options{Method: m, Backward: o.Backward, RTol: o.RTol, ATol: o.ATol}
 		if m != solve.Dopri5 {
 			if opts.Steps, err = solve.StepsForNFE(m, nfe); err != nil {
-				return solve.Result{}, optErrorf("%w", err)
+				return solve.Result{}, cfgErrorf("%w", err)
 			}
 		}
 		return solve.Integrate(ctx, r.Net, x, opts)
 	}
 	if r.Eta == nil {
-		return solve.Result{}, optErrorf("SDE sampling needs a denoiser η: train with a stochastic interpolant (--gamma > 0 or a one-sided path)")
+		return solve.Result{}, cfgErrorf("SDE sampling needs a denoiser η: train with a stochastic interpolant (--gamma > 0 or a one-sided path)")
 	}
 	if !(o.Eps >= 0) {
-		return solve.Result{}, optErrorf("eps %v must be ≥ 0", o.Eps)
+		return solve.Result{}, cfgErrorf("eps %v must be ≥ 0", o.Eps)
 	}
 	name := o.Solver
 	if name == "" {
@@ -73,7 +73,7 @@ func (r *Trained) Transport(ctx context.Context, x *mat.Dense, o TransportOption
 	}
 	m, err := solve.ParseSDEMethod(name)
 	if err != nil {
-		return solve.Result{}, optErrorf("%w", err)
+		return solve.Result{}, cfgErrorf("%w", err)
 	}
 	steps := nfe
 	if m == solve.SDEHeun {
@@ -81,7 +81,7 @@ func (r *Trained) Transport(ctx context.Context, x *mat.Dense, o TransportOption
 	}
 	ip, err := r.Config.Interpolant()
 	if err != nil {
-		return solve.Result{}, optErrorf("%w", err)
+		return solve.Result{}, cfgErrorf("%w", err)
 	}
 	var gmax float64
 	for i := 0; i <= 1000; i++ {
@@ -92,11 +92,14 @@ func (r *Trained) Transport(ctx context.Context, x *mat.Dense, o TransportOption
 	return solve.IntegrateSDE(ctx, r.Net, score, x, rng, solve.SDEOptions{Method: m, Steps: steps, Backward: o.Backward, Eps: eps})
 }
 
-// optError is an error in TransportOptions or its input: it wraps ErrConfig
-// (for callers telling usage errors apart) without repeating its text.
-type optError struct{ err error }
+// cfgError is an error in a configuration, options or input: it wraps
+// ErrConfig (for callers telling usage errors apart) without repeating its
+// text in the message.
+type cfgError struct{ kind, err error }
 
-func (e optError) Error() string   { return e.err.Error() }
-func (e optError) Unwrap() []error { return []error{ErrConfig, e.err} }
+func (e cfgError) Error() string   { return e.err.Error() }
+func (e cfgError) Unwrap() []error { return []error{e.kind, e.err} }
 
-func optErrorf(format string, args ...any) error { return optError{fmt.Errorf(format, args...)} }
+func cfgErrorf(format string, args ...any) error {
+	return cfgError{ErrConfig, fmt.Errorf(format, args...)}
+}
