@@ -185,7 +185,7 @@ func widthCellRun(ctx context.Context, c widthConfig, x *widthCell, seed uint64)
 	field := exact.Isotropic(x.K, c.VarA, c.VarB)
 	x.LossFloor = field.LossFloor()
 	rng := newRNG(seed, "width-eval/"+x.Arch, x.K, x.W, x.Steps)
-	x.Loss, x.LossSE, x.RelL2 = fieldError(net, field, src, tgt, c.EvalN, rng)
+	x.Loss, x.LossSE, x.RelL2 = fieldError(net.Forward, field, src, tgt, c.EvalN, rng)
 	x.Excess = x.Loss - x.LossFloor
 	x.RelExcess = x.Excess / x.LossFloor
 	// E[v*_i²] = E[ẋ_i²] − floor_i = a + b − floor/k (ẋ − v* is orthogonal to v*).
@@ -213,8 +213,9 @@ func widthCellRun(ctx context.Context, c widthConfig, x *widthCell, seed uint64)
 
 // fieldError estimates, on n draws of (x0, x1, t), the flow-matching loss
 // E‖v(x_t,t) − (x1 − x0)‖² with its standard error, and the relative error
-// ‖v − v*‖/‖v*‖ of the learned field against the exact one, all in float64.
-func fieldError(net *nn.Net, field *exact.GaussianField, src, tgt dist.Sampler, n int, rng *rand.Rand) (loss, se, relL2 float64) {
+// ‖v − v*‖/‖v*‖ of the field v (evaluated per row and time, as
+// nn.Net.Forward) against the exact one, all in float64.
+func fieldError(v func(x *mat.Dense, t []float32) *mat.Dense, field *exact.GaussianField, src, tgt dist.Sampler, n int, rng *rand.Rand) (loss, se, relL2 float64) {
 	k := src.Dim()
 	const chunk = 512
 	var sum, sum2, num, den float64
@@ -232,7 +233,7 @@ func fieldError(net *nn.Net, field *exact.GaussianField, src, tgt dist.Sampler, 
 				xt.Set(i, j, float32((1-ti)*float64(x0.At(i, j))+ti*float64(x1.At(i, j))))
 			}
 		}
-		v := net.Forward(xt, t)
+		v := v(xt, t)
 		for i := range b {
 			for j := range k {
 				xr[j] = float64(xt.At(i, j))

@@ -1,0 +1,141 @@
+package experiment
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/flowlab/flowlab/dist"
+	"github.com/flowlab/flowlab/exact"
+	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/metrics"
+	"github.com/flowlab/flowlab/nn"
+)
+
+// The exact field's loss estimate must match the closed-form floor
+// (π/2)√(ab)·k within 4 standard errors (the estimate is a mean of n iid
+// terms), and its error against itself must be 0 up to float32 rounding of
+// x_t and of the output (1e-6 relative).
+func TestFieldErrorOfExactField(t *testing.T) {
+	const k, a, b = 8, 0.5, 1.0
+	field := exact.Isotropic(k, a, b)
+	exactV := func(x *mat.Dense, ts []float32) *mat.Dense {
+		out := mat.New(x.R, x.C)
+		row := mat.New(1, x.C)
+		for i := range x.R {
+			o := out.Rows(i, i+1)
+			copy(row.Data, x.Row(i))
+			field.Eval(float64(ts[i]), row, o)
+		}
+		return out
+	}
+	src, _ := dist.NewGaussian(k, a, 0)
+	tgt, _ := dist.NewGaussian(k, b, 0)
+	loss, se, rel := fieldError(exactV, field, src, tgt, 20000, rand.New(rand.NewPCG(1, 2)))
+	floor := math.Pi / 2 * math.Sqrt(a*b) * k
+	if math.Abs(loss-floor) > 4*se {
+		t.Errorf("loss of v* = %.4f ± %.4f, floor %.4f: more than 4 s.e. apart", loss, se, floor)
+	}
+	if rel > 1e-6 {
+		t.Errorf("relative error of v* against itself = %.3g, want < 1e-6", rel)
+	}
+}
+
+// The numerical rank of the Jacobian of a network with a width-2 bottleneck
+// in 8 dimensions is at most 2; a wide network's Jacobian is generically of
+// full rank 8.
+func TestJacobianRank(t *testing.T) {
+	x := []float32{0.3, -1, 0.5, 2, -0.7, 0.1, 1.2, -0.4}
+	for _, c := range []struct {
+		hidden []int
+		lo, hi int
+	}{{[]int{16, 2, 16}, 1, 2}, {[]int{32, 32}, 8, 8}} {
+		net, err := nn.New(nn.Config{Dim: 8, Hidden: c.hidden}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tm := range []float64{0.1, 0.9} {
+			if r := jacobianRank(net, x, tm); r < c.lo || r > c.hi {
+				t.Errorf("hidden %v, t=%g: rank %d, want in [%d, %d]", c.hidden, tm, r, c.lo, c.hi)
+			}
+		}
+	}
+}
+
+// ksChi must agree with metrics.KS against metrics.ChiCDF (an independent
+// implementation of the same statistic) to rounding (1e-12), and a sample of
+// the law itself must pass the 1 % test.
+func TestKSChi(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const k, s, n = 16, 0.7, 3000
+	x := mat.New(n, k)
+	for i := range x.Data {
+		x.Data[i] = float32(s * rng.NormFloat64())
+	}
+	nr := norms(x)
+	got := ksChi(nr, k, s)
+	want, _, err := metrics.KS(nr, metrics.ChiCDF(k, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got-want) > 1e-12 {
+		t.Errorf("ksChi = %.15f, metrics.KS = %.15f", got, want)
+	}
+	if got > ksCrit(n, 0.01) {
+		t.Errorf("KS of a Chi sample %.4f above the 1 %% bound %.4f", got, ksCrit(n, 0.01))
+	}
+	// Chi moments from gonum against the design's facts' source: Chi(128)
+	// has mean √2·Γ(64.5)/Γ(64), computed here through Lgamma.
+	lg1, _ := math.Lgamma(64.5)
+	lg0, _ := math.Lgamma(64)
+	if m := math.Sqrt2 * math.Exp(lg1-lg0); math.Abs(chiMean(128, 1)-m) > 1e-9 {
+		t.Errorf("chiMean(128) = %.12f, want %.12f", chiMean(128, 1), m)
+	}
+}
+
+// modeAspect: isotropic clusters give ≈ 1 (λmin/λmax of a 2×2 sample
+// covariance of 400 points: within 0.3 of 1 with overwhelming probability),
+// points on a line through the centres give 0 up to float32 rounding.
+func TestModeAspect(t *testing.T) {
+	centres := [][]float64{{5, 0}, {-5, 0}}
+	rng := rand.New(rand.NewPCG(7, 8))
+	iso := mat.New(800, 2)
+	line := mat.New(800, 2)
+	for i := range 800 {
+		c := centres[i%2]
+		iso.Set(i, 0, float32(c[0]+0.5*rng.NormFloat64()))
+		iso.Set(i, 1, float32(c[1]+0.5*rng.NormFloat64()))
+		u := rng.NormFloat64() * 0.5
+		line.Set(i, 0, float32(c[0]+u))
+		line.Set(i, 1, float32(c[1]+u))
+	}
+	if a := modeAspect(iso, centres, 2); a < 0.7 || a > 1 {
+		t.Errorf("isotropic aspect %.3f, want in [0.7, 1]", a)
+	}
+	if a := modeAspect(line, centres, 2); a > 1e-6 {
+		t.Errorf("line aspect %.3g, want ≈ 0", a)
+	}
+	if a := modeAspect(iso, [][]float64{{100, 100}}, 1); !math.IsNaN(a) {
+		t.Errorf("no point near the centre: aspect %v, want NaN", a)
+	}
+}
+
+func TestSubSeed(t *testing.T) {
+	if subSeed(1, "a", 2) != subSeed(1, "a", 2) {
+		t.Error("subSeed is not a function of its arguments")
+	}
+	if subSeed(1, "a", 2) == subSeed(1, "a", 3) || subSeed(1, "a") == subSeed(2, "a") || subSeed(1, "a", 12) == subSeed(1, "a1", 2) {
+		t.Error("subSeed collides on different labels")
+	}
+}
+
+func TestParseScale(t *testing.T) {
+	for _, s := range []string{"smoke", "quick", "paper"} {
+		if _, err := ParseScale(s); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := ParseScale("huge"); err == nil {
+		t.Error("ParseScale(huge): want error")
+	}
+}
