@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,9 +11,11 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
+	"github.com/flowlab/flowlab/internal/atomicfile"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/nn"
 	"github.com/flowlab/flowlab/optim"
@@ -57,6 +60,7 @@ func newBenchCmd() *cobra.Command {
 		caseName                string
 		asJSON                  bool
 		steps, samples, odeStep int
+		cpuProfile              string
 	)
 	names := make([]string, len(benchCases))
 	for i, c := range benchCases {
@@ -75,7 +79,7 @@ not flowlab train's.
 
 Cases (dim, width, batch): ` + caseList() + `.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			var run []benchCase
 			for _, c := range benchCases {
 				if caseName == "all" || caseName == c.name {
@@ -87,6 +91,18 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 			}
 			if steps < 1 || samples < 1 || odeStep < 1 {
 				return usagef("bench: --steps (%d), --samples (%d) and --ode-steps (%d) must be ≥ 1", steps, samples, odeStep)
+			}
+			if cpuProfile != "" {
+				var prof bytes.Buffer
+				if err := pprof.StartCPUProfile(&prof); err != nil {
+					return fmt.Errorf("bench: --cpuprofile: %w", err)
+				}
+				defer func() {
+					pprof.StopCPUProfile()
+					if werr := atomicfile.WriteBytes(cpuProfile, prof.Bytes()); werr != nil && err == nil {
+						err = fmt.Errorf("bench: --cpuprofile: %w", werr)
+					}
+				}()
 			}
 			out := cmd.OutOrStdout()
 			for _, c := range run {
@@ -107,6 +123,7 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 	f.IntVar(&steps, "steps", 300, "timed training steps (after 20 warm-up steps)")
 	f.IntVar(&samples, "samples", 10000, "points integrated by the Euler sampler")
 	f.IntVar(&odeStep, "ode-steps", 50, "Euler steps (field evaluations) of the sampler")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file")
 	return cmd
 }
 
