@@ -21,8 +21,10 @@ type Options struct {
 	MNISTDir string
 }
 
-// Specs is the help text that documents every SPEC Parse understands.
-const Specs = `A distribution SPEC is name[:key=val,key=val,...]:
+// Specs returns the help text that documents every SPEC Parse understands.
+func Specs() string { return specsHelp }
+
+const specsHelp = `A distribution SPEC is name[:key=val,key=val,...]:
   8gaussians[:style=torchcfm|ffjord,scale=5,var=0.3162]
       8 Gaussians centred at scale·(cos kπ/4, sin kπ/4); var is the per-coordinate variance
       (torchcfm's default √0.1, i.e. std 0.1^¼); style=ffjord: FFJORD's (scale 4/1.414, std 0.5/1.414)

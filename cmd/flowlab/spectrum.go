@@ -45,7 +45,7 @@ of explained variance, and the number of eigenvalues above each threshold — ea
 cut that produced it. A finite data set (mnist, file:) is used whole; any other SPEC is sampled
 --n times with --seed.
 
-` + dist.Specs,
+` + dist.Specs(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if data == "" {
