@@ -435,3 +435,25 @@ func TestKernelHighDim(t *testing.T) {
 		t.Errorf("MMD depends on GOMAXPROCS: %v vs %v", m1, m2)
 	}
 }
+
+// TestKSSize: the p-value is calibrated: over 400 independent Chi(16)
+// samples of 100 points, the test at α = 0.05 rejects a Binomial(400, 0.05)
+// number of them (mean 20, sd 4.4); bound 5 sd either side. Stephens's
+// approximation is conservative by at most a few per cent at n = 100.
+func TestKSSize(t *testing.T) {
+	const trials, n, k, alpha = 400, 100, 16, 0.05
+	rng := rand.New(rand.NewPCG(12, 12))
+	cdf := ChiCDF(k, 1)
+	rej := 0
+	for i := 0; i < trials; i++ {
+		_, p, _ := KS(Norms(randn(rng, n, k, 1)), cdf)
+		if p < alpha {
+			rej++
+		}
+	}
+	mean, sd := trials*alpha, math.Sqrt(trials*alpha*(1-alpha))
+	if math.Abs(float64(rej)-mean) > 5*sd {
+		t.Errorf("rejected %d of %d at α = %v, want %v ± %.1f", rej, trials, alpha, mean, 5*sd)
+	}
+	t.Logf("rejected %d of %d at α = %v", rej, trials, alpha)
+}
