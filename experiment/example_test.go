@@ -31,4 +31,5 @@ func ExampleRun() {
 	// width/times.json
 	// width/figures/excess_loss.png
 	// width/figures/norms_k8_mlp.png
+	// width/figures/slopes.png
 }

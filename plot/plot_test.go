@@ -197,6 +197,9 @@ func TestFiguresDecode(t *testing.T) {
 		{"hist_panels.png", 2 * 200, 150, func(p string) error {
 			return HistGrid(p, "", 2, hp[:2], HistOptions{PanelW: 200, PanelH: 150, PanelRange: true})
 		}},
+		{"lines.png", 2 * 300, 200 + 30, func(p string) error {
+			return LineGrid(p, "lines", 2, []LinePanel{{Title: "a", XLabel: "x", YLabel: "y", Curves: []Curve{{Label: "pdf", X: xs, Y: ys}, {Label: "dashed", X: xs, Y: ys, Dashed: true}}}, {Title: "b"}}, 300, 200)
+		}},
 		{"scatter.png", 4 * 180, 2*180 + 30, func(p string) error {
 			var sp []ScatterPanel
 			for i := range 8 {
