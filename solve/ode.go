@@ -450,9 +450,15 @@ func (s *stepper[T]) dopri5(ctx context.Context, y []T, t0, t1 float64, opts Opt
 		if s.res.Steps+s.res.Rejected >= maxSteps {
 			return fmt.Errorf("solve: dopri5 took %d steps without reaching t=%v (at t=%v): the field may be stiff or not finite; raise the tolerances or MaxSteps", maxSteps, t1, t)
 		}
-		// Land exactly on the next record time or the end.
+		// Land exactly on the next record time or the end. Record times at
+		// or behind t (the start, or one already landed on) are passed over;
+		// otherwise a record time equal to t0 would stall ri and every later
+		// one would be missed.
+		for ri < len(rec) && dir*(rec[ri]-t) <= timeTol {
+			ri++
+		}
 		target := t1
-		if ri < len(rec) && dir*(rec[ri]-t) > 0 {
+		if ri < len(rec) {
 			target = rec[ri]
 		}
 		last := false
@@ -498,9 +504,6 @@ func (s *stepper[T]) dopri5(ctx context.Context, y []T, t0, t1 float64, opts Opt
 				t += hs
 			}
 			s.res.Steps++
-			if ri < len(rec) && t == rec[ri] {
-				ri++
-			}
 			after(t)
 			fac := 10.0
 			if rejectedLast {

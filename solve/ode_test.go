@@ -471,3 +471,38 @@ func FuzzParseSDEMethod(f *testing.F) {
 		}
 	})
 }
+
+// TestDopri5RecordAtStart is a regression test: a record time equal to the
+// start of the interval used to stall dopri5's pointer into the record
+// times, so it never shortened a step to land on the later ones and they
+// were silently dropped. Every requested time must be recorded, each state
+// within 1e-5 of the exact flow map (dopri5 at tolerance 1e-7, as in
+// TestRecord).
+func TestDopri5RecordAtStart(t *testing.T) {
+	g := orderField()
+	x0 := []float32{0.3, -1.7}
+	for _, back := range []bool{false, true} {
+		start := 0.0
+		at := []float64{0, 0.25, 0.5, 0.73, 1}
+		if back {
+			start = 1
+		}
+		x := mat.NewFrom(1, 2, append([]float32(nil), x0...))
+		opts := solve.Options{Method: solve.Dopri5, Backward: back, RTol: 1e-7, ATol: 1e-7, RecordAt: at}
+		res, err := solve.Integrate(context.Background(), g, x, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Times) != len(at) {
+			t.Fatalf("backward=%v: recorded at %v, want %v", back, res.Times, at)
+		}
+		for k, tt := range res.Times {
+			want := g.Flow([]float64{float64(x0[0]), float64(x0[1])}, start, tt, nil)
+			for i := range want {
+				if d := math.Abs(float64(res.Path[k].Data[i]) - want[i]); d > 1e-5 {
+					t.Errorf("backward=%v: state at t=%v dim %d off by %.2e", back, tt, i, d)
+				}
+			}
+		}
+	}
+}
