@@ -52,6 +52,9 @@ func (o *ExactOT) Couple(ctx context.Context, _ *rand.Rand, x0, x1 *mat.Dense) e
 	}
 	n := x0.R
 	o.cost = SqDistances(x0, x1, o.cost)
+	if err := finiteCosts(o.cost); err != nil {
+		return err
+	}
 	o.perm = o.lap.solve(n, o.cost, o.perm)
 	o.tmp = permuteRows(x1, o.perm, o.tmp)
 	return nil
@@ -94,7 +97,13 @@ func (s *Sinkhorn) Couple(ctx context.Context, rng *rand.Rand, x0, x1 *mat.Dense
 		return err
 	}
 	n := x0.R
+	if n == 0 {
+		return nil
+	}
 	s.cost = SqDistances(x0, x1, s.cost)
+	if err := finiteCosts(s.cost); err != nil {
+		return err
+	}
 	s.plan = s.Plan(n, s.cost, s.plan)
 	if cap(s.perm) < n {
 		s.perm = make([]int, n)
@@ -127,13 +136,20 @@ func (s *Sinkhorn) String() string {
 
 // Plan returns the n×n entropic plan (row-major, entries summing to 1) for the
 // cost matrix cost (row-major n×n), reusing dst. It works in the log domain,
-// so small Eps neither underflows nor overflows.
+// so small Eps neither underflows nor overflows. It panics unless every cost
+// is finite (a NaN cost would make the ε-scaling loop run forever).
 func (s *Sinkhorn) Plan(n int, cost, dst []float64) []float64 {
 	if len(cost) != n*n {
 		panic(fmt.Sprintf("interp: Sinkhorn.Plan: cost has %d entries, want %d×%d", len(cost), n, n))
 	}
-	if !(s.Eps > 0) {
-		panic(fmt.Sprintf("interp: Sinkhorn.Eps = %v must be > 0", s.Eps))
+	if !(s.Eps > 0) || math.IsInf(s.Eps, 0) {
+		panic(fmt.Sprintf("interp: Sinkhorn.Eps = %v must be a finite number > 0", s.Eps))
+	}
+	if err := finiteCosts(cost); err != nil {
+		panic("interp: Sinkhorn.Plan: " + err.Error())
+	}
+	if n == 0 {
+		return dst[:0]
 	}
 	iters := s.Iters
 	if iters <= 0 {
@@ -386,6 +402,17 @@ func ParseCoupling(spec string) (Coupling, error) {
 		return nil, fmt.Errorf("interp: coupling %q needs a trained field: build an interp.Reflow", spec)
 	}
 	return nil, fmt.Errorf("interp: unknown coupling %q (want independent, ot, sinkhorn[:eps=E])", spec)
+}
+
+// finiteCosts reports a NaN or infinite entry of a cost matrix (points with
+// NaN or Inf coordinates, or too large for float64 squares).
+func finiteCosts(cost []float64) error {
+	for k, c := range cost {
+		if math.IsNaN(c) || math.IsInf(c, 0) {
+			return fmt.Errorf("interp: coupling: cost entry %d is %v (NaN or Inf in the batch)", k, c)
+		}
+	}
+	return nil
 }
 
 func checkPair(x0, x1 *mat.Dense) {

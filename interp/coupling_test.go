@@ -305,3 +305,28 @@ func FuzzParseCoupling(f *testing.F) {
 		}
 	})
 }
+
+// TestCouplingDegenerateBatches is a regression test: Sinkhorn's ε-scaling
+// loop never ended on an empty batch (the mean cost 0/0 is NaN, and NaN
+// stages never reach the target ε) nor on a batch holding NaN. An empty batch
+// must be a no-op and a non-finite batch an error, for both OT couplings,
+// each within the test's timeout.
+func TestCouplingDegenerateBatches(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, c := range []interp.Coupling{&interp.ExactOT{}, &interp.Sinkhorn{Eps: 0.05}} {
+		if err := c.Couple(ctx, rng, mat.New(0, 3), mat.New(0, 3)); err != nil {
+			t.Errorf("%s: empty batch: %v", c, err)
+		}
+		x0, x1 := mat.New(4, 3), mat.New(4, 3)
+		interp.FillNormal(rng, x0)
+		interp.FillNormal(rng, x1)
+		x1.Data[5] = float32(math.NaN())
+		if err := c.Couple(ctx, rng, x0, x1); err == nil {
+			t.Errorf("%s: a NaN in the batch gave no error", c)
+		}
+	}
+	if got := (&interp.Sinkhorn{Eps: 0.05}).Plan(0, nil, nil); len(got) != 0 {
+		t.Errorf("empty plan has %d entries", len(got))
+	}
+}
