@@ -24,25 +24,32 @@ var benchShapes = []struct {
 // BenchmarkTrainStep times Forward + Backward (no optimizer) per case and
 // reports GFLOPS with the 6·params·batch convention of torch_fm.py.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, s := range benchShapes {
-		b.Run(s.name, func(b *testing.B) {
-			n, err := New(Config{Dim: s.dim, Hidden: []int{s.width, s.width, s.width}}, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(1, 2))
-			x, t := randBatch(rng, s.batch, s.dim)
-			g, _ := randBatch(rng, s.batch, s.dim)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				n.ZeroGrad()
-				n.Forward(x, t)
-				n.Backward(g, false)
-			}
-			flops := 6 * float64(len(n.Params())) * float64(s.batch) * float64(b.N)
-			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOPS")
-		})
+	for _, c := range benchShapes {
+		for _, arch := range []string{"mlp", "film"} {
+			s := c
+			b.Run(s.name+"-"+arch, func(b *testing.B) {
+				benchTrainStep(b, Config{Dim: s.dim, Hidden: []int{s.width, s.width, s.width}, Arch: arch}, s.batch)
+			})
+		}
 	}
+}
+
+func benchTrainStep(b *testing.B, cfg Config, batch int) {
+	n, err := New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, t := randBatch(rng, batch, cfg.Dim)
+	g, _ := randBatch(rng, batch, cfg.Dim)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n.ZeroGrad()
+		n.Forward(x, t)
+		n.Backward(g, false)
+	}
+	flops := 6 * float64(len(n.Params())) * float64(batch) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOPS")
 }
 
 // BenchmarkEval times one field evaluation on 10000 points, as the bench's

@@ -30,8 +30,16 @@ type Config struct {
 	Hidden  []int  `json:"hidden"`  // hidden widths; any may be narrower than Dim
 	Act     string `json:"act"`     // silu (default), relu, tanh, selu, gelu
 	Fourier int    `json:"fourier"` // 0: t is one raw input column; F > 0: plus sin/cos(2πkt), k = 1..F
-	Arch    string `json:"arch"`    // "mlp" (default: t concatenated to x)
+	Arch    string `json:"arch"`    // "mlp" (default: t concatenated to x) or "film" (see below)
 }
+
+// The "film" architecture is the MLP plus feature-wise linear modulation by
+// time: every hidden pre-activation u = W·h + b becomes u⊙(1 + s(t)) + c(t)
+// before the activation, with [s; c] = M·e(t) + m linear in the time
+// embedding e(t) = [t, sin(2πkt), cos(2πkt)] (k = 1..Fourier). M and m start
+// at zero, so a fresh FiLM net computes what the MLP of the same seed does.
+// The exact Gaussian field c(t)·x is a product of a function of t and x; FiLM
+// lets the network form such products directly.
 
 // maxParams bounds the parameter count a Config may ask for (2^31 float32
 // values, 8 GiB), so that a corrupt file cannot make New allocate without end.
@@ -56,8 +64,8 @@ func (c *Config) normalize() (mat.Activation, error) {
 	if c.Fourier < 0 {
 		return 0, fmt.Errorf("nn: config: fourier %d, want ≥ 0", c.Fourier)
 	}
-	if c.Arch != "mlp" {
-		return 0, fmt.Errorf("nn: config: unknown arch %q (want mlp)", c.Arch)
+	if c.Arch != "mlp" && c.Arch != "film" {
+		return 0, fmt.Errorf("nn: config: unknown arch %q (want mlp or film)", c.Arch)
 	}
 	act, err := mat.ParseActivation(c.Act)
 	if err != nil || act == mat.Identity {
@@ -72,6 +80,9 @@ func (c *Config) normalize() (mat.Activation, error) {
 // InputDim is the width of the network's first layer input: Dim data columns,
 // one raw t column and 2·Fourier time features.
 func (c *Config) InputDim() int { return c.Dim + 1 + 2*c.Fourier }
+
+// EmbedDim is the width of the time embedding e(t): 1 + 2·Fourier.
+func (c *Config) EmbedDim() int { return 1 + 2*c.Fourier }
 
 // widths returns the layer widths: input, hidden..., output.
 func (c *Config) widths() []int {
@@ -99,6 +110,13 @@ func (c *Config) paramCount() (int, bool) {
 			return 0, false
 		}
 		n += p
+		if c.Arch == "film" && i < len(w)-1 {
+			p = (c.EmbedDim() + 1) * 2 * out
+			if p > maxParams || n+p > maxParams {
+				return 0, false
+			}
+			n += p
+		}
 	}
 	return n, true
 }
@@ -116,12 +134,18 @@ func (c Config) ParamCount() (int, error) {
 // layer is one Linear layer: views into the net's flat parameter and gradient
 // slices, and the buffers of its output.
 type layer struct {
-	in, out    int
-	off        int        // offset of W in params; b follows at off+in*out
-	w, gw      *mat.Dense // out×in views into params / grads
-	b, gb      []float32  // out views into params / grads
-	pre, act   *mat.Dense // B×out pre-activation and activation (act unused for the last layer)
-	dpre, dact *mat.Dense // JVP tangents of pre and act
+	in, out  int
+	off      int        // offset of W in params; b follows at off+in*out
+	w, gw    *mat.Dense // out×in views into params / grads
+	b, gb    []float32  // out views into params / grads
+	pre, act *mat.Dense // B×out pre-activation and activation (act unused for the last layer)
+	dpre     *mat.Dense // JVP tangent of pre (and of act, in place)
+
+	// FiLM (hidden layers of a film net only): [s; c] = M·e(t) + m.
+	fm, gfm *mat.Dense // 2·out × EmbedDim views into params / grads
+	fb, gfb []float32  // 2·out views into params / grads
+	u       *mat.Dense // B×out W·h + b before modulation
+	sc      *mat.Dense // B×2out: s in columns [0, out), c in [out, 2out)
 }
 
 // Net is the velocity field v(x, t). Create one with New or Load.
@@ -133,7 +157,10 @@ type Net struct {
 	layers []layer
 
 	in, din *mat.Dense    // B×InputDim network input and its tangent
+	emb     *mat.Dense    // B×EmbedDim time embedding (film)
 	g       [2]*mat.Dense // ping-pong buffers of the backward pass
+	dsc     *mat.Dense    // B×2w gradient of [s; c] (film)
+	zero    []float32     // zero bias for the activation after modulation (film)
 	gx      *mat.Dense    // B×Dim input gradient
 	tbuf    []float32     // Eval's time column
 }
@@ -180,9 +207,26 @@ func newNet(cfg Config) (*Net, error) {
 		l.b = n.params[off : off+out : off+out]
 		l.gb = n.grads[off : off+out : off+out]
 		off += out
-		l.pre, l.act = mat.New(0, out), mat.New(0, out)
-		l.dpre, l.dact = mat.New(0, out), mat.New(0, out)
+		l.pre, l.act, l.dpre = mat.New(0, out), mat.New(0, out), mat.New(0, out)
 		n.layers = append(n.layers, l)
+	}
+	if cfg.Arch == "film" {
+		e := cfg.EmbedDim()
+		maxW := 0
+		for i := range n.layers[:len(n.layers)-1] {
+			l := &n.layers[i]
+			k := 2 * l.out
+			l.fm = mat.NewFrom(k, e, n.params[off:off+k*e])
+			l.gfm = mat.NewFrom(k, e, n.grads[off:off+k*e])
+			off += k * e
+			l.fb = n.params[off : off+k : off+k]
+			l.gfb = n.grads[off : off+k : off+k]
+			off += k
+			l.u, l.sc = mat.New(0, l.out), mat.New(0, k)
+			maxW = max(maxW, l.out)
+		}
+		n.emb, n.dsc = mat.New(0, e), mat.New(0, 2*maxW)
+		n.zero = make([]float32, maxW)
 	}
 	n.in, n.din = mat.New(0, w[0]), mat.New(0, w[0])
 	n.g = [2]*mat.Dense{mat.New(0, 0), mat.New(0, 0)}
@@ -243,6 +287,13 @@ func (n *Net) fillInput(x, dx *mat.Dense, t []float32) {
 			row[d+f+k] = float32(c)
 		}
 	}
+	if n.emb != nil {
+		e := n.cfg.EmbedDim()
+		n.emb.Reshape(b, e)
+		for i := 0; i < b; i++ {
+			copy(n.emb.Data[i*e:(i+1)*e], n.in.Data[i*w+d:(i+1)*w])
+		}
+	}
 	if dx == nil {
 		return
 	}
@@ -270,17 +321,47 @@ func (n *Net) forward() *mat.Dense {
 	last := len(n.layers) - 1
 	for i := range n.layers {
 		l := &n.layers[i]
-		l.pre.Reshape(h.R, l.out)
-		mat.Gemm(false, true, 1, h, l.w, 0, l.pre)
+		n.linear(l, h, i == last)
 		if i == last {
-			mat.BiasAct(mat.Identity, l.pre, l.b, l.pre)
 			return l.pre
 		}
-		l.act.Reshape(h.R, l.out)
-		mat.BiasAct(n.act, l.pre, l.b, l.act)
 		h = l.act
 	}
 	panic("unreachable")
+}
+
+// linear computes layer l's pre-activation from its input h and, for a
+// hidden layer, its activation: pre = W·h + b, modulated for film. The last
+// layer's output is its pre-activation.
+func (n *Net) linear(l *layer, h *mat.Dense, last bool) {
+	l.pre.Reshape(h.R, l.out)
+	if l.fm == nil {
+		mat.Gemm(false, true, 1, h, l.w, 0, l.pre)
+		if last {
+			mat.BiasAct(mat.Identity, l.pre, l.b, l.pre)
+			return
+		}
+		l.act.Reshape(h.R, l.out)
+		mat.BiasAct(n.act, l.pre, l.b, l.act)
+		return
+	}
+	// FiLM: u = W·h + b; [s; c] = M·e + m; pre = u⊙(1+s) + c.
+	l.u.Reshape(h.R, l.out)
+	mat.Gemm(false, true, 1, h, l.w, 0, l.u)
+	mat.BiasAct(mat.Identity, l.u, l.b, l.u)
+	l.sc.Reshape(h.R, 2*l.out)
+	mat.Gemm(false, true, 1, n.emb, l.fm, 0, l.sc)
+	mat.BiasAct(mat.Identity, l.sc, l.fb, l.sc)
+	w := l.out
+	for r := 0; r < h.R; r++ {
+		u, sc, pre := l.u.Data[r*w:(r+1)*w], l.sc.Data[r*2*w:(r+1)*2*w], l.pre.Data[r*w:(r+1)*w]
+		s, c := sc[:w], sc[w:]
+		for j := range pre {
+			pre[j] = u[j]*(1+s[j]) + c[j]
+		}
+	}
+	l.act.Reshape(h.R, l.out)
+	mat.BiasAct(n.act, l.pre, n.zero[:w], l.act)
 }
 
 // Backward propagates gOut = dL/dv (B×Dim, the shape of the last Forward's
@@ -309,6 +390,9 @@ func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
 		mat.Gemm(false, false, 1, g, l.w, 0, dh)
 		if i > 0 {
 			mat.ActBackward(n.act, n.layers[i-1].pre, dh)
+			if n.layers[i-1].fm != nil {
+				n.filmBackward(&n.layers[i-1], dh)
+			}
 		}
 		g = dh
 	}
@@ -333,20 +417,44 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 	last := len(n.layers) - 1
 	for i := range n.layers {
 		l := &n.layers[i]
-		l.pre.Reshape(h.R, l.out)
+		n.linear(l, h, i == last)
 		l.dpre.Reshape(h.R, l.out)
-		mat.Gemm(false, true, 1, h, l.w, 0, l.pre)
 		mat.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
 		if i == last {
-			mat.BiasAct(mat.Identity, l.pre, l.b, l.pre)
 			return l.pre, l.dpre
 		}
-		l.act.Reshape(h.R, l.out)
-		mat.BiasAct(n.act, l.pre, l.b, l.act)
+		if l.fm != nil { // s and c do not depend on x: d(pre) = d(u)⊙(1+s)
+			w := l.out
+			for r := 0; r < h.R; r++ {
+				s, dp := l.sc.Data[r*2*w:r*2*w+w], l.dpre.Data[r*w:(r+1)*w]
+				for j := range dp {
+					dp[j] *= 1 + s[j]
+				}
+			}
+		}
 		mat.ActBackward(n.act, l.pre, l.dpre) // tangent through the activation
 		h, dh = l.act, l.dpre
 	}
 	panic("unreachable")
+}
+
+// filmBackward takes g = dL/d(pre) of FiLM layer l (pre = u⊙(1+s) + c),
+// adds the gradients of M and m, and turns g into dL/du = g⊙(1+s) in place.
+func (n *Net) filmBackward(l *layer, g *mat.Dense) {
+	w := l.out
+	n.dsc.Reshape(g.R, 2*w)
+	for r := 0; r < g.R; r++ {
+		gr, u := g.Data[r*w:(r+1)*w], l.u.Data[r*w:(r+1)*w]
+		s := l.sc.Data[r*2*w : r*2*w+w]
+		ds, dc := n.dsc.Data[r*2*w:r*2*w+w], n.dsc.Data[r*2*w+w:(r+1)*2*w]
+		for j, gj := range gr {
+			ds[j] = gj * u[j]
+			dc[j] = gj
+			gr[j] = gj * (1 + s[j])
+		}
+	}
+	mat.Gemm(true, false, 1, n.dsc, n.emb, 1, l.gfm)
+	mat.ColSumAdd(n.dsc, l.gfb)
 }
 
 // timeColumn returns the net's length-B time buffer filled with t.

@@ -41,8 +41,13 @@ func ref64(cfg Config, params []float64, x []float64, t float64) []float64 {
 	for k := 1; k <= cfg.Fourier; k++ {
 		h = append(h, math.Cos(2*math.Pi*float64(k)*t))
 	}
+	emb := append([]float64(nil), h[len(x):]...) // e(t) = [t, sin, cos]
 	widths := append(append([]int{len(h)}, cfg.Hidden...), cfg.Dim)
 	off := 0
+	filmOff := 0 // film tensors follow every Linear layer's
+	for l := 1; l < len(widths); l++ {
+		filmOff += (widths[l-1] + 1) * widths[l]
+	}
 	for l := 1; l < len(widths); l++ {
 		in, out := widths[l-1], widths[l]
 		z := make([]float64, out)
@@ -52,11 +57,26 @@ func ref64(cfg Config, params []float64, x []float64, t float64) []float64 {
 				s += params[off+o*in+i] * h[i]
 			}
 			if l < len(widths)-1 {
+				if cfg.Arch == "film" {
+					// [s; c] = M·e + m with M 2out×E row-major, then m.
+					e := len(emb)
+					sc := func(r int) float64 {
+						v := params[filmOff+2*out*e+r]
+						for k := 0; k < e; k++ {
+							v += params[filmOff+r*e+k] * emb[k]
+						}
+						return v
+					}
+					s = s*(1+sc(o)) + sc(out+o)
+				}
 				s = act64(cfg.Act, s)
 			}
 			z[o] = s
 		}
 		off += in*out + out
+		if cfg.Arch == "film" && l < len(widths)-1 {
+			filmOff += 2 * out * (len(emb) + 1)
+		}
 		h = z
 	}
 	return h
@@ -83,11 +103,25 @@ func randBatch(rng *rand.Rand, b, dim int) (*mat.Dense, []float32) {
 	return x, t
 }
 
+// mustNew returns New(cfg, seed); for film it then sets the modulation
+// parameters (zero after New) to U(−½, ½), so that tests exercise s and c.
 func mustNew(t testing.TB, cfg Config, seed uint64) *Net {
 	t.Helper()
 	n, err := New(cfg, seed)
 	if err != nil {
 		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 99))
+	for _, l := range n.layers {
+		if l.fm == nil {
+			continue
+		}
+		for i := range l.fm.Data {
+			l.fm.Data[i] = float32(rng.Float64() - 0.5)
+		}
+		for i := range l.fb {
+			l.fb[i] = float32(rng.Float64() - 0.5)
+		}
 	}
 	return n
 }
@@ -104,6 +138,9 @@ func testConfigs() []Config {
 		Config{Dim: 4, Hidden: []int{6}, Act: "tanh", Fourier: 3},       // Fourier features
 		Config{Dim: 2, Hidden: nil, Act: "silu"},                        // one Linear layer
 		Config{Dim: 5, Hidden: []int{9, 9, 9}, Act: "gelu", Fourier: 1}, // depth 3
+		Config{Dim: 3, Hidden: []int{7, 5}, Act: "silu", Arch: "film", Fourier: 2},
+		Config{Dim: 4, Hidden: []int{6, 3, 6}, Act: "selu", Arch: "film"}, // film bottleneck
+		Config{Dim: 2, Hidden: []int{5}, Act: "relu", Arch: "film", Fourier: 1},
 	)
 	return cs
 }
@@ -360,8 +397,13 @@ func TestJVP(t *testing.T) {
 // TestBottleneckJacobianRank checks the fact the width experiment rests on:
 // the Jacobian of a net with a hidden width w < Dim has rank ≤ w.
 func TestBottleneckJacobianRank(t *testing.T) {
+	for _, arch := range []string{"mlp", "film"} {
+		testBottleneckRank(t, Config{Dim: 6, Hidden: []int{16, 2, 16}, Act: "silu", Arch: arch, Fourier: 1})
+	}
+}
+
+func testBottleneckRank(t *testing.T, cfg Config) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	cfg := Config{Dim: 6, Hidden: []int{16, 2, 16}, Act: "silu"}
 	n := mustNew(t, cfg, 23)
 	x, tt := randBatch(rng, 4, cfg.Dim)
 	for b, j := range jacobian(n, x, tt) {
@@ -373,7 +415,7 @@ func TestBottleneckJacobianRank(t *testing.T) {
 		// Rank 2 in exact arithmetic; float32 leaves singular values of
 		// order 1e-7·s[0] in the other directions, far below 1e-4·s[0].
 		if s[1] < 1e-3*s[0] || s[2] > 1e-4*s[0] {
-			t.Errorf("row %d: singular values %v, want exactly 2 above 1e-4·σ₁", b, s)
+			t.Errorf("%s row %d: singular values %v, want exactly 2 above 1e-4·σ₁", cfg.Arch, b, s)
 		}
 	}
 }
@@ -441,6 +483,29 @@ func TestInitBounds(t *testing.T) {
 		want := float64(bound) * float64(bound) / 3
 		if got := ss / float64(len(vals)); math.Abs(got/want-1) > 0.3 {
 			t.Errorf("layer %d: variance %g, want ≈ %g", li, got, want)
+		}
+	}
+}
+
+// TestFilmStartsAsMLP: the modulation starts at zero, so a fresh FiLM net
+// has the MLP's parameters (same seed) first and computes the same bits.
+func TestFilmStartsAsMLP(t *testing.T) {
+	cfg := Config{Dim: 3, Hidden: []int{8, 8}, Fourier: 2}
+	m, _ := New(cfg, 5)
+	cfg.Arch = "film"
+	f, err := New(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Extra parameters: (EmbedDim+1)·2w per hidden layer.
+	if got, want := len(f.Params())-len(m.Params()), 2*(5+1)*2*8; got != want {
+		t.Errorf("film adds %d parameters, want %d", got, want)
+	}
+	x, tt := randBatch(rand.New(rand.NewPCG(1, 1)), 6, 3)
+	a, b := m.Forward(x, tt), f.Forward(x, tt)
+	for i := range a.Data {
+		if a.Data[i] != b.Data[i] {
+			t.Fatalf("output %d: MLP %g, fresh FiLM %g", i, a.Data[i], b.Data[i])
 		}
 	}
 }
@@ -525,14 +590,18 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 	}
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	one := runStep(cfg, b)
-	runtime.GOMAXPROCS(2)
-	two := runStep(cfg, b)
-	runtime.GOMAXPROCS(4)
-	four := runStep(cfg, b)
-	for i := range one {
-		if math.Float32bits(one[i]) != math.Float32bits(two[i]) || math.Float32bits(one[i]) != math.Float32bits(four[i]) {
-			t.Fatalf("value %d differs: GOMAXPROCS 1 %g, 2 %g, 4 %g", i, one[i], two[i], four[i])
+	for _, arch := range []string{"mlp", "film"} {
+		cfg.Arch = arch
+		runtime.GOMAXPROCS(1)
+		one := runStep(cfg, b)
+		runtime.GOMAXPROCS(2)
+		two := runStep(cfg, b)
+		runtime.GOMAXPROCS(4)
+		four := runStep(cfg, b)
+		for i := range one {
+			if math.Float32bits(one[i]) != math.Float32bits(two[i]) || math.Float32bits(one[i]) != math.Float32bits(four[i]) {
+				t.Fatalf("%s: value %d differs: GOMAXPROCS 1 %g, 2 %g, 4 %g", arch, i, one[i], two[i], four[i])
+			}
 		}
 	}
 }
@@ -541,7 +610,12 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation allocates")
 	}
-	cfg := Config{Dim: 2, Hidden: []int{64, 64, 64}, Fourier: 1}
+	for _, arch := range []string{"mlp", "film"} {
+		testNoAllocations(t, Config{Dim: 2, Hidden: []int{64, 64, 64}, Fourier: 1, Arch: arch})
+	}
+}
+
+func testNoAllocations(t *testing.T, cfg Config) {
 	n := mustNew(t, cfg, 37)
 	rng := rand.New(rand.NewPCG(17, 18))
 	x, tt := randBatch(rng, 128, 2)
@@ -557,6 +631,6 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 	}
 	step()
 	if a := testing.AllocsPerRun(20, step); a != 0 {
-		t.Errorf("%v allocations per step, want 0", a)
+		t.Errorf("%s: %v allocations per step, want 0", cfg.Arch, a)
 	}
 }

@@ -23,8 +23,9 @@ import (
 //
 // Tensor names are those of a PyTorch nn.Sequential of Linear and activation
 // modules: Linear layer l is module 2l, so its tensors are "2l.weight"
-// (out×in) and "2l.bias" (out). The metadata key "flowlab_config" holds the
-// Config as JSON; "format" is "pt".
+// (out×in) and "2l.bias" (out); a film net adds "film.l.weight" and
+// "film.l.bias" per hidden layer l. The metadata key "flowlab_config" holds
+// the Config as JSON; "format" is "pt".
 
 // maxHeader bounds the JSON header, as the reference implementation does.
 const maxHeader = 100 << 20
@@ -32,10 +33,35 @@ const maxHeader = 100 << 20
 // metaConfig is the metadata key holding the flowlab Config as JSON.
 const metaConfig = "flowlab_config"
 
-// tensorNames returns the PyTorch names of layer l's weight and bias.
-func tensorNames(l int) (weight, bias string) {
-	p := strconv.Itoa(2 * l)
-	return p + ".weight", p + ".bias"
+// tensor is one named parameter tensor, a view into the flat parameters.
+type tensor struct {
+	name  string
+	shape []int64
+	data  []float32
+}
+
+// tensors lists the network's tensors in the order of the flat parameter
+// slice: Linear layer l as "2l.weight" (out×in) and "2l.bias" (out), then,
+// for film, hidden layer l's modulation as "film.l.weight" (2·out×EmbedDim)
+// and "film.l.bias" (2·out), s in the first out rows and c in the rest.
+func (n *Net) tensors() []tensor {
+	var ts []tensor
+	for i, l := range n.layers {
+		p := strconv.Itoa(2 * i)
+		ts = append(ts,
+			tensor{p + ".weight", []int64{int64(l.out), int64(l.in)}, l.w.Data},
+			tensor{p + ".bias", []int64{int64(l.out)}, l.b})
+	}
+	for i, l := range n.layers {
+		if l.fm == nil {
+			continue
+		}
+		p := "film." + strconv.Itoa(i)
+		ts = append(ts,
+			tensor{p + ".weight", []int64{int64(l.fm.R), int64(l.fm.C)}, l.fm.Data},
+			tensor{p + ".bias", []int64{int64(len(l.fb))}, l.fb})
+	}
+	return ts
 }
 
 type tensorInfo struct {
@@ -66,23 +92,14 @@ func (n *Net) writeSafetensors(w io.Writer) error {
 	}
 	hb.Write(meta)
 	var off int64
-	for i, l := range n.layers {
-		wn, bn := tensorNames(i)
-		for _, t := range []struct {
-			name  string
-			shape []int64
-			size  int64
-		}{
-			{wn, []int64{int64(l.out), int64(l.in)}, int64(l.out * l.in)},
-			{bn, []int64{int64(l.out)}, int64(l.out)},
-		} {
-			info, err := json.Marshal(tensorInfo{"F32", t.shape, []int64{off, off + 4*t.size}})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&hb, ",%q:%s", t.name, info)
-			off += 4 * t.size
+	for _, t := range n.tensors() {
+		size := 4 * int64(len(t.data))
+		info, err := json.Marshal(tensorInfo{"F32", t.shape, []int64{off, off + size}})
+		if err != nil {
+			return err
 		}
+		fmt.Fprintf(&hb, ",%q:%s", t.name, info)
+		off += size
 	}
 	hb.WriteByte('}')
 	for hb.Len()%8 != 0 { // pad with spaces so the data is 8-byte aligned
@@ -96,7 +113,7 @@ func (n *Net) writeSafetensors(w io.Writer) error {
 	if _, err := w.Write(hb.Bytes()); err != nil {
 		return err
 	}
-	// The flat parameter slice is already weight, bias per layer in order.
+	// The flat parameter slice holds the tensors in n.tensors() order.
 	buf := make([]byte, 0, 1<<16)
 	for _, v := range n.params {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
@@ -180,53 +197,44 @@ func decodeSafetensors(data []byte) (*Net, error) {
 	if err != nil {
 		return nil, formatErr("%s: %v", metaConfig, err)
 	}
-	if len(raw)-1 != 2*len(n.layers) {
-		return nil, formatErr("%d tensors, want %d for this config", len(raw)-1, 2*len(n.layers))
+	ts := n.tensors()
+	if len(raw)-1 != len(ts) {
+		return nil, formatErr("%d tensors, want %d for this config", len(raw)-1, len(ts))
 	}
 	type span struct {
 		begin, end int64
 		name       string
 	}
-	spans := make([]span, 0, 2*len(n.layers))
-	for i, l := range n.layers {
-		wn, bn := tensorNames(i)
-		for _, t := range []struct {
-			name  string
-			shape []int64
-			dst   []float32
-		}{
-			{wn, []int64{int64(l.out), int64(l.in)}, l.w.Data},
-			{bn, []int64{int64(l.out)}, l.b},
-		} {
-			r, ok := raw[t.name]
-			if !ok {
-				return nil, formatErr("missing tensor %q", t.name)
-			}
-			var info tensorInfo
-			if err := json.Unmarshal(r, &info); err != nil {
-				return nil, formatErr("tensor %q: %v", t.name, err)
-			}
-			if info.DType != "F32" {
-				return nil, formatErr("tensor %q: dtype %q, want F32", t.name, info.DType)
-			}
-			if !slices.Equal(info.Shape, t.shape) {
-				return nil, formatErr("tensor %q: shape %v, want %v for this config", t.name, info.Shape, t.shape)
-			}
-			if len(info.DataOffsets) != 2 {
-				return nil, formatErr("tensor %q: data_offsets %v, want [begin, end]", t.name, info.DataOffsets)
-			}
-			b, e := info.DataOffsets[0], info.DataOffsets[1]
-			if b < 0 || e < b || e > int64(len(body)) {
-				return nil, formatErr("tensor %q: data_offsets [%d, %d] outside the %d-byte data section", t.name, b, e, len(body))
-			}
-			if e-b != 4*int64(len(t.dst)) {
-				return nil, formatErr("tensor %q: data_offsets [%d, %d] span %d bytes, want %d", t.name, b, e, e-b, 4*len(t.dst))
-			}
-			for j := range t.dst {
-				t.dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(body[b+4*int64(j):]))
-			}
-			spans = append(spans, span{b, e, t.name})
+	spans := make([]span, 0, len(ts))
+	for _, t := range ts {
+		r, ok := raw[t.name]
+		if !ok {
+			return nil, formatErr("missing tensor %q", t.name)
 		}
+		var info tensorInfo
+		if err := json.Unmarshal(r, &info); err != nil {
+			return nil, formatErr("tensor %q: %v", t.name, err)
+		}
+		if info.DType != "F32" {
+			return nil, formatErr("tensor %q: dtype %q, want F32", t.name, info.DType)
+		}
+		if !slices.Equal(info.Shape, t.shape) {
+			return nil, formatErr("tensor %q: shape %v, want %v for this config", t.name, info.Shape, t.shape)
+		}
+		if len(info.DataOffsets) != 2 {
+			return nil, formatErr("tensor %q: data_offsets %v, want [begin, end]", t.name, info.DataOffsets)
+		}
+		b, e := info.DataOffsets[0], info.DataOffsets[1]
+		if b < 0 || e < b || e > int64(len(body)) {
+			return nil, formatErr("tensor %q: data_offsets [%d, %d] outside the %d-byte data section", t.name, b, e, len(body))
+		}
+		if e-b != 4*int64(len(t.data)) {
+			return nil, formatErr("tensor %q: data_offsets [%d, %d] span %d bytes, want %d", t.name, b, e, e-b, 4*len(t.data))
+		}
+		for j := range t.data {
+			t.data[j] = math.Float32frombits(binary.LittleEndian.Uint32(body[b+4*int64(j):]))
+		}
+		spans = append(spans, span{b, e, t.name})
 	}
 	slices.SortFunc(spans, func(a, b span) int {
 		if a.begin != b.begin {

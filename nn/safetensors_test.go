@@ -93,6 +93,42 @@ func TestSafetensorsLayout(t *testing.T) {
 	if !strings.Contains(meta[metaConfig], `"act":"relu"`) {
 		t.Errorf("metadata %v lacks the config", meta)
 	}
+
+	// FiLM adds film.l.{weight,bias} per hidden layer: 2·out × EmbedDim.
+	cfg.Arch = "film"
+	data = encode(t, mustNew(t, cfg, 43))
+	hlen = binary.LittleEndian.Uint64(data)
+	hdr = nil
+	if err := json.Unmarshal(data[8:8+hlen], &hdr); err != nil {
+		t.Fatal(err)
+	}
+	for name, shape := range map[string][]int64{"film.0.weight": {8, 3}, "film.0.bias": {8}, "film.1.weight": {6, 3}, "film.1.bias": {6}} {
+		var info tensorInfo
+		if err := json.Unmarshal(hdr[name], &info); err != nil || len(info.Shape) != len(shape) || info.Shape[0] != shape[0] {
+			t.Errorf("%s: %+v (%v), want shape %v", name, info, err, shape)
+		}
+	}
+	if len(hdr) != len(want)+5 {
+		t.Errorf("film header has %d entries, want %d", len(hdr), len(want)+5)
+	}
+}
+
+// TestTensorsCoverParams checks that the tensors, in order, are exactly the
+// flat parameter slice (what Save writes as one block).
+func TestTensorsCoverParams(t *testing.T) {
+	for _, cfg := range testConfigs() {
+		n := mustNew(t, cfg, 3)
+		off := 0
+		for _, ts := range n.tensors() {
+			if len(ts.data) > 0 && &ts.data[0] != &n.params[off] {
+				t.Fatalf("%+v: tensor %s does not start at parameter %d", cfg, ts.name, off)
+			}
+			off += len(ts.data)
+		}
+		if off != len(n.params) {
+			t.Fatalf("%+v: tensors cover %d of %d parameters", cfg, off, len(n.params))
+		}
+	}
 }
 
 // rewriteHeader returns a file with the header transformed by f.
@@ -179,6 +215,7 @@ func FuzzDecodeSafetensors(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add(encode(f, mustNew(f, Config{Dim: 1, Fourier: 1, Act: "tanh"}, 2)))
+	f.Add(encode(f, mustNew(f, Config{Dim: 2, Hidden: []int{3, 2}, Arch: "film", Fourier: 1}, 3)))
 	f.Add([]byte{})
 	f.Add(append(binary.LittleEndian.AppendUint64(nil, 2), "{}"...))
 	f.Fuzz(func(t *testing.T, data []byte) {
