@@ -46,6 +46,9 @@ func (c Chi) LogPdf(r float64) float64 {
 		case c.K > 1:
 			return math.Inf(-1)
 		}
+		// k = 1: the half-normal density √(2/π)/s at 0 (the (k−1)·log x
+		// term is 0, not 0·(−Inf) = NaN).
+		return -(c.K/2-1)*math.Ln2 - lg - math.Log(s)
 	}
 	return (c.K-1)*math.Log(x) - x*x/2 - (c.K/2-1)*math.Ln2 - lg - math.Log(s)
 }

@@ -104,3 +104,22 @@ func ksDistance(x []float64, cdf func(float64) float64) float64 {
 	}
 	return d
 }
+
+// TestChiPdfAtZero is a regression test: at r = 0 the Chi(1) density (the
+// half-normal, √(2/π)/s) came out NaN from 0·log 0. Compared with the closed
+// form to 1e-15 relative (a few roundings of lgamma and log).
+func TestChiPdfAtZero(t *testing.T) {
+	for _, s := range []float64{1, 0.5, 3} {
+		c := exact.Chi{K: 1, S: s}
+		want := math.Sqrt(2/math.Pi) / s
+		if got := c.Pdf(0); math.Abs(got-want) > 1e-15*want {
+			t.Errorf("Chi(1, s=%v).Pdf(0) = %v, want %v", s, got, want)
+		}
+	}
+	if got := (exact.Chi{K: 3}).Pdf(0); got != 0 {
+		t.Errorf("Chi(3).Pdf(0) = %v, want 0", got)
+	}
+	if got := (exact.Chi{K: 0.5}).LogPdf(0); !math.IsInf(got, 1) {
+		t.Errorf("Chi(0.5).LogPdf(0) = %v, want +Inf", got)
+	}
+}
