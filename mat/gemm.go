@@ -39,7 +39,17 @@ func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
 		return
 	}
 	g := &paths[CurrentKernel()]
-	g.gemm(tA, tB, m, n, k, alpha, a.Data, a.C, b.Data, b.C, beta, c.Data, n)
+	threads := runtime.GOMAXPROCS(0)
+	if m*n*k < parallelMin {
+		threads = 1
+	}
+	j := g.getJob(threads)
+	*j = gemmJob{g: g, tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a.Data, lda: a.C, b: b.Data, ldb: b.C, c: c.Data, ldc: n,
+		threads: threads, bbuf: j.bbuf, abuf: j.abuf}
+	j.run()
+	j.a, j.b, j.c = nil, nil, nil
+	g.jobs.Put(j)
 }
 
 // scaleC sets c to beta·c (to 0 when beta is 0, whatever c held).
@@ -57,122 +67,193 @@ func scaleC(beta float32, c []float32) {
 
 // gemmPath is one kernel path: its micro-kernel tile (mr×nr) and the cache
 // blocks around it. kc, the reduction block, is fixed per path: it decides the
-// order of the sums and so must not depend on the number of goroutines.
+// order of the sums and so must not depend on the number of goroutines. A
+// B block of kc×nc stays in L2; one mr×kc panel of A stays in L1 while it
+// meets every nr-wide panel of the B block.
 type gemmPath struct {
-	kernel     Kernel
-	mr, nr     int
-	kc, mc, nc int
-	pool       sync.Pool // *packBuf
+	kernel   Kernel
+	mr, nr   int
+	kc, nc   int
+	mcPanels int       // mr-row panels of A per block (packed when op(A) = Aᵀ)
+	jobs     sync.Pool // *gemmJob with its buffers
 }
 
 var paths = [...]gemmPath{
-	Generic: {kernel: Generic, mr: genericMR, nr: genericNR, kc: 256, mc: 64, nc: 1024},
-	AVX2:    {kernel: AVX2, mr: 6, nr: 16, kc: 256, mc: 96, nc: 1024},
-	AVX512:  {kernel: AVX512, mr: 12, nr: 32, kc: 256, mc: 144, nc: 1024},
-}
-
-// packBuf holds packed panels of op(A) or op(B).
-type packBuf struct{ data []float32 }
-
-func (g *gemmPath) getBuf(n int) *packBuf {
-	p, _ := g.pool.Get().(*packBuf)
-	if p == nil {
-		p = &packBuf{}
-	}
-	if cap(p.data) < n {
-		p.data = make([]float32, n)
-	}
-	p.data = p.data[:n]
-	return p
+	Generic: {kernel: Generic, mr: genericMR, nr: genericNR, kc: 256, nc: 1024, mcPanels: 32},
+	AVX2:    {kernel: AVX2, mr: 6, nr: 16, kc: 256, nc: 1024, mcPanels: 32},
+	AVX512:  {kernel: AVX512, mr: 12, nr: 32, kc: 256, nc: 1024, mcPanels: 16},
 }
 
 // parallelMin is the number of multiply-adds below which a product runs on
 // one goroutine: starting and joining goroutines costs a few microseconds.
 const parallelMin = 1 << 20
 
-// gemm runs C = alpha·op(A)·op(B) + beta·C with m, n, k ≥ 1 and alpha ≠ 0.
-func (g *gemmPath) gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	threads := runtime.GOMAXPROCS(0)
-	if m*n*k < parallelMin {
-		threads = 1
-	}
-	mr, nr := g.mr, g.nr
-	ncMax := min(g.nc, roundUp(n, nr))
-	kcMax := min(g.kc, k)
-	bbuf := g.getBuf(kcMax * ncMax)
-	defer g.pool.Put(bbuf)
+// gemmJob is one Gemm call in progress, shared by its goroutines.
+type gemmJob struct {
+	g           *gemmPath
+	tA, tB      bool
+	m, n, k     int
+	alpha, beta float32
+	a, b, c     []float32
+	lda         int
+	ldb, ldc    int
+	threads     int
 
-	for jc := 0; jc < n; jc += g.nc {
-		nb := min(g.nc, n-jc)
-		nPanels := ceilDiv(nb, nr)
-		for pc := 0; pc < k; pc += g.kc {
-			kb := min(g.kc, k-pc)
-			bet := beta
-			if pc > 0 {
-				bet = 1
+	// The current block: columns [jc, jc+nb) and reduction [pc, pc+kb).
+	kcBlock        int // reduction block size: ≤ kc, all blocks equal but the last
+	jc, nb, pc, kb int
+	bet            float32 // beta for this reduction block (1 after the first)
+	nPanels        int     // nr-wide panels in the B block
+	splitCols      bool    // split the block's column panels, not its rows
+
+	bbuf []float32 // packed B block: nPanels panels of kb×nr
+	abuf []float32 // per goroutine: mcPanels packed mr×kc panels of A
+	wg   sync.WaitGroup
+}
+
+func (g *gemmPath) getJob(threads int) *gemmJob {
+	j, _ := g.jobs.Get().(*gemmJob)
+	if j == nil {
+		j = &gemmJob{}
+	}
+	if n := g.kc * g.nc; cap(j.bbuf) < n {
+		j.bbuf = make([]float32, n)
+	}
+	if n := threads * g.mcPanels * g.mr * g.kc; cap(j.abuf) < n {
+		j.abuf = make([]float32, n)
+	}
+	return j
+}
+
+// run does the product: for each block of columns and of the reduction, pack
+// the B block (split by panels), then multiply (split by rows of C, or by
+// column panels when C has too few rows).
+func (j *gemmJob) run() {
+	g := j.g
+	// Reduction blocks of equal size (at most kc), so that no block is a
+	// sliver; this depends on k alone, never on the number of goroutines.
+	j.kcBlock = ceilDiv(j.k, ceilDiv(j.k, g.kc))
+	for j.jc = 0; j.jc < j.n; j.jc += g.nc {
+		j.nb = min(g.nc, j.n-j.jc)
+		j.nPanels = ceilDiv(j.nb, g.nr)
+		mPanels := ceilDiv(j.m, g.mr)
+		j.splitCols = mPanels < 2*j.threads && j.nPanels > mPanels
+		for j.pc = 0; j.pc < j.k; j.pc += j.kcBlock {
+			j.kb = min(j.kcBlock, j.k-j.pc)
+			j.bet = j.beta
+			if j.pc > 0 {
+				j.bet = 1
 			}
-			bp := bbuf.data[:nPanels*nr*kb]
-			// Pack op(B)[pc:pc+kb, jc:jc+nb], split by panels.
-			parallelFor(threads, nPanels, func(p0, p1 int) {
-				for jp := p0; jp < p1; jp++ {
-					g.packB(tB, b, ldb, pc, kb, jc+jp*nr, min(nr, nb-jp*nr), bp[jp*nr*kb:(jp+1)*nr*kb])
-				}
-			})
-			// Multiply: split the rows of C (in mr-panels) or, when there are
-			// too few, its column panels.
-			mPanels := ceilDiv(m, mr)
-			if mPanels >= 2*threads || nPanels < threads {
-				parallelFor(threads, mPanels, func(p0, p1 int) {
-					g.macro(tA, a, lda, pc, kb, p0*mr, min(p1*mr, m), bp, 0, nPanels, jc, nb, alpha, bet, c, ldc)
-				})
-			} else {
-				parallelFor(threads, nPanels, func(p0, p1 int) {
-					g.macro(tA, a, lda, pc, kb, 0, m, bp, p0, p1, jc, nb, alpha, bet, c, ldc)
-				})
-			}
+			j.parallel(phasePackB)
+			j.parallel(phaseMultiply)
 		}
 	}
 }
 
-// macro multiplies rows [i0, i1) of op(A)[:, pc:pc+kb] by the packed column
-// panels [j0, j1) of the B block (which starts at column jc and is nb wide),
-// into C, in blocks of mc rows packed on the way.
-func (g *gemmPath) macro(tA bool, a []float32, lda, pc, kb, i0, i1 int, bp []float32, j0, j1, jc, nb int, alpha, beta float32, c []float32, ldc int) {
-	mr, nr := g.mr, g.nr
-	abuf := g.getBuf(g.mc * kb)
-	defer g.pool.Put(abuf)
-	var tmp [maxTile]float32
-	for ic := i0; ic < i1; ic += g.mc {
-		mb := min(g.mc, i1-ic)
-		mPanels := ceilDiv(mb, mr)
-		ap := abuf.data[:mPanels*mr*kb]
-		for ip := 0; ip < mPanels; ip++ {
-			g.packA(tA, a, lda, pc, kb, ic+ip*mr, min(mr, mb-ip*mr), ap[ip*mr*kb:(ip+1)*mr*kb])
+const (
+	phasePackB = iota
+	phaseMultiply
+)
+
+// parallel runs phase on every goroutine of the job and waits for all.
+func (j *gemmJob) parallel(phase int) {
+	if j.threads == 1 {
+		j.work(phase, 0)
+		return
+	}
+	j.wg.Add(j.threads - 1)
+	for w := 1; w < j.threads; w++ {
+		go j.worker(phase, w)
+	}
+	j.work(phase, 0)
+	j.wg.Wait()
+}
+
+func (j *gemmJob) worker(phase, w int) {
+	defer j.wg.Done()
+	j.work(phase, w)
+}
+
+// work does goroutine w's share of a phase.
+func (j *gemmJob) work(phase, w int) {
+	g, t := j.g, j.threads
+	switch phase {
+	case phasePackB:
+		j.packB(w*j.nPanels/t, (w+1)*j.nPanels/t)
+	case phaseMultiply:
+		mPanels := ceilDiv(j.m, g.mr)
+		if j.splitCols {
+			j.multiply(w, 0, mPanels, w*j.nPanels/t, (w+1)*j.nPanels/t)
+		} else {
+			j.multiply(w, w*mPanels/t, (w+1)*mPanels/t, 0, j.nPanels)
 		}
-		for jp := j0; jp < j1; jp++ {
-			bpan := bp[jp*nr*kb : (jp+1)*nr*kb]
-			col := jc + jp*nr
-			nEff := min(nr, nb-jp*nr)
-			for ip := 0; ip < mPanels; ip++ {
-				apan := ap[ip*mr*kb : (ip+1)*mr*kb]
-				row := ic + ip*mr
-				mEff := min(mr, mb-ip*mr)
-				if mEff == mr && nEff == nr {
-					microKernel(g, kb, apan, bpan, nr, c[row*ldc+col:], ldc, alpha, beta)
-					continue
-				}
-				// Edge tile: run the same kernel on a full tile in tmp.
-				t := tmp[:mr*nr]
-				if beta != 0 {
-					for i := 0; i < mEff; i++ {
-						copy(t[i*nr:i*nr+nEff], c[(row+i)*ldc+col:])
-					}
-				}
-				microKernel(g, kb, apan, bpan, nr, t, nr, alpha, beta)
-				for i := 0; i < mEff; i++ {
-					copy(c[(row+i)*ldc+col:(row+i)*ldc+col+nEff], t[i*nr:i*nr+nEff])
+	}
+}
+
+// multiply computes the current block's contribution to the mr-row panels
+// [ip0, ip1) of C and the block's column panels [jp0, jp1).
+func (j *gemmJob) multiply(w, ip0, ip1, jp0, jp1 int) {
+	g := j.g
+	mr, kb := g.mr, j.kb
+	abuf := j.abuf[w*g.mcPanels*mr*g.kc : (w+1)*g.mcPanels*mr*g.kc]
+	for ib := ip0; ib < ip1; ib += g.mcPanels {
+		ie := min(ib+g.mcPanels, ip1)
+		if j.tA {
+			// op(A) is A's columns: pack the block's full panels reading A's
+			// rows, which are contiguous, one reduction step at a time.
+			full := min(ie, j.m/mr) - ib
+			if full > 0 {
+				row0 := ib * mr
+				for p := 0; p < kb; p++ {
+					copyRows(g.kernel, abuf[p*mr:], mr*kb, j.a[(j.pc+p)*j.lda+row0:], mr, full, mr)
 				}
 			}
+		}
+		for ip := ib; ip < ie; ip++ {
+			row := ip * mr
+			mEff := min(mr, j.m-row)
+			var ap []float32
+			rsa, csa := 1, mr
+			switch {
+			case j.tA && mEff == mr:
+				ap = abuf[(ip-ib)*mr*kb:]
+			case mEff == mr:
+				// Row-major A: read in place (stride lda between rows, 1
+				// along the reduction).
+				ap, rsa, csa = j.a[row*j.lda+j.pc:], j.lda, 1
+			default:
+				ap = abuf[(ip-ib)*mr*kb:]
+				j.packA(row, mEff, ap)
+			}
+			j.panelRow(ap, rsa, csa, row, mEff, jp0, jp1)
+		}
+	}
+}
+
+// panelRow multiplies one mr-row panel of op(A) (a[i·rsa + p·csa]) by the
+// B block's column panels [jp0, jp1) into C's rows [row, row+mEff).
+func (j *gemmJob) panelRow(ap []float32, rsa, csa, row, mEff, jp0, jp1 int) {
+	g := j.g
+	mr, nr, kb := g.mr, g.nr, j.kb
+	var tmp [maxTile]float32
+	for jp := jp0; jp < jp1; jp++ {
+		bpan := j.bbuf[jp*nr*kb : (jp+1)*nr*kb]
+		col := j.jc + jp*nr
+		nEff := min(nr, j.nb-jp*nr)
+		if mEff == mr && nEff == nr {
+			microKernel(g, kb, ap, rsa, csa, bpan, nr, j.c[row*j.ldc+col:], j.ldc, j.alpha, j.bet)
+			continue
+		}
+		// Edge tile: the same kernel on a full tile in tmp.
+		t := tmp[:mr*nr]
+		if j.bet != 0 {
+			for i := 0; i < mEff; i++ {
+				copy(t[i*nr:i*nr+nEff], j.c[(row+i)*j.ldc+col:])
+			}
+		}
+		microKernel(g, kb, ap, rsa, csa, bpan, nr, t, nr, j.alpha, j.bet)
+		for i := 0; i < mEff; i++ {
+			copy(j.c[(row+i)*j.ldc+col:(row+i)*j.ldc+col+nEff], t[i*nr:i*nr+nEff])
 		}
 	}
 }
@@ -180,11 +261,11 @@ func (g *gemmPath) macro(tA bool, a []float32, lda, pc, kb, i0, i1 int, bp []flo
 // maxTile is the largest mr·nr of any path.
 const maxTile = 12 * 32
 
-// packA packs rows [i0, i0+mEff) and columns [pc, pc+kb) of op(A) into dst as
-// one mr-row panel: dst[p*mr+i] = op(A)[i0+i][pc+p], rows past mEff zero.
-func (g *gemmPath) packA(tA bool, a []float32, lda, pc, kb, i0, mEff int, dst []float32) {
-	mr := g.mr
-	if tA { // op(A)[i][p] = A[p][i]: rows of A are contiguous in i.
+// packA packs rows [i0, i0+mEff) (an edge panel) of op(A) over the current reduction block into
+// dst: dst[p*mr+i] = op(A)[i0+i][pc+p], rows past mEff zero.
+func (j *gemmJob) packA(i0, mEff int, dst []float32) {
+	mr, pc, kb, a, lda := j.g.mr, j.pc, j.kb, j.a, j.lda
+	if j.tA { // op(A)[i][p] = A[p][i]: rows of A are contiguous in i.
 		for p := 0; p < kb; p++ {
 			d := dst[p*mr : (p+1)*mr]
 			copy(d, a[(pc+p)*lda+i0:(pc+p)*lda+i0+mEff])
@@ -198,58 +279,63 @@ func (g *gemmPath) packA(tA bool, a []float32, lda, pc, kb, i0, mEff int, dst []
 			dst[p*mr+i] = v
 		}
 	}
-	if mEff < mr {
-		for p := 0; p < kb; p++ {
-			clear(dst[p*mr+mEff : (p+1)*mr])
-		}
+	for p := 0; p < kb; p++ {
+		clear(dst[p*mr+mEff : (p+1)*mr])
 	}
 }
 
-// packB packs rows [pc, pc+kb) and columns [j0, j0+nEff) of op(B) into dst as
-// one nr-column panel: dst[p*nr+j] = op(B)[pc+p][j0+j], columns past nEff zero.
-func (g *gemmPath) packB(tB bool, b []float32, ldb, pc, kb, j0, nEff int, dst []float32) {
-	nr := g.nr
-	if !tB {
+// packB packs the column panels [p0, p1) of the current B block into bbuf:
+// panel jp holds panel[p*nr+j] = op(B)[pc+p][jc + jp·nr + j], columns past
+// the block's edge zero.
+func (j *gemmJob) packB(p0, p1 int) {
+	nr, pc, kb, b, ldb := j.g.nr, j.pc, j.kb, j.b, j.ldb
+	full := min(p1, j.nb/nr) - p0 // full panels in the range
+	if !j.tB && full > 0 {
+		// One reduction step at a time: B's rows are contiguous.
+		j0 := j.jc + p0*nr
 		for p := 0; p < kb; p++ {
-			d := dst[p*nr : (p+1)*nr]
-			copy(d, b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+nEff])
-			clear(d[nEff:])
+			copyRows(j.g.kernel, j.bbuf[p0*nr*kb+p*nr:], nr*kb, b[(pc+p)*ldb+j0:], nr, full, nr)
 		}
-		return
+		p0 += full
 	}
-	for j := 0; j < nEff; j++ { // op(B)[p][j] = B[j][p]
-		src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kb]
-		for p, v := range src {
-			dst[p*nr+j] = v
+	for jp := p0; jp < p1; jp++ {
+		j0 := j.jc + jp*nr
+		nEff := min(nr, j.jc+j.nb-j0)
+		dst := j.bbuf[jp*nr*kb : (jp+1)*nr*kb]
+		if !j.tB {
+			for p := 0; p < kb; p++ {
+				d := dst[p*nr : (p+1)*nr]
+				copy(d, b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+nEff])
+				clear(d[nEff:])
+			}
+			continue
 		}
-	}
-	if nEff < nr {
+		for jj := 0; jj < nEff; jj++ { // op(B)[p][j] = B[j][p]
+			src := b[(j0+jj)*ldb+pc : (j0+jj)*ldb+pc+kb]
+			for p, v := range src {
+				dst[p*nr+jj] = v
+			}
+		}
 		for p := 0; p < kb; p++ {
 			clear(dst[p*nr+nEff : (p+1)*nr])
 		}
 	}
 }
 
-// parallelFor splits [0, n) into at most threads contiguous ranges and runs
-// f on each, the first on the calling goroutine. It returns when all are done.
-func parallelFor(threads, n int, f func(lo, hi int)) {
-	t := min(threads, n)
-	if t <= 1 {
-		f(0, n)
+// copyRows copies rows rows of w floats from src (row stride lds) to dst
+// (row stride ldd), with the assembly copies when kernel k is not generic.
+func copyRows(k Kernel, dst []float32, ldd int, src []float32, lds, rows, w int) {
+	if rows <= 0 {
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 1; w < t; w++ {
-		lo, hi := w*n/t, (w+1)*n/t
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
+	_ = dst[(rows-1)*ldd+w-1]
+	_ = src[(rows-1)*lds+w-1]
+	if k != Generic && copyRowsAsm(dst, ldd, src, lds, rows, w) {
+		return
 	}
-	f(0, n/t)
-	wg.Wait()
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w])
+	}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
-func roundUp(a, b int) int { return ceilDiv(a, b) * b }

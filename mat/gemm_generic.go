@@ -6,19 +6,18 @@ const (
 	genericNR = 4
 )
 
-// kernGeneric is the pure-Go micro-kernel: C[0:4, 0:4] = alpha·Σ_p a[p*4+i]·b[p*ldb+j]
-// + beta·C, with C not read when beta == 0. Each element is summed over p in
-// order, so its value does not depend on where the tile sits.
-func kernGeneric(k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+// kernGeneric is the pure-Go micro-kernel: C[i][j] = alpha·Σ_p a[i·rsa+p·csa]·b[p·ldb+j]
+// + beta·C[i][j] for i, j < 4, with C not read when beta == 0. Each element is
+// summed over p in order, so its value does not depend on where the tile sits.
+func kernGeneric(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	var c00, c01, c02, c03 float32
 	var c10, c11, c12, c13 float32
 	var c20, c21, c22, c23 float32
 	var c30, c31, c32, c33 float32
-	a = a[:4*k]
 	for p := 0; p < k; p++ {
-		ap := a[4*p : 4*p+4 : 4*p+4]
+		o := p * csa
+		a0, a1, a2, a3 := a[o], a[o+rsa], a[o+2*rsa], a[o+3*rsa]
 		bp := b[p*ldb : p*ldb+4 : p*ldb+4]
-		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		c00 += a0 * b0
 		c01 += a0 * b1

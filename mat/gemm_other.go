@@ -2,8 +2,10 @@
 
 package mat
 
-// microKernel runs the micro-kernel of path g on one full mr×nr tile: see
-// gemmPath. Only the generic kernel exists on this architecture.
-func microKernel(g *gemmPath, k int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	kernGeneric(k, a, b, ldb, c, ldc, alpha, beta)
+// microKernel runs path g's micro-kernel on one full mr×nr tile (see the
+// amd64 version). Only the generic kernel exists on this architecture.
+func microKernel(g *gemmPath, k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	kernGeneric(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta)
 }
+
+func copyRowsAsm(dst []float32, ldd int, src []float32, lds, rows, w int) bool { return false }
