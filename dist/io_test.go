@@ -256,7 +256,7 @@ func TestParseGood(t *testing.T) {
 		t.Errorf("line params %+v", ln)
 	}
 	g := mustParse(t, "8gaussians:var=0.01").(*Toy2D)
-	if g.Var != 0.01 || len(g.Centres()) != 8 || math.Abs(g.Centres()[2][1]-5) > 1e-15 {
+	if g.Var != 0.01 || len(g.Centres()) != 8 || !(math.Abs(g.Centres()[2][1]-5) <= 1e-15) {
 		t.Errorf("8gaussians %+v %v", g, g.Centres())
 	}
 }
@@ -306,7 +306,7 @@ func TestMNIST(t *testing.T) {
 	// The digit-7 subset starts with the first test image, mapped to [-1, 1].
 	for j := 0; j < 784; j++ {
 		want := 2*all.Data().At(0, j) - 1
-		if math.Abs(float64(tf.Data().At(0, j)-want)) > 1e-6 {
+		if !(math.Abs(float64(tf.Data().At(0, j)-want)) <= 1e-6) {
 			t.Fatalf("pixel %d: %v, want 2·%v − 1", j, tf.Data().At(0, j), all.Data().At(0, j))
 		}
 	}

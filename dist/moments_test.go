@@ -49,14 +49,14 @@ func moments(t *testing.T, name string, s Sampler, n int, wantMean []float64, wa
 	}
 	for i := 0; i < d; i++ {
 		se := math.Sqrt(wantCov[i][i] / float64(n))
-		if math.Abs(mean[i]-wantMean[i]) > z*se+1e-6 {
+		if !(math.Abs(mean[i]-wantMean[i]) <= z*se+1e-6) {
 			t.Errorf("%s: mean[%d] = %.5f, want %.5f ± %.5f", name, i, mean[i], wantMean[i], z*se)
 		}
 		for j := 0; j < d; j++ {
 			c := cov[i][j] / float64(n-1)
 			v4 := m4[i][j]/float64(n) - c*c
 			se := math.Sqrt(math.Max(v4, 0) / float64(n))
-			if math.Abs(c-wantCov[i][j]) > z*se+1e-6 {
+			if !(math.Abs(c-wantCov[i][j]) <= z*se+1e-6) {
 				t.Errorf("%s: cov[%d][%d] = %.5f, want %.5f ± %.5f", name, i, j, c, wantCov[i][j], z*se)
 			}
 		}
@@ -207,7 +207,7 @@ func TestEmbeddedRotated(t *testing.T) {
 			if i == j {
 				want = 1
 			}
-			if math.Abs(dot-want) > 1e-12 {
+			if !(math.Abs(dot-want) <= 1e-12) {
 				t.Fatalf("QᵀQ[%d][%d] = %g, want %g", i, j, dot, want)
 			}
 		}
@@ -222,7 +222,7 @@ func TestEmbeddedRotated(t *testing.T) {
 		}
 		tr += want[i][i]
 	}
-	if math.Abs(tr-3*2) > 1e-12 {
+	if !(math.Abs(tr-3*2) <= 1e-12) {
 		t.Errorf("trace of Cov = %g, want rank·var = 6", tr)
 	}
 	moments(t, "embedded rotated", s, 100000, make([]float64, 12), want)

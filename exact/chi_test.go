@@ -21,24 +21,24 @@ func TestChiMoments(t *testing.T) {
 		mass := exact.Integrate(c.Pdf, 0, hi, 400)
 		mean := exact.Integrate(func(r float64) float64 { return r * c.Pdf(r) }, 0, hi, 400)
 		vr := exact.Integrate(func(r float64) float64 { return (r - m) * (r - m) * c.Pdf(r) }, 0, hi, 400)
-		if math.Abs(mass-1) > 1e-8 || math.Abs(mean-m) > 1e-8*m || math.Abs(vr-c.Var()) > 1e-8*math.Max(1, c.Var()) {
+		if !(math.Abs(mass-1) <= 1e-8) || !(math.Abs(mean-m) <= 1e-8*m) || !(math.Abs(vr-c.Var()) <= 1e-8*math.Max(1, c.Var())) {
 			t.Errorf("Chi(%v, s=%v): mass %.10f, mean %.10f vs %.10f, var %.10f vs %.10f", c.K, c.S, mass, mean, m, vr, c.Var())
 		}
 		for _, q := range []float64{0.1, 0.5, 0.9} {
 			r := c.Quantile(q)
-			if got := exact.Integrate(c.Pdf, 0, r, 400); math.Abs(got-q) > 1e-8 {
+			if got := exact.Integrate(c.Pdf, 0, r, 400); !(math.Abs(got-q) <= 1e-8) {
 				t.Errorf("Chi(%v): ∫pdf to the %v-quantile %v is %.10f", c.K, q, r, got)
 			}
-			if got := c.Cdf(r); math.Abs(got-q) > 1e-10 {
+			if got := c.Cdf(r); !(math.Abs(got-q) <= 1e-10) {
 				t.Errorf("Chi(%v): Cdf(Quantile(%v)) = %v", c.K, q, got)
 			}
 		}
 	}
 	// Chi(1) is the half-normal: mean √(2/π), Chi(2) the Rayleigh: mean √(π/2).
-	if m := (exact.Chi{K: 1}).Mean(); math.Abs(m-math.Sqrt(2/math.Pi)) > 1e-14 {
+	if m := (exact.Chi{K: 1}).Mean(); !(math.Abs(m-math.Sqrt(2/math.Pi)) <= 1e-14) {
 		t.Errorf("Chi(1) mean %v", m)
 	}
-	if m := (exact.Chi{K: 2}).Mean(); math.Abs(m-math.Sqrt(math.Pi/2)) > 1e-14 {
+	if m := (exact.Chi{K: 2}).Mean(); !(math.Abs(m-math.Sqrt(math.Pi/2)) <= 1e-14) {
 		t.Errorf("Chi(2) mean %v", m)
 	}
 }
@@ -53,7 +53,7 @@ func TestChiDesignNumbers(t *testing.T) {
 		if quoted == 5.64 {
 			tol = 0.006
 		}
-		if math.Abs(got-quoted) > tol {
+		if !(math.Abs(got-quoted) <= tol) {
 			t.Errorf("%s = %.4f, design.md quotes %.2f", name, got, quoted)
 		}
 	}
@@ -82,10 +82,10 @@ func TestChiSampledNorms(t *testing.T) {
 		norms[i] = math.Sqrt(q)
 		mean += norms[i] / n
 	}
-	if math.Abs(mean-c.Mean()) > 4*c.Std()/math.Sqrt(n) {
+	if !(math.Abs(mean-c.Mean()) <= 4*c.Std()/math.Sqrt(n)) {
 		t.Errorf("sample mean %.4f, Chi mean %.4f", mean, c.Mean())
 	}
-	if ks := ksDistance(norms, c.Cdf); ks > 1.63/math.Sqrt(n) {
+	if ks := ksDistance(norms, c.Cdf); !(ks <= 1.63/math.Sqrt(n)) {
 		t.Errorf("KS distance %.4f above %.4f", ks, 1.63/math.Sqrt(n))
 	}
 	if _, err := exact.NewChi(0, 1); err == nil {

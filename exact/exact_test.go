@@ -56,7 +56,7 @@ func TestContinuityEquation(t *testing.T) {
 				dt := (p(tt+h, x) - p(tt-h, x)) / (2 * h)
 				dx := (flux(tt, x+h) - flux(tt, x-h)) / (2 * h)
 				scale := math.Abs(dt) + math.Abs(dx) + 1e-3*p(tt, x)
-				if r := math.Abs(dt + dx); r > 1e-6*scale {
+				if r := math.Abs(dt + dx); !(r <= 1e-6*scale) {
 					t.Errorf("%s t=%v x=%v: ∂t p = %.6e, ∂x(pb) = %.6e", ip, tt, x, dt, dx)
 				}
 			}
@@ -81,7 +81,7 @@ func TestFlowMatchesODE(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range x {
-			if math.Abs(x[i]-want[i]) > 1e-7 {
+			if !(math.Abs(x[i]-want[i]) <= 1e-7) {
 				t.Errorf("%s dim %d: ODE %.10f, Flow %.10f", ip, i, x[i], want[i])
 			}
 		}
@@ -90,7 +90,7 @@ func TestFlowMatchesODE(t *testing.T) {
 	g := field1(interp.Interpolant{})
 	got := g.Flow([]float64{0.2}, 0, 1, nil)[0]
 	want := 1.5 + math.Sqrt(2/0.3)*(0.2+0.5)
-	if math.Abs(got-want) > 1e-12 {
+	if !(math.Abs(got-want) <= 1e-12) {
 		t.Errorf("Flow(0.2) = %v, want %v", got, want)
 	}
 }
@@ -109,10 +109,10 @@ func TestLossFloor(t *testing.T) {
 	}
 	closed := g.LossFloor()
 	quad := exact.Integrate(g.LossFloorAt, 0, 1, 256)
-	if math.Abs(closed-quad) > 1e-9 {
+	if !(math.Abs(closed-quad) <= 1e-9) {
 		t.Errorf("closed form %.12f, quadrature %.12f", closed, quad)
 	}
-	if f := exact.Isotropic(1, 0.5, 1).LossFloor(); math.Abs(f-1.1107) > 5e-5 {
+	if f := exact.Isotropic(1, 0.5, 1).LossFloor(); !(math.Abs(f-1.1107) <= 5e-5) {
 		t.Errorf("floor for a=½, b=1 is %.5f, design.md says 1.1107", f)
 	}
 	noisy, err := exact.NewGaussianField([]float64{0, 1}, []float64{0.5, 2}, []float64{3, -1}, []float64{1, 0.2},
@@ -123,7 +123,7 @@ func TestLossFloor(t *testing.T) {
 	for _, f := range []*exact.GaussianField{g, noisy} {
 		mc, se := mcLoss(f, 200000, 42)
 		t.Logf("%s: floor %.5f, Monte Carlo %.5f ± %.5f", f.Interp, f.LossFloor(), mc, se)
-		if math.Abs(mc-f.LossFloor()) > 4*se {
+		if !(math.Abs(mc-f.LossFloor()) <= 4*se) {
 			t.Errorf("%s: Monte-Carlo loss %.5f ± %.5f, floor %.5f", f.Interp, mc, se, f.LossFloor())
 		}
 	}
@@ -173,7 +173,7 @@ func TestScore(t *testing.T) {
 			xp[j] += 1e-4
 			xm[j] -= 1e-4
 			fd := (g.LogDensity(0.37, xp) - g.LogDensity(0.37, xm)) / 2e-4
-			if math.Abs(float64(out.Data[j])-fd) > 1e-5*math.Max(1, math.Abs(fd)) {
+			if !(math.Abs(float64(out.Data[j])-fd) <= 1e-5*math.Max(1, math.Abs(fd))) {
 				t.Errorf("%s dim %d: score %v, finite differences %v", ip, j, out.Data[j], fd)
 			}
 		}
@@ -198,13 +198,13 @@ func TestJVPAndDivergence(t *testing.T) {
 		op := mat.New(1, 2)
 		g.Eval(0.6, xp, op)
 		for i := 0; i < 2; i++ {
-			if d := math.Abs(float64(op.Data[i]-out.Data[i]) - float64(dout.Data[i])); d > 1e-5 {
+			if d := math.Abs(float64(op.Data[i]-out.Data[i]) - float64(dout.Data[i])); !(d <= 1e-5) {
 				t.Errorf("JVP column %d row %d off by %v", j, i, d)
 			}
 		}
 		div += float64(dout.Data[j])
 	}
-	if math.Abs(div-g.Divergence(0.6)) > 1e-5 {
+	if !(math.Abs(div-g.Divergence(0.6)) <= 1e-5) {
 		t.Errorf("divergence %v, JVP trace %v", g.Divergence(0.6), div)
 	}
 }
@@ -245,11 +245,11 @@ func TestDeadDirections(t *testing.T) {
 		g.Eval64(tt, x, out)
 		lv := []float64{0}
 		live.Eval64(tt, x[:1], lv)
-		if math.Abs(out[1]-x[1]/tt) > 1e-12 || math.Abs(out[0]-lv[0]) > 1e-12 {
+		if !(math.Abs(out[1]-x[1]/tt) <= 1e-12) || !(math.Abs(out[0]-lv[0]) <= 1e-12) {
 			t.Errorf("t=%v: field %v, want [%v %v]", tt, out, lv[0], x[1]/tt)
 		}
 	}
-	if f := g.LossFloor(); math.Abs(f-live.LossFloor()) > 1e-12 {
+	if f := g.LossFloor(); !(math.Abs(f-live.LossFloor()) <= 1e-12) {
 		t.Errorf("loss floor %v, want the live direction's %v", f, live.LossFloor())
 	}
 }
@@ -280,7 +280,7 @@ func TestFieldError(t *testing.T) {
 	}
 	f := scaled{g, 1.5}
 	rel, mse := f.g.FieldError(f, rng, 64, 512)
-	if math.Abs(rel-0.5) > 1e-6 {
+	if !(math.Abs(rel-0.5) <= 1e-6) {
 		t.Errorf("1.5·b: relative error %v, want 0.5", rel)
 	}
 	// Monte-Carlo loss of f against ẋ = x1 − x0.
@@ -310,7 +310,7 @@ func TestFieldError(t *testing.T) {
 	t.Logf("loss of 1.5·b: Monte Carlo %.5f ± %.5f, floor %.5f + excess %.5f = %.5f", mean, se, g.LossFloor(), mse, want)
 	// mse itself carries Monte-Carlo error (64×512 draws, ~1 % of 0.4, i.e.
 	// ~0.004), below the loss's SE.
-	if math.Abs(mean-want) > 4*se {
+	if !(math.Abs(mean-want) <= 4*se) {
 		t.Errorf("loss %.5f ± %.5f, floor + excess %.5f", mean, se, want)
 	}
 }

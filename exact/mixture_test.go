@@ -26,7 +26,7 @@ func TestMixtureSingleComponent(t *testing.T) {
 		m.Eval(tt, x, a)
 		g.Eval(tt, x, b)
 		for i := range a.Data {
-			if math.Abs(float64(a.Data[i]-b.Data[i])) > 1e-5 {
+			if !(math.Abs(float64(a.Data[i]-b.Data[i])) <= 1e-5) {
 				t.Errorf("t=%v: mixture %v, Gaussian %v", tt, a.Data, b.Data)
 				break
 			}
@@ -46,7 +46,7 @@ func TestMixtureConditionalExpectation(t *testing.T) {
 	v1 := 12.5 + math.Sqrt(0.1) // per-coordinate variance of 8 gaussians
 	wrong, _ := exact.NewGaussianField([]float64{0, 0}, []float64{1, 1}, []float64{0, 0}, []float64{v1, v1}, interp.Interpolant{})
 	for _, tt := range []float64{0.3, 0.8} {
-		if z := orthogonality(m, tt); z > 4 {
+		if z := orthogonality(m, tt); !(z <= 4) {
 			t.Errorf("t=%v: mixture field residual correlates with a function of x_t at %.1f SE", tt, z)
 		}
 		if z := orthogonality(wrong, tt); z < 10 {
@@ -123,14 +123,14 @@ func TestMixtureTransport(t *testing.T) {
 			}
 		}
 		counts[best]++
-		if bd > 4*sd {
+		if !(bd <= 4*sd) {
 			far++
 		}
 	}
 	se := math.Sqrt(n * (1.0 / 8) * (7.0 / 8))
 	t.Logf("mode counts %v (expect %d ± %.0f), %d points beyond 4 sd", counts, n/8, se, far)
 	for c, k := range counts {
-		if math.Abs(float64(k)-n/8) > 4*se {
+		if !(math.Abs(float64(k)-n/8) <= 4*se) {
 			t.Errorf("mode %d holds %d points, want %d ± %.0f", c, k, n/8, 4*se)
 		}
 	}
@@ -155,7 +155,7 @@ func TestMixtureScore(t *testing.T) {
 			xp[j] += 1e-5
 			xm[j] -= 1e-5
 			fd := (m.LogDensity(tt, xp) - m.LogDensity(tt, xm)) / 2e-5
-			if math.Abs(float64(out.Data[j])-fd) > 1e-4*math.Max(1, math.Abs(fd)) {
+			if !(math.Abs(float64(out.Data[j])-fd) <= 1e-4*math.Max(1, math.Abs(fd))) {
 				t.Errorf("t=%v dim %d: score %v, finite differences %v", tt, j, out.Data[j], fd)
 			}
 		}
@@ -183,7 +183,7 @@ func TestMixtureScore(t *testing.T) {
 	se := math.Sqrt(n * (1.0 / 8) * (7.0 / 8))
 	t.Logf("SDE mode counts %v (expect %d ± %.0f)", counts, n/8, se)
 	for c, k := range counts {
-		if math.Abs(float64(k)-n/8) > 4*se {
+		if !(math.Abs(float64(k)-n/8) <= 4*se) {
 			t.Errorf("mode %d holds %d points, want %d ± %.0f", c, k, n/8, 4*se)
 		}
 	}

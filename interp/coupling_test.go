@@ -80,7 +80,7 @@ func TestAssignmentBruteForce(t *testing.T) {
 					t.Fatalf("n=%d: %v is not a permutation", n, p)
 				}
 			}
-			if got := assignmentCost(n, cost, p); math.Abs(got-best) > 1e-12*math.Max(1, best) {
+			if got := assignmentCost(n, cost, p); !(math.Abs(got-best) <= 1e-12*math.Max(1, best)) {
 				t.Errorf("n=%d trial %d: Hungarian cost %.15g, brute force %.15g", n, trial, got, best)
 			}
 		}
@@ -143,7 +143,7 @@ func TestExactOTCouple(t *testing.T) {
 		}
 		got += d
 	}
-	if math.Abs(got-best) > 1e-9 {
+	if !(math.Abs(got-best) <= 1e-9) {
 		t.Errorf("coupled cost %v, optimum %v", got, best)
 	}
 	a, b := slices.Clone(x1.Data), slices.Clone(x1c.Data)
@@ -193,7 +193,7 @@ func TestSinkhornApproachesExact(t *testing.T) {
 				tc += plan[i*n+j] * cost[i*n+j]
 				row += plan[i*n+j]
 			}
-			if math.Abs(row-1.0/n) > 1e-12 {
+			if !(math.Abs(row-1.0/n) <= 1e-12) {
 				t.Errorf("ε=%v: row %d sums to %v", eps, i, row)
 			}
 		}
@@ -202,7 +202,7 @@ func TestSinkhornApproachesExact(t *testing.T) {
 			for i := 0; i < n; i++ {
 				col += plan[i*n+j]
 			}
-			if math.Abs(col*n-1) > 1e-5 {
+			if !(math.Abs(col*n-1) <= 1e-5) {
 				t.Errorf("ε=%v: column %d sums to %v", eps, j, col)
 			}
 		}
@@ -215,7 +215,7 @@ func TestSinkhornApproachesExact(t *testing.T) {
 		}
 		prev = dist
 	}
-	if dist > 1e-3 {
+	if !(dist <= 1e-3) {
 		t.Errorf("at ε=0.001 the plan is %.3e from the exact one", dist)
 	}
 }
@@ -258,7 +258,7 @@ func TestReflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range x0.Data {
-		if d := math.Abs(float64(x1.Data[i]) - 2*float64(x0.Data[i])); d > 1e-5 {
+		if d := math.Abs(float64(x1.Data[i]) - 2*float64(x0.Data[i])); !(d <= 1e-5) {
 			t.Fatalf("entry %d: reflow %v, flow map %v", i, x1.Data[i], 2*x0.Data[i])
 		}
 	}

@@ -36,8 +36,8 @@ func TestEndpoints(t *testing.T) {
 	for _, ip := range ips {
 		c0, c1 := ip.Coeffs(0), ip.Coeffs(1)
 		const tol = 1e-15 // cos(π/2) is 6e-17 in float64
-		if math.Abs(c0.A-1) > tol || math.Abs(c0.B) > tol || math.Abs(c0.G) > tol ||
-			math.Abs(c1.A) > tol || math.Abs(c1.B-1) > tol || math.Abs(c1.G) > tol {
+		if !(math.Abs(c0.A-1) <= tol) || !(math.Abs(c0.B) <= tol) || !(math.Abs(c0.G) <= tol) ||
+			!(math.Abs(c1.A) <= tol) || !(math.Abs(c1.B-1) <= tol) || !(math.Abs(c1.G) <= tol) {
 			t.Errorf("%s: coefficients at 0 %+v, at 1 %+v", ip, c0, c1)
 		}
 	}
@@ -56,11 +56,11 @@ func TestDerivatives(t *testing.T) {
 			fd := [3]float64{(p.A - m.A) / (2 * h), (p.B - m.B) / (2 * h), (p.G - m.G) / (2 * h)}
 			got := [3]float64{c.DA, c.DB, c.DG}
 			for k := range fd {
-				if math.Abs(fd[k]-got[k]) > 1e-7*math.Max(1, math.Abs(fd[k])) {
+				if !(math.Abs(fd[k]-got[k]) <= 1e-7*math.Max(1, math.Abs(fd[k]))) {
 					t.Errorf("%s t=%v: derivative %d is %v, finite differences %v", ip, tt, k, got[k], fd[k])
 				}
 			}
-			if gg := ip.Gamma.GammaDGamma(tt); math.Abs(gg-c.G*c.DG) > 1e-12 {
+			if gg := ip.Gamma.GammaDGamma(tt); !(math.Abs(gg-c.G*c.DG) <= 1e-12) {
 				t.Errorf("%s t=%v: γγ' = %v, G·DG = %v", ip, tt, gg, c.G*c.DG)
 			}
 		}
@@ -78,7 +78,7 @@ func TestVPPreservesVariance(t *testing.T) {
 		ip := interp.Interpolant{Path: interp.VP, Gamma: g}
 		for tt := 0.0; tt <= 1; tt += 0.05 {
 			c := ip.Coeffs(tt)
-			if s := c.A*c.A + c.B*c.B + c.G*c.G; math.Abs(s-1) > 1e-14 {
+			if s := c.A*c.A + c.B*c.B + c.G*c.G; !(math.Abs(s-1) <= 1e-14) {
 				t.Errorf("%s t=%v: α²+β²+γ² = %v", ip, tt, s)
 			}
 		}
@@ -109,11 +109,11 @@ func TestBatch(t *testing.T) {
 			for j := 0; j < d; j++ {
 				a0, a1, az := float64(x0.At(i, j)), float64(x1.At(i, j)), float64(z.At(i, j))
 				want := c.A*a0 + c.B*a1 + c.G*az
-				if math.Abs(float64(xt.At(i, j))-want) > 1e-6*(1+math.Abs(want)) {
+				if !(math.Abs(float64(xt.At(i, j))-want) <= 1e-6*(1+math.Abs(want))) {
 					t.Fatalf("%s: x_t %v, want %v", ip, xt.At(i, j), want)
 				}
 				fd := ((p.A-m.A)*a0 + (p.B-m.B)*a1 + (p.G-m.G)*az) / 2e-6
-				if math.Abs(float64(b.At(i, j))-fd) > 1e-5*(1+math.Abs(fd)) {
+				if !(math.Abs(float64(b.At(i, j))-fd) <= 1e-5*(1+math.Abs(fd))) {
 					t.Fatalf("%s t=%v: b %v, d/dt x_t %v", ip, ti, b.At(i, j), fd)
 				}
 				wantEta := az
@@ -160,7 +160,7 @@ func TestSampleT(t *testing.T) {
 		mean += float64(v) / float64(len(tt))
 	}
 	// U[a,b] mean ½, sd of the mean √(1/12/n) ≈ 0.0029; bound 4 SE.
-	if math.Abs(mean-0.5) > 4*math.Sqrt(1.0/12/float64(len(tt))) {
+	if !(math.Abs(mean-0.5) <= 4*math.Sqrt(1.0/12/float64(len(tt)))) {
 		t.Errorf("mean time %v", mean)
 	}
 	if lo, hi := (interp.Interpolant{}).TRange(); lo != 0 || hi != 1 {
@@ -252,7 +252,7 @@ func TestScoreFromVelocity(t *testing.T) {
 			g.Score(tt, x, want)
 			for i := range got.Data {
 				tol := 2e-6 / ip.Coeffs(tt).A * math.Max(1, math.Abs(float64(want.Data[i])))
-				if d := math.Abs(float64(got.Data[i] - want.Data[i])); d > tol {
+				if d := math.Abs(float64(got.Data[i] - want.Data[i])); !(d <= tol) {
 					t.Errorf("%s t=%v: score %v, closed form %v", ip, tt, got.Data, want.Data)
 					break
 				}

@@ -42,7 +42,7 @@ func TestRoundTripFullDim(t *testing.T) {
 	}
 	tol := 4 * math.Pow(2, -24) * maxNorm
 	for i := range x.Data {
-		if d := math.Abs(float64(x.Data[i] - y.Data[i])); d > tol {
+		if d := math.Abs(float64(x.Data[i] - y.Data[i])); !(d <= tol) {
 			t.Fatalf("element %d: %v → %v (tol %v)", i, x.Data[i], y.Data[i], tol)
 		}
 	}
@@ -65,7 +65,7 @@ func TestExplainedMatchesSpectrum(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, v := range sp.Eigenvalues {
-		if math.Abs(v-p.Variances[i]) > 1e-12*sp.Eigenvalues[0] {
+		if !(math.Abs(v-p.Variances[i]) <= 1e-12*sp.Eigenvalues[0]) {
 			t.Fatalf("eigenvalue %d: PCA %v, spectrum %v", i, p.Variances[i], v)
 		}
 	}
@@ -85,14 +85,14 @@ func TestExplainedMatchesSpectrum(t *testing.T) {
 			s += d * d
 		}
 		s /= float64(z.R - 1)
-		if math.Abs(s-p.Variances[k]) > 1e-6*p.Variances[0] {
+		if !(math.Abs(s-p.Variances[k]) <= 1e-6*p.Variances[0]) {
 			t.Errorf("var(z_%d) = %v, eigenvalue %v", k, s, p.Variances[k])
 		}
 	}
 	r8 := p.WithK(8)
 	y := r8.Decode(r8.Encode(x))
 	for i := range x.Data {
-		if math.Abs(float64(x.Data[i]-y.Data[i])) > 1e-5 {
+		if !(math.Abs(float64(x.Data[i]-y.Data[i])) <= 1e-5) {
 			t.Fatalf("rank-8 data not reconstructed by 8 components: %v → %v", x.Data[i], y.Data[i])
 		}
 	}

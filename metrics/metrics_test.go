@@ -65,7 +65,7 @@ func TestW2Brute(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := math.Sqrt(bruteW2(x, y))
-		if math.Abs(got-want) > 1e-12*want {
+		if !(math.Abs(got-want) <= 1e-12*want) {
 			t.Errorf("n=%d d=%d: W2 %.15g, brute force %.15g", n, d, got, want)
 		}
 	}
@@ -92,7 +92,7 @@ func TestW2Shift(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := math.Sqrt(0.09 + 0.16 + 1.44)
-	if math.Abs(got-want) > 1e-6*want {
+	if !(math.Abs(got-want) <= 1e-6*want) {
 		t.Errorf("W2 of a shift %v, want %v", got, want)
 	}
 	if z, _ := W2(context.Background(), x, x); z != 0 {
@@ -127,12 +127,12 @@ func TestW2Errors(t *testing.T) {
 // equal sizes W2Sorted1D equals the assignment W2²; for sizes 2 and 1,
 // {0, 2} against {1}: each half of the mass moves by 1, W2² = 1.
 func TestW2Sorted1D(t *testing.T) {
-	if got := W2Sorted1D([]float64{0, 2}, []float64{1}); math.Abs(got-1) > 1e-15 {
+	if got := W2Sorted1D([]float64{0, 2}, []float64{1}); !(math.Abs(got-1) <= 1e-15) {
 		t.Errorf("W2²({0,2},{1}) = %v, want 1", got)
 	}
 	// {0, 1, 2} against {0, 3}: quantiles on (0,⅓): 0 vs 0; (⅓,½): 1 vs 0;
 	// (½,⅔): 1 vs 3; (⅔,1): 2 vs 3 → (1/6)·1 + (1/6)·4 + (1/3)·1 = 7/6.
-	if got := W2Sorted1D([]float64{0, 1, 2}, []float64{0, 3}); math.Abs(got-7.0/6) > 1e-15 {
+	if got := W2Sorted1D([]float64{0, 1, 2}, []float64{0, 3}); !(math.Abs(got-7.0/6) <= 1e-15) {
 		t.Errorf("W2²({0,1,2},{0,3}) = %v, want 7/6", got)
 	}
 	rng := rand.New(rand.NewPCG(3, 3))
@@ -145,7 +145,7 @@ func TestW2Sorted1D(t *testing.T) {
 	}
 	sortF(av)
 	sortF(bv)
-	if got := W2Sorted1D(av, bv); math.Abs(got-w*w) > 1e-12*w*w {
+	if got := W2Sorted1D(av, bv); !(math.Abs(got-w*w) <= 1e-12*w*w) {
 		t.Errorf("1-D sorted %v, assignment %v", got, w*w)
 	}
 }
@@ -180,7 +180,7 @@ func TestSlicedW2(t *testing.T) {
 		got := SlicedW2(x, y, np, rand.New(rand.NewPCG(5, 5)))
 		want2 := a * a / d
 		se := math.Sqrt(math.Pow(a, 4)*(3/(d*(d+2))-1/(d*d))) / math.Sqrt(np)
-		if math.Abs(got*got-want2) > 5*se+1e-6 {
+		if !(math.Abs(got*got-want2) <= 5*se+1e-6) {
 			t.Errorf("shift %v: SW2² = %v, want %v ± %v", a, got*got, want2, 5*se)
 		}
 		if got <= prev {
@@ -200,7 +200,7 @@ func TestSlicedW2(t *testing.T) {
 func TestMMD(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
 	x := randn(rng, 400, 3, 1)
-	if got := MMD(x, x, nil); got > 1e-7 {
+	if got := MMD(x, x, nil); !(got <= 1e-7) {
 		t.Errorf("MMD(x, x) = %v", got)
 	}
 	var prev float64
@@ -229,7 +229,7 @@ func TestMMD(t *testing.T) {
 		est = append(est, m*m)
 	}
 	mean, sd := meanSD(est)
-	if math.Abs(mean-pop) > 5*sd/math.Sqrt(8)+2.0/n {
+	if !(math.Abs(mean-pop) <= 5*sd/math.Sqrt(8)+2.0/n) {
 		t.Errorf("MMD² %v ± %v, population %v", mean, sd/math.Sqrt(8), pop)
 	}
 }
@@ -279,10 +279,10 @@ func TestEnergy1D(t *testing.T) {
 		f := ecdf(xs, pts[i]) - ecdf(ys, pts[i])
 		want += 2 * f * f * (pts[i+1] - pts[i])
 	}
-	if math.Abs(got-want) > 1e-12*want {
+	if !(math.Abs(got-want) <= 1e-12*want) {
 		t.Errorf("energy distance %v, 2∫(F−G)² = %v", got, want)
 	}
-	if e := EnergyDistance(x, x); e > 1e-12 {
+	if e := EnergyDistance(x, x); !(e <= 1e-12) {
 		t.Errorf("E(x, x) = %v", e)
 	}
 }
@@ -299,7 +299,7 @@ func TestChiCDF(t *testing.T) {
 				math.Erf(u/math.Sqrt2) - math.Sqrt(2/math.Pi)*u*math.Exp(-u*u/2),
 			}
 			for k := 1; k <= 3; k++ {
-				if got := ChiCDF(k, s)(r); math.Abs(got-want[k-1]) > 1e-12 {
+				if got := ChiCDF(k, s)(r); !(math.Abs(got-want[k-1]) <= 1e-12) {
 					t.Errorf("ChiCDF(%d, %v)(%v) = %v, want %v", k, s, r, got, want[k-1])
 				}
 			}
@@ -314,16 +314,16 @@ func TestChiCDF(t *testing.T) {
 // n = 1000.
 func TestKS(t *testing.T) {
 	u := func(x float64) float64 { return math.Min(math.Max(x, 0), 1) }
-	if d, _, _ := KS([]float64{0.5}, u); math.Abs(d-0.5) > 1e-15 {
+	if d, _, _ := KS([]float64{0.5}, u); !(math.Abs(d-0.5) <= 1e-15) {
 		t.Errorf("D({0.5}) = %v, want 0.5", d)
 	}
-	if d, _, _ := KS([]float64{0.9, 0.1}, u); math.Abs(d-0.4) > 1e-15 {
+	if d, _, _ := KS([]float64{0.9, 0.1}, u); !(math.Abs(d-0.4) <= 1e-15) {
 		t.Errorf("D({0.1, 0.9}) = %v, want 0.4", d)
 	}
-	if p := KSPValue(0.29408, 20); math.Abs(p-0.05) > 0.005 {
+	if p := KSPValue(0.29408, 20); !(math.Abs(p-0.05) <= 0.005) {
 		t.Errorf("p(0.294, 20) = %v, want 0.05", p)
 	}
-	if p := KSPValue(1.3581/100, 10000); math.Abs(p-0.05) > 0.005 {
+	if p := KSPValue(1.3581/100, 10000); !(math.Abs(p-0.05) <= 0.005) {
 		t.Errorf("p(1.358/√n, 10000) = %v, want 0.05", p)
 	}
 	if _, _, err := KS(nil, u); err == nil {
@@ -356,11 +356,11 @@ func TestNormStats(t *testing.T) {
 	lg2, _ := math.Lgamma(k / 2.0)
 	mean := math.Sqrt2 * math.Exp(lg1-lg2)
 	sd := math.Sqrt(k - mean*mean)
-	if math.Abs(st.Mean-mean) > 5*sd/math.Sqrt(n) {
+	if !(math.Abs(st.Mean-mean) <= 5*sd/math.Sqrt(n)) {
 		t.Errorf("mean norm %v, want %v", st.Mean, mean)
 	}
 	// sd of the sample sd ≈ sd/√(2(n−1)) for a near-normal law.
-	if math.Abs(st.SD-sd) > 5*sd/math.Sqrt(2*(n-1)) {
+	if !(math.Abs(st.SD-sd) <= 5*sd/math.Sqrt(2*(n-1))) {
 		t.Errorf("sd of norm %v, want %v", st.SD, sd)
 	}
 }
@@ -378,7 +378,7 @@ func TestModeCoverage(t *testing.T) {
 	sg := math.Sqrt(g.Var) // std 0.1^¼
 	m := ModeCoverage(x, g.Centres(), 3*sg, 1.0/32)
 	p := 1 - math.Exp(-4.5)
-	if m.Covered != 8 || math.Abs(m.InRadius-p) > 5*math.Sqrt(p*(1-p)/n) {
+	if m.Covered != 8 || !(math.Abs(m.InRadius-p) <= 5*math.Sqrt(p*(1-p)/n)) {
 		t.Errorf("coverage %+v, want 8 modes, in-radius share %v", m, p)
 	}
 	three := mat.New(0, 2)
@@ -417,7 +417,7 @@ func TestKernelHighDim(t *testing.T) {
 	wantM := math.Sqrt(direct(xf, xf, rbf) + direct(yf, yf, rbf) - 2*direct(xf, yf, rbf))
 	wantE := 2*direct(xf, yf, math.Sqrt) - direct(xf, xf, math.Sqrt) - direct(yf, yf, math.Sqrt)
 	gotM, gotE := MMD(x, y, []float64{2}), EnergyDistance(x, y)
-	if math.Abs(gotM-wantM) > 1e-10*wantM || math.Abs(gotE-wantE) > 1e-10*wantE {
+	if !(math.Abs(gotM-wantM) <= 1e-10*wantM) || !(math.Abs(gotE-wantE) <= 1e-10*wantE) {
 		t.Errorf("MMD %v (direct %v), energy %v (direct %v)", gotM, wantM, gotE, wantE)
 	}
 	if m, e := MMD(x, x, nil), EnergyDistance(x, x); m != 0 || e > 1e-6 {
@@ -452,7 +452,7 @@ func TestKSSize(t *testing.T) {
 		}
 	}
 	mean, sd := trials*alpha, math.Sqrt(trials*alpha*(1-alpha))
-	if math.Abs(float64(rej)-mean) > 5*sd {
+	if !(math.Abs(float64(rej)-mean) <= 5*sd) {
 		t.Errorf("rejected %d of %d at α = %v, want %v ± %.1f", rej, trials, alpha, mean, 5*sd)
 	}
 	t.Logf("rejected %d of %d at α = %v", rej, trials, alpha)

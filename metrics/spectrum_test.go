@@ -31,7 +31,7 @@ func TestCovariance(t *testing.T) {
 	}
 	for j := range ref {
 		ref[j] /= float64(n)
-		if math.Abs(mean[j]-ref[j]) > 1e-15 {
+		if !(math.Abs(mean[j]-ref[j]) <= 1e-15) {
 			t.Fatalf("mean[%d] = %v, want %v", j, mean[j], ref[j])
 		}
 	}
@@ -42,7 +42,7 @@ func TestCovariance(t *testing.T) {
 				s += (float64(x.At(i, a)) - ref[a]) * (float64(x.At(i, b)) - ref[b])
 			}
 			s /= float64(n - 1)
-			if math.Abs(cov.At(a, b)-s) > 1e-13*4 {
+			if !(math.Abs(cov.At(a, b)-s) <= 1e-13*4) {
 				t.Fatalf("cov[%d][%d] = %v, want %v", a, b, cov.At(a, b), s)
 			}
 		}
@@ -99,7 +99,7 @@ func TestSpectrumEmbedded(t *testing.T) {
 	rec.Mul(&rec, vecs.T())
 	for i := 0; i < 40; i++ {
 		for j := 0; j < 40; j++ {
-			if math.Abs(rec.At(i, j)-cov.At(i, j)) > 1e-12 {
+			if !(math.Abs(rec.At(i, j)-cov.At(i, j)) <= 1e-12) {
 				t.Fatalf("V·Λ·Vᵀ[%d][%d] = %v, C = %v", i, j, rec.At(i, j), cov.At(i, j))
 			}
 		}

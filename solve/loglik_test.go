@@ -136,7 +136,7 @@ func TestDivergenceFD(t *testing.T) {
 			f.Eval(0.4, xm, vm)
 			fd += float64(vp.Data[i*3+j]-vm.Data[i*3+j]) / float64(xp.Data[i*3+j]-xm.Data[i*3+j])
 		}
-		if math.Abs(fd-div[i]) > 2e-3 {
+		if !(math.Abs(fd-div[i]) <= 2e-3) {
 			t.Errorf("row %d: divergence %.6f, finite differences %.6f", i, div[i], fd)
 		}
 	}
@@ -156,7 +156,7 @@ func TestDivergenceFD(t *testing.T) {
 	// Each estimate's sd is at most Σ_{i≠j}|J_ij| ≲ 2 here, so the mean of
 	// 4000 is within 4·2/√4000 ≈ 0.13 of the divergence.
 	for i := range avg {
-		if math.Abs(avg[i]-div[i]) > 0.13 {
+		if !(math.Abs(avg[i]-div[i]) <= 0.13) {
 			t.Errorf("row %d: Hutchinson mean %.4f, exact %.4f", i, avg[i], div[i])
 		}
 	}
@@ -252,7 +252,7 @@ func TestLogLikelihoodGaussian(t *testing.T) {
 		worstD = math.Max(worstD, math.Abs(dop[i]-f.logDensity(1, x1.Row(i))))
 	}
 	t.Logf("dopri5: max error %.2e nats, NFE %d", worstD, res.NFE)
-	if worstD > 1e-4 {
+	if !(worstD <= 1e-4) {
 		t.Errorf("dopri5 log-likelihood error %.2e", worstD)
 	}
 }
@@ -292,7 +292,7 @@ func TestHutchinson(t *testing.T) {
 	sd := math.Sqrt(sq - mean*mean)
 	se := sd / math.Sqrt(n)
 	t.Logf("Hutchinson − exact: mean %.4f, sd %.4f, SE %.4f", mean, sd, se)
-	if math.Abs(mean) > 4*se {
+	if !(math.Abs(mean) <= 4*se) {
 		t.Errorf("Hutchinson bias %.4f exceeds 4 SE = %.4f", mean, 4*se)
 	}
 	if sd < 1e-3 {
@@ -306,7 +306,7 @@ func TestHutchinson(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range fw {
-		if math.Abs(fw[i]+hut[i]) > 1e-4 {
+		if !(math.Abs(fw[i]+hut[i]) <= 1e-4) {
 			t.Fatalf("row %d: forward %.6f, backward %.6f", i, fw[i], hut[i])
 		}
 	}

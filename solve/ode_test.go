@@ -72,7 +72,7 @@ func TestOrder(t *testing.T) {
 		}
 		p := slope(steps, errs)
 		t.Logf("%-8s errors %.3e slope %.3f (order %d)", m, errs, p, m.Order())
-		if math.Abs(p-float64(m.Order())) > 0.25 {
+		if !(math.Abs(p-float64(m.Order())) <= 0.25) {
 			t.Errorf("%s: fitted order %.3f, want %d ± 0.25 (errors %.3e)", m, p, m.Order(), errs)
 		}
 	}
@@ -123,7 +123,7 @@ func TestOrderFloat32(t *testing.T) {
 			for i := range x0 {
 				e64 := x64[i] - want[i]
 				e32 := float64(x32.Data[i]) - want[i]
-				if math.Abs(e32-e64) > 0.01*math.Abs(e64)+2e-6 {
+				if !(math.Abs(e32-e64) <= 0.01*math.Abs(e64)+2e-6) {
 					t.Errorf("%s %d steps, dim %d: float32 error %.4e, float64 error %.4e", m, n, i, e32, e64)
 				}
 			}
@@ -151,7 +151,7 @@ func TestDopri5Tolerance(t *testing.T) {
 			e = math.Max(e, math.Abs(x[i]-want[i]))
 		}
 		t.Logf("tol %.0e: error %.3e, NFE %d, steps %d, rejected %d", tol, e, res.NFE, res.Steps, res.Rejected)
-		if e > 10*tol {
+		if !(e <= 10*tol) {
 			t.Errorf("tol %.0e: error %.3e exceeds 10·tol", tol, e)
 		}
 		if res.NFE <= prevNFE {
@@ -190,7 +190,7 @@ func TestDopri5Rejects(t *testing.T) {
 	if res.Rejected == 0 {
 		t.Error("no step was rejected at the jump")
 	}
-	if math.Abs(x[0]-want) > 10*tol*want {
+	if !(math.Abs(x[0]-want) <= 10*tol*want) {
 		t.Errorf("x(1) = %.6e, want %.6e", x[0], want)
 	}
 }
@@ -226,7 +226,7 @@ func TestRoundTrip(t *testing.T) {
 		worst = math.Max(worst, math.Abs(float64(x.Data[i]-x0.Data[i])))
 	}
 	t.Logf("max |backward(forward(x)) − x| = %.3e", worst)
-	if worst > 1e-4 {
+	if !(worst <= 1e-4) {
 		t.Errorf("round trip error %.3e > 1e-4", worst)
 	}
 }
@@ -255,7 +255,7 @@ func TestCarriesHalfToUnit(t *testing.T) {
 			if i == j {
 				want, se = 1, seDiag
 			}
-			if math.Abs(cov[i*k+j]-want) > 4*se {
+			if !(math.Abs(cov[i*k+j]-want) <= 4*se) {
 				t.Errorf("cov[%d][%d] = %.4f, want %.0f ± %.4f", i, j, cov[i*k+j], want, 4*se)
 			}
 		}
@@ -322,7 +322,7 @@ func TestRecord(t *testing.T) {
 			for k, tt := range res.Times {
 				want := g.Flow([]float64{float64(x0[0]), float64(x0[1])}, start, tt, nil)
 				for i := range want {
-					if d := math.Abs(float64(res.Path[k].Data[i]) - want[i]); d > 1e-5 {
+					if d := math.Abs(float64(res.Path[k].Data[i]) - want[i]); !(d <= 1e-5) {
 						t.Errorf("%s backward=%v: state at t=%v dim %d off by %.2e", m, back, tt, i, d)
 					}
 				}
@@ -499,7 +499,7 @@ func TestDopri5RecordAtStart(t *testing.T) {
 		for k, tt := range res.Times {
 			want := g.Flow([]float64{float64(x0[0]), float64(x0[1])}, start, tt, nil)
 			for i := range want {
-				if d := math.Abs(float64(res.Path[k].Data[i]) - want[i]); d > 1e-5 {
+				if d := math.Abs(float64(res.Path[k].Data[i]) - want[i]); !(d <= 1e-5) {
 					t.Errorf("backward=%v: state at t=%v dim %d off by %.2e", back, tt, i, d)
 				}
 			}

@@ -96,7 +96,7 @@ func TestSDEExactScore(t *testing.T) {
 		}
 		exp := emVariance(c.v0, lam, eps, t0, t1, steps)
 		t.Logf("%s: sample variance %.4f, EM expectation %.4f, SE %.4f", c.name, got, exp, se(exp))
-		if math.Abs(got-exp) > 4*se(exp) {
+		if !(math.Abs(got-exp) <= 4*se(exp)) {
 			t.Errorf("%s: sample variance %.4f not within 4 SE of %.4f", c.name, got, exp)
 		}
 		if math.IsNaN(c.want) {
@@ -105,7 +105,7 @@ func TestSDEExactScore(t *testing.T) {
 			}
 			continue
 		}
-		if math.Abs(exp-c.want) > 0.01 {
+		if !(math.Abs(exp-c.want) <= 0.01) {
 			t.Errorf("%s: EM expectation %.4f, want %.2f ± 0.01", c.name, exp, c.want)
 		}
 	}
@@ -144,10 +144,10 @@ func TestSDEHeunStochasticInterpolant(t *testing.T) {
 			mean += float64(v) / float64(len(x.Data))
 		}
 		t.Logf("backward=%v: variance %.4f (want %.2f, SE %.4f), mean %.4f", back, got, want, se, mean)
-		if math.Abs(got-want) > 4*se+0.002 {
+		if !(math.Abs(got-want) <= 4*se+0.002) {
 			t.Errorf("backward=%v: variance %.4f, want %.2f ± %.4f", back, got, want, 4*se+0.002)
 		}
-		if m := 4 * math.Sqrt(want/(n*k)); math.Abs(mean) > m {
+		if m := 4 * math.Sqrt(want/(n*k)); !(math.Abs(mean) <= m) {
 			t.Errorf("backward=%v: mean %.4f, want 0 ± %.4f", back, mean, m)
 		}
 	}
