@@ -60,7 +60,7 @@ type Config struct {
 	Schedule    string  `json:"schedule"`     // constant (default) or cosine
 	Warmup      int     `json:"warmup"`       // linear warm-up steps
 	Clip        float64 `json:"clip"`         // global gradient-norm clip; 0 = off
-	EMA         float64 `json:"ema"`          // EMA decay of the weights in [0,1); 0 = off
+	EMA         float64 `json:"ema"`          // EMA decay of the weights in [0,1), warmed up as min(EMA, (1+s)/(10+s)); 0 = off
 
 	// Seed drives network initialisation and every random draw of the loop.
 	Seed uint64 `json:"seed"`

@@ -98,11 +98,12 @@ func (r *Result) FinalLoss(n int) (loss, etaLoss float64) {
 
 // model is one trained network with its optimizer and EMA.
 type model struct {
-	name string // "v" or "eta": the checkpoint key prefix
-	net  *nn.Net
-	opt  optim.Optimizer
-	ema  *optim.EMA // nil when EMA is off
-	gOut *mat.Dense // loss gradient w.r.t. the output
+	name  string // "v" or "eta": the checkpoint key prefix
+	net   *nn.Net
+	opt   optim.Optimizer
+	ema   *optim.EMA // nil when EMA is off
+	decay float32    // the configured EMA decay
+	gOut  *mat.Dense // loss gradient w.r.t. the output
 }
 
 // trainer holds the whole training state.
@@ -151,7 +152,8 @@ func newModel(name string, cfg Config, seed uint64) (*model, error) {
 		return nil, cfgErrorf("optimizer: unknown %q", cfg.Optimizer)
 	}
 	if cfg.EMA > 0 {
-		m.ema = optim.NewEMA(net.Params(), float32(cfg.EMA))
+		m.decay = float32(cfg.EMA)
+		m.ema = optim.NewEMA(net.Params(), m.decay)
 	}
 	return m, nil
 }
@@ -318,9 +320,9 @@ func (tr *trainer) trainStep() (StepInfo, error) {
 	lr := cfg.LR * tr.sched(tr.step)
 	tr.step++
 	info := StepInfo{Step: tr.step, LR: lr, Net: tr.v.net}
-	info.Loss = tr.v.update(tr.xt, tr.t, tr.bT, cfg.Clip, float32(lr))
+	info.Loss = tr.v.update(tr.xt, tr.t, tr.bT, cfg.Clip, float32(lr), tr.step)
 	if tr.eta != nil {
-		info.EtaLoss = tr.eta.update(tr.xt, tr.t, tr.etaT, cfg.Clip, float32(lr))
+		info.EtaLoss = tr.eta.update(tr.xt, tr.t, tr.etaT, cfg.Clip, float32(lr), tr.step)
 		info.Eta = tr.eta.net
 	}
 	return info, nil
@@ -341,7 +343,8 @@ func sampleT(rng *rand.Rand, name string, ip interp.Interpolant, t []float32) {
 
 // update takes one step of m on the MSE between m.net(xt, t) and target, and
 // returns the loss (computed in float64).
-func (m *model) update(xt *mat.Dense, t []float32, target *mat.Dense, clip float64, lr float32) float64 {
+// step is the 1-based index of this step (for the EMA warm-up).
+func (m *model) update(xt *mat.Dense, t []float32, target *mat.Dense, clip float64, lr float32, step int) float64 {
 	out := m.net.Forward(xt, t)
 	g := m.gOut
 	scale := 2 / float32(xt.R)
@@ -359,9 +362,19 @@ func (m *model) update(xt *mat.Dense, t []float32, target *mat.Dense, clip float
 	}
 	m.opt.Step(m.net.Params(), m.net.Grads(), lr)
 	if m.ema != nil {
+		m.ema.Decay = emaDecay(m.decay, step)
 		m.ema.Update(m.net.Params())
 	}
 	return loss
+}
+
+// emaDecay is the EMA decay used at 1-based step s: the configured decay,
+// warmed up as min(decay, (1+s)/(10+s)) (as diffusers' EMAModel does by
+// default), so that the average of a short run is not
+// dominated by the random initial weights (with decay 0.999 they would
+// still weigh e^−3 ≈ 5 % after 3000 steps).
+func emaDecay(decay float32, s int) float32 {
+	return min(decay, float32(1+s)/float32(10+s))
 }
 
 // guard stops training on a non-finite loss or weight.

@@ -14,6 +14,7 @@ import (
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/nn"
 )
 
 func gauss(t testing.TB, dim int, v float64) dist.Sampler {
@@ -311,4 +312,49 @@ func mustIP(t testing.TB, c Config) interp.Interpolant {
 		t.Fatal(err)
 	}
 	return ip
+}
+
+// The EMA weights are the average of the raw weight trajectory with the
+// warmed-up decay min(d, (1+s)/(10+s)): recomputed here from the weights the
+// OnStep hook sees, in float64, and compared within float32 rounding
+// (relative 1e-5 of the largest weight: 40 steps of one rounding each).
+func TestFitEMA(t *testing.T) {
+	src := gauss(t, 2, 1)
+	cfg := smallConfig()
+	cfg.EMA = 0.95
+	var shadow []float64
+	res, err := Fit(context.Background(), src, src, cfg, Options{OnStep: func(s StepInfo) error {
+		p := s.Net.Params()
+		if shadow == nil {
+			shadow = make([]float64, len(p))
+			nc := cfg.Defaults().NetConfig()
+			nc.Dim = 2
+			init, err := nn.New(nc, cfg.Seed)
+			if err != nil {
+				return err
+			}
+			for i, v := range init.Params() {
+				shadow[i] = float64(v)
+			}
+		}
+		d := math.Min(0.95, float64(1+s.Step)/float64(10+s.Step))
+		for i, v := range p {
+			shadow[i] = d*shadow[i] + (1-d)*float64(v)
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst, scale float64
+	for i, v := range res.Net.Params() {
+		worst = math.Max(worst, math.Abs(float64(v)-shadow[i]))
+		scale = math.Max(scale, math.Abs(shadow[i]))
+	}
+	if worst > 1e-5*scale {
+		t.Fatalf("EMA weights differ from the reference average by %g (scale %g)", worst, scale)
+	}
+	if sameBits(res.Net.Params(), res.Raw.Params()) {
+		t.Fatal("EMA weights equal the raw weights")
+	}
 }
