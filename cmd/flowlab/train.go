@@ -50,7 +50,7 @@ that differ from it are refused).`,
 	fl.StringVar(&c.Target, "target", "", "target distribution SPEC (x1), e.g. 8gaussians or file:data.npy")
 	fl.StringVar(&f.hidden, "hidden", "256,256,256", "hidden layer widths, comma-separated")
 	fl.StringVar(&c.Act, "act", "silu", "activation: silu, relu, tanh, selu, gelu")
-	fl.StringVar(&c.Arch, "arch", "mlp", "network architecture: mlp")
+	fl.StringVar(&c.Arch, "arch", "mlp", "network architecture: mlp or film")
 	fl.IntVar(&c.Fourier, "fourier", 0, "Fourier features sin/cos(2πkt), k = 1..F, of the time input")
 	fl.StringVar(&c.Interp, "interp", "linear", "interpolant: linear, trig, vp, onesided, onesided-trig, encdec")
 	fl.StringVar(&c.Gamma, "gamma", "0", "noise γ(t): 0, a scale a (√(a·t(1−t))), or brownian|bsquared|sinesquared[:a=A]")
