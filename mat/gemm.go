@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Gemm computes C = α·op(A)·op(B) + β·C, where op(X) is X or Xᵀ as tA and tB
@@ -85,8 +86,14 @@ var paths = [...]gemmPath{
 }
 
 // parallelMin is the number of multiply-adds below which a product runs on
-// one goroutine: starting and joining goroutines costs a few microseconds.
-const parallelMin = 1 << 20
+// one goroutine (4M: ~25 µs on one core): starting and joining goroutines
+// costs microseconds on an idle machine, and far more when the other cores
+// are busy and the woken thread waits for one.
+const parallelMin = 1 << 22
+
+// packParallelMin is the number of B elements in a block below which one
+// goroutine packs it.
+const packParallelMin = 1 << 15
 
 // gemmJob is one Gemm call in progress, shared by its goroutines.
 type gemmJob struct {
@@ -104,7 +111,13 @@ type gemmJob struct {
 	jc, nb, pc, kb int
 	bet            float32 // beta for this reduction block (1 after the first)
 	nPanels        int     // nr-wide panels in the B block
+	mPanels        int     // mr-high panels of C
 	splitCols      bool    // split the block's column panels, not its rows
+
+	// The current phase, split into nChunks chunks of chunk panels, and the
+	// next chunk to take.
+	phase, nChunks, chunk int
+	next                  atomic.Int64
 
 	bbuf []float32 // packed B block: nPanels panels of kb×nr
 	abuf []float32 // per goroutine: mcPanels packed mr×kc panels of A
@@ -136,16 +149,31 @@ func (j *gemmJob) run() {
 	for j.jc = 0; j.jc < j.n; j.jc += g.nc {
 		j.nb = min(g.nc, j.n-j.jc)
 		j.nPanels = ceilDiv(j.nb, g.nr)
-		mPanels := ceilDiv(j.m, g.mr)
-		j.splitCols = mPanels < 2*j.threads && j.nPanels > mPanels
+		j.mPanels = ceilDiv(j.m, g.mr)
+		j.splitCols = j.mPanels < 2*j.threads && j.nPanels > j.mPanels
 		for j.pc = 0; j.pc < j.k; j.pc += j.kcBlock {
 			j.kb = min(j.kcBlock, j.k-j.pc)
 			j.bet = j.beta
 			if j.pc > 0 {
 				j.bet = 1
 			}
-			j.parallel(phasePackB)
-			j.parallel(phaseMultiply)
+			// Pack B in chunks of panels, on one goroutine when it is small.
+			j.chunk = j.nPanels
+			if j.threads > 1 && j.nPanels*g.nr*j.kb >= packParallelMin {
+				j.chunk = ceilDiv(j.nPanels, 2*j.threads)
+			}
+			j.parallel(phasePackB, ceilDiv(j.nPanels, j.chunk))
+			// Multiply in chunks of row panels (or of column panels): a few
+			// per goroutine, so that a late one does not hold the rest up.
+			q := j.mPanels
+			if j.splitCols {
+				q = j.nPanels
+			}
+			j.chunk = min(max(1, ceilDiv(q, 3*j.threads)), g.mcPanels)
+			if j.threads == 1 {
+				j.chunk = q
+			}
+			j.parallel(phaseMultiply, ceilDiv(q, j.chunk))
 		}
 	}
 }
@@ -155,37 +183,47 @@ const (
 	phaseMultiply
 )
 
-// parallel runs phase on every goroutine of the job and waits for all.
-func (j *gemmJob) parallel(phase int) {
-	if j.threads == 1 {
-		j.work(phase, 0)
+// parallel runs a phase split into n chunks, which the job's goroutines take
+// in turn from a shared counter until none is left: a goroutine that starts
+// late (its thread busy elsewhere) just takes fewer. Which goroutine does a
+// chunk never changes the arithmetic. It returns when all chunks are done.
+func (j *gemmJob) parallel(phase, n int) {
+	j.phase, j.nChunks = phase, n
+	j.next.Store(0)
+	t := min(j.threads, n)
+	if t <= 1 {
+		j.work(0)
 		return
 	}
-	j.wg.Add(j.threads - 1)
-	for w := 1; w < j.threads; w++ {
-		go j.worker(phase, w)
+	j.wg.Add(t - 1)
+	for w := 1; w < t; w++ {
+		go j.worker(w)
 	}
-	j.work(phase, 0)
+	j.work(0)
 	j.wg.Wait()
 }
 
-func (j *gemmJob) worker(phase, w int) {
+func (j *gemmJob) worker(w int) {
 	defer j.wg.Done()
-	j.work(phase, w)
+	j.work(w)
 }
 
-// work does goroutine w's share of a phase.
-func (j *gemmJob) work(phase, w int) {
-	g, t := j.g, j.threads
-	switch phase {
-	case phasePackB:
-		j.packB(w*j.nPanels/t, (w+1)*j.nPanels/t)
-	case phaseMultiply:
-		mPanels := ceilDiv(j.m, g.mr)
-		if j.splitCols {
-			j.multiply(w, 0, mPanels, w*j.nPanels/t, (w+1)*j.nPanels/t)
-		} else {
-			j.multiply(w, w*mPanels/t, (w+1)*mPanels/t, 0, j.nPanels)
+// work takes chunks of the current phase until none is left; w names the
+// goroutine's buffers.
+func (j *gemmJob) work(w int) {
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.nChunks {
+			return
+		}
+		q0 := c * j.chunk
+		switch {
+		case j.phase == phasePackB:
+			j.packB(q0, min(q0+j.chunk, j.nPanels))
+		case j.splitCols:
+			j.multiply(w, 0, j.mPanels, q0, min(q0+j.chunk, j.nPanels))
+		default:
+			j.multiply(w, q0, min(q0+j.chunk, j.mPanels), 0, j.nPanels)
 		}
 	}
 }
