@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/solve"
 )
 
@@ -35,13 +36,13 @@ func (Independent) String() string { return "independent" }
 
 // ExactOT is torchcfm's OT-CFM coupling with the exact plan: within each batch,
 // x1's rows are permuted by the assignment that minimises Σ_i ‖x0_i − x1_π(i)‖²
-// (solved exactly by the Hungarian / Jonker–Volgenant shortest augmenting
+// (solved exactly by metrics.LAP, the Jonker–Volgenant shortest augmenting
 // path algorithm, O(n³) in the batch size).
 type ExactOT struct {
 	cost []float64
 	perm []int
 	tmp  []float32
-	lap  lapWork
+	lap  metrics.LAP
 }
 
 // Couple permutes x1's rows into the optimal assignment with x0.
@@ -55,7 +56,11 @@ func (o *ExactOT) Couple(ctx context.Context, _ *rand.Rand, x0, x1 *mat.Dense) e
 	if err := finiteCosts(o.cost); err != nil {
 		return err
 	}
-	o.perm = o.lap.solve(n, o.cost, o.perm)
+	perm, err := o.lap.Solve(ctx, n, o.cost, o.perm)
+	if err != nil {
+		return fmt.Errorf("interp: ot coupling: %w", err)
+	}
+	o.perm = perm
 	o.tmp = permuteRows(x1, o.perm, o.tmp)
 	return nil
 }
@@ -461,115 +466,15 @@ func SqDistances(x0, x1 *mat.Dense, dst []float64) []float64 {
 }
 
 // Assignment returns the permutation p minimising Σ_i cost[i*n+p[i]] for a
-// row-major n×n cost matrix (the linear assignment problem).
+// row-major n×n cost matrix (the linear assignment problem, solved by
+// metrics.LAP). It panics unless every cost is finite.
 func Assignment(n int, cost []float64) []int {
-	var w lapWork
-	return w.solve(n, cost, nil)
-}
-
-// lapWork holds the buffers of the shortest augmenting path solver.
-type lapWork struct {
-	u, v, spc          []float64
-	path, col4row      []int
-	row4col, remaining []int
-	sr, sc             []bool
-}
-
-// solve is the shortest augmenting path algorithm for the dense linear
-// assignment problem (Jonker–Volgenant, in Crouse's 2016 form as used by
-// SciPy's linear_sum_assignment): one Dijkstra search per row over reduced
-// costs, with the dual potentials updated once per augmentation. O(n³) in
-// the worst case.
-func (w *lapWork) solve(n int, cost []float64, dst []int) []int {
-	if len(cost) != n*n {
-		panic(fmt.Sprintf("interp: assignment: cost has %d entries, want %d×%d", len(cost), n, n))
+	var w metrics.LAP
+	p, err := w.Solve(context.Background(), n, cost, nil)
+	if err != nil {
+		panic("interp: " + err.Error())
 	}
-	w.u = resize64(w.u, n)
-	w.v = resize64(w.v, n)
-	w.spc = resize64(w.spc, n)
-	w.path = resizeInt(w.path, n)
-	w.col4row = resizeInt(w.col4row, n)
-	w.row4col = resizeInt(w.row4col, n)
-	w.remaining = resizeInt(w.remaining, n)
-	if cap(w.sr) < n {
-		w.sr, w.sc = make([]bool, n), make([]bool, n)
-	}
-	w.sr, w.sc = w.sr[:n], w.sc[:n]
-	u, v, spc, path := w.u, w.v, w.spc, w.path
-	col4row, row4col, remaining, sr, sc := w.col4row, w.row4col, w.remaining, w.sr, w.sc
-	clear(u)
-	clear(v)
-	for i := range col4row {
-		col4row[i], row4col[i] = -1, -1
-	}
-	for cur := 0; cur < n; cur++ {
-		// Dijkstra from row cur over reduced costs c_ij − u_i − v_j ≥ 0.
-		minVal := 0.0
-		for j := range remaining {
-			remaining[j] = n - 1 - j
-			spc[j] = math.Inf(1)
-		}
-		clear(sr)
-		clear(sc)
-		numRem := n
-		sink := -1
-		i := cur
-		for sink == -1 {
-			sr[i] = true
-			index := -1
-			lowest := math.Inf(1)
-			row := cost[i*n : (i+1)*n]
-			ui := u[i]
-			for it := 0; it < numRem; it++ {
-				j := remaining[it]
-				r := minVal + row[j] - ui - v[j]
-				if r < spc[j] {
-					path[j] = i
-					spc[j] = r
-				}
-				if spc[j] < lowest || (spc[j] == lowest && row4col[j] == -1) {
-					lowest = spc[j]
-					index = it
-				}
-			}
-			if index < 0 || math.IsInf(lowest, 1) || math.IsNaN(lowest) {
-				panic("interp: assignment: costs must be finite")
-			}
-			minVal = lowest
-			j := remaining[index]
-			if row4col[j] == -1 {
-				sink = j
-			} else {
-				i = row4col[j]
-			}
-			sc[j] = true
-			numRem--
-			remaining[index] = remaining[numRem]
-		}
-		// Update the duals, then augment along the path.
-		u[cur] += minVal
-		for r := 0; r < n; r++ {
-			if sr[r] && r != cur {
-				u[r] += minVal - spc[col4row[r]]
-			}
-		}
-		for c := 0; c < n; c++ {
-			if sc[c] {
-				v[c] -= minVal - spc[c]
-			}
-		}
-		for j := sink; ; {
-			r := path[j]
-			row4col[j] = r
-			col4row[r], j = j, col4row[r]
-			if r == cur {
-				break
-			}
-		}
-	}
-	dst = resizeInt(dst, n)
-	copy(dst, col4row)
-	return dst
+	return p
 }
 
 // permuteRows sets x's row i to its old row perm[i], using tmp as scratch.
@@ -588,13 +493,6 @@ func permuteRows(x *mat.Dense, perm []int, tmp []float32) []float32 {
 func resize64(s []float64, n int) []float64 {
 	if cap(s) < n {
 		return make([]float64, n)
-	}
-	return s[:n]
-}
-
-func resizeInt(s []int, n int) []int {
-	if cap(s) < n {
-		return make([]int, n)
 	}
 	return s[:n]
 }
