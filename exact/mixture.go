@@ -128,35 +128,54 @@ func (m *MixtureField) Velocity64(t float64, x, dst []float64) []float64 {
 	return dst
 }
 
-func (m *MixtureField) eval(t float64, x, acc, logr []float64) {
+func (m *MixtureField) eval(t float64, x, acc, r []float64) {
+	m.posterior(t, x, r)
+	clear(acc)
+	for c, mu := range m.Means {
+		w := r[c]
+		if w == 0 {
+			continue
+		}
+		slope := (t*m.Vars[c] - (1-t)*m.Var0) / m.s2(t, c)
+		for j := range x {
+			acc[j] += w * (mu[j] + slope*(x[j]-t*mu[j]))
+		}
+	}
+}
+
+// s2 is the variance s_c² = (1−t)²σ0² + t²σ_c² of x_t given component c.
+func (m *MixtureField) s2(t float64, c int) float64 {
+	return (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
+}
+
+// logJoint sets logr[c] = log w_c + log N(x; t·μ_c, s_c²·I) + (d/2)·log 2π
+// (the constant shared by every component left out) and returns the largest.
+func (m *MixtureField) logJoint(t float64, x, logr []float64) float64 {
 	d := float64(len(x))
 	mx := math.Inf(-1)
 	for c, mu := range m.Means {
-		s2 := (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
+		s2 := m.s2(t, c)
 		var q float64
 		for j := range x {
-			r := x[j] - t*mu[j]
-			q += r * r
+			e := x[j] - t*mu[j]
+			q += e * e
 		}
 		logr[c] = math.Log(m.Weights[c]) - 0.5*d*math.Log(s2) - q/(2*s2)
 		mx = math.Max(mx, logr[c])
 	}
+	return mx
+}
+
+// posterior sets r to the posterior component weights r_c(x) ∝ w_c·N(x; t·μ_c, s_c²·I).
+func (m *MixtureField) posterior(t float64, x, r []float64) {
+	mx := m.logJoint(t, x, r)
 	var z float64
-	for c := range logr {
-		logr[c] = math.Exp(logr[c] - mx)
-		z += logr[c]
+	for c := range r {
+		r[c] = math.Exp(r[c] - mx)
+		z += r[c]
 	}
-	clear(acc)
-	for c, mu := range m.Means {
-		w := logr[c] / z
-		if w == 0 {
-			continue
-		}
-		s2 := (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
-		slope := (t*m.Vars[c] - (1-t)*m.Var0) / s2
-		for j := range x {
-			acc[j] += w * (mu[j] + slope*(x[j]-t*mu[j]))
-		}
+	for c := range r {
+		r[c] /= z
 	}
 }
 
@@ -185,27 +204,16 @@ func (m *MixtureField) SampleTarget(rng *rand.Rand, dst *mat.Dense) {
 // LogDensity returns log p_t(x) of x_t's law, the mixture
 // Σ_k w_k·N(t·μ_k, s_k²·I), at one point x.
 func (m *MixtureField) LogDensity(t float64, x []float64) float64 {
-	d := float64(len(x))
 	if len(x) != m.Dim() {
 		panic(fmt.Sprintf("exact: MixtureField.LogDensity: point of length %d for dimension %d", len(x), m.Dim()))
 	}
-	mx := math.Inf(-1)
 	terms := make([]float64, len(m.Means))
-	for c, mu := range m.Means {
-		s2 := (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
-		var q float64
-		for j := range x {
-			r := x[j] - t*mu[j]
-			q += r * r
-		}
-		terms[c] = math.Log(m.Weights[c]) - 0.5*d*math.Log(2*math.Pi*s2) - q/(2*s2)
-		mx = math.Max(mx, terms[c])
-	}
+	mx := m.logJoint(t, x, terms)
 	var sum float64
 	for _, v := range terms {
 		sum += math.Exp(v - mx)
 	}
-	return mx + math.Log(sum)
+	return mx + math.Log(sum) - 0.5*float64(len(x))*math.Log(2*math.Pi)
 }
 
 // Score writes ∇log p_t(x) = Σ_k r_k(x)·(−(x − t·μ_k)/s_k²) for every row of
@@ -215,31 +223,18 @@ func (m *MixtureField) Score(t float64, x, out *mat.Dense) {
 	if x.C != d || out.R != x.R || out.C != d {
 		panic(fmt.Sprintf("exact: MixtureField.Score: x %s, out %s for dimension %d", x.Shape(), out.Shape(), d))
 	}
-	k := len(m.Means)
-	logr := make([]float64, k)
-	for r := 0; r < x.R; r++ {
-		xr, or := x.Row(r), out.Row(r)
-		mx := math.Inf(-1)
-		for c, mu := range m.Means {
-			s2 := (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
-			var q float64
-			for j := range xr {
-				e := float64(xr[j]) - t*mu[j]
-				q += e * e
-			}
-			logr[c] = math.Log(m.Weights[c]) - 0.5*float64(d)*math.Log(s2) - q/(2*s2)
-			mx = math.Max(mx, logr[c])
+	r := make([]float64, len(m.Means))
+	row := make([]float64, d)
+	for i := 0; i < x.R; i++ {
+		for j, v := range x.Row(i) {
+			row[j] = float64(v)
 		}
-		var z float64
-		for c := range logr {
-			logr[c] = math.Exp(logr[c] - mx)
-			z += logr[c]
-		}
+		m.posterior(t, row, r)
+		or := out.Row(i)
 		for j := range or {
 			var s float64
 			for c, mu := range m.Means {
-				s2 := (1-t)*(1-t)*m.Var0 + t*t*m.Vars[c]
-				s -= logr[c] / z * (float64(xr[j]) - t*mu[j]) / s2
+				s -= r[c] * (row[j] - t*mu[j]) / m.s2(t, c)
 			}
 			or[j] = float32(s)
 		}

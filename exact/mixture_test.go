@@ -188,3 +188,28 @@ func TestMixtureScore(t *testing.T) {
 		}
 	}
 }
+
+// TestMixtureLogDensityNormalised checks the normalising constant, which the
+// finite-difference score test cannot see: a one-component mixture's
+// log-density equals the Gaussian field's closed form (float64 both ways,
+// bound 1e-12), and a two-component one with equal means is the same law.
+func TestMixtureLogDensityNormalised(t *testing.T) {
+	one, err := exact.NewMixtureField(0.5, [][]float64{{1, -2}}, []float64{2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := exact.NewMixtureField(0.5, [][]float64{{1, -2}, {1, -2}}, []float64{2, 2}, []float64{1, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := exact.NewGaussianField([]float64{0, 0}, []float64{0.5, 0.5}, []float64{1, -2}, []float64{2, 2}, interp.Interpolant{})
+	for _, tt := range []float64{0, 0.3, 1} {
+		x := []float64{0.4, -1.1}
+		want := g.LogDensity(tt, x)
+		for _, m := range []*exact.MixtureField{one, two} {
+			if got := m.LogDensity(tt, x); !(math.Abs(got-want) <= 1e-12) {
+				t.Errorf("t=%v, %d components: log-density %v, Gaussian closed form %v", tt, len(m.Means), got, want)
+			}
+		}
+	}
+}
