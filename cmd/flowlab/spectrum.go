@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -59,8 +60,8 @@ cut that produced it. A finite data set (mnist, file:) is used whole; any other 
 			if err != nil {
 				return err
 			}
-			if tol < 0 {
-				return usagef("spectrum: --tol %v must be >= 0 (0: NumPy's default)", tol)
+			if !(tol >= 0) || math.IsInf(tol, 0) {
+				return usagef("spectrum: --tol %v must be a finite number >= 0 (0: NumPy's default)", tol)
 			}
 			s, err := dist.ParseWith(data, dist.Options{MNISTDir: mnistDir})
 			if err != nil {

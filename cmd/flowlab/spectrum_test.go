@@ -93,6 +93,7 @@ func TestSpectrumCmdBadUsage(t *testing.T) {
 		{[]string{"spectrum", "--data", "line", "--above", "x"}, 2, "--above"},
 		{[]string{"spectrum", "--data", "line", "--n", "1"}, 2, "--n"},
 		{[]string{"spectrum", "--data", "line", "--tol", "-1"}, 2, "--tol"},
+		{[]string{"spectrum", "--data", "line", "--tol", "NaN"}, 2, "--tol"},
 		{[]string{"spectrum", "--data", "file:" + bad}, 1, "line 2 has 1 fields"},
 		{[]string{"spectrum", "--data", "mnist", "--mnist-dir", t.TempDir()}, 1, "MNIST files not found"},
 	} {
