@@ -91,6 +91,10 @@ var paths = [...]gemmPath{
 // are busy and the woken thread waits for one.
 const parallelMin = 1 << 22
 
+// aInPlaceMax is the size (elements) up to which op(A) = Aᵀ is read in place:
+// small enough to stay in L2, where its strided panels cost nothing.
+const aInPlaceMax = 1 << 17
+
 // packParallelMin is the number of B elements in a block below which one
 // goroutine packs it.
 const packParallelMin = 1 << 15
@@ -113,6 +117,7 @@ type gemmJob struct {
 	nPanels        int     // nr-wide panels in the B block
 	mPanels        int     // mr-high panels of C
 	splitCols      bool    // split the block's column panels, not its rows
+	aInPlace       bool    // read op(A) = Aᵀ in place (it is small), not packed
 
 	// The current phase, split into nChunks chunks of chunk panels, and the
 	// next chunk to take.
@@ -146,6 +151,7 @@ func (j *gemmJob) run() {
 	// Reduction blocks of equal size (at most kc), so that no block is a
 	// sliver; this depends on k alone, never on the number of goroutines.
 	j.kcBlock = ceilDiv(j.k, ceilDiv(j.k, g.kc))
+	j.aInPlace = j.tA && j.m*j.k <= aInPlaceMax
 	for j.jc = 0; j.jc < j.n; j.jc += g.nc {
 		j.nb = min(g.nc, j.n-j.jc)
 		j.nPanels = ceilDiv(j.nb, g.nr)
@@ -236,7 +242,7 @@ func (j *gemmJob) multiply(w, ip0, ip1, jp0, jp1 int) {
 	abuf := j.abuf[w*g.mcPanels*mr*g.kc : (w+1)*g.mcPanels*mr*g.kc]
 	for ib := ip0; ib < ip1; ib += g.mcPanels {
 		ie := min(ib+g.mcPanels, ip1)
-		if j.tA {
+		if j.tA && !j.aInPlace {
 			// op(A) is A's columns: pack the block's full panels reading A's
 			// rows, which are contiguous, one reduction step at a time.
 			full := min(ie, j.m/mr) - ib
@@ -250,12 +256,17 @@ func (j *gemmJob) multiply(w, ip0, ip1, jp0, jp1 int) {
 		for ip := ib; ip < ie; ip++ {
 			row := ip * mr
 			mEff := min(mr, j.m-row)
+			rows := g.kernelRows(mEff)
 			var ap []float32
 			rsa, csa := 1, mr
 			switch {
-			case j.tA && mEff == mr:
+			case j.tA && mEff == mr && !j.aInPlace:
 				ap = abuf[(ip-ib)*mr*kb:]
-			case mEff == mr:
+			case mEff == rows && j.tA:
+				// Small Aᵀ: read in place (rows adjacent, stride lda along
+				// the reduction); it stays in cache.
+				ap, rsa, csa = j.a[j.pc*j.lda+row:], 1, j.lda
+			case mEff == rows:
 				// Row-major A: read in place (stride lda between rows, 1
 				// along the reduction).
 				ap, rsa, csa = j.a[row*j.lda+j.pc:], j.lda, 1
@@ -263,37 +274,66 @@ func (j *gemmJob) multiply(w, ip0, ip1, jp0, jp1 int) {
 				ap = abuf[(ip-ib)*mr*kb:]
 				j.packA(row, mEff, ap)
 			}
-			j.panelRow(ap, rsa, csa, row, mEff, jp0, jp1)
+			j.panelRow(ap, rsa, csa, row, rows, mEff, jp0, jp1)
 		}
 	}
 }
 
-// panelRow multiplies one mr-row panel of op(A) (a[i·rsa + p·csa]) by the
-// B block's column panels [jp0, jp1) into C's rows [row, row+mEff).
-func (j *gemmJob) panelRow(ap []float32, rsa, csa, row, mEff, jp0, jp1 int) {
+// panelRow multiplies one panel of op(A) (a[i·rsa + p·csa], rows rows of
+// which mEff are C's) by the B block's column panels [jp0, jp1) into C's rows
+// [row, row+mEff).
+func (j *gemmJob) panelRow(ap []float32, rsa, csa, row, rows, mEff, jp0, jp1 int) {
 	g := j.g
-	mr, nr, kb := g.mr, g.nr, j.kb
+	nr, kb := g.nr, j.kb
 	var tmp [maxTile]float32
 	for jp := jp0; jp < jp1; jp++ {
 		bpan := j.bbuf[jp*nr*kb : (jp+1)*nr*kb]
 		col := j.jc + jp*nr
 		nEff := min(nr, j.nb-jp*nr)
-		if mEff == mr && nEff == nr {
-			microKernel(g, kb, ap, rsa, csa, bpan, nr, j.c[row*j.ldc+col:], j.ldc, j.alpha, j.bet)
+		cols := nr
+		if nEff <= nr/2 && g.kernel != Generic {
+			cols = nr / 2
+		}
+		if mEff == rows && nEff == cols {
+			microKernel(g, rows, cols, kb, ap, rsa, csa, bpan, nr, j.c[row*j.ldc+col:], j.ldc, j.alpha, j.bet)
 			continue
 		}
 		// Edge tile: the same kernel on a full tile in tmp.
-		t := tmp[:mr*nr]
+		t := tmp[:rows*cols]
 		if j.bet != 0 {
 			for i := 0; i < mEff; i++ {
-				copy(t[i*nr:i*nr+nEff], j.c[(row+i)*j.ldc+col:])
+				copy(t[i*cols:i*cols+nEff], j.c[(row+i)*j.ldc+col:])
 			}
 		}
-		microKernel(g, kb, ap, rsa, csa, bpan, nr, t, nr, j.alpha, j.bet)
+		microKernel(g, rows, cols, kb, ap, rsa, csa, bpan, nr, t, cols, j.alpha, j.bet)
 		for i := 0; i < mEff; i++ {
-			copy(j.c[(row+i)*j.ldc+col:(row+i)*j.ldc+col+nEff], t[i*nr:i*nr+nEff])
+			copy(j.c[(row+i)*j.ldc+col:(row+i)*j.ldc+col+nEff], t[i*cols:i*cols+nEff])
 		}
 	}
+}
+
+// kernelRows returns the rows of the micro-kernel that path g uses for a
+// panel of mEff ≤ mr rows of C: the smallest it has that covers them.
+func (g *gemmPath) kernelRows(mEff int) int {
+	switch g.kernel {
+	case AVX512:
+		switch {
+		case mEff > 8:
+			return 12
+		case mEff > 4:
+			return 8
+		}
+		return 4
+	case AVX2:
+		switch {
+		case mEff > 4:
+			return 6
+		case mEff > 2:
+			return 4
+		}
+		return 2
+	}
+	return g.mr
 }
 
 // maxTile is the largest mr·nr of any path.

@@ -1,24 +1,83 @@
 package mat
 
 //go:noescape
-func kern512(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func kern512x12x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
-func kern256(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func kern512x12x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
-// microKernel runs path g's micro-kernel on one full mr×nr tile:
+//go:noescape
+func kern512x8x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern512x8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern512x4x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern512x4x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern256x6x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern256x6x8(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern256x4x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern256x4x8(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern256x2x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern256x2x8(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// microKernel runs one of path g's micro-kernels on a rows×cols tile, where
+// rows is one of g's row counts (see kernelRows) and cols is nr or nr/2:
 // C[i][j] = alpha·Σ_p a[i·rsa+p·csa]·b[p·ldb+j] + beta·C[i][j] (C = c with
-// row stride ldc, not read when beta is +0), for k ≥ 1. It checks that the
-// slices hold everything the kernel touches.
-func microKernel(g *gemmPath, k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	_ = a[(g.mr-1)*rsa+(k-1)*csa]
-	_ = b[(k-1)*ldb+g.nr-1]
-	_ = c[(g.mr-1)*ldc+g.nr-1]
+// row stride ldc, not read when beta is +0), for k ≥ 1. Every kernel sums each
+// element in the same order, so which one computes it does not change its
+// bits. It checks that the slices hold everything the kernel touches.
+func microKernel(g *gemmPath, rows, cols, k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	_ = a[(rows-1)*rsa+(k-1)*csa]
+	_ = b[(k-1)*ldb+cols-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	pa, pb, pc := &a[0], &b[0], &c[0]
 	switch g.kernel {
 	case AVX512:
-		kern512(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+		switch {
+		case rows == 12 && cols == 32:
+			kern512x12x32(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		case rows == 12:
+			kern512x12x16(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		case rows == 8 && cols == 32:
+			kern512x8x32(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		case rows == 8:
+			kern512x8x16(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		case cols == 32:
+			kern512x4x32(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		default:
+			kern512x4x16(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		}
 	case AVX2:
-		kern256(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+		switch {
+		case rows == 6 && cols == 16:
+			kern256x6x16(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		case rows == 6:
+			kern256x6x8(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		case rows == 4 && cols == 16:
+			kern256x4x16(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		case rows == 4:
+			kern256x4x8(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		case cols == 16:
+			kern256x2x16(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		default:
+			kern256x2x8(k, pa, rsa, csa, pb, ldb, pc, ldc, alpha, beta)
+		}
 	default:
 		kernGeneric(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta)
 	}

@@ -4,7 +4,7 @@ package mat
 
 // microKernel runs path g's micro-kernel on one full mr×nr tile (see the
 // amd64 version). Only the generic kernel exists on this architecture.
-func microKernel(g *gemmPath, k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+func microKernel(g *gemmPath, rows, cols, k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	kernGeneric(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta)
 }
 

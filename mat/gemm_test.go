@@ -89,6 +89,9 @@ func gemmShapes(short bool) [][3]int {
 		}
 	}
 	shapes = append(shapes, [3]int{255, 257, 33}, [3]int{33, 255, 257}, [3]int{257, 33, 255})
+	// Edge panels that exactly fit the smaller kernels (8 and 4 rows, 16
+	// columns; 4 and 2 rows, 8 columns on AVX2) and so run in place.
+	shapes = append(shapes, [3]int{20, 48, 40}, [3]int{44, 80, 300}, [3]int{2, 24, 9}, [3]int{16, 8, 5})
 	if !short {
 		shapes = append(shapes, [3]int{257, 255, 1000}, [3]int{1000, 33, 257}, [3]int{100, 1000, 255})
 	}

@@ -23,7 +23,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("%s/kernel", k), func(b *testing.B) {
 			for b.Loop() {
-				microKernel(g, kc, a, 1, g.mr, bb, g.nr, c, g.nr, 1, 0)
+				microKernel(g, g.mr, g.nr, kc, a, 1, g.mr, bb, g.nr, c, g.nr, 1, 0)
 			}
 			b.ReportMetric(2*float64(g.mr*g.nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 		})
