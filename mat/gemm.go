@@ -388,10 +388,22 @@ func (j *gemmJob) packB(p0, p1 int) {
 			}
 			continue
 		}
-		for jj := 0; jj < nEff; jj++ { // op(B)[p][j] = B[j][p]
+		// op(B)[p][j] = B[j][p]: transpose B's rows j0.. over [pc, pc+kb),
+		// 8×8 blocks in assembly, the rest (a ragged edge) here.
+		done := 0
+		rows8 := nEff &^ 7
+		if j.g.kernel != Generic && rows8 > 0 {
+			_ = b[(j0+rows8-1)*ldb+pc+kb-1]
+			done = transposeAsm(dst, nr, b[j0*ldb+pc:], ldb, rows8, kb)
+		}
+		for jj := 0; jj < nEff; jj++ {
+			from := done
+			if jj >= rows8 {
+				from = 0
+			}
 			src := b[(j0+jj)*ldb+pc : (j0+jj)*ldb+pc+kb]
-			for p, v := range src {
-				dst[p*nr+jj] = v
+			for p := from; p < kb; p++ {
+				dst[p*nr+jj] = src[p]
 			}
 		}
 		for p := 0; p < kb; p++ {

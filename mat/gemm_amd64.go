@@ -121,3 +121,21 @@ func copyRowsAsm(dst []float32, ldd int, src []float32, lds, rows, w int) bool {
 	}
 	return true
 }
+
+//go:noescape
+func transpose8(dst *float32, ldd int, src *float32, lds, blocks int)
+
+// transposeAsm transposes rows×cols of src into dst (dst[c·ldd + r] =
+// src[r·lds + c]) with 8×8 vector blocks, rows a multiple of 8, and returns
+// how many columns it did (a multiple of 8), 0 without AVX2. The caller has
+// checked the bounds.
+func transposeAsm(dst []float32, ldd int, src []float32, lds, rows, cols int) int {
+	if !hasAVX2 || cols < 8 {
+		return 0
+	}
+	blocks := cols / 8
+	for r := 0; r+8 <= rows; r += 8 {
+		transpose8(&dst[r], ldd, &src[r*lds], lds, blocks)
+	}
+	return 8 * blocks
+}

@@ -9,3 +9,5 @@ func microKernel(g *gemmPath, rows, cols, k int, a []float32, rsa, csa int, b []
 }
 
 func copyRowsAsm(dst []float32, ldd int, src []float32, lds, rows, w int) bool { return false }
+
+func transposeAsm(dst []float32, ldd int, src []float32, lds, rows, cols int) int { return 0 }
