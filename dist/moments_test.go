@@ -237,7 +237,7 @@ func TestEmbeddedRotated(t *testing.T) {
 // TestSameSeedSameBits: the same seed gives identical samples, a different
 // seed different ones.
 func TestSameSeedSameBits(t *testing.T) {
-	for _, spec := range append(append([]string{}, ToyKinds...), "gaussian:dim=3", "embedded:dim=8,rank=2,rotate=true,eps=0.1") {
+	for _, spec := range append(ToyKinds(), "gaussian:dim=3", "embedded:dim=8,rank=2,rotate=true,eps=0.1") {
 		s := mustParse(t, spec)
 		a, b, c := mat.New(64, s.Dim()), mat.New(64, s.Dim()), mat.New(64, s.Dim())
 		s.Sample(rand.New(rand.NewPCG(3, 4)), a)

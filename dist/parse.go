@@ -284,7 +284,7 @@ func build(name string, p *params, opt Options) (Sampler, error) {
 		}
 		return m, nil
 	}
-	for _, k := range ToyKinds {
+	for _, k := range ToyKinds() {
 		if k != name {
 			continue
 		}
@@ -327,7 +327,7 @@ func build(name string, p *params, opt Options) (Sampler, error) {
 		return nil, fmt.Errorf("%w %q: empty name", ErrSpec, p.spec)
 	}
 	return nil, fmt.Errorf("%w %q: unknown distribution %q (known: %s, gaussian, embedded, mnist, file:PATH)",
-		ErrSpec, p.spec, name, strings.Join(ToyKinds, ", "))
+		ErrSpec, p.spec, name, strings.Join(ToyKinds(), ", "))
 }
 
 // maxRotateDim bounds the dimension of a rotated embedded Gaussian, whose

@@ -33,7 +33,7 @@ import (
 //	swissroll     FFJORD's: t ~ U(1.5π, 4.5π), (t cos t, t sin t) plus N(0, Noise²·I)
 //	              (Noise 1), then ·Scale (1/5).
 type Toy2D struct {
-	Kind   string     // one of ToyKinds
+	Kind   string     // one of ToyKinds()
 	Style  string     // "" or a reference's name ("torchcfm", "ffjord") where the kind has one
 	Scale  float64    // overall size (see the table)
 	Noise  float64    // std of the isotropic Gaussian noise
@@ -42,8 +42,11 @@ type Toy2D struct {
 	Shift  [2]float64 // moons: added after scaling
 }
 
-// ToyKinds lists the 2-D toy sets, in the order Specs documents them.
-var ToyKinds = []string{"8gaussians", "moons", "line", "circles", "checkerboard", "spirals", "swissroll"}
+// ToyKinds returns the names of the 2-D toy sets, in the order Specs
+// documents them (a fresh slice each call).
+func ToyKinds() []string {
+	return []string{"8gaussians", "moons", "line", "circles", "checkerboard", "spirals", "swissroll"}
+}
 
 // NewToy2D returns the toy set kind with its default parameters for style
 // ("" for the default style).

@@ -23,8 +23,9 @@ const (
 	Dopri5   Method = "dopri5"
 )
 
-// Methods lists the ODE integrators in order of increasing order.
-var Methods = []Method{Euler, Midpoint, Heun, RK4, Dopri5}
+// Methods returns the ODE integrators in order of increasing order (a fresh
+// slice each call).
+func Methods() []Method { return []Method{Euler, Midpoint, Heun, RK4, Dopri5} }
 
 // ParseMethod reads an integrator name (case-insensitive; "rk45" and
 // "dopri" are read as dopri5).
@@ -39,36 +40,19 @@ func ParseMethod(name string) (Method, error) {
 	return "", fmt.Errorf("solve: unknown solver %q (want euler, midpoint, heun, rk4 or dopri5)", name)
 }
 
-// Order returns the method's order of accuracy (5 for dopri5).
-func (m Method) Order() int {
-	switch m {
-	case Euler:
-		return 1
-	case Midpoint, Heun:
-		return 2
-	case RK4:
-		return 4
-	case Dopri5:
-		return 5
-	}
-	return 0
+// methodInfo is each integrator's order of accuracy and field evaluations
+// per step (dopri5: 6, its seventh stage is reused by the next step).
+var methodInfo = map[Method]struct{ order, evals int }{
+	Euler: {1, 1}, Midpoint: {2, 2}, Heun: {2, 2}, RK4: {4, 4}, Dopri5: {5, 6},
 }
 
+// Order returns the method's order of accuracy (5 for dopri5; 0 for an
+// unknown method).
+func (m Method) Order() int { return methodInfo[m].order }
+
 // EvalsPerStep returns the field evaluations one step costs (dopri5: 6, the
-// seventh stage is reused by the next step).
-func (m Method) EvalsPerStep() int {
-	switch m {
-	case Euler:
-		return 1
-	case Midpoint, Heun:
-		return 2
-	case RK4:
-		return 4
-	case Dopri5:
-		return 6
-	}
-	return 0
-}
+// seventh stage is reused by the next step; 0 for an unknown method).
+func (m Method) EvalsPerStep() int { return methodInfo[m].evals }
 
 // StepsForNFE returns the number of fixed steps that spends at most nfe field
 // evaluations (at least one step). It is an error for dopri5, whose cost is

@@ -339,7 +339,7 @@ func TestRecord(t *testing.T) {
 func TestNoAllocPerStep(t *testing.T) {
 	g := exact.Isotropic(4, 0.5, 1)
 	x := mat.New(16, 4)
-	for _, m := range solve.Methods {
+	for _, m := range solve.Methods() {
 		allocs := func(steps int) float64 {
 			return testing.AllocsPerRun(5, func() {
 				opts := solve.Options{Method: m, Steps: steps, RTol: 1e-3, ATol: 1e-3}
@@ -423,7 +423,7 @@ func TestDopri5MaxSteps(t *testing.T) {
 
 // TestEmptyBatch checks that an empty batch is a no-op for every method.
 func TestEmptyBatch(t *testing.T) {
-	for _, m := range solve.Methods {
+	for _, m := range solve.Methods() {
 		if _, err := solve.Integrate(context.Background(), exact.Isotropic(2, 1, 1), mat.New(0, 2), solve.Options{Method: m, Steps: 3}); err != nil {
 			t.Errorf("%s: %v", m, err)
 		}
