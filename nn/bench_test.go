@@ -90,6 +90,10 @@ func BenchmarkLayerShapes(b *testing.B) {
 		{"dW-hidden", true, false, w, bt, w, bt, w, bt, w},
 		{"dX-hidden", false, false, bt, w, w, bt, w, w, w},
 		{"dW-first", true, false, w, bt, in, bt, w, bt, in},
+		// The thin ones computed transposed: (H·Wᵀ)ᵀ = W·Hᵀ, (GᵀX)ᵀ = XᵀG.
+		{"fwd-last-T", false, true, d, w, bt, d, w, bt, w},
+		{"dW-first-T", true, false, in, bt, w, bt, in, bt, w},
+		{"dW-last-T", true, false, w, bt, d, bt, w, bt, d},
 	} {
 		b.Run(fmt.Sprintf("%s-%dx%dx%d", c.name, c.m, c.k, c.n), func(b *testing.B) {
 			a, bb, cc := mat.New(c.ar, c.ac), mat.New(c.br, c.bc), mat.New(c.m, c.n)

@@ -145,7 +145,7 @@ type layer struct {
 	fm, gfm *mat.Dense // 2·out × EmbedDim views into params / grads
 	fb, gfb []float32  // 2·out views into params / grads
 	u       *mat.Dense // B×out W·h + b before modulation
-	sc      *mat.Dense // B×2out: s in columns [0, out), c in [out, 2out)
+	sc      *mat.Dense // B×2out: 1+s in columns [0, out), c in [out, 2out)
 }
 
 // Net is the velocity field v(x, t). Create one with New or Load.
@@ -160,6 +160,8 @@ type Net struct {
 	emb     *mat.Dense    // B×EmbedDim time embedding (film)
 	g       [2]*mat.Dense // ping-pong buffers of the backward pass
 	dsc     *mat.Dense    // B×2w gradient of [s; c] (film)
+	gfmT    *mat.Dense    // EmbedDim×2w transposed gradient of M (film)
+	fb1     []float32     // m + [1; 0] (film)
 	zero    []float32     // zero bias for the activation after modulation (film)
 	gx      *mat.Dense    // B×Dim input gradient
 	tbuf    []float32     // Eval's time column
@@ -225,8 +227,8 @@ func newNet(cfg Config) (*Net, error) {
 			l.u, l.sc = mat.New(0, l.out), mat.New(0, k)
 			maxW = max(maxW, l.out)
 		}
-		n.emb, n.dsc = mat.New(0, e), mat.New(0, 2*maxW)
-		n.zero = make([]float32, maxW)
+		n.emb, n.dsc, n.gfmT = mat.New(0, e), mat.New(0, 2*maxW), mat.New(0, 2*maxW)
+		n.zero, n.fb1 = make([]float32, maxW), make([]float32, 2*maxW)
 	}
 	n.in, n.din = mat.New(0, w[0]), mat.New(0, w[0])
 	n.g = [2]*mat.Dense{mat.New(0, 0), mat.New(0, 0)}
@@ -349,15 +351,26 @@ func (n *Net) linear(l *layer, h *mat.Dense, last bool) {
 	l.u.Reshape(h.R, l.out)
 	mat.Gemm(false, true, 1, h, l.w, 0, l.u)
 	mat.BiasAct(mat.Identity, l.u, l.b, l.u)
-	l.sc.Reshape(h.R, 2*l.out)
-	mat.Gemm(false, true, 1, n.emb, l.fm, 0, l.sc)
-	mat.BiasAct(mat.Identity, l.sc, l.fb, l.sc)
+	// sc holds [1+s; c]: the bias m plus 1 on the s half.
 	w := l.out
+	fb1 := n.fb1[:2*w]
+	for j, v := range l.fb {
+		fb1[j] = v
+		if j < w {
+			fb1[j] = v + 1
+		}
+	}
+	l.sc.Reshape(h.R, 2*w)
+	mat.Gemm(false, true, 1, n.emb, l.fm, 0, l.sc)
+	mat.BiasAct(mat.Identity, l.sc, fb1, l.sc)
 	for r := 0; r < h.R; r++ {
-		u, sc, pre := l.u.Data[r*w:(r+1)*w], l.sc.Data[r*2*w:(r+1)*2*w], l.pre.Data[r*w:(r+1)*w]
-		s, c := sc[:w], sc[w:]
+		pre := l.pre.Data[r*w : (r+1)*w]
+		u := l.u.Data[r*w : (r+1)*w]
+		s1 := l.sc.Data[r*2*w : r*2*w+w]
+		c := l.sc.Data[r*2*w+w : (r+1)*2*w]
+		u, s1, c = u[:len(pre)], s1[:len(pre)], c[:len(pre)]
 		for j := range pre {
-			pre[j] = u[j]*(1+s[j]) + c[j]
+			pre[j] = u[j]*s1[j] + c[j]
 		}
 	}
 	l.act.Reshape(h.R, l.out)
@@ -426,9 +439,11 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 		if l.fm != nil { // s and c do not depend on x: d(pre) = d(u)⊙(1+s)
 			w := l.out
 			for r := 0; r < h.R; r++ {
-				s, dp := l.sc.Data[r*2*w:r*2*w+w], l.dpre.Data[r*w:(r+1)*w]
+				dp := l.dpre.Data[r*w : (r+1)*w]
+				s1 := l.sc.Data[r*2*w : r*2*w+w]
+				s1 = s1[:len(dp)]
 				for j := range dp {
-					dp[j] *= 1 + s[j]
+					dp[j] *= s1[j]
 				}
 			}
 		}
@@ -444,16 +459,28 @@ func (n *Net) filmBackward(l *layer, g *mat.Dense) {
 	w := l.out
 	n.dsc.Reshape(g.R, 2*w)
 	for r := 0; r < g.R; r++ {
-		gr, u := g.Data[r*w:(r+1)*w], l.u.Data[r*w:(r+1)*w]
-		s := l.sc.Data[r*2*w : r*2*w+w]
-		ds, dc := n.dsc.Data[r*2*w:r*2*w+w], n.dsc.Data[r*2*w+w:(r+1)*2*w]
+		gr := g.Data[r*w : (r+1)*w]
+		u := l.u.Data[r*w : (r+1)*w]
+		s1 := l.sc.Data[r*2*w : r*2*w+w]
+		ds := n.dsc.Data[r*2*w : r*2*w+w]
+		u, s1, ds = u[:len(gr)], s1[:len(gr)], ds[:len(gr)]
+		copy(n.dsc.Data[r*2*w+w:(r+1)*2*w], gr) // dc = g
 		for j, gj := range gr {
 			ds[j] = gj * u[j]
-			dc[j] = gj
-			gr[j] = gj * (1 + s[j])
+			gr[j] = gj * s1[j]
 		}
 	}
-	mat.Gemm(true, false, 1, n.dsc, n.emb, 1, l.gfm)
+	// dM = dscᵀ·e is 2w×E with E small: computed transposed (E×2w, a shape
+	// the GEMM handles far better) and added in.
+	e := n.emb.C
+	n.gfmT.Reshape(e, 2*w)
+	mat.Gemm(true, false, 1, n.emb, n.dsc, 0, n.gfmT)
+	for k := 0; k < e; k++ {
+		row := n.gfmT.Data[k*2*w : (k+1)*2*w]
+		for j, v := range row {
+			l.gfm.Data[j*e+k] += v
+		}
+	}
 	mat.ColSumAdd(n.dsc, l.gfb)
 }
 
