@@ -106,6 +106,8 @@ func TestReadNPY(t *testing.T) {
 			}
 		}
 	}
+	f4inf := append([]byte(nil), f4...)
+	binary.LittleEndian.PutUint32(f4inf[4:], math.Float32bits(float32(math.Inf(-1))))
 	bad := map[string]struct {
 		raw  []byte
 		want string
@@ -119,6 +121,8 @@ func TestReadNPY(t *testing.T) {
 		"too long":   {npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", f8), "more data"},
 		"magic":      {append([]byte("\x93NUMPX"), npyFile("{}", nil)[6:]...), "not an NPY"},
 		"no newline": {[]byte("\x93NUMPY\x01\x00\x02\x00{}"), "malformed"},
+		"NaN f8":     {npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 6), }", binary.LittleEndian.AppendUint64(f8[:40], math.Float64bits(math.NaN()))), "row 0, column 5) is NaN"},
+		"Inf f4":     {npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", f4inf), "row 0, column 1) is -Inf"},
 		"overflow":   {npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 6), }", binary.LittleEndian.AppendUint64(f8[:40], math.Float64bits(1e300))), "overflows float32"},
 	}
 	for name, c := range bad {

@@ -27,7 +27,8 @@ const maxNPYHeader = 1 << 16
 // Anything else (other dtypes, big-endian data, Fortran order, shapes that
 // are not (n, d) with n, d >= 1, data shorter or longer than the shape says)
 // is an error that says what was found. float64 values are rounded to the
-// nearest float32; values beyond float32's range are an error.
+// nearest float32; values beyond float32's range are an error, and so are
+// NaN and ±Inf (as in ReadCSV: a data set must be finite).
 //
 // flowlab reads NPY itself rather than through github.com/sbinet/npyio:
 // npyio's reader panics on malformed headers (for instance a header
@@ -110,16 +111,18 @@ func ReadNPY(r io.Reader) (*mat.Dense, error) {
 	}
 	raw := buf.Bytes()
 	m := mat.New(n, d)
-	if size == 4 {
-		for i := range m.Data {
-			m.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-		return m, nil
-	}
 	for i := range m.Data {
-		v := math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+		var v float64
+		if size == 4 {
+			v = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+		} else {
+			v = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("npy: element %d (row %d, column %d) is %v; the data must be finite", i, i/d, i%d, v)
+		}
 		f := float32(v)
-		if math.IsInf(float64(f), 0) && !math.IsInf(v, 0) {
+		if math.IsInf(float64(f), 0) {
 			return nil, fmt.Errorf("npy: element %d (row %d, column %d) = %g overflows float32", i, i/d, i%d, v)
 		}
 		m.Data[i] = f
