@@ -159,3 +159,11 @@ func curve(xs []float64, f func(float64) float64) []float64 {
 	}
 	return ys
 }
+
+// emaFor returns the EMA decay for a run of steps steps: a window of about a
+// tenth of the run (1 − 10/steps), at most maxDecay. A fixed decay such as
+// 0.999 on a 500-step run would leave the averaged weights mostly at their
+// initial values.
+func emaFor(maxDecay float64, steps int) float64 {
+	return max(0, min(maxDecay, 1-10/float64(steps)))
+}

@@ -38,9 +38,10 @@ type latentConfig struct {
 	MNISTSteps  int       `json:"mnist_steps"`
 	Batch       int       `json:"batch"`
 	LR          float64   `json:"lr"`
+	Fourier     int       `json:"fourier"`
 	Schedule    string    `json:"schedule"`
 	Warmup      int       `json:"warmup"`
-	EMA         float64   `json:"ema"`
+	EMA         float64   `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
 	EvalN       int       `json:"eval_n"`
 	Images      int       `json:"images"`
 	Solver      string    `json:"solver"`
@@ -77,7 +78,7 @@ func runLatent(e *env) (*outcome, error) {
 		Steps:       pick(e.scale, 200, 1200, 10000),
 		MNISTSteps:  pick(e.scale, 50, 1500, 20000),
 		Batch:       pick(e.scale, 128, 256, 512),
-		LR:          1e-3, Schedule: "cosine",
+		LR:          5e-3, Fourier: 8, Schedule: "cosine",
 		Warmup: pick(e.scale, 10, 100, 500),
 		EMA:    pick(e.scale, 0.99, 0.999, 0.9995),
 		EvalN:  pick(e.scale, 300, 1000, 2000),
@@ -154,8 +155,8 @@ func runLatent(e *env) (*outcome, error) {
 			return err
 		}
 		data := dist.NewDataset(r.Data, j.data)
-		cfg := train.Config{Hidden: j.net, Act: "silu", Steps: j.st, Batch: c.Batch, LR: c.LR, Schedule: c.Schedule,
-			Warmup: c.Warmup, EMA: c.EMA, Seed: subSeed(e.seed, "latent", i)}
+		cfg := train.Config{Hidden: j.net, Act: "silu", Fourier: c.Fourier, Steps: j.st, Batch: c.Batch, LR: c.LR, Schedule: c.Schedule,
+			Warmup: c.Warmup, EMA: emaFor(c.EMA, j.st), Seed: subSeed(e.seed, "latent", i)}
 		res, err := train.Fit(e.ctx, gauss, data, cfg, train.Options{})
 		if err != nil {
 			return fmt.Errorf("%s %s-%d: %w", r.Data, r.Space, r.D, err)

@@ -30,12 +30,13 @@ type gaussConfig struct {
 	Hidden   []int   `json:"hidden"`
 	Act      string  `json:"act"`
 	Arch     string  `json:"arch"`
+	Fourier  int     `json:"fourier"` // sin/cos(2πjt) time features, j = 1..Fourier, beside raw t
 	Steps    int     `json:"steps"`
 	Batch    int     `json:"batch"`
 	LR       float64 `json:"lr"`
 	Schedule string  `json:"schedule"`
 	Warmup   int     `json:"warmup"`
-	EMA      float64 `json:"ema"`
+	EMA      float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
 	FlowN    int     `json:"flow_n"`
 	Solver   string  `json:"solver"`
 	NFE      int     `json:"nfe"`
@@ -205,8 +206,8 @@ func runRank(e *env) (*outcome, error) {
 }
 
 func (c gaussConfig) train(seed uint64) train.Config {
-	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
-		Schedule: c.Schedule, Warmup: c.Warmup, EMA: c.EMA, Seed: seed}
+	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Fourier: c.Fourier, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
+		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
 }
 
 func rankTable(c gaussConfig, runs []*rankRun) report.Table {

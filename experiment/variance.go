@@ -34,8 +34,8 @@ type toyConfig struct {
 	LR       float64 `json:"lr"`
 	Schedule string  `json:"schedule"`
 	Warmup   int     `json:"warmup"`
-	EMA      float64 `json:"ema"`
-	EvalN    int     `json:"eval_n"` // points per sample for W2 (exact, Hungarian), MMD and modes
+	EMA      float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
+	EvalN    int     `json:"eval_n"`  // points per sample for W2 (exact, Hungarian), MMD and modes
 	Solver   string  `json:"solver"`
 	NFE      int     `json:"nfe"`
 	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
@@ -58,7 +58,7 @@ func toySetup(s Scale) toyConfig {
 
 func (c toyConfig) train(hidden []int, seed uint64) train.Config {
 	return train.Config{Hidden: hidden, Act: c.Act, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
-		Schedule: c.Schedule, Warmup: c.Warmup, EMA: c.EMA, Seed: seed}
+		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
 }
 
 // pairResult is one trained pair: a flow f from Source to Target.
