@@ -47,10 +47,63 @@ func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
 	j := g.getJob(threads)
 	*j = gemmJob{g: g, tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a.Data, lda: a.C, b: b.Data, ldb: b.C, c: c.Data, ldc: n,
-		threads: threads, bbuf: j.bbuf, abuf: j.abuf}
-	j.run()
+		threads: threads, bbuf: j.bbuf, abuf: j.abuf, tbuf: j.tbuf}
+	if g.kernel != Generic && n <= skinnyMax && m >= 2*n {
+		j.runTransposed()
+	} else {
+		j.run()
+	}
 	j.a, j.b, j.c = nil, nil, nil
 	g.jobs.Put(j)
+}
+
+// skinnyMax is the width of C up to which Gemm computes Cᵀ instead: a C with
+// few columns wastes most of a 16- or 32-column micro-kernel, while few rows
+// fill 4-, 8- or 12-row ones.
+const skinnyMax = 12
+
+// runTransposed computes Cᵀ = α·op(B)ᵀ·op(A)ᵀ + β·Cᵀ into tbuf and copies it
+// back to C. Each element is the same sequence of fused multiply-adds either
+// way round (a·b = b·a exactly), so the bits are those of run.
+func (j *gemmJob) runTransposed() {
+	m, n := j.m, j.n
+	if cap(j.tbuf) < m*n {
+		j.tbuf = make([]float32, m*n)
+	}
+	t := j.tbuf[:m*n]
+	c, ldc := j.c, j.ldc
+	if j.beta != 0 {
+		transpose(j.g.kernel, t, m, c, ldc, m, n)
+	}
+	j.tA, j.tB = !j.tB, !j.tA
+	j.a, j.b = j.b, j.a
+	j.lda, j.ldb = j.ldb, j.lda
+	j.m, j.n = n, m
+	j.c, j.ldc = t, m
+	j.run()
+	transpose(j.g.kernel, c, ldc, t, m, n, m)
+}
+
+// transpose sets dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols.
+func transpose(k Kernel, dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	_ = dst[(cols-1)*ldd+rows-1]
+	_ = src[(rows-1)*lds+cols-1]
+	rows8, done := rows&^7, 0
+	if k != Generic && rows8 > 0 {
+		done = transposeAsm(dst, ldd, src, lds, rows8, cols)
+	}
+	for r := 0; r < rows; r++ {
+		from := done
+		if r >= rows8 {
+			from = 0
+		}
+		for c := from; c < cols; c++ {
+			dst[c*ldd+r] = src[r*lds+c]
+		}
+	}
 }
 
 // scaleC sets c to beta·c (to 0 when beta is 0, whatever c held).
@@ -126,6 +179,7 @@ type gemmJob struct {
 
 	bbuf []float32 // packed B block: nPanels panels of kb×nr
 	abuf []float32 // per goroutine: mcPanels packed mr×kc panels of A
+	tbuf []float32 // Cᵀ, for skinny products (see runTransposed)
 	wg   sync.WaitGroup
 }
 
@@ -368,11 +422,17 @@ func (j *gemmJob) packA(i0, mEff int, dst []float32) {
 func (j *gemmJob) packB(p0, p1 int) {
 	nr, pc, kb, b, ldb := j.g.nr, j.pc, j.kb, j.b, j.ldb
 	full := min(p1, j.nb/nr) - p0 // full panels in the range
-	if !j.tB && full > 0 {
-		// One reduction step at a time: B's rows are contiguous.
+	if !j.tB && full >= 4 {
+		// One reduction step at a time, so that B is read along its rows.
 		j0 := j.jc + p0*nr
 		for p := 0; p < kb; p++ {
 			copyRows(j.g.kernel, j.bbuf[p0*nr*kb+p*nr:], nr*kb, b[(pc+p)*ldb+j0:], nr, full, nr)
+		}
+		p0 += full
+	} else if !j.tB && full > 0 {
+		// Few panels: one call per panel.
+		for jp := p0; jp < p0+full; jp++ {
+			copyRows(j.g.kernel, j.bbuf[jp*nr*kb:], nr, b[pc*ldb+j.jc+jp*nr:], ldb, kb, nr)
 		}
 		p0 += full
 	}

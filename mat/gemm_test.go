@@ -18,8 +18,8 @@ func randDense(rng *rand.Rand, r, c int) *Dense {
 	return d
 }
 
-// transpose returns mᵀ.
-func transpose(m *Dense) *Dense {
+// transposeDense returns mᵀ.
+func transposeDense(m *Dense) *Dense {
 	t := New(m.C, m.R)
 	for i := 0; i < m.R; i++ {
 		for j := 0; j < m.C; j++ {
@@ -111,7 +111,7 @@ func TestGemmAccuracy(t *testing.T) {
 	for si, sh := range gemmShapes(testing.Short()) {
 		m, n, k := sh[0], sh[1], sh[2]
 		a, b, c0 := randDense(rng, m, k), randDense(rng, k, n), randDense(rng, m, n)
-		at, bt := transpose(a), transpose(b)
+		at, bt := transposeDense(a), transposeDense(b)
 		alpha := float32(0.75)
 		beta := []float32{0, 1, -0.5}[si%3]
 		want := refGemm(float64(alpha), a, b, float64(beta), c0)
@@ -183,10 +183,10 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 				tA, tB := tr&1 != 0, tr&2 != 0
 				a, b, c0 := randDense(rng, m, k), randDense(rng, k, n), randDense(rng, m, n)
 				if tA {
-					a = transpose(a)
+					a = transposeDense(a)
 				}
 				if tB {
-					b = transpose(b)
+					b = transposeDense(b)
 				}
 				var first []float32
 				for _, procs := range []int{1, 2, 3} {
