@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -83,19 +82,15 @@ func allNumbers(fields []string) bool {
 // ReadCSVFile reads a CSV file of numbers (see ReadCSV), after checking
 // that it fits in available memory; errors name the file.
 func ReadCSVFile(path string) (*mat.Dense, []string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
+	type table struct {
+		m *mat.Dense
+		h []string
 	}
-	defer f.Close()
-	if err := checkFileFits(f, path, 2); err != nil {
-		return nil, nil, err
-	}
-	m, h, err := ReadCSV(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, h, nil
+	t, err := readFile(path, 2, func(r io.Reader) (table, error) {
+		m, h, err := ReadCSV(r)
+		return table{m, h}, err
+	})
+	return t.m, t.h, err
 }
 
 // EncodeCSV writes m as CSV, one row per line, preceded by header when it is

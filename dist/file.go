@@ -3,6 +3,7 @@ package dist
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -51,4 +52,24 @@ func checkFileFits(f *os.File, path string, factor uint64) error {
 			path, st.Size(), need>>20, avail>>20)
 	}
 	return nil
+}
+
+// readFile opens path, checks that it fits in available memory
+// (checkFileFits with factor) and reads it with read; read's errors are
+// wrapped with the file's name.
+func readFile[T any](path string, factor uint64, read func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, err
+	}
+	defer f.Close()
+	if err := checkFileFits(f, path, factor); err != nil {
+		return zero, err
+	}
+	v, err := read(f)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
 }

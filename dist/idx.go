@@ -93,19 +93,7 @@ func extra(r io.Reader) int64 {
 
 // ReadIDXFile reads an IDX file (see ReadIDX); errors name the file.
 func ReadIDXFile(path string) (*IDX, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if err := checkFileFits(f, path, 8); err != nil {
-		return nil, err
-	}
-	x, err := ReadIDX(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return x, nil
+	return readFile(path, 8, ReadIDX)
 }
 
 // MNISTOptions choose which MNIST data LoadMNIST returns.

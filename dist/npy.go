@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -287,19 +286,7 @@ func (p *pyLexer) tuple() ([]int, bool) {
 // ReadNPYFile reads a 2-D float NPY file (see ReadNPY), after checking that
 // it fits in available memory; errors name the file.
 func ReadNPYFile(path string) (*mat.Dense, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if err := checkFileFits(f, path, 2); err != nil {
-		return nil, err
-	}
-	m, err := ReadNPY(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
+	return readFile(path, 2, ReadNPY)
 }
 
 // EncodeNPY writes m as a version 1.0 NPY array of little-endian float32,
