@@ -30,6 +30,7 @@ func ExampleRun() {
 	// width/metrics.json
 	// width/times.json
 	// width/figures/excess_loss.png
+	// width/figures/norms_k8_film-fourier-8.png
 	// width/figures/norms_k8_mlp-fourier-8.png
 	// width/figures/norms_k8_mlp-raw-t.png
 	// width/figures/slopes.png

@@ -36,8 +36,7 @@ type widthConfig struct {
 	Ks        []int     `json:"k"`
 	Widths    []string  `json:"widths"` // relative to k
 	Depth     int       `json:"depth"`  // hidden layers, all of width w
-	Archs     []string  `json:"archs"`
-	Fouriers  []int     `json:"fourier"` // time features: 0 is raw t only (the study's setting)
+	Nets      []netSpec `json:"nets"`   // the networks compared: architecture and time input
 	Steps     []int     `json:"steps"`
 	Batch     int       `json:"batch"`
 	LR        float64   `json:"lr"`
@@ -79,13 +78,17 @@ type widthCell struct {
 	norms      []float64
 }
 
+// netSpec is one network of the width grid.
+type netSpec struct {
+	Arch    string `json:"arch"`    // mlp or film
+	Fourier int    `json:"fourier"` // time features: 0 is raw t only (the study's setting)
+}
+
 // widthNets lists the networks of the grid by their arch() names.
 func widthNets(c widthConfig) []string {
 	var out []string
-	for _, a := range c.Archs {
-		for _, f := range c.Fouriers {
-			out = append(out, (&widthCell{Arch: a, Fourier: f}).arch())
-		}
+	for _, n := range c.Nets {
+		out = append(out, (&widthCell{Arch: n.Arch, Fourier: n.Fourier}).arch())
 	}
 	return out
 }
@@ -106,9 +109,10 @@ func (x *widthCell) arch() string {
 func widthSetup(s Scale) widthConfig {
 	c := widthConfig{
 		VarA: 0.5, VarB: 1, Depth: 3, Act: "silu",
-		Widths:   []string{"k/4", "k/2", "k-2", "k", "k+2", "2k"},
-		Archs:    []string{"mlp"},
-		Fouriers: []int{0, 8},
+		Widths: []string{"k/4", "k/2", "k-2", "k", "k+2", "2k"},
+		// The study's setting (t as one raw input column), the same MLP with
+		// Fourier time features, and the FiLM field (issue 8).
+		Nets:     []netSpec{{"mlp", 0}, {"mlp", 8}, {"film", 8}},
 		Schedule: "cosine", EMA: 0.999, Solver: "rk4",
 		RankTol: "σ_max·k·eps_float32 (eps_float32 = 2⁻²³) on the k×k Jacobian, SVD in float64",
 	}
@@ -152,13 +156,11 @@ func widthOf(label string, k int) int {
 func runWidth(e *env) (*outcome, error) {
 	c := widthSetup(e.scale)
 	var cells []*widthCell
-	for _, arch := range c.Archs {
-		for _, f := range c.Fouriers {
-			for _, k := range c.Ks {
-				for _, wl := range c.Widths {
-					for _, st := range c.Steps {
-						cells = append(cells, &widthCell{K: k, W: widthOf(wl, k), WLabel: wl, Arch: arch, Fourier: f, Steps: st})
-					}
+	for _, n := range c.Nets {
+		for _, k := range c.Ks {
+			for _, wl := range c.Widths {
+				for _, st := range c.Steps {
+					cells = append(cells, &widthCell{K: k, W: widthOf(wl, k), WLabel: wl, Arch: n.Arch, Fourier: n.Fourier, Steps: st})
 				}
 			}
 		}
