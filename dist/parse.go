@@ -119,59 +119,52 @@ func (p *params) str(key, def string) string {
 
 func (p *params) has(key string) bool { _, ok := p.kv[key]; return ok }
 
-func (p *params) float(key string, def float64) (float64, error) {
+// value marks key used and returns its value read by parse, def when the
+// SPEC does not give it, or an error saying the value is not `what`.
+func value[T any](p *params, key string, def T, what string, parse func(string) (T, bool)) (T, error) {
 	p.used[key] = true
 	v, ok := p.kv[key]
 	if !ok {
 		return def, nil
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, p.errf("%s=%q is not a finite number", key, v)
+	x, ok := parse(v)
+	if !ok {
+		var zero T
+		return zero, p.errf("%s=%q is not %s", key, v, what)
 	}
-	return f, nil
+	return x, nil
+}
+
+func (p *params) float(key string, def float64) (float64, error) {
+	return value(p, key, def, "a finite number", func(v string) (float64, bool) {
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+	})
 }
 
 func (p *params) int(key string, def int, required bool) (int, error) {
-	p.used[key] = true
-	v, ok := p.kv[key]
-	if !ok {
-		if required {
-			return 0, p.errf("%s is required", key)
-		}
-		return def, nil
+	if required && !p.has(key) {
+		p.used[key] = true
+		return 0, p.errf("%s is required", key)
 	}
-	i, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, p.errf("%s=%q is not an integer", key, v)
-	}
-	return i, nil
+	return value(p, key, def, "an integer", func(v string) (int, bool) {
+		i, err := strconv.Atoi(v)
+		return i, err == nil
+	})
 }
 
 func (p *params) uint64(key string, def uint64) (uint64, error) {
-	p.used[key] = true
-	v, ok := p.kv[key]
-	if !ok {
-		return def, nil
-	}
-	i, err := strconv.ParseUint(v, 10, 64)
-	if err != nil {
-		return 0, p.errf("%s=%q is not a non-negative integer", key, v)
-	}
-	return i, nil
+	return value(p, key, def, "a non-negative integer", func(v string) (uint64, bool) {
+		i, err := strconv.ParseUint(v, 10, 64)
+		return i, err == nil
+	})
 }
 
 func (p *params) bool(key string, def bool) (bool, error) {
-	p.used[key] = true
-	v, ok := p.kv[key]
-	if !ok {
-		return def, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, p.errf("%s=%q is not true or false", key, v)
-	}
-	return b, nil
+	return value(p, key, def, "true or false", func(v string) (bool, bool) {
+		b, err := strconv.ParseBool(v)
+		return b, err == nil
+	})
 }
 
 // unused reports keys the distribution does not take.
