@@ -31,8 +31,8 @@ type TransportOptions struct {
 
 // Transport carries every row of x in place from t = 0 to 1 (or 1 to 0 with
 // Backward) along the run's drift, as an ODE or, with SDE, as the
-// stochastic interpolant's SDE (noise drawn from rng). Option errors wrap
-// ErrConfig.
+// stochastic interpolant's SDE (noise drawn from rng), TransportChunk rows at
+// a time. Option errors wrap ErrConfig.
 func (r *Trained) Transport(ctx context.Context, x *mat.Dense, o TransportOptions, rng *rand.Rand) (solve.Result, error) {
 	if x.C != r.Net.Dim() {
 		return solve.Result{}, cfgErrorf("points of dimension %d, the run's field has %d", x.C, r.Net.Dim())
@@ -59,7 +59,7 @@ func (r *Trained) Transport(ctx context.Context, x *mat.Dense, o TransportOption
 				return solve.Result{}, cfgErrorf("%w", err)
 			}
 		}
-		return solve.Integrate(ctx, r.Net, x, opts)
+		return inChunks(x, func(c *mat.Dense) (solve.Result, error) { return solve.Integrate(ctx, r.Net, c, opts) })
 	}
 	if r.Eta == nil {
 		return solve.Result{}, cfgErrorf("SDE sampling needs a denoiser η: train with a stochastic interpolant (--gamma > 0 or a one-sided path)")
@@ -89,7 +89,28 @@ func (r *Trained) Transport(ctx context.Context, x *mat.Dense, o TransportOption
 	}
 	eps := func(t float64) float64 { return o.Eps * ip.NoiseScale(t) / gmax }
 	score := solve.ScoreFromDenoiser(r.Eta, ip.NoiseScale)
-	return solve.IntegrateSDE(ctx, r.Net, score, x, rng, solve.SDEOptions{Method: m, Steps: steps, Backward: o.Backward, Eps: eps})
+	so := solve.SDEOptions{Method: m, Steps: steps, Backward: o.Backward, Eps: eps}
+	return inChunks(x, func(c *mat.Dense) (solve.Result, error) { return solve.IntegrateSDE(ctx, r.Net, score, c, rng, so) })
+}
+
+// TransportChunk is how many points Transport integrates at once: the
+// network's activations for a chunk (rows × widths) bound its working memory
+// whatever the number of points.
+const TransportChunk = 8192
+
+// inChunks applies f to consecutive blocks of at most TransportChunk rows of
+// x (views sharing its storage) and returns the per-point counts: the
+// largest NFE and step counts of any chunk (dopri5 adapts per chunk).
+func inChunks(x *mat.Dense, f func(*mat.Dense) (solve.Result, error)) (solve.Result, error) {
+	var res solve.Result
+	for i := 0; i < x.R; i += TransportChunk {
+		r, err := f(x.Rows(i, min(i+TransportChunk, x.R)))
+		if err != nil {
+			return res, err
+		}
+		res.NFE, res.Steps, res.Rejected = max(res.NFE, r.NFE), max(res.Steps, r.Steps), max(res.Rejected, r.Rejected)
+	}
+	return res, nil
 }
 
 // cfgError is an error in a configuration, options or input: it wraps

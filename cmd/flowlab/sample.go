@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -106,6 +108,12 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	if err != nil {
 		return usagef("--run: %v", err)
 	}
+	// The points are held in memory (the integration works on chunks of
+	// train.TransportChunk rows): refuse up front what cannot fit.
+	if need, avail := uint64(f.n)*uint64(run.Config.Dim)*4, availableMemory(); avail > 0 && need > avail/2 {
+		return usagef("--n %d: %d points of dimension %d need %d MiB, but only %d MiB of memory is available",
+			f.n, f.n, run.Config.Dim, need>>20, avail>>20)
+	}
 	backward := f.direction == "backward"
 	from := f.from
 	if from == "" {
@@ -140,4 +148,24 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %d×%d samples to %s (%s, %d field evaluations)\n", x.R, x.C, f.out, f.direction, res.NFE)
 	return nil
+}
+
+// availableMemory returns the bytes of memory the system reports available
+// (MemAvailable in /proc/meminfo), or 0 when it cannot tell.
+func availableMemory() uint64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.ParseUint(f[0], 10, 64); err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -275,6 +275,8 @@ func TestTrainSampleEvalBadUsage(t *testing.T) {
 		{"sample bad direction", []string{"sample", "--run", done, "--direction", "up", "--out", filepath.Join(tmp, "x.npy")}, "--direction"},
 		{"sample negative n", []string{"sample", "--run", done, "--n", "-1", "--out", filepath.Join(tmp, "x.npy")}, "--n"},
 		{"sample from other dim", []string{"sample", "--run", done, "--from", "gaussian:dim=5", "--out", filepath.Join(tmp, "x.npy")}, "dimension 5"},
+		{"eval n too large", []string{"eval", "--run", done, "--n", "20000"}, "cost matrix"},
+		{"sample n too large", []string{"sample", "--run", done, "--n", "1000000000000", "--out", filepath.Join(tmp, "x.npy")}, "memory"},
 		{"eval no run", []string{"eval", "--run", filepath.Join(tmp, "none")}, "--run"},
 		{"eval n", []string{"eval", "--run", done, "--n", "1"}, "--n"},
 	}
