@@ -116,8 +116,8 @@ func IntegrateSDE(ctx context.Context, drift, score Field, x *mat.Dense, rng *ra
 		res.NFE++
 		drift.Eval(t, y, out)
 		e := eps(t)
-		if e < 0 || math.IsNaN(e) {
-			return fmt.Errorf("solve: ε(%v) = %v must be ≥ 0", t, e)
+		if !(e >= 0) || math.IsInf(e, 0) {
+			return fmt.Errorf("solve: ε(%v) = %v must be a finite number ≥ 0", t, e)
 		}
 		if e == 0 {
 			return nil

@@ -185,6 +185,8 @@ func TestSDEBadInput(t *testing.T) {
 		{g.ScoreField(), rng, solve.SDEOptions{Steps: 10, Method: "milstein"}},
 		{g.ScoreField(), nil, solve.SDEOptions{Steps: 10}},
 		{g.ScoreField(), rng, solve.SDEOptions{Steps: 10, Eps: solve.EpsConst(-1)}},
+		{g.ScoreField(), rng, solve.SDEOptions{Steps: 10, Eps: solve.EpsConst(math.Inf(1))}},
+		{g.ScoreField(), rng, solve.SDEOptions{Steps: 10, Eps: solve.EpsConst(math.NaN())}},
 	}
 	for i, b := range bad {
 		if _, err := solve.IntegrateSDE(context.Background(), g, b.score, x, b.rng, b.o); err == nil {
