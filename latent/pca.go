@@ -76,13 +76,17 @@ func (p *PCA) WithK(k int) *PCA {
 }
 
 // ExplainedRatio returns each component's share of the total variance
-// (negative rounding-level eigenvalues count as 0).
+// (negative rounding-level eigenvalues count as 0). Data without variance
+// (every row the same) has no share to give: every ratio is 0, not NaN.
 func (p *PCA) ExplainedRatio() []float64 {
 	var tot float64
 	for _, v := range p.Variances {
 		tot += math.Max(v, 0)
 	}
 	out := make([]float64, len(p.Variances))
+	if tot == 0 {
+		return out
+	}
 	for i, v := range p.Variances {
 		out[i] = math.Max(v, 0) / tot
 	}

@@ -121,3 +121,31 @@ func TestFitErrorsAndDeterminism(t *testing.T) {
 		}
 	}
 }
+
+// TestConstantData is a regression test: on data without variance the
+// explained ratios were 0/0 = NaN (which encoding/json refuses). They must be
+// 0, and the round trip must still return the (single) point exactly.
+func TestConstantData(t *testing.T) {
+	x := mat.New(5, 3)
+	for i := 0; i < 5; i++ {
+		copy(x.Row(i), []float32{1, -2, 0.5})
+	}
+	p, err := Fit(x, Options{Fraction: 0.9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range p.ExplainedRatio() {
+		if r != 0 {
+			t.Errorf("ratio %d = %v, want 0", i, r)
+		}
+	}
+	if e := p.Explained(); e != 0 {
+		t.Errorf("explained %v, want 0", e)
+	}
+	y := p.Decode(p.Encode(x))
+	for i := range x.Data {
+		if x.Data[i] != y.Data[i] {
+			t.Fatalf("round trip of constant data: %v, want %v", y.Data, x.Data)
+		}
+	}
+}
