@@ -165,6 +165,11 @@ func gomnistCandidates() []string {
 	if home, err := os.UserHomeDir(); err == nil {
 		add(filepath.Join(home, "go", "pkg", "mod"))
 	}
+	for _, c := range out {
+		if checkMNISTDir(c, "") == nil {
+			return out // found without running the go tool
+		}
+	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		return out
