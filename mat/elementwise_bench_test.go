@@ -1,0 +1,52 @@
+package mat
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkElementwise times the fused element-wise kernels on a 512×256
+// layer (toy2d's hidden layers) on every kernel path, in elements per ns
+// (including the copies that refresh z and g).
+func BenchmarkElementwise(b *testing.B) {
+	const r, c = 512, 256
+	rng := rand.New(rand.NewPCG(1, 2))
+	z, out, g := randDense(rng, r, c), New(r, c), randDense(rng, r, c)
+	g0 := g.Clone()
+	bias := randDense(rng, 1, c).Data
+	p, m, v := randDense(rng, 1, r*c).Data, make([]float32, r*c), make([]float32, r*c)
+	dst := make([]float32, c)
+	h := AdamParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, C1: 0.1, C2: 0.001}
+	for i := range v {
+		m[i], v[i] = 0.01, 1e-4
+	}
+	ops := []struct {
+		name string
+		f    func()
+	}{
+		{"BiasSiLU", func() { BiasAct(SiLU, z, bias, out) }},
+		{"BiasReLU", func() { BiasAct(ReLU, z, bias, out) }},
+		{"SiLUBackward", func() { ActBackward(SiLU, z, g) }},
+		{"ColSumAdd", func() { ColSumAdd(g, dst) }},
+		{"Adam", func() { AdamUpdate(h, p, g.Data, m, v) }},
+	}
+	for _, k := range SupportedKernels() {
+		for _, op := range ops {
+			b.Run(fmt.Sprintf("%s/%s", k, op.name), func(b *testing.B) {
+				restore, _ := SetKernel(k)
+				defer restore()
+				b.ReportAllocs()
+				for b.Loop() {
+					// Fresh inputs each time (the copies cost the same on
+					// every path): repeated updates would drift into
+					// subnormals, which are slow everywhere.
+					copy(z.Data, g0.Data)
+					copy(g.Data, g0.Data)
+					op.f()
+				}
+				b.ReportMetric(float64(r*c)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "elem/ns")
+			})
+		}
+	}
+}
