@@ -302,8 +302,13 @@ func (j *gemmJob) multiply(w, ip0, ip1, jp0, jp1 int) {
 			full := min(ie, j.m/mr) - ib
 			if full > 0 {
 				row0 := ib * mr
-				for p := 0; p < kb; p++ {
-					copyRows(g.kernel, abuf[p*mr:], mr*kb, j.a[(j.pc+p)*j.lda+row0:], mr, full, mr)
+				src := j.a[j.pc*j.lda+row0:]
+				_ = src[(kb-1)*j.lda+full*mr-1]
+				_ = abuf[(full-1)*mr*kb+kb*mr-1]
+				if g.kernel == Generic || !packATAsm(mr, abuf, mr*kb, src, j.lda, kb, full) {
+					for p := 0; p < kb; p++ {
+						copyRows(g.kernel, abuf[p*mr:], mr*kb, src[p*j.lda:], mr, full, mr)
+					}
 				}
 			}
 		}

@@ -139,3 +139,27 @@ func transposeAsm(dst []float32, ldd int, src []float32, lds, rows, cols int) in
 	}
 	return 8 * blocks
 }
+
+//go:noescape
+func packAT12(dst *float32, ldd int, src *float32, lds, kb, panels int)
+
+//go:noescape
+func packAT6(dst *float32, ldd int, src *float32, lds, kb, panels int)
+
+// packATAsm packs panels mr-row panels of op(A) = Aᵀ over kb reduction steps
+// (dst[q·ldd + p·mr + i] = src[p·lds + q·mr + i]) and reports whether it
+// could (mr 12 or 6, AVX2). The caller has checked the bounds.
+func packATAsm(mr int, dst []float32, ldd int, src []float32, lds, kb, panels int) bool {
+	if !hasAVX2 {
+		return false
+	}
+	switch mr {
+	case 12:
+		packAT12(&dst[0], ldd, &src[0], lds, kb, panels)
+	case 6:
+		packAT6(&dst[0], ldd, &src[0], lds, kb, panels)
+	default:
+		return false
+	}
+	return true
+}

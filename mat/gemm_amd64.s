@@ -1670,3 +1670,99 @@ tr8loop:
 tr8done:
 	VZEROUPPER
 	RET
+
+// func packAT12(dst *float32, ldd int, src *float32, lds, kb, panels int)
+// Packs panels 12-row panels of op(A) = Aᵀ: dst[q·ldd + p·12 + i] =
+// src[p·lds + q·12 + i] for p < kb, q < panels, i < 12, reading A one row
+// at a time and prefetching the row 8 ahead (a row segment is too short for
+// the hardware prefetcher to follow across rows). Needs AVX.
+TEXT ·packAT12(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	SHLQ $2, BX
+	MOVQ kb+32(FP), CX
+	MOVQ panels+40(FP), R8
+	TESTQ CX, CX
+	JEQ pat12done
+	TESTQ R8, R8
+	JEQ pat12done
+	MOVQ R8, R12
+	IMULQ $48, R12
+pat12row:
+	LEAQ (SI)(BX*8), R9
+	XORQ R10, R10
+pat12pf:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ $64, R10
+	CMPQ R10, R12
+	JLT pat12pf
+	MOVQ SI, R9
+	MOVQ DI, R11
+	MOVQ R8, R10
+pat12panel:
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), X1
+	VMOVUPS Y0, (R11)
+	VMOVUPS X1, 32(R11)
+	ADDQ $48, R9
+	ADDQ DX, R11
+	DECQ R10
+	JNZ pat12panel
+	ADDQ BX, SI
+	ADDQ $48, DI
+	DECQ CX
+	JNZ pat12row
+pat12done:
+	VZEROUPPER
+	RET
+
+// func packAT6(dst *float32, ldd int, src *float32, lds, kb, panels int)
+// Packs panels 6-row panels of op(A) = Aᵀ: dst[q·ldd + p·6 + i] =
+// src[p·lds + q·6 + i] for p < kb, q < panels, i < 6, reading A one row
+// at a time and prefetching the row 8 ahead (a row segment is too short for
+// the hardware prefetcher to follow across rows). Needs AVX.
+TEXT ·packAT6(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	SHLQ $2, BX
+	MOVQ kb+32(FP), CX
+	MOVQ panels+40(FP), R8
+	TESTQ CX, CX
+	JEQ pat6done
+	TESTQ R8, R8
+	JEQ pat6done
+	MOVQ R8, R12
+	IMULQ $24, R12
+pat6row:
+	LEAQ (SI)(BX*8), R9
+	XORQ R10, R10
+pat6pf:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ $64, R10
+	CMPQ R10, R12
+	JLT pat6pf
+	MOVQ SI, R9
+	MOVQ DI, R11
+	MOVQ R8, R10
+pat6panel:
+	VMOVUPS (R9), X0
+	MOVQ 16(R9), R13
+	VMOVUPS X0, (R11)
+	MOVQ R13, 16(R11)
+	ADDQ $24, R9
+	ADDQ DX, R11
+	DECQ R10
+	JNZ pat6panel
+	ADDQ BX, SI
+	ADDQ $24, DI
+	DECQ CX
+	JNZ pat6row
+pat6done:
+	VZEROUPPER
+	RET

@@ -11,3 +11,7 @@ func microKernel(g *gemmPath, rows, cols, k int, a []float32, rsa, csa int, b []
 func copyRowsAsm(dst []float32, ldd int, src []float32, lds, rows, w int) bool { return false }
 
 func transposeAsm(dst []float32, ldd int, src []float32, lds, rows, cols int) int { return 0 }
+
+func packATAsm(mr int, dst []float32, ldd int, src []float32, lds, kb, panels int) bool {
+	return false
+}
