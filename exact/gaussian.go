@@ -116,14 +116,7 @@ func (g *GaussianField) Eval64(t float64, x, out []float64) {
 // Eval writes b(x, t) into out (float32 storage, float64 arithmetic).
 func (g *GaussianField) Eval(t float64, x, out *mat.Dense) {
 	g.check("Eval", x, out)
-	c := g.Interp.Coeffs(t)
-	d := g.Dim()
-	for i := 0; i < d; i++ {
-		off, slope := g.affine(t, c, i)
-		for r := i; r < len(x.Data); r += d {
-			out.Data[r] = float32(off + slope*float64(x.Data[r]))
-		}
-	}
+	g.apply(t, x, out, nil, nil)
 }
 
 // JVP writes b(x, t) into out and ∂b/∂x·dx (the Jacobian is diagonal) into dout.
@@ -133,13 +126,20 @@ func (g *GaussianField) JVP(t float64, x, dx, out, dout *mat.Dense) {
 	if dx.R != x.R {
 		panic(fmt.Sprintf("exact: JVP: x %s and dx %s differ", x.Shape(), dx.Shape()))
 	}
+	g.apply(t, x, out, dx, dout)
+}
+
+// apply writes b(x, t) into out and, when dx is not nil, slope·dx into dout.
+func (g *GaussianField) apply(t float64, x, out, dx, dout *mat.Dense) {
 	c := g.Interp.Coeffs(t)
 	d := g.Dim()
 	for i := 0; i < d; i++ {
 		off, slope := g.affine(t, c, i)
 		for r := i; r < len(x.Data); r += d {
 			out.Data[r] = float32(off + slope*float64(x.Data[r]))
-			dout.Data[r] = float32(slope * float64(dx.Data[r]))
+			if dx != nil {
+				dout.Data[r] = float32(slope * float64(dx.Data[r]))
+			}
 		}
 	}
 }
