@@ -223,13 +223,15 @@ func (j *gemmJob) run() {
 				j.chunk = ceilDiv(j.nPanels, 2*j.threads)
 			}
 			j.parallel(phasePackB, ceilDiv(j.nPanels, j.chunk))
-			// Multiply in chunks of row panels (or of column panels): a few
-			// per goroutine, so that a late one does not hold the rest up.
+			// Multiply in chunks of row panels (or of column panels): many
+			// per goroutine, so that the wait for the last chunk at the end of
+			// the phase is short, and a goroutine that starts late does not
+			// hold the rest up.
 			q := j.mPanels
 			if j.splitCols {
 				q = j.nPanels
 			}
-			j.chunk = min(max(1, ceilDiv(q, 3*j.threads)), g.mcPanels)
+			j.chunk = min(max(1, ceilDiv(q, 8*j.threads)), g.mcPanels)
 			if j.threads == 1 {
 				j.chunk = q
 			}
