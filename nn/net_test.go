@@ -634,3 +634,24 @@ func testNoAllocations(t *testing.T, cfg Config) {
 		t.Errorf("%s: %v allocations per step, want 0", cfg.Arch, a)
 	}
 }
+
+// TestEmptyBatch: a batch of zero rows is valid and gives empty results.
+func TestEmptyBatch(t *testing.T) {
+	for _, a := range []string{"mlp", "film"} {
+		n := mustNew(t, Config{Dim: 2, Hidden: []int{4}, Arch: a}, 1)
+		if out := n.Forward(mat.New(0, 2), nil); out.R != 0 || out.C != 2 {
+			t.Fatalf("%s: Forward of no rows gave %s", a, out.Shape())
+		}
+		if gx := n.Backward(mat.New(0, 2), true); gx.R != 0 || gx.C != 2 {
+			t.Fatalf("%s: Backward of no rows gave %s", a, gx.Shape())
+		}
+		if out, dout := n.JVP(mat.New(0, 2), mat.New(0, 2), nil); out.R != 0 || dout.R != 0 {
+			t.Fatalf("%s: JVP of no rows gave %s, %s", a, out.Shape(), dout.Shape())
+		}
+		for _, g := range n.Grads() {
+			if g != 0 {
+				t.Fatalf("%s: empty batch changed a gradient", a)
+			}
+		}
+	}
+}
