@@ -134,9 +134,14 @@ func (s *Sinkhorn) Couple(ctx context.Context, rng *rand.Rand, x0, x1 *mat.Dense
 	return nil
 }
 
-// String returns "sinkhorn:eps=EPS".
+// String returns "sinkhorn:eps=EPS", with ",iters=N" when Iters is set, as
+// ParseCoupling reads it.
 func (s *Sinkhorn) String() string {
-	return "sinkhorn:eps=" + strconv.FormatFloat(s.Eps, 'g', -1, 64)
+	str := "sinkhorn:eps=" + strconv.FormatFloat(s.Eps, 'g', -1, 64)
+	if s.Iters > 0 {
+		str += ",iters=" + strconv.Itoa(s.Iters)
+	}
+	return str
 }
 
 // Plan returns the n×n entropic plan (row-major, entries summing to 1) for the

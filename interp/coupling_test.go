@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -275,7 +276,7 @@ func TestReflow(t *testing.T) {
 func TestParseCoupling(t *testing.T) {
 	for in, want := range map[string]string{
 		"independent": "independent", "": "independent", "OT": "ot", "exact-ot": "ot",
-		"sinkhorn": "sinkhorn:eps=0.05", "sinkhorn:eps=0.2,iters=50": "sinkhorn:eps=0.2",
+		"sinkhorn": "sinkhorn:eps=0.05", "sinkhorn:eps=0.2,iters=50": "sinkhorn:eps=0.2,iters=50",
 	} {
 		c, err := interp.ParseCoupling(in)
 		if err != nil || c.String() != want {
@@ -300,8 +301,8 @@ func FuzzParseCoupling(f *testing.F) {
 			return
 		}
 		c2, err := interp.ParseCoupling(c.String())
-		if err != nil || c2.String() != c.String() {
-			t.Fatalf("%q → %s does not round-trip: %v", s, c, err)
+		if err != nil || c2.String() != c.String() || !reflect.DeepEqual(c, c2) {
+			t.Fatalf("%q → %s (%+v) does not round-trip: %+v, %v", s, c, c, c2, err)
 		}
 	})
 }
