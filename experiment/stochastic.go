@@ -45,11 +45,11 @@ func runStochastic(e *env) (*outcome, error) {
 	// 128-D: the rank-64 source.
 	g := c.Gauss
 	base := fmt.Sprintf("embedded:dim=%d,rank=%d,var=%g", g.D, g.D/2, g.Var)
-	runs := []*rankRun{{Source: base, SourceRank: g.D / 2, Seed: 1}}
+	runs := []*rankRun{{Source: base, SourceRank: g.D / 2, Arch: g.Arch, Seed: 1}}
 	for _, eps := range c.Epss {
-		runs = append(runs, &rankRun{Source: fmt.Sprintf("%s,eps=%g", base, eps), SourceRank: g.D / 2, Eps: eps, Seed: 1})
+		runs = append(runs, &rankRun{Source: fmt.Sprintf("%s,eps=%g", base, eps), SourceRank: g.D / 2, Arch: g.Arch, Eps: eps, Seed: 1})
 	}
-	runs = append(runs, &rankRun{Source: base, SourceRank: g.D / 2, Gamma: c.Gamma, Seed: 1})
+	runs = append(runs, &rankRun{Source: base, SourceRank: g.D / 2, Arch: g.Arch, Gamma: c.Gamma, Seed: 1})
 	pf := &rankRun{}
 
 	err := parallel(e.ctx, len(pairs)+len(runs), func(i int) error {
