@@ -261,10 +261,12 @@ func axpy(a float32, x, y []float32) {
 
 // fmBatch holds one flow-matching minibatch of the linear interpolant:
 // x0 ~ N(0, ½I), x1 ~ N(0, I), t ~ U(0, 1), x_t = (1−t)x0 + t·x1 and the
-// target x1 − x0, as torch_fm.py's step() draws them.
+// target x1 − x0, as torch_fm.py's step() draws them. The rows are split in
+// two fixed halves, each drawn from its own stream, so that two cores can
+// draw them at once and the bits do not depend on GOMAXPROCS.
 type fmBatch struct {
 	b, d   int
-	rng    *normal32
+	rng    [2]*normal32
 	x0, x1 []float32
 	t      []float32
 	xt     *mat.Dense
@@ -274,7 +276,7 @@ type fmBatch struct {
 
 func newFMBatch(b, d int, seed uint64) *fmBatch {
 	return &fmBatch{
-		b: b, d: d, rng: newNormal32(seed),
+		b: b, d: d, rng: [2]*normal32{newNormal32(2 * seed), newNormal32(2*seed + 1)},
 		x0: make([]float32, b*d), x1: make([]float32, b*d), t: make([]float32, b),
 		xt: mat.New(b, d), target: make([]float32, b*d), g: mat.New(b, d),
 	}
@@ -282,15 +284,32 @@ func newFMBatch(b, d int, seed uint64) *fmBatch {
 
 // sample draws a fresh batch.
 func (f *fmBatch) sample() {
-	f.rng.fill(f.x0, float32(math.Sqrt(0.5)))
-	f.rng.fill(f.x1, 1)
-	for i := range f.t {
-		f.t[i] = f.rng.uniform()
+	h := f.b / 2
+	if runtime.GOMAXPROCS(0) > 1 && h*f.d >= 4096 {
+		done := make(chan struct{})
+		go func() { f.sampleRows(0, 0, h); close(done) }()
+		f.sampleRows(1, h, f.b)
+		<-done
+		return
 	}
-	d := f.d
-	for i, t := range f.t {
+	f.sampleRows(0, 0, h)
+	f.sampleRows(1, h, f.b)
+}
+
+// sampleRows draws rows [lo, hi) from stream k.
+func (f *fmBatch) sampleRows(k, lo, hi int) {
+	d, r := f.d, f.rng[k]
+	r.fill(f.x0[lo*d:hi*d], float32(math.Sqrt(0.5)))
+	r.fill(f.x1[lo*d:hi*d], 1)
+	for i := lo; i < hi; i++ {
+		f.t[i] = r.uniform()
+	}
+	for i := lo; i < hi; i++ {
+		t := f.t[i]
 		x0, x1 := f.x0[i*d:(i+1)*d], f.x1[i*d:(i+1)*d]
 		xt, tg := f.xt.Data[i*d:(i+1)*d], f.target[i*d:(i+1)*d]
+		xt, tg = xt[:len(x0)], tg[:len(x0)]
+		x1 = x1[:len(x0)]
 		for j := range x0 {
 			xt[j] = (1-t)*x0[j] + t*x1[j]
 			tg[j] = x1[j] - x0[j]
@@ -355,11 +374,11 @@ func (r *normal32) fill(dst []float32, scale float32) {
 	}
 }
 
+// absInt32 returns |v| without a branch (|MinInt32| = 2^31 comes out right
+// because the subtraction wraps).
 func absInt32(v int32) uint32 {
-	if v < 0 {
-		return uint32(-int64(v))
-	}
-	return uint32(v)
+	m := v >> 31
+	return uint32((v ^ m) - m)
 }
 
 // tail is the ziggurat's slow path (about 1 % of draws).

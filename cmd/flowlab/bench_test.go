@@ -187,3 +187,30 @@ func TestFMBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestFMBatchThreads: the batch is the same bits whether its halves are
+// drawn on one core or two.
+func TestFMBatchThreads(t *testing.T) {
+	draw := func(procs int) []float32 {
+		old := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(old)
+		f := newFMBatch(128, 64, 9)
+		f.sample()
+		f.sample()
+		return append(append([]float32(nil), f.xt.Data...), f.t...)
+	}
+	one, two := draw(1), draw(2)
+	for i := range one {
+		if math.Float32bits(one[i]) != math.Float32bits(two[i]) {
+			t.Fatalf("value %d: %g with GOMAXPROCS=1, %g with 2", i, one[i], two[i])
+		}
+	}
+	for _, c := range []struct {
+		v    int32
+		want uint32
+	}{{0, 0}, {5, 5}, {-5, 5}, {math.MaxInt32, math.MaxInt32}, {math.MinInt32, 1 << 31}} {
+		if got := absInt32(c.v); got != c.want {
+			t.Errorf("absInt32(%d) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
