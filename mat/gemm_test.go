@@ -236,3 +236,72 @@ func TestSetKernel(t *testing.T) {
 		t.Error("ParseKernel(avx3) succeeded")
 	}
 }
+
+// TestGemmConcurrent runs products from several goroutines at once (they
+// share the pools of packing buffers) and checks each against a serial run.
+func TestGemmConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	type job struct {
+		tA, tB  bool
+		a, b, c *Dense
+		want    []float32
+	}
+	var jobs []job
+	for i, sh := range [][3]int{{300, 70, 530}, {64, 64, 65}, {5, 300, 200}, {200, 3, 100}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		tA, tB := i&1 != 0, i&2 != 0
+		a, b := randDense(rng, m, k), randDense(rng, k, n)
+		if tA {
+			a = transposeDense(a)
+		}
+		if tB {
+			b = transposeDense(b)
+		}
+		c := New(m, n)
+		Gemm(tA, tB, 1, a, b, 0, c)
+		jobs = append(jobs, job{tA, tB, a, b, New(m, n), c.Data})
+	}
+	done := make(chan error)
+	for _, jb := range jobs {
+		go func() {
+			for range 20 {
+				Gemm(jb.tA, jb.tB, 1, jb.a, jb.b, 0, jb.c)
+				for i := range jb.want {
+					if math.Float32bits(jb.c.Data[i]) != math.Float32bits(jb.want[i]) {
+						done <- fmt.Errorf("%s·%s: element %d = %v, serial %v", jb.a.Shape(), jb.b.Shape(), i, jb.c.Data[i], jb.want[i])
+						return
+					}
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range jobs {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestNoAllocations checks that small products (run on the calling
+// goroutine) and the element-wise kernels allocate nothing once warm.
+func TestNoAllocations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	a, b, c, c2 := randDense(rng, 64, 65), randDense(rng, 64, 65), New(64, 64), New(65, 65)
+	z, out := randDense(rng, 64, 37), New(64, 37)
+	bias := randDense(rng, 1, 37).Data
+	p, g, m, v := make([]float32, 100), make([]float32, 100), make([]float32, 100), make([]float32, 100)
+	h := AdamParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, C1: 0.1, C2: 0.001}
+	withKernels(t, func(t *testing.T, k Kernel) {
+		if n := testing.AllocsPerRun(20, func() {
+			Gemm(false, true, 1, a, b, 0, c)
+			Gemm(true, false, 1, a, a, 1, c2)
+			BiasAct(SiLU, z, bias, out)
+			ActBackward(SiLU, z, out)
+			ColSumAdd(out, bias)
+			AdamUpdate(h, p, g, m, v)
+		}); n != 0 {
+			t.Errorf("%v allocations per run", n)
+		}
+	})
+}
