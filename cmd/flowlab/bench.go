@@ -358,20 +358,33 @@ func (r *normal32) uniform() float32 { return float32(r.next()>>40) * (1.0 / (1 
 // fill sets dst to independent N(0, scale²) values.
 func (r *normal32) fill(dst []float32, scale float32) {
 	i := 0
-	for i < len(dst) {
+	for ; i+1 < len(dst); i += 2 {
 		u := r.next()
-		for k := 0; k < 2 && i < len(dst); k++ {
-			hz := int32(uint32(u))
-			u >>= 32
-			iz := hz & 127
-			if a := absInt32(hz); a < zigK[iz] {
-				dst[i] = scale * float32(hz) * zigW[iz]
-			} else {
-				dst[i] = scale * r.tail(hz, iz)
-			}
-			i++
+		// one's fast path, written out twice so that it is inlined.
+		h0, h1 := int32(uint32(u)), int32(uint32(u>>32))
+		i0, i1 := h0&127, h1&127
+		v0, v1 := float32(h0)*zigW[i0], float32(h1)*zigW[i1]
+		if absInt32(h0) >= zigK[i0] {
+			v0 = r.tail(h0, i0)
 		}
+		if absInt32(h1) >= zigK[i1] {
+			v1 = r.tail(h1, i1)
+		}
+		dst[i], dst[i+1] = scale*v0, scale*v1
 	}
+	if i < len(dst) {
+		dst[i] = scale * r.one(int32(uint32(r.next())))
+	}
+}
+
+// one turns a 32-bit draw into a standard normal: the ziggurat's fast path,
+// taken about 97 % of the time, and tail otherwise.
+func (r *normal32) one(hz int32) float32 {
+	iz := hz & 127
+	if absInt32(hz) < zigK[iz] {
+		return float32(hz) * zigW[iz]
+	}
+	return r.tail(hz, iz)
 }
 
 // absInt32 returns |v| without a branch (|MinInt32| = 2^31 comes out right
