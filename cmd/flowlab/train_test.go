@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -458,4 +460,29 @@ func TestSampleSDEGaussian(t *testing.T) {
 			t.Errorf("%s: covariance %.4f, want 0 within 0.05", c.direction, cov.At(0, 1))
 		}
 	}
+}
+
+// FuzzParseInts: the --hidden parser never panics, and what it accepts
+// prints back to a list it reads the same way.
+func FuzzParseInts(f *testing.F) {
+	for _, s := range []string{"256,256,256", "64", " 8 , 16", "", ",", "1,,2", "x", "-3", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseInts("hidden", s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "--hidden") {
+				t.Fatalf("error %q does not name the flag", err)
+			}
+			return
+		}
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = strconv.Itoa(x)
+		}
+		w, err := parseInts("hidden", strings.Join(parts, ","))
+		if err != nil || !slices.Equal(v, w) {
+			t.Fatalf("%q → %v → %v, %v", s, v, w, err)
+		}
+	})
 }
