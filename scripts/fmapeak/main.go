@@ -169,7 +169,7 @@ func timeGemm(tA, tB bool, m, n, k, reps int) float64 {
 	}
 	flops := 2 * float64(m) * float64(n) * float64(k)
 	inner := max(1, int(1e-3/(flops/100e9))) // ≥ 1 ms at 100 GFLOPS
-	mat.Gemm(tA, tB, 1, a, b, 0, c)              // warm up: buffers, caches
+	mat.Gemm(tA, tB, 1, a, b, 0, c)          // warm up: buffers, caches
 	best := 0.0
 	for r := 0; r < reps; r++ {
 		t0 := time.Now()
