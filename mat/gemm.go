@@ -148,6 +148,10 @@ const parallelMin = 1 << 22
 // small enough to stay in L2, where its strided panels cost nothing.
 const aInPlaceMax = 1 << 17
 
+// chunkWork is the number of multiply-adds in one chunk of a parallel
+// multiply (about 15 µs on one core).
+const chunkWork = 2 << 20
+
 // packParallelMin is the number of B elements in a block below which one
 // goroutine packs it.
 const packParallelMin = 1 << 15
@@ -223,15 +227,15 @@ func (j *gemmJob) run() {
 				j.chunk = ceilDiv(j.nPanels, 2*j.threads)
 			}
 			j.parallel(phasePackB, ceilDiv(j.nPanels, j.chunk))
-			// Multiply in chunks of row panels (or of column panels): many
-			// per goroutine, so that the wait for the last chunk at the end of
-			// the phase is short, and a goroutine that starts late does not
-			// hold the rest up.
-			q := j.mPanels
+			// Multiply in chunks of row panels (or of column panels) of about
+			// chunkWork multiply-adds each: many per goroutine, so that the
+			// wait for the last chunk at the end of the phase is short and a
+			// goroutine that starts late does not hold the rest up.
+			q, per := j.mPanels, g.mr*j.nb*j.kb
 			if j.splitCols {
-				q = j.nPanels
+				q, per = j.nPanels, j.m*g.nr*j.kb
 			}
-			j.chunk = min(max(1, ceilDiv(q, 8*j.threads)), g.mcPanels)
+			j.chunk = min(max(1, chunkWork/per), ceilDiv(q, 2*j.threads), g.mcPanels)
 			if j.threads == 1 {
 				j.chunk = q
 			}
