@@ -261,6 +261,7 @@ bs512loop:
 	VADDPS (BX), Z6, Z6
 	VMOVUPS Z6, (AX)
 	VSUBPS Z6, Z7, Z0
+	VMINPS expc<>+640(SB), Z0, Z0
 	VMULPS expc<>+0(SB), Z0, Z1
 	VRNDSCALEPS $0, Z1, Z1
 	VFNMADD231PS expc<>+64(SB), Z1, Z0
@@ -276,7 +277,9 @@ bs512loop:
 	VADDPS expc<>+576(SB), Z2, Z2
 	VSCALEFPS Z1, Z2, Z0
 	VADDPS expc<>+576(SB), Z0, Z0
-	VDIVPS Z0, Z6, Z0
+	VMOVUPS expc<>+576(SB), Z2
+	VDIVPS Z0, Z2, Z1
+	VMULPS Z1, Z6, Z0
 	VMOVUPS Z0, (DX)
 	ADDQ $64, AX
 	ADDQ $64, BX
@@ -288,7 +291,8 @@ bs512done:
 	RET
 
 // func siluGrad512(pre, gr *float32, n int)
-// g[i] *= s(1 + x(1−s)) with x = pre[i], s = 1/(1+exp(−x)), for n a multiple of 16.
+// g[i] *= s(1 + x(1−s)) with x = pre[i], s = 1/(1+exp(−x)) and 1−s computed as
+// exp(−x)·s, for n a multiple of 16.
 TEXT ·siluGrad512(SB), NOSPLIT, $0-24
 	MOVQ pre+0(FP), AX
 	MOVQ gr+8(FP), BX
@@ -300,6 +304,7 @@ TEXT ·siluGrad512(SB), NOSPLIT, $0-24
 sg512loop:
 	VMOVUPS (AX), Z6
 	VSUBPS Z6, Z7, Z0
+	VMINPS expc<>+640(SB), Z0, Z0
 	VMULPS expc<>+0(SB), Z0, Z1
 	VRNDSCALEPS $0, Z1, Z1
 	VFNMADD231PS expc<>+64(SB), Z1, Z0
@@ -314,11 +319,11 @@ sg512loop:
 	VFMADD213PS Z0, Z3, Z2
 	VADDPS expc<>+576(SB), Z2, Z2
 	VSCALEFPS Z1, Z2, Z0
-	VADDPS Z8, Z0, Z0
-	VDIVPS Z0, Z8, Z1
-	VSUBPS Z1, Z8, Z2
-	VMULPS Z6, Z2, Z2
-	VADDPS Z8, Z2, Z2
+	VADDPS Z8, Z0, Z9
+	VMOVUPS expc<>+576(SB), Z2
+	VDIVPS Z9, Z2, Z1
+	VMULPS Z1, Z0, Z2
+	VFMADD213PS Z8, Z6, Z2
 	VMULPS Z1, Z2, Z2
 	VMULPS (BX), Z2, Z2
 	VMOVUPS Z2, (BX)
@@ -540,49 +545,6 @@ bs256loop:
 	VMOVUPS Y6, (AX)
 	VSUBPS Y6, Y7, Y0
 	VMINPS expc<>+640(SB), Y0, Y0
-	VMAXPS expc<>+704(SB), Y0, Y0
-	VMULPS expc<>+0(SB), Y0, Y1
-	VROUNDPS $0, Y1, Y1
-	VFNMADD231PS expc<>+64(SB), Y1, Y0
-	VFNMADD231PS expc<>+128(SB), Y1, Y0
-	VMOVUPS expc<>+192(SB), Y2
-	VFMADD213PS expc<>+256(SB), Y0, Y2
-	VFMADD213PS expc<>+320(SB), Y0, Y2
-	VFMADD213PS expc<>+384(SB), Y0, Y2
-	VFMADD213PS expc<>+448(SB), Y0, Y2
-	VFMADD213PS expc<>+512(SB), Y0, Y2
-	VMULPS Y0, Y0, Y3
-	VFMADD213PS Y0, Y3, Y2
-	VADDPS expc<>+576(SB), Y2, Y2
-	VCVTPS2DQ Y1, Y4
-	VPADDD expc<>+768(SB), Y4, Y4
-	VPSLLD $23, Y4, Y4
-	VMULPS Y4, Y2, Y0
-	VADDPS expc<>+576(SB), Y0, Y0
-	VDIVPS Y0, Y6, Y0
-	VMOVUPS Y0, (DX)
-	ADDQ $32, AX
-	ADDQ $32, BX
-	ADDQ $32, DX
-	SUBQ $8, CX
-	JNZ bs256loop
-bs256done:
-	VZEROUPPER
-	RET
-
-// func siluGrad256(pre, gr *float32, n int)
-// g[i] *= s(1 + x(1−s)) with x = pre[i], s = 1/(1+exp(−x)), for n a multiple of 8.
-TEXT ·siluGrad256(SB), NOSPLIT, $0-24
-	MOVQ pre+0(FP), AX
-	MOVQ gr+8(FP), BX
-	MOVQ n+16(FP), CX
-	VXORPS Y7, Y7, Y7
-	VMOVUPS expc<>+576(SB), Y8
-	TESTQ CX, CX
-	JEQ sg256done
-sg256loop:
-	VMOVUPS (AX), Y6
-	VSUBPS Y6, Y7, Y0
 	VMINPS expc<>+640(SB), Y0, Y0
 	VMAXPS expc<>+704(SB), Y0, Y0
 	VMULPS expc<>+0(SB), Y0, Y1
@@ -602,11 +564,59 @@ sg256loop:
 	VPADDD expc<>+768(SB), Y4, Y4
 	VPSLLD $23, Y4, Y4
 	VMULPS Y4, Y2, Y0
-	VADDPS Y8, Y0, Y0
-	VDIVPS Y0, Y8, Y1
-	VSUBPS Y1, Y8, Y2
-	VMULPS Y6, Y2, Y2
-	VADDPS Y8, Y2, Y2
+	VADDPS expc<>+576(SB), Y0, Y0
+	VMOVUPS expc<>+576(SB), Y2
+	VDIVPS Y0, Y2, Y1
+	VMULPS Y1, Y6, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNZ bs256loop
+bs256done:
+	VZEROUPPER
+	RET
+
+// func siluGrad256(pre, gr *float32, n int)
+// g[i] *= s(1 + x(1−s)) with x = pre[i], s = 1/(1+exp(−x)) and 1−s computed as
+// exp(−x)·s, for n a multiple of 8.
+TEXT ·siluGrad256(SB), NOSPLIT, $0-24
+	MOVQ pre+0(FP), AX
+	MOVQ gr+8(FP), BX
+	MOVQ n+16(FP), CX
+	VXORPS Y7, Y7, Y7
+	VMOVUPS expc<>+576(SB), Y8
+	TESTQ CX, CX
+	JEQ sg256done
+sg256loop:
+	VMOVUPS (AX), Y6
+	VSUBPS Y6, Y7, Y0
+	VMINPS expc<>+640(SB), Y0, Y0
+	VMINPS expc<>+640(SB), Y0, Y0
+	VMAXPS expc<>+704(SB), Y0, Y0
+	VMULPS expc<>+0(SB), Y0, Y1
+	VROUNDPS $0, Y1, Y1
+	VFNMADD231PS expc<>+64(SB), Y1, Y0
+	VFNMADD231PS expc<>+128(SB), Y1, Y0
+	VMOVUPS expc<>+192(SB), Y2
+	VFMADD213PS expc<>+256(SB), Y0, Y2
+	VFMADD213PS expc<>+320(SB), Y0, Y2
+	VFMADD213PS expc<>+384(SB), Y0, Y2
+	VFMADD213PS expc<>+448(SB), Y0, Y2
+	VFMADD213PS expc<>+512(SB), Y0, Y2
+	VMULPS Y0, Y0, Y3
+	VFMADD213PS Y0, Y3, Y2
+	VADDPS expc<>+576(SB), Y2, Y2
+	VCVTPS2DQ Y1, Y4
+	VPADDD expc<>+768(SB), Y4, Y4
+	VPSLLD $23, Y4, Y4
+	VMULPS Y4, Y2, Y0
+	VADDPS Y8, Y0, Y9
+	VMOVUPS expc<>+576(SB), Y2
+	VDIVPS Y9, Y2, Y1
+	VMULPS Y1, Y0, Y2
+	VFMADD213PS Y8, Y6, Y2
 	VMULPS Y1, Y2, Y2
 	VMULPS (BX), Y2, Y2
 	VMOVUPS Y2, (BX)
