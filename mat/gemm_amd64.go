@@ -1,5 +1,8 @@
 package mat
 
+//go:generate python3 asmgen/gemm.py
+//go:generate python3 asmgen/elementwise.py
+
 //go:noescape
 func kern512x12x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
