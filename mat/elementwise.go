@@ -3,6 +3,9 @@ package mat
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Activation names an element-wise nonlinearity.
@@ -100,15 +103,30 @@ func actD(a Activation, x float32) float32 {
 // and writes act(z) into out. out may be z itself only for Identity.
 // Identity, ReLU and SiLU are vectorised on the AVX2 and AVX-512 paths (SiLU
 // with a polynomial exp, relative error about 1e-7); the others run in Go.
+// Large matrices are split by rows across GOMAXPROCS goroutines (the same
+// bits whatever their number).
 func BiasAct(act Activation, z *Dense, bias []float32, out *Dense) {
 	if len(bias) != z.C || out.R != z.R || out.C != z.C {
 		panic(fmt.Sprintf("mat: BiasAct shapes: z %s, bias %d, out %s", z.Shape(), len(bias), out.Shape()))
 	}
-	if biasActVec(CurrentKernel(), act, z, bias, out) {
+	k, cols := CurrentKernel(), z.C
+	if z.R*cols < ewParallelMin {
+		biasActRows(k, act, z.Data[:z.R*cols], bias, out.Data[:z.R*cols], cols)
 		return
 	}
-	for i := 0; i < z.R; i++ {
-		zr, or := z.Row(i), out.Row(i)
+	rows := max(1, ewChunk/cols)
+	forChunks(z.R, rows, func(lo, hi int) {
+		biasActRows(k, act, z.Data[lo*cols:hi*cols], bias, out.Data[lo*cols:hi*cols], cols)
+	})
+}
+
+// biasActRows is BiasAct on the rows held in z and out (row length cols).
+func biasActRows(k Kernel, act Activation, z, bias, out []float32, cols int) {
+	if biasActVec(k, act, z, bias, out, cols) {
+		return
+	}
+	for i := 0; i+cols <= len(z); i += cols {
+		zr, or := z[i:i+cols], out[i:i+cols]
 		for j, b := range bias {
 			v := zr[j] + b
 			zr[j] = v
@@ -119,7 +137,8 @@ func BiasAct(act Activation, z *Dense, bias []float32, out *Dense) {
 
 // ActBackward multiplies g element-wise by act'(pre): the gradient through the
 // activation (backward), or the tangent through it (forward-mode JVP).
-// SiLU is vectorised on the AVX2 and AVX-512 paths.
+// SiLU is vectorised on the AVX2 and AVX-512 paths. Large matrices are split
+// across GOMAXPROCS goroutines.
 func ActBackward(act Activation, pre, g *Dense) {
 	if pre.R != g.R || pre.C != g.C {
 		panic(fmt.Sprintf("mat: ActBackward shapes: pre %s, g %s", pre.Shape(), g.Shape()))
@@ -127,15 +146,27 @@ func ActBackward(act Activation, pre, g *Dense) {
 	if act == Identity {
 		return // g·1 = g
 	}
-	if actBackwardVec(CurrentKernel(), act, pre.Data[:pre.R*pre.C], g.Data[:g.R*g.C]) {
+	k, n := CurrentKernel(), pre.R*pre.C
+	if n < ewParallelMin {
+		actBackwardRange(k, act, pre.Data[:n], g.Data[:n])
 		return
 	}
-	for i, x := range pre.Data[:pre.R*pre.C] {
-		g.Data[i] *= actD(act, x)
+	forChunks(n, ewChunk, func(lo, hi int) {
+		actBackwardRange(k, act, pre.Data[lo:hi], g.Data[lo:hi])
+	})
+}
+
+func actBackwardRange(k Kernel, act Activation, pre, g []float32) {
+	if actBackwardVec(k, act, pre, g) {
+		return
+	}
+	for i, x := range pre {
+		g[i] *= actD(act, x)
 	}
 }
 
-// ColSumAdd adds the column sums of g to dst: the gradient of a bias.
+// ColSumAdd adds the column sums of g to dst: the gradient of a bias. Each
+// column is summed over the rows in order.
 func ColSumAdd(g *Dense, dst []float32) {
 	if len(dst) != g.C {
 		panic(fmt.Sprintf("mat: ColSumAdd shapes: g %s, dst %d", g.Shape(), len(dst)))
@@ -146,6 +177,47 @@ func ColSumAdd(g *Dense, dst []float32) {
 			dst[done+j] += v
 		}
 	}
+}
+
+// ewParallelMin is the number of elements from which the element-wise
+// operations split their work across goroutines, in chunks of ewChunk (a
+// multiple of every vector width, and independent of the number of
+// goroutines, so that the bits are too).
+const (
+	ewParallelMin = 1 << 16
+	ewChunk       = 1 << 14
+)
+
+// forChunks runs f on [0, n) in chunks of the given size (the last may be
+// shorter), which up to GOMAXPROCS goroutines take from a shared counter. It
+// returns when all are done.
+func forChunks(n, chunk int, f func(lo, hi int)) {
+	nc := ceilDiv(n, chunk)
+	t := min(runtime.GOMAXPROCS(0), nc)
+	if t <= 1 {
+		f(0, n)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	work := func() {
+		for {
+			c := int(next.Add(1)) - 1
+			if c >= nc {
+				return
+			}
+			f(c*chunk, min((c+1)*chunk, n))
+		}
+	}
+	wg.Add(t - 1)
+	for w := 1; w < t; w++ {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
 }
 
 // AdamParams are the constants of one Adam(W) step. C1 and C2 are the bias
@@ -162,7 +234,18 @@ func AdamUpdate(h AdamParams, p, g, m, v []float32) {
 	if len(g) != len(p) || len(m) != len(p) || len(v) != len(p) {
 		panic(fmt.Sprintf("mat: AdamUpdate lengths p %d g %d m %d v %d", len(p), len(g), len(m), len(v)))
 	}
-	done := adamVec(CurrentKernel(), h, p, g, m, v)
+	k, n := CurrentKernel(), len(p)
+	if n < ewParallelMin {
+		adamRange(k, h, p, g, m, v)
+		return
+	}
+	forChunks(n, ewChunk, func(lo, hi int) {
+		adamRange(k, h, p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
+	})
+}
+
+func adamRange(k Kernel, h AdamParams, p, g, m, v []float32) {
+	done := adamVec(k, h, p, g, m, v)
 	for i := done; i < len(p); i++ {
 		gi := g[i]
 		mi := h.Beta1*m[i] + (1-h.Beta1)*gi

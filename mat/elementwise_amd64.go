@@ -82,11 +82,12 @@ func expVec(k Kernel, dst, src []float32) bool {
 	return true
 }
 
-// biasActVec is BiasAct on kernel k's vector path; it reports false, doing
-// nothing, when k or act has none (shapes are already checked).
-func biasActVec(k Kernel, act Activation, z *Dense, bias []float32, out *Dense) bool {
+// biasActVec is BiasAct on kernel k's vector path, on the rows held in z and
+// out (row length cols); it reports false, doing nothing, when k or act has
+// none (shapes are already checked).
+func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool {
 	l := lanes(k)
-	if l == 0 || z.R == 0 || z.C == 0 {
+	if l == 0 || len(z) == 0 || cols == 0 {
 		return false
 	}
 	switch act {
@@ -94,13 +95,13 @@ func biasActVec(k Kernel, act Activation, z *Dense, bias []float32, out *Dense) 
 	default:
 		return false
 	}
-	if act != SiLU && z.C < l {
+	if act != SiLU && cols < l {
 		return false // the scalar loop is exact for these and as fast here
 	}
-	n := z.C
+	n := cols
 	body := n - n%l
-	for i := 0; i < z.R; i++ {
-		zr, or := z.Data[i*n:(i+1)*n], out.Data[i*n:(i+1)*n]
+	for i := 0; i+n <= len(z); i += n {
+		zr, or := z[i:i+n], out[i:i+n]
 		if body > 0 {
 			biasActKern(k, act, &zr[0], &bias[0], &or[0], body)
 		}

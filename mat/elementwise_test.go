@@ -3,6 +3,7 @@ package mat
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -275,6 +276,53 @@ func TestAdamUpdate(t *testing.T) {
 					t.Fatalf("step %d, i=%d: m, v = %v, %v, want %v, %v", step, i, m[i], v[i], m64[i], v64[i])
 				}
 				m64[i], v64[i] = float64(m[i]), float64(v[i])
+			}
+		}
+	})
+}
+
+// TestElementwiseThreadsBitIdentical checks that the element-wise operations,
+// which split large inputs across goroutines, give the same bits for any
+// GOMAXPROCS, and that the split path agrees with the float64 references as
+// the serial one does (same tolerances as above).
+func TestElementwiseThreadsBitIdentical(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	const r, c = 300, 257 // 77100 elements: above ewParallelMin
+	withKernels(t, func(t *testing.T, k Kernel) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		z0, g0 := randDense(rng, r, c), randDense(rng, r, c)
+		for i := range z0.Data {
+			z0.Data[i] *= 8
+		}
+		bias := randDense(rng, 1, c).Data
+		h := AdamParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, C1: 0.1, C2: 0.001, WD: 0.01}
+		run := func() [][]float32 {
+			z, out, g := z0.Clone(), New(r, c), g0.Clone()
+			BiasAct(SiLU, z, bias, out)
+			ActBackward(SiLU, z, g)
+			p, m, v := z0.Clone().Data, g0.Clone().Data, make([]float32, r*c)
+			AdamUpdate(h, p, g.Data, m, v)
+			dst := make([]float32, c)
+			ColSumAdd(g, dst)
+			return [][]float32{z.Data, out.Data, g.Data, p, m, v, dst}
+		}
+		runtime.GOMAXPROCS(1)
+		want := run()
+		for i, x := range want[1] {
+			pre := float64(z0.Data[i] + bias[i%c])
+			if !close32(x, act64(SiLU, pre), 1e-6, 1e-30) {
+				t.Fatalf("silu(%v) = %v, want %v", pre, x, act64(SiLU, pre))
+			}
+		}
+		for _, procs := range []int{2, 3} {
+			runtime.GOMAXPROCS(procs)
+			got := run()
+			for a := range want {
+				for i := range want[a] {
+					if math.Float32bits(got[a][i]) != math.Float32bits(want[a][i]) {
+						t.Fatalf("GOMAXPROCS=%d: output %d element %d: %v, want %v", procs, a, i, got[a][i], want[a][i])
+					}
+				}
 			}
 		}
 	})
