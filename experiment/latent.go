@@ -82,7 +82,7 @@ func runLatent(e *env) (*outcome, error) {
 		Warmup: pick(e.scale, 10, 100, 500),
 		EMA:    pick(e.scale, 0.99, 0.999, 0.9995),
 		EvalN:  pick(e.scale, 300, 1000, 2000),
-		Images: 24, Solver: "rk4",
+		Images: 12, Solver: "rk4",
 	}
 	// Embedded: fit the PCA on a sample, keep the components above the
 	// sample covariance's numerical rank (NumPy's rule).

@@ -510,21 +510,29 @@ func widthSummary(c widthConfig, cells []*widthCell, s *report.Summary) {
 		Verdict:   verdict(g1 < g0/2, g1 < g0),
 	})
 	// 4. Where the plain MLP misses v*: the contracting phase c(t) < 0.
-	worstEarly, worstLate := 1.0, 1.0
+	// Early time index 1 of SlopeT; ratio ĉ/c there, best cell of each kind.
+	rawBest, otherBest := math.Inf(-1), math.Inf(-1)
+	otherName := ""
 	for _, x := range cells {
 		if x.Steps != longest || x.W < x.K {
 			continue
 		}
-		worstEarly = min(worstEarly, x.Slope[1]/x.SlopeExact[1])
-		worstLate = min(worstLate, x.Slope[len(c.SlopeT)-2]/x.SlopeExact[len(c.SlopeT)-2])
+		r := x.Slope[1] / x.SlopeExact[1]
+		if x.Arch == "mlp" && x.Fourier == 0 {
+			rawBest = max(rawBest, r)
+		} else if r > otherBest {
+			otherBest, otherName = r, fmt.Sprintf("%s, w=%d, k=%d", x.arch(), x.W, x.K)
+		}
 	}
-	s.Findings = append(s.Findings, report.Finding{
-		Claim: "flowlab's diagnosis: with t as one more input column, the MLP learns v* = c(t)·x late in time but misses its early, contracting phase (c(t) < 0), which is what the residual excess loss is made of.",
-		Measured: fmt.Sprintf("over w ≥ k at %d steps, the smallest ĉ/c at t = %g is %.2f, at t = %g it is %.2f.",
-			longest, c.SlopeT[1], worstEarly, c.SlopeT[len(c.SlopeT)-2], worstLate),
-		Criterion: "some w ≥ k cell has ĉ/c < ½ at the early time while every one has ĉ/c > 0.9 at the late time",
-		Verdict:   verdict(worstEarly < 0.5 && worstLate > 0.9, worstEarly < 0.5),
-	})
+	if otherName != "" {
+		s.Findings = append(s.Findings, report.Finding{
+			Claim: "flowlab's diagnosis: part of what looks hard to learn is how t enters the network. With t as one raw input column, the MLP misses the early, contracting phase of v* = c(t)·x (c(t) < 0); with time features or FiLM it learns it.",
+			Measured: fmt.Sprintf("ĉ/c at t = %g, best w ≥ k cell at %d steps: raw-t MLP %.2f; other networks %.2f (%s).",
+				c.SlopeT[1], longest, rawBest, otherBest, otherName),
+			Criterion: "the raw-t MLP's best ĉ/c < ½ while another network's best is > 0.8",
+			Verdict:   verdict(rawBest < 0.5 && otherBest > 0.8, rawBest < 0.5 || otherBest > 0.8),
+		})
+	}
 	tab := report.Table{
 		Caption: "Every cell: loss against its floor, relative L2 error of v against v*, norms of f(x) against Chi(k), and the Jacobian's numerical rank.",
 		Columns: []string{"k", "w", "network", "steps", "loss", "floor", "excess/floor", "rank bound", "‖v−v*‖/‖v*‖", "mean ‖f(x)‖", "Chi mean", "KS", "Jacobian ranks"},
