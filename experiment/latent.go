@@ -226,8 +226,8 @@ func latentFigures(e *env, c latentConfig, runs []*latentRun, mnistRef *mat.Dens
 			Curves: []plot.Curve{chiCurve("Chi(d)", xs, r.D, 1, false)},
 		})
 	}
-	if err := plot.HistGrid(e.figure("inverse_norms.png"), "‖f⁻¹(data)‖ against Chi(d), d the dimension the flow runs in", min(len(panels), 5), panels,
-		plot.HistOptions{PanelRange: true, XLabel: "‖f⁻¹(x)‖", PanelW: 230, PanelH: 180, Legend: true}); err != nil {
+	if err := plot.HistGrid(e.figure("inverse_norms.png"), "‖f^-1(data)‖ against Chi(d), d the dimension the flow runs in", min(len(panels), 5), panels,
+		plot.HistOptions{PanelRange: true, XLabel: "‖f^-1(x)‖", PanelW: 230, PanelH: 180, Legend: true}); err != nil {
 		return err
 	}
 	s.Figures = append(s.Figures, report.Figure{File: "inverse_norms.png", Caption: "Norms of the inverse flow's output (data → noise) with the Chi(d) density of the flow's Gaussian side."})

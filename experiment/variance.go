@@ -216,7 +216,7 @@ func runVariance(e *env) (*outcome, error) {
 	}
 	out := &outcome{config: c, results: pairs}
 	s := &out.summary
-	if err := pairFigure(e, "variance.png", "source, f(source), f⁻¹(target), target", pairs); err != nil {
+	if err := pairFigure(e, "variance.png", "source, f(source), f^-1(target), target", pairs); err != nil {
 		return nil, err
 	}
 	s.Figures = append(s.Figures, report.Figure{File: "variance.png", Caption: "Each row: the source (8 gaussians), the flow's image of it, the inverse flow's image of the target, and the target."})
@@ -262,7 +262,7 @@ func pairFigure(e *env, file, title string, pairs []*pairResult) error {
 		if p.Gamma != "" {
 			f = "SDE"
 		}
-		names := [4]string{p.Source, f + "(" + p.Source + ")", f + "⁻¹(" + p.Target + ")", p.Target}
+		names := [4]string{p.Source, f + "(" + p.Source + ")", f + "^-1(" + p.Target + ")", p.Target}
 		for k, m := range p.panels {
 			panels = append(panels, plot.ScatterPanel{Title: names[k], X: coords(m, 0), Y: coords(m, 1), Color: k})
 		}

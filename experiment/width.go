@@ -394,7 +394,7 @@ func widthFigures(e *env, c widthConfig, cells []*widthCell, s *report.Summary) 
 	var lp []plot.LinePanel
 	for _, arch := range widthNets(c) {
 		for _, k := range c.Ks {
-			pan := plot.LinePanel{Title: fmt.Sprintf("k = %d, %s, %d steps", k, arch, longest), XLabel: "t", YLabel: "ĉ(t) = E⟨v, x⟩/E‖x‖²"}
+			pan := plot.LinePanel{Title: fmt.Sprintf("k = %d, %s, %d steps", k, arch, longest), XLabel: "t", YLabel: "ĉ(t) = E[v·x] / E[|x|²]"}
 			for _, x := range cells {
 				if x.K == k && x.arch() == arch && x.Steps == longest {
 					if len(pan.Curves) == 0 {
