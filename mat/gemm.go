@@ -47,7 +47,7 @@ func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
 	j := g.getJob(threads)
 	*j = gemmJob{g: g, tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a.Data, lda: a.C, b: b.Data, ldb: b.C, c: c.Data, ldc: n,
-		threads: threads, bbuf: j.bbuf, abuf: j.abuf, tbuf: j.tbuf}
+		threads: threads, bbuf: j.bbuf, abuf: j.abuf, tbuf: j.tbuf, bstate: j.bstate}
 	if g.kernel != Generic && n <= skinnyMax && m >= 2*n {
 		j.runTransposed()
 	} else {
@@ -152,10 +152,6 @@ const aInPlaceMax = 1 << 17
 // multiply (about 15 µs on one core).
 const chunkWork = 2 << 20
 
-// packParallelMin is the number of B elements in a block below which one
-// goroutine packs it.
-const packParallelMin = 1 << 15
-
 // gemmJob is one Gemm call in progress, shared by its goroutines.
 type gemmJob struct {
 	g           *gemmPath
@@ -176,10 +172,11 @@ type gemmJob struct {
 	splitCols      bool    // split the block's column panels, not its rows
 	aInPlace       bool    // read op(A) = Aᵀ in place (it is small), not packed
 
-	// The current phase, split into nChunks chunks of chunk panels, and the
-	// next chunk to take.
-	phase, nChunks, chunk int
-	next                  atomic.Int64
+	// The multiply of the current block, split into nChunks chunks of chunk
+	// panels, and the next chunk to take.
+	nChunks, chunk int
+	next           atomic.Int64
+	bstate         []atomic.Int32 // per group of B panels: unpacked, packing, packed
 
 	bbuf []float32 // packed B block: nPanels panels of kb×nr
 	abuf []float32 // per goroutine: mcPanels packed mr×kc panels of A
@@ -195,15 +192,18 @@ func (g *gemmPath) getJob(threads int) *gemmJob {
 	if n := g.kc * g.nc; cap(j.bbuf) < n {
 		j.bbuf = make([]float32, n)
 	}
+	if n := ceilDiv(ceilDiv(g.nc, g.nr), packGroup); len(j.bstate) < n {
+		j.bstate = make([]atomic.Int32, n)
+	}
 	if n := threads * g.mcPanels * g.mr * g.kc; cap(j.abuf) < n {
 		j.abuf = make([]float32, n)
 	}
 	return j
 }
 
-// run does the product: for each block of columns and of the reduction, pack
-// the B block (split by panels), then multiply (split by rows of C, or by
-// column panels when C has too few rows).
+// run does the product: for each block of columns and of the reduction,
+// multiply (split by rows of C, or by column panels when C has too few rows),
+// packing the B block on the way.
 func (j *gemmJob) run() {
 	g := j.g
 	// Reduction blocks of equal size (at most kc), so that no block is a
@@ -221,12 +221,12 @@ func (j *gemmJob) run() {
 			if j.pc > 0 {
 				j.bet = 1
 			}
-			// Pack B in chunks of panels, on one goroutine when it is small.
-			j.chunk = j.nPanels
-			if j.threads > 1 && j.nPanels*g.nr*j.kb >= packParallelMin {
-				j.chunk = ceilDiv(j.nPanels, 2*j.threads)
+			// B's panels are packed on demand, in groups, by whichever
+			// goroutine first needs them (see ensureB): no separate phase,
+			// no extra wait.
+			for i := range j.bstate[:ceilDiv(j.nPanels, packGroup)] {
+				j.bstate[i].Store(0)
 			}
-			j.parallel(phasePackB, ceilDiv(j.nPanels, j.chunk))
 			// Multiply in chunks of row panels (or of column panels) of about
 			// chunkWork multiply-adds each: many per goroutine, so that the
 			// wait for the last chunk at the end of the phase is short and a
@@ -239,22 +239,17 @@ func (j *gemmJob) run() {
 			if j.threads == 1 {
 				j.chunk = q
 			}
-			j.parallel(phaseMultiply, ceilDiv(q, j.chunk))
+			j.parallel(ceilDiv(q, j.chunk))
 		}
 	}
 }
 
-const (
-	phasePackB = iota
-	phaseMultiply
-)
-
-// parallel runs a phase split into n chunks, which the job's goroutines take
-// in turn from a shared counter until none is left: a goroutine that starts
-// late (its thread busy elsewhere) just takes fewer. Which goroutine does a
-// chunk never changes the arithmetic. It returns when all chunks are done.
-func (j *gemmJob) parallel(phase, n int) {
-	j.phase, j.nChunks = phase, n
+// parallel runs the multiply split into n chunks, which the job's goroutines
+// take in turn from a shared counter until none is left: a goroutine that
+// starts late (its thread busy elsewhere) just takes fewer. Which goroutine
+// does a chunk never changes the arithmetic. It returns when all are done.
+func (j *gemmJob) parallel(n int) {
+	j.nChunks = n
 	j.next.Store(0)
 	t := min(j.threads, n)
 	if t <= 1 {
@@ -274,8 +269,7 @@ func (j *gemmJob) worker(w int) {
 	j.work(w)
 }
 
-// work takes chunks of the current phase until none is left; w names the
-// goroutine's buffers.
+// work takes chunks until none is left; w names the goroutine's buffers.
 func (j *gemmJob) work(w int) {
 	for {
 		c := int(j.next.Add(1)) - 1
@@ -283,16 +277,67 @@ func (j *gemmJob) work(w int) {
 			return
 		}
 		q0 := c * j.chunk
-		switch {
-		case j.phase == phasePackB:
-			j.packB(q0, min(q0+j.chunk, j.nPanels))
-		case j.splitCols:
+		if j.splitCols {
 			j.multiply(w, 0, j.mPanels, q0, min(q0+j.chunk, j.nPanels))
-		default:
+		} else {
 			j.multiply(w, q0, min(q0+j.chunk, j.mPanels), 0, j.nPanels)
 		}
 	}
 }
+
+// packGroup is the number of B panels packed together (reading B's rows
+// 4·nr elements at a time).
+const packGroup = 4
+
+// ensureB returns once B panel jp of the current block is packed. The first
+// goroutine to need a group of panels packs it; one that finds it being
+// packed packs a later group meanwhile, or yields.
+func (j *gemmJob) ensureB(jp int) {
+	gi := jp / packGroup
+	st := &j.bstate[gi]
+	for {
+		switch st.Load() {
+		case packed:
+			return
+		case unpacked:
+			if st.CompareAndSwap(unpacked, packing) {
+				j.packGroupB(gi)
+				return
+			}
+		default:
+			if !j.helpPackB(gi + 1) {
+				runtime.Gosched()
+			}
+		}
+	}
+}
+
+// helpPackB packs the first unclaimed group of B panels from group `from` on
+// and reports whether there was one.
+func (j *gemmJob) helpPackB(from int) bool {
+	for gi := from; gi < ceilDiv(j.nPanels, packGroup); gi++ {
+		if st := &j.bstate[gi]; st.Load() == unpacked && st.CompareAndSwap(unpacked, packing) {
+			j.packGroupB(gi)
+			return true
+		}
+	}
+	return false
+}
+
+// packGroupB packs group gi of B panels, which the caller has claimed, and
+// marks it packed (the atomic store publishes the packed data).
+func (j *gemmJob) packGroupB(gi int) {
+	p0 := gi * packGroup
+	j.packB(p0, min(p0+packGroup, j.nPanels))
+	j.bstate[gi].Store(packed)
+}
+
+// States of a group of B panels.
+const (
+	unpacked = iota
+	packing
+	packed
+)
 
 // multiply computes the current block's contribution to the mr-row panels
 // [ip0, ip1) of C and the block's column panels [jp0, jp1).
@@ -352,6 +397,9 @@ func (j *gemmJob) panelRow(ap []float32, rsa, csa, row, rows, mEff, jp0, jp1 int
 	nr, kb := g.nr, j.kb
 	var tmp [maxTile]float32
 	for jp := jp0; jp < jp1; jp++ {
+		if j.bstate[jp/packGroup].Load() != packed {
+			j.ensureB(jp)
+		}
 		bpan := j.bbuf[jp*nr*kb : (jp+1)*nr*kb]
 		col := j.jc + jp*nr
 		nEff := min(nr, j.nb-jp*nr)
