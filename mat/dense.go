@@ -4,6 +4,19 @@
 //
 // Matrices are dense and row-major. Shape mismatches are programmer errors and
 // panic with a message that names both shapes, as gonum does.
+//
+// # Kernels
+//
+// The compute kernels come in three paths (see Kernel): Go-assembly AVX-512
+// and AVX2+FMA kernels, and pure Go for every other CPU. The best path the CPU
+// supports is chosen when the package loads; the environment variable
+// FLOWLAB_KERNEL=generic|avx2|avx512 (read once, then) or SetKernel forces one.
+// Gemm packs its operands into cache-sized blocks around register-tiled
+// micro-kernels (12×32 on AVX-512, 6×16 on AVX2, 4×4 in Go) and splits large
+// products across GOMAXPROCS goroutines by blocks of output rows, never along
+// the reduction, so its results are bit-identical whatever GOMAXPROCS is. The
+// element-wise operations split the same way. PeakGFLOPS measures the
+// machine's FMA peak, the yardstick for GEMM efficiency.
 package mat
 
 import "fmt"
