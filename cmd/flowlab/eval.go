@@ -101,7 +101,7 @@ func (f *evalFlags) runCmd(cmd *cobra.Command) error {
 	if f.nfe <= 0 {
 		return usagef("--nfe %d: want a positive number of evaluations", f.nfe)
 	}
-	if need := 8 * uint64(f.n) * uint64(f.n); need > metrics.MaxAssignmentBytes {
+	if need := memBytes(8, uint64(f.n), uint64(f.n)); need > metrics.MaxAssignmentBytes {
 		return usagef("--n %d: exact W2 would need a %d MiB cost matrix (limit %d MiB): use a smaller --n",
 			f.n, need>>20, metrics.MaxAssignmentBytes>>20)
 	}

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
 	"os"
 	"os/signal"
 	"strings"
@@ -55,18 +57,28 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	return root
 }
 
-// run executes the command line args and returns the process exit status.
+// run executes the command line args and returns the process exit status:
+// 2 for a usageError or for any error cobra returns before a command starts
+// (unknown command or flag, a flag value of the wrong type, wrong number of
+// arguments), 130 for errInterrupted, 1 for any other error. The error is
+// printed as one line on stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	// Cobra parses the command line and checks the arguments before it runs
+	// the persistent pre-run hook, so an error returned while started is
+	// false is the command line's fault. (No subcommand sets its own
+	// PersistentPreRun, which would replace this one.)
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "flowlab:", err)
+	fmt.Fprintln(stderr, "flowlab:", oneLine(err.Error()))
 	var ue usageError
 	switch {
-	case errors.As(err, &ue) || isCobraUsage(err):
+	case errors.As(err, &ue) || !started:
 		return 2
 	case errors.Is(err, errInterrupted):
 		return 130
@@ -75,16 +87,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// isCobraUsage recognises cobra's own argument errors (unknown command, wrong
-// number of arguments), which it does not wrap in a type.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand", "invalid argument", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
+// oneLine joins the lines of a multi-line message with "; ", so that an error
+// is always one line on stderr.
+func oneLine(msg string) string {
+	msg = strings.TrimRight(strings.ReplaceAll(msg, "\r", ""), "\n")
+	return strings.ReplaceAll(msg, "\n", "; ")
+}
+
+// memBytes returns the product of its factors (a number of bytes),
+// saturating at math.MaxUint64 instead of overflowing.
+func memBytes(factors ...uint64) uint64 {
+	p := uint64(1)
+	for _, f := range factors {
+		hi, lo := bits.Mul64(p, f)
+		if hi != 0 {
+			return math.MaxUint64
 		}
+		p = lo
 	}
-	return false
+	return p
+}
+
+// sat returns a + b, saturating at math.MaxUint64.
+func sat(a, b uint64) uint64 {
+	if s, c := bits.Add64(a, b, 0); c == 0 {
+		return s
+	}
+	return math.MaxUint64
+}
+
+// checkMemory returns a usage error naming what when need bytes are more than
+// half the memory the system has available (or, when it cannot tell, more
+// than 1 TiB), so that a request that cannot fit is refused up front instead
+// of by the out-of-memory killer.
+func checkMemory(what string, need uint64) error {
+	avail := availableMemory()
+	limit := avail / 2
+	if avail == 0 {
+		limit = 1 << 40
+	}
+	if need <= limit {
+		return nil
+	}
+	if need == math.MaxUint64 {
+		return usagef("%s: needs more memory than can be counted in 64 bits", what)
+	}
+	return usagef("%s: needs %d MiB of memory, but only %d MiB is available", what, need>>20, avail>>20)
 }
 
 func main() {

@@ -110,9 +110,9 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	}
 	// The points are held in memory (the integration works on chunks of
 	// train.TransportChunk rows): refuse up front what cannot fit.
-	if need, avail := uint64(f.n)*uint64(run.Config.Dim)*4, availableMemory(); avail > 0 && need > avail/2 {
-		return usagef("--n %d: %d points of dimension %d need %d MiB, but only %d MiB of memory is available",
-			f.n, f.n, run.Config.Dim, need>>20, avail>>20)
+	if err := checkMemory(fmt.Sprintf("--n %d: %d points of dimension %d", f.n, f.n, run.Config.Dim),
+		memBytes(uint64(f.n), uint64(run.Config.Dim), 4)); err != nil {
+		return err
 	}
 	backward := f.direction == "backward"
 	from := f.from

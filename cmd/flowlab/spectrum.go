@@ -82,6 +82,12 @@ cut that produced it. A finite data set (mnist, file:) is used whole; any other 
 				if n < 2 {
 					return usagef("spectrum: --n %d must be >= 2", n)
 				}
+				// The draws (float32) and the covariance (float64).
+				d := uint64(s.Dim())
+				if err := checkMemory(fmt.Sprintf("spectrum: --n %d draws of dimension %d", n, d),
+					sat(memBytes(4, uint64(n), d), memBytes(8, d, d))); err != nil {
+					return err
+				}
 				x = mat.New(n, s.Dim())
 				s.Sample(rand.New(rand.NewPCG(seed, 0)), x)
 				rep.Sampled, rep.Seed = true, seed

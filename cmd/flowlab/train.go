@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/train"
 )
 
@@ -119,6 +120,15 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 		ctx = context.Background()
 	}
 	opts := train.RunOptions{Resume: f.resume, Progress: cmd.ErrOrStderr()}
+	if opts.Source, err = dist.Parse(cfg.Source); err != nil {
+		return usageError{fmt.Errorf("source: %w", err)}
+	}
+	if opts.Target, err = dist.Parse(cfg.Target); err != nil {
+		return usageError{fmt.Errorf("target: %w", err)}
+	}
+	if err := checkMemory(fmt.Sprintf("a training step with --batch %d, --hidden %v and --coupling %s", cfg.Batch, cfg.Hidden, cfg.Coupling), stepMemory(cfg, opts.Source.Dim())); err != nil {
+		return err
+	}
 	if hook, ok := ctx.Value(stepHookKey{}).(func(train.StepInfo) error); ok {
 		opts.OnStep = hook
 	}
@@ -136,6 +146,27 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	loss, _ := res.FinalLoss(100)
 	fmt.Fprintf(cmd.OutOrStdout(), "trained %d steps into %s (final loss %.5g)\n", len(res.Losses), f.out, loss)
 	return nil
+}
+
+// stepMemory returns a lower bound on the bytes one training step needs:
+// three batch×dim float32 matrices (x0, x1, x_t), an activation and its
+// gradient per hidden layer, and for the ot and sinkhorn couplings the
+// batch×batch float64 cost matrix; plus the weight matrices four times
+// (weights, gradients, two optimizer moments).
+func stepMemory(cfg train.Config, dim int) uint64 {
+	b := uint64(cfg.Batch)
+	need := memBytes(4, b, 3, uint64(dim))
+	prev := uint64(dim)
+	for _, h := range cfg.Hidden {
+		need = sat(need, memBytes(8, b, uint64(h)))
+		need = sat(need, memBytes(16, prev, uint64(h)))
+		prev = uint64(h)
+	}
+	need = sat(need, memBytes(16, prev, uint64(dim)))
+	if strings.HasPrefix(cfg.Coupling, "ot") || strings.HasPrefix(cfg.Coupling, "sinkhorn") {
+		need = sat(need, memBytes(8, b, b))
+	}
+	return need
 }
 
 // resumeConfig reads the run folder's config.json and overlays the flags the
