@@ -109,14 +109,20 @@ func BiasAct(act Activation, z *Dense, bias []float32, out *Dense) {
 	if len(bias) != z.C || out.R != z.R || out.C != z.C {
 		panic(fmt.Sprintf("mat: BiasAct shapes: z %s, bias %d, out %s", z.Shape(), len(bias), out.Shape()))
 	}
-	k, cols := CurrentKernel(), z.C
-	if z.R*cols < ewParallelMin {
-		biasActRows(k, act, z.Data[:z.R*cols], bias, out.Data[:z.R*cols], cols)
+	n := z.R * z.C
+	biasAct(CurrentKernel(), act, z.Data[:n], bias, out.Data[:n], z.C)
+}
+
+// biasAct is BiasAct on whole rows of length cols held in z and out, split
+// across goroutines when large.
+func biasAct(k Kernel, act Activation, z, bias, out []float32, cols int) {
+	if len(z) < ewParallelMin || cols == 0 {
+		biasActRows(k, act, z, bias, out, cols)
 		return
 	}
 	rows := max(1, ewChunk/cols)
-	forChunks(z.R, rows, func(lo, hi int) {
-		biasActRows(k, act, z.Data[lo*cols:hi*cols], bias, out.Data[lo*cols:hi*cols], cols)
+	forChunks(len(z)/cols, rows, func(lo, hi int) {
+		biasActRows(k, act, z[lo*cols:hi*cols], bias, out[lo*cols:hi*cols], cols)
 	})
 }
 
@@ -151,8 +157,9 @@ func ActBackward(act Activation, pre, g *Dense) {
 		actBackwardRange(k, act, pre.Data[:n], g.Data[:n])
 		return
 	}
+	pd, gd := pre.Data[:n], g.Data[:n]
 	forChunks(n, ewChunk, func(lo, hi int) {
-		actBackwardRange(k, act, pre.Data[lo:hi], g.Data[lo:hi])
+		actBackwardRange(k, act, pd[lo:hi], gd[lo:hi])
 	})
 }
 

@@ -17,6 +17,45 @@ import (
 // goroutines, so the result is bit-identical whatever GOMAXPROCS is. Small
 // products run on the calling goroutine.
 func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
+	gemm(tA, tB, alpha, a, b, beta, c, epilogue{})
+}
+
+// GemmBiasAct sets pre = op(A)·op(B) + bias (bias added to every row) and
+// out = act(pre): the same bits as Gemm(tA, tB, 1, a, b, 0, pre) followed by
+// BiasAct(act, pre, bias, out), in one pass — each block of rows gets its bias
+// and activation from the goroutine that computed it, while it is in cache.
+// out may be pre itself only for Identity. It panics when the shapes do not
+// agree.
+func GemmBiasAct(tA, tB bool, a, b *Dense, bias []float32, act Activation, pre, out *Dense) {
+	if len(bias) != pre.C || out.R != pre.R || out.C != pre.C {
+		panic(fmt.Sprintf("mat: GemmBiasAct shapes: pre %s, bias %d, out %s", pre.Shape(), len(bias), out.Shape()))
+	}
+	gemm(tA, tB, 1, a, b, 0, pre, epilogue{on: true, act: act, bias: bias, out: out.Data, kernel: CurrentKernel()})
+}
+
+// epilogue is the bias and activation GemmBiasAct applies to finished rows.
+type epilogue struct {
+	on     bool
+	act    Activation
+	bias   []float32
+	out    []float32 // same shape as C
+	kernel Kernel
+}
+
+// apply applies the epilogue to rows [r0, r1) and columns [c0, c1) of c
+// (row stride ldc, which out shares).
+func (e *epilogue) apply(c []float32, ldc, r0, r1, c0, c1 int) {
+	if c0 == 0 && c1 == ldc { // whole rows: one contiguous run
+		biasActRows(e.kernel, e.act, c[r0*ldc:r1*ldc], e.bias, e.out[r0*ldc:r1*ldc], ldc)
+		return
+	}
+	w := c1 - c0
+	for r := r0; r < r1; r++ {
+		biasActRows(e.kernel, e.act, c[r*ldc+c0:r*ldc+c1], e.bias[c0:c1], e.out[r*ldc+c0:r*ldc+c1], w)
+	}
+}
+
+func gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense, epi epilogue) {
 	m, k := a.R, a.C
 	if tA {
 		m, k = k, m
@@ -37,6 +76,9 @@ func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
 	}
 	if k == 0 || alpha == 0 {
 		scaleC(beta, c.Data[:m*n])
+		if epi.on {
+			epi.apply(c.Data, n, 0, m, 0, n)
+		}
 		return
 	}
 	g := &paths[CurrentKernel()]
@@ -50,10 +92,14 @@ func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
 		threads: threads, bbuf: j.bbuf, abuf: j.abuf, tbuf: j.tbuf, bstate: j.bstate}
 	if g.kernel != Generic && n <= skinnyMax && m >= 2*n {
 		j.runTransposed()
+		if epi.on {
+			biasAct(epi.kernel, epi.act, c.Data[:m*n], epi.bias, epi.out[:m*n], n)
+		}
 	} else {
+		j.epi = epi
 		j.run()
 	}
-	j.a, j.b, j.c = nil, nil, nil
+	j.a, j.b, j.c, j.epi = nil, nil, nil, epilogue{}
 	g.jobs.Put(j)
 }
 
@@ -162,6 +208,7 @@ type gemmJob struct {
 	lda         int
 	ldb, ldc    int
 	threads     int
+	epi         epilogue // GemmBiasAct's bias and activation (epi.on)
 
 	// The current block: columns [jc, jc+nb) and reduction [pc, pc+kb).
 	kcBlock        int // reduction block size: ≤ kc, all blocks equal but the last
@@ -385,6 +432,10 @@ func (j *gemmJob) multiply(w, ip0, ip1, jp0, jp1 int) {
 				j.packA(row, mEff, ap)
 			}
 			j.panelRow(ap, rsa, csa, row, rows, mEff, jp0, jp1)
+			if j.epi.on && j.pc+kb == j.k {
+				// These rows and columns of C are final.
+				j.epi.apply(j.c, j.ldc, row, row+mEff, j.jc+jp0*g.nr, j.jc+min(jp1*g.nr, j.nb))
+			}
 		}
 	}
 }

@@ -287,7 +287,8 @@ func TestGemmConcurrent(t *testing.T) {
 // goroutine) and the element-wise kernels allocate nothing once warm.
 func TestNoAllocations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
-	a, b, c, c2 := randDense(rng, 64, 65), randDense(rng, 64, 65), New(64, 64), New(65, 65)
+	a, b, c, c2, c3 := randDense(rng, 64, 65), randDense(rng, 64, 65), New(64, 64), New(65, 65), New(64, 64)
+	bias64 := randDense(rng, 1, 64).Data
 	z, out := randDense(rng, 64, 37), New(64, 37)
 	bias := randDense(rng, 1, 37).Data
 	p, g, m, v := make([]float32, 100), make([]float32, 100), make([]float32, 100), make([]float32, 100)
@@ -296,6 +297,7 @@ func TestNoAllocations(t *testing.T) {
 		if n := testing.AllocsPerRun(20, func() {
 			Gemm(false, true, 1, a, b, 0, c)
 			Gemm(true, false, 1, a, a, 1, c2)
+			GemmBiasAct(false, true, a, b, bias64, SiLU, c, c3)
 			BiasAct(SiLU, z, bias, out)
 			ActBackward(SiLU, z, out)
 			ColSumAdd(out, bias)
@@ -304,4 +306,56 @@ func TestNoAllocations(t *testing.T) {
 			t.Errorf("%v allocations per run", n)
 		}
 	})
+}
+
+// TestGemmBiasAct checks that the fused product gives exactly the bits of
+// Gemm followed by BiasAct (its contract), on every path, for the shapes that
+// take each route through the blocking: skinny (computed as Cᵀ), several
+// reduction blocks, more than one column block (n > 1024), few rows (split by
+// columns) and large enough to run on several goroutines.
+func TestGemmBiasAct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	shapes := [][3]int{{37, 5, 20}, {64, 100, 300}, {5, 1100, 40}, {13, 300, 700}, {300, 257, 130}, {1, 1, 1}}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	withKernels(t, func(t *testing.T, kern Kernel) {
+		for si, sh := range shapes {
+			m, n, k := sh[0], sh[1], sh[2]
+			tA, tB := si&1 != 0, si&2 != 0
+			act := []Activation{SiLU, ReLU, Identity, GELU, Tanh, SELU}[si%6]
+			a, b := randDense(rng, m, k), randDense(rng, k, n)
+			if tA {
+				a = transposeDense(a)
+			}
+			if tB {
+				b = transposeDense(b)
+			}
+			bias := randDense(rng, 1, n).Data
+			wantPre, wantOut := New(m, n), New(m, n)
+			Gemm(tA, tB, 1, a, b, 0, wantPre)
+			BiasAct(act, wantPre, bias, wantOut)
+			for _, procs := range []int{1, 2} {
+				runtime.GOMAXPROCS(procs)
+				pre, out := New(m, n), New(m, n)
+				for i := range pre.Data {
+					pre.Data[i] = float32(math.NaN())
+				}
+				GemmBiasAct(tA, tB, a, b, bias, act, pre, out)
+				for i := range pre.Data {
+					if math.Float32bits(pre.Data[i]) != math.Float32bits(wantPre.Data[i]) ||
+						math.Float32bits(out.Data[i]) != math.Float32bits(wantOut.Data[i]) {
+						t.Fatalf("%v %s tA=%v tB=%v GOMAXPROCS=%d: element %d: pre %v out %v, want %v %v",
+							sh, act, tA, tB, procs, i, pre.Data[i], out.Data[i], wantPre.Data[i], wantOut.Data[i])
+					}
+				}
+			}
+		}
+	})
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "4×5") {
+				t.Errorf("GemmBiasAct with a short bias: panic %v", r)
+			}
+		}()
+		GemmBiasAct(false, false, New(4, 3), New(3, 5), make([]float32, 4), SiLU, New(4, 5), New(4, 5))
+	}()
 }
