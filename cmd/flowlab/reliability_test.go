@@ -29,12 +29,14 @@ func oneErrorLine(stderr, want string) bool {
 		strings.Count(stderr, "\n") == 1 && strings.Contains(stderr, want)
 }
 
-// finishedRun trains a tiny run into a fresh folder and returns it.
-func finishedRun(t *testing.T) string {
+// finishedRun trains a tiny run into a fresh folder and returns it; extra
+// flags are added to (or override) the defaults.
+func finishedRun(t *testing.T, extra ...string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "done")
-	if code, _, errs := runCLI(context.Background(), "train", "--source", "gaussian:dim=2", "--target", "moons",
-		"--hidden", "8", "--steps", "5", "--batch", "8", "--out", dir); code != 0 {
+	args := append([]string{"train", "--source", "gaussian:dim=2", "--target", "moons",
+		"--hidden", "8", "--steps", "5", "--batch", "8", "--out", dir}, extra...)
+	if code, _, errs := runCLI(context.Background(), args...); code != 0 {
 		t.Fatalf("setup run: exit %d: %s", code, errs)
 	}
 	return dir
@@ -71,6 +73,14 @@ func TestBadCommandLines(t *testing.T) {
 	ck, _ := os.ReadFile(filepath.Join(done, train.CheckpointFile))
 	os.WriteFile(filepath.Join(corrupt, train.CheckpointFile), ck[:len(ck)/2], 0o644)
 	os.WriteFile(filepath.Join(corrupt, train.ModelFile), []byte("not safetensors"), 0o644)
+	// A run folder holding another run's checkpoint and model (a FiLM net
+	// with other widths and Fourier features).
+	other := finishedRun(t, "--arch", "film", "--hidden", "4,4", "--fourier", "2")
+	mixed := copyRun(t, done)
+	for _, f := range []string{train.CheckpointFile, train.ModelFile} {
+		b, _ := os.ReadFile(filepath.Join(other, f))
+		os.WriteFile(filepath.Join(mixed, f), b, 0o644)
+	}
 	// A data file with 3 columns, for a 2-dimensional run.
 	wide := filepath.Join(tmp, "wide.csv")
 	os.WriteFile(wide, []byte("1,2,3\n4,5,6\n"), 0o644)
@@ -146,6 +156,9 @@ func TestBadCommandLines(t *testing.T) {
 		{"sample corrupt model", []string{"sample", "--run", corrupt, "--out", npy("s")}, "--run"},
 		{"eval other version", []string{"eval", "--run", foreign}, "version 99"},
 		{"eval corrupt model", []string{"eval", "--run", corrupt}, "--run"},
+		{"resume another run's checkpoint", []string{"train", "--out", mixed, "--resume"}, "another configuration"},
+		{"sample another run's model", []string{"sample", "--run", mixed, "--out", npy("s")}, "config.json describes"},
+		{"eval another run's model", []string{"eval", "--run", mixed}, "config.json describes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -178,6 +191,31 @@ func TestRunExitStatus(t *testing.T) {
 			!strings.Contains(last, strings.TrimSpace(strings.ReplaceAll(msg, "\n", "; "))[:5]) {
 			t.Errorf("step error %q: exit %d, stderr %q; want exit 1 and one last line", msg, code, errs)
 		}
+	}
+}
+
+// TestInterruptedExitStatus: a command whose context is cancelled (what
+// SIGINT does in main) exits with status 130 and one line; train leaves a
+// checkpoint to resume.
+func TestInterruptedExitStatus(t *testing.T) {
+	done := finishedRun(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := filepath.Join(t.TempDir(), "r")
+	for _, args := range [][]string{
+		{"train", "--source", "gaussian:dim=2", "--target", "moons", "--hidden", "8", "--steps", "50", "--out", dir},
+		{"sample", "--run", done, "--n", "100", "--out", filepath.Join(t.TempDir(), "x.npy")},
+		{"eval", "--run", done, "--n", "100"},
+		{"reproduce", "rank", "--scale", "smoke", "-q", "--out", t.TempDir()},
+	} {
+		code, _, errs := runCLI(ctx, args...)
+		last := errs[strings.LastIndex(strings.TrimSuffix(errs, "\n"), "\n")+1:]
+		if code != 130 || !oneErrorLine(last, "interrupted") {
+			t.Errorf("%s with a cancelled context: exit %d, stderr %q; want 130 and a last line saying interrupted", args[0], code, errs)
+		}
+	}
+	if _, err := train.LoadCheckpoint(filepath.Join(dir, train.CheckpointFile)); err != nil {
+		t.Errorf("interrupted train left no checkpoint: %v", err)
 	}
 }
 
