@@ -195,6 +195,9 @@ const parallelMin = 1 << 22
 // small enough to stay in L2, where its strided panels cost nothing.
 const aInPlaceMax = 1 << 17
 
+// bInPlaceRows is the number of rows of C up to which B is read in place.
+const bInPlaceRows = 24
+
 // chunkWork is the number of multiply-adds in one chunk of a parallel
 // multiply (about 15 µs on one core).
 const chunkWork = 2 << 20
@@ -219,6 +222,7 @@ type gemmJob struct {
 	mPanels        int     // mr-high panels of C
 	splitCols      bool    // split the block's column panels, not its rows
 	aInPlace       bool    // read op(A) = Aᵀ in place (it is small), not packed
+	bInPlace       bool    // read B's full panels in place (C has few rows)
 
 	// The multiply of the current block, split into nChunks chunks of chunk
 	// panels, and the next chunk to take.
@@ -258,6 +262,9 @@ func (j *gemmJob) run() {
 	// sliver; this depends on k alone, never on the number of goroutines.
 	j.kcBlock = ceilDiv(j.k, ceilDiv(j.k, g.kc))
 	j.aInPlace = j.tA && j.m*j.k <= aInPlaceMax
+	// Packing B pays when its panels meet many row panels of A; for a C of
+	// a few rows, the kernel reads a row-major B in place (full panels).
+	j.bInPlace = !j.tB && j.m <= bInPlaceRows && g.kernel != Generic
 	for j.jc = 0; j.jc < j.n; j.jc += g.nc {
 		j.nb = min(g.nc, j.n-j.jc)
 		j.nPanels = ceilDiv(j.nb, g.nr)
@@ -449,18 +456,24 @@ func (j *gemmJob) panelRow(ap []float32, rsa, csa, row, rows, mEff, jp0, jp1 int
 	nr, kb := g.nr, j.kb
 	var tmp [maxTile]float32
 	for jp := jp0; jp < jp1; jp++ {
-		if j.bstate[jp/packGroup].Load() != packed {
-			j.ensureB(jp)
-		}
-		bpan := j.bbuf[jp*nr*kb : (jp+1)*nr*kb]
 		col := j.jc + jp*nr
 		nEff := min(nr, j.nb-jp*nr)
+		var bpan []float32
+		ldb := nr
+		if j.bInPlace && nEff == nr {
+			bpan, ldb = j.b[j.pc*j.ldb+col:], j.ldb
+		} else {
+			if j.bstate[jp/packGroup].Load() != packed {
+				j.ensureB(jp)
+			}
+			bpan = j.bbuf[jp*nr*kb : (jp+1)*nr*kb]
+		}
 		cols := nr
 		if nEff <= nr/2 && g.kernel != Generic {
 			cols = nr / 2
 		}
 		if mEff == rows && nEff == cols {
-			microKernel(g, rows, cols, kb, ap, rsa, csa, bpan, nr, j.c[row*j.ldc+col:], j.ldc, j.alpha, j.bet)
+			microKernel(g, rows, cols, kb, ap, rsa, csa, bpan, ldb, j.c[row*j.ldc+col:], j.ldc, j.alpha, j.bet)
 			continue
 		}
 		// Edge tile: the same kernel on a full tile in tmp.
@@ -468,7 +481,7 @@ func (j *gemmJob) panelRow(ap []float32, rsa, csa, row, rows, mEff, jp0, jp1 int
 		if j.bet != 0 {
 			copyTile(t, cols, j.c[row*j.ldc+col:], j.ldc, mEff, nEff)
 		}
-		microKernel(g, rows, cols, kb, ap, rsa, csa, bpan, nr, t, cols, j.alpha, j.bet)
+		microKernel(g, rows, cols, kb, ap, rsa, csa, bpan, ldb, t, cols, j.alpha, j.bet)
 		copyTile(j.c[row*j.ldc+col:], j.ldc, t, cols, mEff, nEff)
 	}
 }
