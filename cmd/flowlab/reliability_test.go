@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -496,5 +497,38 @@ func TestReproduceDeterministic(t *testing.T) {
 				t.Errorf("metrics.json differs between GOMAXPROCS=1 and 2 with the same seed (%d and %d bytes)", len(got[0]), len(got[1]))
 			}
 		})
+	}
+}
+
+// TestTrainInf: an Inf planted in the weights (TestTrainNaN plants a NaN)
+// stops the run at that step: exit status 1, one last line naming the step,
+// the last good checkpoint (step 25) intact and no model written.
+func TestTrainInf(t *testing.T) {
+	for _, v := range []float32{float32(math.Inf(1)), float32(math.Inf(-1))} {
+		dir := filepath.Join(t.TempDir(), "inf")
+		ckpt := filepath.Join(dir, train.CheckpointFile)
+		var before []byte
+		ctx := context.WithValue(context.Background(), stepHookKey{}, func(s train.StepInfo) error {
+			switch s.Step {
+			case 26:
+				before, _ = os.ReadFile(ckpt)
+			case 37:
+				s.Net.Params()[5] = v
+			}
+			return nil
+		})
+		code, _, errs := runCLI(ctx, append(signalArgs, "--out", dir)...)
+		last := errs[strings.LastIndex(strings.TrimSuffix(errs, "\n"), "\n")+1:]
+		if code != 1 || !oneErrorLine(last, "step 37") {
+			t.Errorf("weight %v at step 37: exit %d, stderr %q; want 1 and a last line naming step 37", v, code, errs)
+		}
+		after, err := os.ReadFile(ckpt)
+		if err != nil || len(before) == 0 || !bytes.Equal(before, after) {
+			t.Errorf("weight %v: the last good checkpoint changed", v)
+		}
+		if _, err := os.Stat(filepath.Join(dir, train.ModelFile)); err == nil {
+			t.Errorf("weight %v: a failed run wrote a model", v)
+		}
+		t.Logf("%v: %s", v, strings.TrimSpace(last))
 	}
 }
