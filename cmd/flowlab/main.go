@@ -137,6 +137,13 @@ func checkMemory(what string, need uint64) error {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal cancels ctx (the command saves its state and
+	// returns); from then on the default action is restored, so that a
+	// second Ctrl-C ends a process that is slow to stop.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -103,6 +103,7 @@ func TestBadCommandLines(t *testing.T) {
 		// Unknown flags and arguments, every subcommand.
 		{"train unknown flag", tr("--bogus"), "unknown flag"},
 		{"train extra argument", tr("extra"), "extra"},
+		{"train empty out", []string{"train", "--source", "moons", "--target", "moons", "--out", ""}, "--out"},
 		{"sample unknown flag", []string{"sample", "--run", done, "--out", npy("s"), "--bogus"}, "unknown flag"},
 		{"eval unknown flag", []string{"eval", "--run", done, "--bogus"}, "unknown flag"},
 		{"spectrum unknown flag", []string{"spectrum", "--data", "line", "--bogus"}, "unknown flag"},

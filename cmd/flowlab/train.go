@@ -89,6 +89,9 @@ func parseInts(flag, s string) ([]int, error) {
 
 func (f *trainFlags) run(cmd *cobra.Command) error {
 	cfg := f.cfg
+	if f.out == "" {
+		return usagef("train: --out must name a run folder")
+	}
 	hidden, err := parseInts("hidden", f.hidden)
 	if err != nil {
 		return usagef("%v", err)
