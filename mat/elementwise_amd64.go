@@ -153,6 +153,8 @@ func colSumVec(k Kernel, g *Dense, dst []float32) int {
 	if n == 0 {
 		return 0
 	}
+	_ = g.Data[g.R*g.C-1]
+	_ = dst[n-1]
 	if k == AVX512 {
 		colSum512(&g.Data[0], g.C, g.R, &dst[0], n)
 	} else {

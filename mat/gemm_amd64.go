@@ -102,12 +102,14 @@ func copyRows6(dst *float32, ldd int, src *float32, lds, rows int)
 func copyRows4(dst *float32, ldd int, src *float32, lds, rows int)
 
 // copyRowsAsm copies rows of w floats with vector moves and reports whether
-// it could (w one of 32, 16, 12, 6, 4 and the CPU has AVX2). The caller has
-// checked the bounds.
+// it could (w one of 32, 16, 12, 6, 4 and the CPU has AVX2). It checks the
+// bounds.
 func copyRowsAsm(dst []float32, ldd int, src []float32, lds, rows, w int) bool {
-	if !hasAVX2 {
+	if !hasAVX2 || rows <= 0 {
 		return false
 	}
+	_ = dst[(rows-1)*ldd+w-1]
+	_ = src[(rows-1)*lds+w-1]
 	switch w {
 	case 32:
 		copyRows32(&dst[0], ldd, &src[0], lds, rows)
@@ -130,13 +132,15 @@ func transpose8(dst *float32, ldd int, src *float32, lds, blocks int)
 
 // transposeAsm transposes rows×cols of src into dst (dst[c·ldd + r] =
 // src[r·lds + c]) with 8×8 vector blocks, rows a multiple of 8, and returns
-// how many columns it did (a multiple of 8), 0 without AVX2. The caller has
-// checked the bounds.
+// how many columns it did (a multiple of 8), 0 without AVX2. It checks the
+// bounds.
 func transposeAsm(dst []float32, ldd int, src []float32, lds, rows, cols int) int {
 	if !hasAVX2 || cols < 8 {
 		return 0
 	}
 	blocks := cols / 8
+	_ = dst[(8*blocks-1)*ldd+rows-1]
+	_ = src[(rows-1)*lds+8*blocks-1]
 	for r := 0; r+8 <= rows; r += 8 {
 		transpose8(&dst[r], ldd, &src[r*lds], lds, blocks)
 	}
@@ -151,11 +155,13 @@ func packAT6(dst *float32, ldd int, src *float32, lds, kb, panels int)
 
 // packATAsm packs panels mr-row panels of op(A) = Aᵀ over kb reduction steps
 // (dst[q·ldd + p·mr + i] = src[p·lds + q·mr + i]) and reports whether it
-// could (mr 12 or 6, AVX2). The caller has checked the bounds.
+// could (mr 12 or 6, AVX2). It checks the bounds.
 func packATAsm(mr int, dst []float32, ldd int, src []float32, lds, kb, panels int) bool {
-	if !hasAVX2 {
+	if !hasAVX2 || kb <= 0 || panels <= 0 {
 		return false
 	}
+	_ = dst[(panels-1)*ldd+kb*mr-1]
+	_ = src[(kb-1)*lds+panels*mr-1]
 	switch mr {
 	case 12:
 		packAT12(&dst[0], ldd, &src[0], lds, kb, panels)
