@@ -19,6 +19,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/flowlab/flowlab/mat"
 )
 
 // usageError marks an error as the user's command line being wrong (exit 2).
@@ -71,6 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	started := false
 	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	root.SetArgs(args)
+	if err := mat.KernelEnvError(); err != nil {
+		fmt.Fprintln(stderr, "flowlab: warning:", err)
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0

@@ -533,3 +533,16 @@ func TestTrainInf(t *testing.T) {
 		t.Logf("%v: %s", v, strings.TrimSpace(last))
 	}
 }
+
+// TestKernelEnvWarning: a FLOWLAB_KERNEL value that is not a kernel is not
+// ignored silently: one warning line, then the command runs as usual.
+func TestKernelEnvWarning(t *testing.T) {
+	t.Setenv("FLOWLAB_KERNEL", "bogus")
+	cmd, stderr := child(t, 0, "spectrum", "--data", "line", "--n", "10")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("spectrum with FLOWLAB_KERNEL=bogus: %v: %s", err, stderr)
+	}
+	if !oneErrorLine(stderr.String(), `warning: FLOWLAB_KERNEL: unknown kernel "bogus"`) {
+		t.Errorf("stderr %q: want one warning line naming the bad value", stderr)
+	}
+}
