@@ -471,7 +471,8 @@ func TestReproduceFolderVanishes(t *testing.T) {
 
 // TestReproduceDeterministic: each experiment at smoke scale, run twice with
 // the same seed, under GOMAXPROCS=1 and then 2, writes byte-identical
-// metrics.json. -short: the two cheapest experiments (rank, variance).
+// metrics.json; and (rank) another seed gives another metrics.json. -short:
+// the two cheapest experiments (rank, variance).
 func TestReproduceDeterministic(t *testing.T) {
 	names := experiment.Names()
 	if testing.Short() {
@@ -496,6 +497,17 @@ func TestReproduceDeterministic(t *testing.T) {
 			}
 			if !bytes.Equal(got[0], got[1]) {
 				t.Errorf("metrics.json differs between GOMAXPROCS=1 and 2 with the same seed (%d and %d bytes)", len(got[0]), len(got[1]))
+			}
+			if name != "rank" {
+				return
+			}
+			// The comparison means something only if the seed matters.
+			out := t.TempDir()
+			if code, _, errs := runCLI(context.Background(), "reproduce", name, "--scale", "smoke", "--seed", "12", "-q", "--out", out); code != 0 {
+				t.Fatalf("seed 12: exit %d: %s", code, errs)
+			}
+			if b, err := os.ReadFile(filepath.Join(out, name, "metrics.json")); err != nil || bytes.Equal(b, got[0]) {
+				t.Errorf("metrics.json of seeds 11 and 12 are the same (%v)", err)
 			}
 		})
 	}
