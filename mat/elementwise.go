@@ -143,7 +143,7 @@ func biasActRows(k Kernel, act Activation, z, bias, out []float32, cols int) {
 
 // ActBackward multiplies g element-wise by act'(pre): the gradient through the
 // activation (backward), or the tangent through it (forward-mode JVP).
-// SiLU is vectorised on the AVX2 and AVX-512 paths. Large matrices are split
+// SiLU and ReLU are vectorised on the AVX2 and AVX-512 paths. Large matrices are split
 // across GOMAXPROCS goroutines.
 func ActBackward(act Activation, pre, g *Dense) {
 	if pre.R != g.R || pre.C != g.C {

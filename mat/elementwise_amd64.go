@@ -24,6 +24,12 @@ func siluGrad512(pre, gr *float32, n int)
 func siluGrad256(pre, gr *float32, n int)
 
 //go:noescape
+func reluGrad512(pre, gr *float32, n int)
+
+//go:noescape
+func reluGrad256(pre, gr *float32, n int)
+
+//go:noescape
 func biasAdd512(z, bias, out *float32, n int)
 
 //go:noescape
@@ -121,10 +127,16 @@ func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool
 // act has none.
 func actBackwardVec(k Kernel, act Activation, pre, g []float32) bool {
 	l := lanes(k)
-	if l == 0 || act != SiLU || len(pre) == 0 {
+	if l == 0 || (act != SiLU && act != ReLU) || len(pre) == 0 {
 		return false
 	}
-	f := siluGradKern
+	f := func(k Kernel, pre, g *float32, n int) { // direct calls: no escape
+		if act == ReLU {
+			reluGradKern(k, pre, g, n)
+		} else {
+			siluGradKern(k, pre, g, n)
+		}
+	}
 	n := len(pre)
 	_ = g[n-1]
 	body := n - n%l
@@ -207,6 +219,14 @@ func siluGradKern(k Kernel, pre, g *float32, n int) {
 		siluGrad512(pre, g, n)
 	} else {
 		siluGrad256(pre, g, n)
+	}
+}
+
+func reluGradKern(k Kernel, pre, g *float32, n int) {
+	if k == AVX512 {
+		reluGrad512(pre, g, n)
+	} else {
+		reluGrad256(pre, g, n)
 	}
 }
 

@@ -333,6 +333,31 @@ sg512done:
 	VZEROUPPER
 	RET
 
+// func reluGrad512(pre, gr *float32, n int)
+// g[i] *= (pre[i] > 0 ? 1 : 0), for n a multiple of 16: a multiply, as the
+// scalar code does, so that NaN and ±Inf in g behave the same.
+TEXT ·reluGrad512(SB), NOSPLIT, $0-24
+	MOVQ pre+0(FP), AX
+	MOVQ gr+8(FP), BX
+	MOVQ n+16(FP), CX
+	VPXORD Z7, Z7, Z7
+	VMOVUPS expc<>+576(SB), Z8
+	TESTQ CX, CX
+	JEQ rg512done
+rg512loop:
+	VMOVUPS (AX), Z0
+	VCMPPS $14, Z7, Z0, K1
+	VMOVUPS.Z Z8, K1, Z1
+	VMULPS (BX), Z1, Z1
+	VMOVUPS Z1, (BX)
+	ADDQ $64, AX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JNZ rg512loop
+rg512done:
+	VZEROUPPER
+	RET
+
 // func biasAdd512(z, bias, out *float32, n int)
 // z[i] += bias[i]; out[i] = z[i], for n a multiple of 16.
 TEXT ·biasAdd512(SB), NOSPLIT, $0-32
@@ -621,6 +646,31 @@ sg256loop:
 	SUBQ $8, CX
 	JNZ sg256loop
 sg256done:
+	VZEROUPPER
+	RET
+
+// func reluGrad256(pre, gr *float32, n int)
+// g[i] *= (pre[i] > 0 ? 1 : 0), for n a multiple of 8: a multiply, as the
+// scalar code does, so that NaN and ±Inf in g behave the same.
+TEXT ·reluGrad256(SB), NOSPLIT, $0-24
+	MOVQ pre+0(FP), AX
+	MOVQ gr+8(FP), BX
+	MOVQ n+16(FP), CX
+	VXORPS Y7, Y7, Y7
+	VMOVUPS expc<>+576(SB), Y8
+	TESTQ CX, CX
+	JEQ rg256done
+rg256loop:
+	VMOVUPS (AX), Y0
+	VCMPPS $14, Y7, Y0, Y1
+	VANDPS Y8, Y1, Y1
+	VMULPS (BX), Y1, Y1
+	VMOVUPS Y1, (BX)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JNZ rg256loop
+rg256done:
 	VZEROUPPER
 	RET
 

@@ -327,3 +327,36 @@ func TestElementwiseThreadsBitIdentical(t *testing.T) {
 		}
 	})
 }
+
+// TestActBackwardSpecials checks that the vector paths treat NaN and ±Inf in
+// g and pre exactly as the scalar definition g·act'(pre) does (ReLU's
+// derivative multiplies, so NaN·0 stays NaN), for SiLU and ReLU. (SiLU's
+// derivative at pre = ±Inf is 0·Inf in the formula, undefined on every path,
+// and not compared.)
+func TestActBackwardSpecials(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	pre := NewFrom(1, 20, []float32{-1, 1, 0, -0.5, 2, nan, inf, -inf, 3, -3, 0.25, -2, 1, -1, 5, -5, 0.5, -0.5, 7, -7})
+	g0 := NewFrom(1, 20, []float32{nan, inf, -inf, nan, nan, 1, 1, 1, inf, -inf, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	for _, act := range []Activation{ReLU, SiLU} {
+		want := make([]float32, 20)
+		for i, x := range pre.Data {
+			want[i] = g0.Data[i] * actD(act, x)
+		}
+		withKernels(t, func(t *testing.T, k Kernel) {
+			g := g0.Clone()
+			ActBackward(act, pre, g)
+			for i := range want {
+				w, v := want[i], g.Data[i]
+				if act == SiLU && math.IsInf(float64(pre.Data[i]), 0) {
+					continue // s(1+x(1−s)) at x = ±Inf is 0·Inf: undefined either way
+				}
+				if v == w || (math.IsNaN(float64(w)) && math.IsNaN(float64(v))) {
+					continue
+				}
+				if math.IsNaN(float64(w)) != math.IsNaN(float64(v)) || math.IsInf(float64(w), 0) || !close32(v, float64(w), 2e-6, 0) {
+					t.Errorf("%s: g=%v pre=%v: got %v, want %v", act, g0.Data[i], pre.Data[i], v, w)
+				}
+			}
+		})
+	}
+}

@@ -150,6 +150,38 @@ sg{sfx}done:
 	RET
 
 """)
+    # relu backward
+    if wide:
+        mask = f"""	VCMPPS $14, {R(7)}, {R(0)}, K1
+	VMOVUPS.Z {R(8)}, K1, {R(1)}
+"""
+    else:
+        mask = f"""	VCMPPS $14, {R(7)}, {R(0)}, {R(1)}
+	VANDPS {R(8)}, {R(1)}, {R(1)}
+"""
+    w(f"""// func reluGrad{sfx}(pre, gr *float32, n int)
+// g[i] *= (pre[i] > 0 ? 1 : 0), for n a multiple of {L}: a multiply, as the
+// scalar code does, so that NaN and ±Inf in g behave the same.
+TEXT ·reluGrad{sfx}(SB), NOSPLIT, $0-24
+	MOVQ pre+0(FP), AX
+	MOVQ gr+8(FP), BX
+	MOVQ n+16(FP), CX
+{zero}	VMOVUPS {C('one')}, {R(8)}
+	TESTQ CX, CX
+	JEQ rg{sfx}done
+rg{sfx}loop:
+	VMOVUPS (AX), {R(0)}
+{mask}	VMULPS (BX), {R(1)}, {R(1)}
+	VMOVUPS {R(1)}, (BX)
+	ADDQ ${B}, AX
+	ADDQ ${B}, BX
+	SUBQ ${L}, CX
+	JNZ rg{sfx}loop
+rg{sfx}done:
+	VZEROUPPER
+	RET
+
+""")
     # bias add (+relu)
     for relu in (False, True):
         nm = ("biasRelu" if relu else "biasAdd") + sfx
