@@ -14,8 +14,10 @@ import (
 // The product runs on the kernel path CurrentKernel names (see Kernel). Work
 // is split across GOMAXPROCS goroutines by blocks of C, never along the
 // reduction, and the reduction's blocking does not depend on the number of
-// goroutines, so the result is bit-identical whatever GOMAXPROCS is. Small
-// products run on the calling goroutine.
+// goroutines, so the result is bit-identical whatever GOMAXPROCS is. (The
+// bits do depend on the kernel path, and C = A·Bᵀ with at most 4 columns
+// sums in a different order on AVX-512.) Small products run on the calling
+// goroutine.
 func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
 	gemm(tA, tB, alpha, a, b, beta, c, epilogue{})
 }
@@ -82,6 +84,14 @@ func gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense, epi e
 		return
 	}
 	g := &paths[CurrentKernel()]
+	if n <= dotMax && !tA && tB && hasDotKernel(g.kernel) {
+		// C = A·Bᵀ with few columns: dot products of rows, no packing.
+		gemmDot(m, n, k, alpha, a.Data, a.C, b.Data, b.C, beta, c.Data, n)
+		if epi.on {
+			biasAct(epi.kernel, epi.act, c.Data[:m*n], epi.bias, epi.out[:m*n], n)
+		}
+		return
+	}
 	threads := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin {
 		threads = 1
@@ -102,6 +112,11 @@ func gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense, epi e
 	j.a, j.b, j.c, j.epi = nil, nil, nil, epilogue{}
 	g.jobs.Put(j)
 }
+
+// dotMax is the width of C up to which C = A·Bᵀ runs on the dot-product
+// kernels (where they exist): the output layer of a 2-D field, 256×2×64,
+// takes ~1 µs there against ~5.6 µs through the packed path.
+const dotMax = 4
 
 // skinnyMax is the width of C up to which Gemm computes Cᵀ instead: a C with
 // few columns wastes most of a 16- or 32-column micro-kernel, while few rows

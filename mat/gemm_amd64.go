@@ -87,6 +87,71 @@ func microKernel(g *gemmPath, rows, cols, k int, a []float32, rsa, csa int, b []
 }
 
 //go:noescape
+func dot512x4x1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dot512x1x1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dot512x4x2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dot512x1x2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dot512x4x3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dot512x1x3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dot512x4x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dot512x1x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// hasDotKernel reports whether kernel path k has dot-product kernels for C
+// with at most 4 columns (AVX-512 only).
+func hasDotKernel(k Kernel) bool { return k == AVX512 }
+
+// gemmDot computes C = alpha·A·Bᵀ + beta·C for row-major A (m×k) and B
+// (n×k) with n ≤ 4, four rows of C at a time, with the dot-product kernels:
+// each element is one 16-lane sum over k, then the lanes added pairwise.
+func gemmDot(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	_ = a[(m-1)*lda+k-1]
+	_ = b[(n-1)*ldb+k-1]
+	_ = c[(m-1)*ldc+n-1]
+	pb := &b[0]
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		pa, pc := &a[i*lda], &c[i*ldc]
+		switch n {
+		case 1:
+			dot512x4x1(k, pa, lda, pb, ldb, pc, ldc, alpha, beta)
+		case 2:
+			dot512x4x2(k, pa, lda, pb, ldb, pc, ldc, alpha, beta)
+		case 3:
+			dot512x4x3(k, pa, lda, pb, ldb, pc, ldc, alpha, beta)
+		default:
+			dot512x4x4(k, pa, lda, pb, ldb, pc, ldc, alpha, beta)
+		}
+	}
+	for ; i < m; i++ {
+		pa, pc := &a[i*lda], &c[i*ldc]
+		switch n {
+		case 1:
+			dot512x1x1(k, pa, lda, pb, ldb, pc, ldc, alpha, beta)
+		case 2:
+			dot512x1x2(k, pa, lda, pb, ldb, pc, ldc, alpha, beta)
+		case 3:
+			dot512x1x3(k, pa, lda, pb, ldb, pc, ldc, alpha, beta)
+		default:
+			dot512x1x4(k, pa, lda, pb, ldb, pc, ldc, alpha, beta)
+		}
+	}
+}
+
+//go:noescape
 func copyRows32(dst *float32, ldd int, src *float32, lds, rows int)
 
 //go:noescape

@@ -15,3 +15,9 @@ func transposeAsm(dst []float32, ldd int, src []float32, lds, rows, cols int) in
 func packATAsm(mr int, dst []float32, ldd int, src []float32, lds, kb, panels int) bool {
 	return false
 }
+
+func hasDotKernel(k Kernel) bool { return false }
+
+func gemmDot(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	panic("mat: no dot-product kernel on this architecture")
+}

@@ -92,6 +92,9 @@ func gemmShapes(short bool) [][3]int {
 	// Edge panels that exactly fit the smaller kernels (8 and 4 rows, 16
 	// columns; 4 and 2 rows, 8 columns on AVX2) and so run in place.
 	shapes = append(shapes, [3]int{20, 48, 40}, [3]int{44, 80, 300}, [3]int{2, 24, 9}, [3]int{16, 8, 5})
+	// Few columns: the dot-product kernels (A·Bᵀ, k below, at and above a
+	// multiple of 16) and Cᵀ for the other forms.
+	shapes = append(shapes, [3]int{257, 2, 64}, [3]int{7, 3, 17}, [3]int{33, 4, 1000}, [3]int{5, 1, 16}, [3]int{66, 12, 9})
 	if !short {
 		shapes = append(shapes, [3]int{257, 255, 1000}, [3]int{1000, 33, 257}, [3]int{100, 1000, 255})
 	}

@@ -251,4 +251,97 @@ pat{mr}done:
 """)
 packat(12)
 packat(6)
+
+# Dot-product kernels for C with few columns (n ≤ 4), op(A) = A and
+# op(B) = Bᵀ (B row-major n×k): C[i][j] = Σ_p A[i][p]·B[j][p], each sum in
+# 16 lanes over p (a masked load for the k mod 16 tail), then reduced.
+def dotkernel(rows, ncols):
+    name = f"dot512x{rows}x{ncols}"
+    acc = lambda i, j: f"Z{8 + ncols*i + j}"
+    w(f"""
+// func {name}(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+// C[i][j] = alpha·Σ_p a[i·lda+p]·b[j·ldb+p] + beta·C[i][j] for i < {rows}, j < {ncols}, C[i][j]
+// at c[i·ldc+j] (not read when beta is +0). Each sum runs in 16 lanes over
+// p, then the lanes are added pairwise (8, 4, 2, 1). Strides in elements.
+TEXT ·{name}(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), BX
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+""")
+    for i in range(rows):
+        for j in range(ncols):
+            r = acc(i, j)
+            w(f"\tVPXORD {r}, {r}, {r}\n")
+    w(f"""	XORQ DX, DX
+	MOVQ CX, R10
+	SHRQ $4, R10
+	JEQ {name}tail
+{name}loop:
+""")
+    def body(mask):
+        m = ".Z" if mask else ""
+        k1 = " K1," if mask else ""
+        w(f"\tMOVQ AX, R11\n")
+        for i in range(rows):
+            w(f"\tVMOVUPS{m} (R11)(DX*4),{k1} Z{i}\n")
+            if i < rows - 1:
+                w("\tADDQ R8, R11\n")
+        w(f"\tMOVQ BX, R11\n")
+        for j in range(ncols):
+            w(f"\tVMOVUPS{m} (R11)(DX*4),{k1} Z{4+j}\n")
+            if j < ncols - 1:
+                w("\tADDQ R9, R11\n")
+        for i in range(rows):
+            for j in range(ncols):
+                w(f"\tVFMADD231PS Z{4+j}, Z{i}, {acc(i, j)}\n")
+    body(False)
+    w(f"""	ADDQ $16, DX
+	DECQ R10
+	JNZ {name}loop
+{name}tail:
+	ANDQ $15, CX
+	JEQ {name}reduce
+	MOVL $1, R10
+	SHLL CX, R10
+	DECL R10
+	KMOVW R10, K1
+""")
+    body(True)
+    w(f"{name}reduce:\n")
+    w(f"""	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), SI
+	SHLQ $2, SI
+	VMOVSS alpha+56(FP), X30
+	VMOVSS beta+60(FP), X31
+	MOVL beta+60(FP), R10
+""")
+    for i in range(rows):
+        for j in range(ncols):
+            r = int(acc(i, j)[1:])
+            w(f"""	VEXTRACTF64X4 $1, Z{r}, Y0
+	VADDPS Y0, Y{r}, Y{r}
+	VEXTRACTF32X4 $1, Y{r}, X0
+	VADDPS X0, X{r}, X{r}
+	VMOVHLPS X{r}, X{r}, X0
+	VADDPS X0, X{r}, X{r}
+	VMOVSHDUP X{r}, X0
+	VADDSS X0, X{r}, X{r}
+	VMULSS X30, X{r}, X{r}
+	TESTL R10, R10
+	JEQ {name}s{i}x{j}
+	VFMADD231SS {4*j}(DI), X31, X{r}
+{name}s{i}x{j}:
+	VMOVSS X{r}, {4*j}(DI)
+""")
+        if i < rows - 1:
+            w("\tADDQ SI, DI\n")
+    w("\tVZEROUPPER\n\tRET\n")
+
+for ncols in (1, 2, 3, 4):
+    for rows in (4, 1):
+        dotkernel(rows, ncols)
 open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gemm_amd64.s"), "w").write("".join(out))
