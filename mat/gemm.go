@@ -452,7 +452,7 @@ func (j *gemmJob) multiply(w, ip0, ip1, jp0, jp1 int) {
 				ap, rsa, csa = j.a[row*j.lda+j.pc:], j.lda, 1
 			default:
 				ap = abuf[(ip-ib)*mr*kb:]
-				j.packA(row, mEff, ap)
+				j.packA(row, mEff, rows, ap)
 			}
 			j.panelRow(ap, rsa, csa, row, rows, mEff, jp0, jp1)
 			if j.epi.on && j.pc+kb == j.k {
@@ -546,15 +546,21 @@ func copyTile(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 // maxTile is the largest mr·nr of any path.
 const maxTile = 12 * 32
 
-// packA packs rows [i0, i0+mEff) (an edge panel) of op(A) over the current reduction block into
-// dst: dst[p*mr+i] = op(A)[i0+i][pc+p], rows past mEff zero.
-func (j *gemmJob) packA(i0, mEff int, dst []float32) {
+// packA packs rows [i0, i0+mEff) (an edge panel) of op(A) over the current
+// reduction block into dst: dst[p*mr+i] = op(A)[i0+i][pc+p], rows from mEff
+// up to rows (those the kernel reads) zero.
+func (j *gemmJob) packA(i0, mEff, rows int, dst []float32) {
 	mr, pc, kb, a, lda := j.g.mr, j.pc, j.kb, j.a, j.lda
 	if j.tA { // op(A)[i][p] = A[p][i]: rows of A are contiguous in i.
 		for p := 0; p < kb; p++ {
-			d := dst[p*mr : (p+1)*mr]
-			copy(d, a[(pc+p)*lda+i0:(pc+p)*lda+i0+mEff])
-			clear(d[mEff:])
+			d := dst[p*mr : p*mr+rows]
+			s := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+mEff]
+			for i, v := range s {
+				d[i] = v
+			}
+			for i := mEff; i < rows; i++ {
+				d[i] = 0
+			}
 		}
 		return
 	}
@@ -565,7 +571,10 @@ func (j *gemmJob) packA(i0, mEff int, dst []float32) {
 		}
 	}
 	for p := 0; p < kb; p++ {
-		clear(dst[p*mr+mEff : (p+1)*mr])
+		d := dst[p*mr : p*mr+rows]
+		for i := mEff; i < rows; i++ {
+			d[i] = 0
+		}
 	}
 }
 
