@@ -137,6 +137,9 @@ func checkMemory(what string, need uint64) error {
 	if need == math.MaxUint64 {
 		return usagef("%s: needs more memory than can be counted in 64 bits", what)
 	}
+	if avail == 0 {
+		return usagef("%s: needs %d MiB of memory, more than the 1 TiB allowed when the available memory is unknown", what, need>>20)
+	}
 	return usagef("%s: needs %d MiB of memory, but only %d MiB is available", what, need>>20, avail>>20)
 }
 

@@ -221,6 +221,29 @@ func TestInterruptedExitStatus(t *testing.T) {
 	}
 }
 
+// TestMemBytes: the memory arithmetic saturates instead of wrapping (the
+// wrap-around let eval --n 2³² and sample --n 2⁶² through).
+func TestMemBytes(t *testing.T) {
+	const max = math.MaxUint64
+	for _, c := range []struct {
+		got, want uint64
+	}{
+		{memBytes(), 1},
+		{memBytes(3, 4, 5), 60},
+		{memBytes(8, 1<<32, 1<<32), max},
+		{memBytes(1<<32, 1<<32), max},
+		{memBytes(1<<32, 1<<31), 1 << 63},
+		{memBytes(0, max, max), 0},
+		{sat(1, 2), 3},
+		{sat(max, 1), max},
+		{sat(1<<63, 1<<63), max},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %d, want %d", c.got, c.want)
+		}
+	}
+}
+
 // allocated returns the bytes allocated on the heap so far.
 func allocated() uint64 {
 	var m runtime.MemStats
