@@ -406,7 +406,7 @@ func widthFigures(e *env, c widthConfig, cells []*widthCell, s *report.Summary) 
 			lp = append(lp, pan)
 		}
 	}
-	if err := plot.LineGrid(e.figure("slopes.png"), "the learned field's slope along x against the exact c(t)", len(lp), lp, 420, 320); err != nil {
+	if err := plot.LineGrid(e.figure("slopes.png"), "the learned field's slope along x against the exact c(t)", len(c.Ks), lp, 420, 320); err != nil {
 		return err
 	}
 	s.Figures = append(s.Figures, report.Figure{File: "slopes.png", Caption: "v*(x,t) = c(t)·x: the slope ĉ(t) of each learned field against the exact c(t) (dashed), at the longest training. c(t) < 0 before t = a/(a+b), where the flow contracts."})
