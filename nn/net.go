@@ -338,19 +338,17 @@ func (n *Net) forward() *mat.Dense {
 func (n *Net) linear(l *layer, h *mat.Dense, last bool) {
 	l.pre.Reshape(h.R, l.out)
 	if l.fm == nil {
-		mat.Gemm(false, true, 1, h, l.w, 0, l.pre)
 		if last {
-			mat.BiasAct(mat.Identity, l.pre, l.b, l.pre)
+			mat.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, l.pre, l.pre)
 			return
 		}
 		l.act.Reshape(h.R, l.out)
-		mat.BiasAct(n.act, l.pre, l.b, l.act)
+		mat.GemmBiasAct(false, true, h, l.w, l.b, n.act, l.pre, l.act)
 		return
 	}
 	// FiLM: u = W·h + b; [s; c] = M·e + m; pre = u⊙(1+s) + c.
 	l.u.Reshape(h.R, l.out)
-	mat.Gemm(false, true, 1, h, l.w, 0, l.u)
-	mat.BiasAct(mat.Identity, l.u, l.b, l.u)
+	mat.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, l.u, l.u)
 	// sc holds [1+s; c]: the bias m plus 1 on the s half.
 	w := l.out
 	fb1 := n.fb1[:2*w]
@@ -361,8 +359,7 @@ func (n *Net) linear(l *layer, h *mat.Dense, last bool) {
 		}
 	}
 	l.sc.Reshape(h.R, 2*w)
-	mat.Gemm(false, true, 1, n.emb, l.fm, 0, l.sc)
-	mat.BiasAct(mat.Identity, l.sc, fb1, l.sc)
+	mat.GemmBiasAct(false, true, n.emb, l.fm, fb1, mat.Identity, l.sc, l.sc)
 	for r := 0; r < h.R; r++ {
 		pre := l.pre.Data[r*w : (r+1)*w]
 		u := l.u.Data[r*w : (r+1)*w]
