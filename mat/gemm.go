@@ -598,17 +598,15 @@ func (j *gemmJob) packA(i0, mEff, rows int, dst []float32) {
 func (j *gemmJob) packB(p0, p1 int) {
 	nr, pc, kb, b, ldb := j.g.nr, j.pc, j.kb, j.b, j.ldb
 	full := min(p1, j.nb/nr) - p0 // full panels in the range
-	if !j.tB && full >= 4 {
-		// One reduction step at a time, so that B is read along its rows.
+	if !j.tB && full > 0 {
+		// One reduction step at a time, so that B is read along its rows
+		// (in assembly with the rows ahead prefetched, where there is some).
 		j0 := j.jc + p0*nr
-		for p := 0; p < kb; p++ {
-			copyRows(j.g.kernel, j.bbuf[p0*nr*kb+p*nr:], nr*kb, b[(pc+p)*ldb+j0:], nr, full, nr)
-		}
-		p0 += full
-	} else if !j.tB && full > 0 {
-		// Few panels: one call per panel.
-		for jp := p0; jp < p0+full; jp++ {
-			copyRows(j.g.kernel, j.bbuf[jp*nr*kb:], nr, b[pc*ldb+j.jc+jp*nr:], ldb, kb, nr)
+		src, dst := b[pc*ldb+j0:], j.bbuf[p0*nr*kb:]
+		if j.g.kernel == Generic || !packATAsm(nr, dst, nr*kb, src, ldb, kb, full) {
+			for p := 0; p < kb; p++ {
+				copyRows(j.g.kernel, dst[p*nr:], nr*kb, src[p*ldb:], nr, full, nr)
+			}
 		}
 		p0 += full
 	}

@@ -218,9 +218,16 @@ func packAT12(dst *float32, ldd int, src *float32, lds, kb, panels int)
 //go:noescape
 func packAT6(dst *float32, ldd int, src *float32, lds, kb, panels int)
 
-// packATAsm packs panels mr-row panels of op(A) = Aᵀ over kb reduction steps
-// (dst[q·ldd + p·mr + i] = src[p·lds + q·mr + i]) and reports whether it
-// could (mr 12 or 6, AVX2). It checks the bounds.
+//go:noescape
+func packAT32(dst *float32, ldd int, src *float32, lds, kb, panels int)
+
+//go:noescape
+func packAT16(dst *float32, ldd int, src *float32, lds, kb, panels int)
+
+// packATAsm packs panels mr-wide panels over kb reduction steps (dst[q·ldd +
+// p·mr + i] = src[p·lds + q·mr + i]: panels of op(A) = Aᵀ, or of a row-major
+// B) and reports whether it could (mr 32, 16, 12 or 6, AVX2). It checks the
+// bounds.
 func packATAsm(mr int, dst []float32, ldd int, src []float32, lds, kb, panels int) bool {
 	if !hasAVX2 || kb <= 0 || panels <= 0 {
 		return false
@@ -232,6 +239,10 @@ func packATAsm(mr int, dst []float32, ldd int, src []float32, lds, kb, panels in
 		packAT12(&dst[0], ldd, &src[0], lds, kb, panels)
 	case 6:
 		packAT6(&dst[0], ldd, &src[0], lds, kb, panels)
+	case 32:
+		packAT32(&dst[0], ldd, &src[0], lds, kb, panels)
+	case 16:
+		packAT16(&dst[0], ldd, &src[0], lds, kb, panels)
 	default:
 		return false
 	}

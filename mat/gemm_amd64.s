@@ -1672,10 +1672,11 @@ tr8done:
 	RET
 
 // func packAT12(dst *float32, ldd int, src *float32, lds, kb, panels int)
-// Packs panels 12-row panels of op(A) = Aᵀ: dst[q·ldd + p·12 + i] =
-// src[p·lds + q·12 + i] for p < kb, q < panels, i < 12, reading A one row
-// at a time and prefetching the row 8 ahead (a row segment is too short for
-// the hardware prefetcher to follow across rows). Needs AVX.
+// Packs panels 12-wide panels: dst[q·ldd + p·12 + i] = src[p·lds + q·12 + i]
+// for p < kb, q < panels, i < 12 (panels of op(A) = Aᵀ, or of a row-major
+// B), reading the source one row at a time and prefetching the row 8 ahead
+// (a row segment is too short for the hardware prefetcher to follow across
+// rows). Needs AVX.
 TEXT ·packAT12(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), DX
@@ -1720,10 +1721,11 @@ pat12done:
 	RET
 
 // func packAT6(dst *float32, ldd int, src *float32, lds, kb, panels int)
-// Packs panels 6-row panels of op(A) = Aᵀ: dst[q·ldd + p·6 + i] =
-// src[p·lds + q·6 + i] for p < kb, q < panels, i < 6, reading A one row
-// at a time and prefetching the row 8 ahead (a row segment is too short for
-// the hardware prefetcher to follow across rows). Needs AVX.
+// Packs panels 6-wide panels: dst[q·ldd + p·6 + i] = src[p·lds + q·6 + i]
+// for p < kb, q < panels, i < 6 (panels of op(A) = Aᵀ, or of a row-major
+// B), reading the source one row at a time and prefetching the row 8 ahead
+// (a row segment is too short for the hardware prefetcher to follow across
+// rows). Needs AVX.
 TEXT ·packAT6(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), DX
@@ -1764,6 +1766,108 @@ pat6panel:
 	DECQ CX
 	JNZ pat6row
 pat6done:
+	VZEROUPPER
+	RET
+
+// func packAT32(dst *float32, ldd int, src *float32, lds, kb, panels int)
+// Packs panels 32-wide panels: dst[q·ldd + p·32 + i] = src[p·lds + q·32 + i]
+// for p < kb, q < panels, i < 32 (panels of op(A) = Aᵀ, or of a row-major
+// B), reading the source one row at a time and prefetching the row 8 ahead
+// (a row segment is too short for the hardware prefetcher to follow across
+// rows). Needs AVX.
+TEXT ·packAT32(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	SHLQ $2, BX
+	MOVQ kb+32(FP), CX
+	MOVQ panels+40(FP), R8
+	TESTQ CX, CX
+	JEQ pat32done
+	TESTQ R8, R8
+	JEQ pat32done
+	MOVQ R8, R12
+	IMULQ $128, R12
+pat32row:
+	LEAQ (SI)(BX*8), R9
+	XORQ R10, R10
+pat32pf:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ $64, R10
+	CMPQ R10, R12
+	JLT pat32pf
+	MOVQ SI, R9
+	MOVQ DI, R11
+	MOVQ R8, R10
+pat32panel:
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS 64(R9), Y2
+	VMOVUPS 96(R9), Y3
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y1, 32(R11)
+	VMOVUPS Y2, 64(R11)
+	VMOVUPS Y3, 96(R11)
+	ADDQ $128, R9
+	ADDQ DX, R11
+	DECQ R10
+	JNZ pat32panel
+	ADDQ BX, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ pat32row
+pat32done:
+	VZEROUPPER
+	RET
+
+// func packAT16(dst *float32, ldd int, src *float32, lds, kb, panels int)
+// Packs panels 16-wide panels: dst[q·ldd + p·16 + i] = src[p·lds + q·16 + i]
+// for p < kb, q < panels, i < 16 (panels of op(A) = Aᵀ, or of a row-major
+// B), reading the source one row at a time and prefetching the row 8 ahead
+// (a row segment is too short for the hardware prefetcher to follow across
+// rows). Needs AVX.
+TEXT ·packAT16(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	SHLQ $2, BX
+	MOVQ kb+32(FP), CX
+	MOVQ panels+40(FP), R8
+	TESTQ CX, CX
+	JEQ pat16done
+	TESTQ R8, R8
+	JEQ pat16done
+	MOVQ R8, R12
+	IMULQ $64, R12
+pat16row:
+	LEAQ (SI)(BX*8), R9
+	XORQ R10, R10
+pat16pf:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ $64, R10
+	CMPQ R10, R12
+	JLT pat16pf
+	MOVQ SI, R9
+	MOVQ DI, R11
+	MOVQ R8, R10
+pat16panel:
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y1, 32(R11)
+	ADDQ $64, R9
+	ADDQ DX, R11
+	DECQ R10
+	JNZ pat16panel
+	ADDQ BX, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ pat16row
+pat16done:
 	VZEROUPPER
 	RET
 

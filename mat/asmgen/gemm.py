@@ -201,10 +201,11 @@ def packat(mr):
     bytes_ = mr * 4
     w(f"""
 // func packAT{mr}(dst *float32, ldd int, src *float32, lds, kb, panels int)
-// Packs panels {mr}-row panels of op(A) = Aᵀ: dst[q·ldd + p·{mr} + i] =
-// src[p·lds + q·{mr} + i] for p < kb, q < panels, i < {mr}, reading A one row
-// at a time and prefetching the row 8 ahead (a row segment is too short for
-// the hardware prefetcher to follow across rows). Needs AVX.
+// Packs panels {mr}-wide panels: dst[q·ldd + p·{mr} + i] = src[p·lds + q·{mr} + i]
+// for p < kb, q < panels, i < {mr} (panels of op(A) = Aᵀ, or of a row-major
+// B), reading the source one row at a time and prefetching the row 8 ahead
+// (a row segment is too short for the hardware prefetcher to follow across
+// rows). Needs AVX.
 TEXT ·packAT{mr}(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), DX
@@ -233,7 +234,12 @@ pat{mr}pf:
 	MOVQ R8, R10
 pat{mr}panel:
 """)
-    if mr == 12:
+    if mr == 32:
+        w("\tVMOVUPS (R9), Y0\n\tVMOVUPS 32(R9), Y1\n\tVMOVUPS 64(R9), Y2\n\tVMOVUPS 96(R9), Y3\n")
+        w("\tVMOVUPS Y0, (R11)\n\tVMOVUPS Y1, 32(R11)\n\tVMOVUPS Y2, 64(R11)\n\tVMOVUPS Y3, 96(R11)\n")
+    elif mr == 16:
+        w("\tVMOVUPS (R9), Y0\n\tVMOVUPS 32(R9), Y1\n\tVMOVUPS Y0, (R11)\n\tVMOVUPS Y1, 32(R11)\n")
+    elif mr == 12:
         w("\tVMOVUPS (R9), Y0\n\tVMOVUPS 32(R9), X1\n\tVMOVUPS Y0, (R11)\n\tVMOVUPS X1, 32(R11)\n")
     else:
         w("\tVMOVUPS (R9), X0\n\tMOVQ 16(R9), R13\n\tVMOVUPS X0, (R11)\n\tMOVQ R13, 16(R11)\n")
@@ -251,6 +257,8 @@ pat{mr}done:
 """)
 packat(12)
 packat(6)
+packat(32)
+packat(16)
 
 # Dot-product kernels for C with few columns (n ≤ 4), op(A) = A and
 # op(B) = Bᵀ (B row-major n×k): C[i][j] = Σ_p A[i][p]·B[j][p], each sum in
