@@ -607,8 +607,8 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 }
 
 func TestNoAllocationsInSteadyState(t *testing.T) {
-	if testing.CoverMode() != "" {
-		t.Skip("coverage instrumentation allocates")
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage and race instrumentation allocate")
 	}
 	for _, arch := range []string{"mlp", "film"} {
 		testNoAllocations(t, Config{Dim: 2, Hidden: []int{64, 64, 64}, Fourier: 1, Arch: arch})
