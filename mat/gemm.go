@@ -246,16 +246,21 @@ type gemmJob struct {
 	aInPlace       bool    // read op(A) = Aᵀ in place (it is small), not packed
 	bInPlace       bool    // read B's full panels in place (C has few rows)
 
-	// The multiply of the current block, split into nChunks chunks of chunk
-	// panels, and the next chunk to take.
-	nChunks, chunk int
-	next           atomic.Int64
-	bstate         []atomic.Int32 // per group of B panels: unpacked, packing, packed
+	// The multiply of the current block (number epoch), split into nChunks
+	// chunks of chunk panels; ticket is epoch<<32 | the next chunk to take,
+	// done counts finished chunks.
+	chunk   int
+	epoch   int64
+	nChunks atomic.Int64
+	ticket  atomic.Int64
+	done    atomic.Int64
+	stop    atomic.Bool    // the call is over: helpers return
+	helpers sync.WaitGroup // the helper goroutines of the call
+	bstate  []atomic.Int32 // per group of B panels: unpacked, packing, packed
 
 	bbuf []float32 // packed B block: nPanels panels of kb×nr
 	abuf []float32 // per goroutine: mcPanels packed mr×kc panels of A
 	tbuf []float32 // Cᵀ, for skinny products (see runTransposed)
-	wg   sync.WaitGroup
 }
 
 func (g *gemmPath) getJob(threads int) *gemmJob {
@@ -291,6 +296,18 @@ func (j *gemmJob) run() {
 	// Packing B pays when its panels meet many row panels of A; for a C of
 	// a few rows, the kernel reads a row-major B in place (full panels).
 	j.bInPlace = !j.tB && j.m <= bInPlaceRows && g.kernel != Generic
+	if j.threads > 1 {
+		// Helpers live for the whole call and wait, spinning, between
+		// reduction blocks: waking a parked thread per block costs tens of
+		// µs here.
+		j.stop.Store(false)
+		j.ticket.Store(0)
+		j.epoch = 0
+		j.helpers.Add(j.threads - 1)
+		for w := 1; w < j.threads; w++ {
+			go j.helper(w)
+		}
+	}
 	for j.jc = 0; j.jc < j.n; j.jc += g.nc {
 		j.nb = min(g.nc, j.n-j.jc)
 		j.nPanels = ceilDiv(j.nb, g.nr)
@@ -320,49 +337,67 @@ func (j *gemmJob) run() {
 			if j.threads == 1 {
 				j.chunk = q
 			}
-			j.parallel(ceilDiv(q, j.chunk))
+			j.multiplyAll(ceilDiv(q, j.chunk))
 		}
 	}
-}
-
-// parallel runs the multiply split into n chunks, which the job's goroutines
-// take in turn from a shared counter until none is left: a goroutine that
-// starts late (its thread busy elsewhere) just takes fewer. Which goroutine
-// does a chunk never changes the arithmetic. It returns when all are done.
-func (j *gemmJob) parallel(n int) {
-	j.nChunks = n
-	j.next.Store(0)
-	t := min(j.threads, n)
-	if t <= 1 {
-		j.work(0)
-		return
+	if j.threads > 1 {
+		j.stop.Store(true)
+		j.helpers.Wait()
 	}
-	j.wg.Add(t - 1)
-	for w := 1; w < t; w++ {
-		go j.worker(w)
+}
+
+// multiplyAll runs the current block's multiply split into n chunks, which
+// the job's goroutines take in turn from a shared ticket until none is left
+// (a goroutine that comes late just takes fewer), and returns when all are
+// done. Which goroutine does a chunk never changes the arithmetic.
+func (j *gemmJob) multiplyAll(n int) {
+	j.nChunks.Store(int64(n))
+	j.done.Store(0)
+	j.epoch++
+	j.ticket.Store(j.epoch << 32) // publishes the block to the helpers
+	j.takeChunks(0, j.epoch)
+	for j.done.Load() < int64(n) {
+		runtime.Gosched()
 	}
-	j.work(0)
-	j.wg.Wait()
 }
 
-func (j *gemmJob) worker(w int) {
-	defer j.wg.Done()
-	j.work(w)
-}
-
-// work takes chunks until none is left; w names the goroutine's buffers.
-func (j *gemmJob) work(w int) {
+// takeChunks does chunks of block epoch e as goroutine w (w names its
+// buffers) until none is left or the block is no longer e. A chunk is taken
+// by advancing the ticket (epoch<<32 | next chunk) with a compare-and-swap,
+// so that a goroutine still looking at an old block can never take a chunk of
+// a new one; the block's parameters, written before its ticket was
+// published, stay fixed until its last chunk is done.
+func (j *gemmJob) takeChunks(w int, e int64) {
 	for {
-		c := int(j.next.Add(1)) - 1
-		if c >= j.nChunks {
+		v := j.ticket.Load()
+		if v>>32 != e || v&(1<<32-1) >= j.nChunks.Load() {
 			return
 		}
-		q0 := c * j.chunk
+		if !j.ticket.CompareAndSwap(v, v+1) {
+			continue
+		}
+		q0 := int(v&(1<<32-1)) * j.chunk
 		if j.splitCols {
 			j.multiply(w, 0, j.mPanels, q0, min(q0+j.chunk, j.nPanels))
 		} else {
 			j.multiply(w, q0, min(q0+j.chunk, j.mPanels), 0, j.nPanels)
 		}
+		j.done.Add(1)
+	}
+}
+
+// helper is goroutine w of a parallel call: it takes chunks of each block as
+// it is published, until the call ends.
+func (j *gemmJob) helper(w int) {
+	defer j.helpers.Done()
+	var seen int64
+	for !j.stop.Load() {
+		if e := j.ticket.Load() >> 32; e != seen {
+			seen = e
+			j.takeChunks(w, e)
+			continue
+		}
+		runtime.Gosched()
 	}
 }
 
