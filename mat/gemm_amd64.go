@@ -248,3 +248,16 @@ func packATAsm(mr int, dst []float32, ldd int, src []float32, lds, kb, panels in
 	}
 	return true
 }
+
+//go:noescape
+func prefetchRows(p *float32, ld, rows, n int)
+
+// prefetchB asks for rows of n floats of s (row stride ld) to be brought into
+// L2 ahead of use; nothing when the CPU has no AVX2 path. It checks bounds.
+func prefetchB(s []float32, ld, rows, n int) {
+	if !hasAVX2 || rows <= 0 || n <= 0 {
+		return
+	}
+	_ = s[(rows-1)*ld+n-1]
+	prefetchRows(&s[0], ld, rows, n)
+}

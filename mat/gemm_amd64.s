@@ -1871,6 +1871,33 @@ pat16done:
 	VZEROUPPER
 	RET
 
+// func prefetchRows(p *float32, ld, rows, n int)
+// Prefetches rows rows of n floats (row stride ld floats) into L2, a cache
+// line at a time. Prefetches never fault.
+TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ ld+8(FP), BX
+	SHLQ $2, BX
+	MOVQ rows+16(FP), CX
+	MOVQ n+24(FP), DX
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JEQ pfdone
+	TESTQ DX, DX
+	JEQ pfdone
+pfrow:
+	XORQ R8, R8
+pfline:
+	PREFETCHT1 (SI)(R8*1)
+	ADDQ $64, R8
+	CMPQ R8, DX
+	JLT pfline
+	ADDQ BX, SI
+	DECQ CX
+	JNZ pfrow
+pfdone:
+	RET
+
 // func dot512x4x1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 // C[i][j] = alpha·Σ_p a[i·lda+p]·b[j·ldb+p] + beta·C[i][j] for i < 4, j < 1, C[i][j]
 // at c[i·ldc+j] (not read when beta is +0). Each sum runs in 16 lanes over

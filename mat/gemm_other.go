@@ -21,3 +21,5 @@ func hasDotKernel(k Kernel) bool { return false }
 func gemmDot(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	panic("mat: no dot-product kernel on this architecture")
 }
+
+func prefetchB(s []float32, ld, rows, n int) {}

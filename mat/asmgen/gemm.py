@@ -260,6 +260,35 @@ packat(6)
 packat(32)
 packat(16)
 
+w("""
+// func prefetchRows(p *float32, ld, rows, n int)
+// Prefetches rows rows of n floats (row stride ld floats) into L2, a cache
+// line at a time. Prefetches never fault.
+TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ ld+8(FP), BX
+	SHLQ $2, BX
+	MOVQ rows+16(FP), CX
+	MOVQ n+24(FP), DX
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JEQ pfdone
+	TESTQ DX, DX
+	JEQ pfdone
+pfrow:
+	XORQ R8, R8
+pfline:
+	PREFETCHT1 (SI)(R8*1)
+	ADDQ $64, R8
+	CMPQ R8, DX
+	JLT pfline
+	ADDQ BX, SI
+	DECQ CX
+	JNZ pfrow
+pfdone:
+	RET
+""")
+
 # Dot-product kernels for C with few columns (n ≤ 4), op(A) = A and
 # op(B) = Bᵀ (B row-major n×k): C[i][j] = Σ_p A[i][p]·B[j][p], each sum in
 # 16 lanes over p (a masked load for the k mod 16 tail), then reduced.
