@@ -1,7 +1,7 @@
 package mat
 
-//go:generate python3 asmgen/gemm.py
-//go:generate python3 asmgen/elementwise.py
+//go:generate go run ./internal/asmgen -out gemm_amd64.s gemm
+//go:generate go run ./internal/asmgen -out elementwise_amd64.s elementwise
 
 //go:noescape
 func kern512x12x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
