@@ -55,7 +55,11 @@ minutes on two cores), paper (the seed's scale).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: done in %.1fs, results in %s\n", name, time.Since(t0).Seconds(), filepath.Join(out, name))
+			where := filepath.Join(out, name)
+			if name == "all" {
+				where = out
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: done in %.1fs, results in %s\n", name, time.Since(t0).Seconds(), where)
 			if name == "all" {
 				path := filepath.Join(out, "report.html")
 				if err := writeReport(out, path); err != nil {
