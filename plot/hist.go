@@ -165,7 +165,7 @@ func HistGrid(path, title string, cols int, panels []HistPanel, o HistOptions) e
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", path, err)
 			}
-			l.Color = Palette[ci%len(Palette)]
+			l.Color = Colour(ci)
 			l.Width = px(2)
 			if c.Dashed {
 				l.Dashes = []vg.Length{px(6), px(4)}

@@ -12,7 +12,7 @@ import (
 type LinePanel struct {
 	Title          string
 	XLabel, YLabel string
-	Curves         []Curve // drawn in Palette order; dashed curves keep their colour
+	Curves         []Curve // drawn in Colour order; dashed curves keep their colour
 }
 
 // LineGrid draws panels of curves, cols to a row, each with its own axes and
@@ -43,7 +43,7 @@ func LineGrid(path, title string, cols int, panels []LinePanel, wPx, hPx int) er
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", path, err)
 			}
-			l.Color = Palette[ci%len(Palette)]
+			l.Color = Colour(ci)
 			l.Width = px(1.8)
 			if c.Dashed {
 				l.Dashes = []vg.Length{px(6), px(4)}

@@ -30,9 +30,9 @@ const DPI = 96
 // px converts a pixel count at DPI to a vg.Length.
 func px(n float64) vg.Length { return vg.Length(n) * vg.Inch / DPI }
 
-// Palette is the colour cycle used for lines and points (Okabe–Ito, readable
-// by colour-blind readers).
-var Palette = [...]color.RGBA{
+// palette is the colour cycle used for lines and points (Okabe–Ito, readable
+// by colour-blind readers). It is read only; Colour hands out its entries.
+var palette = [...]color.RGBA{
 	{0, 114, 178, 255},   // blue
 	{213, 94, 0, 255},    // vermillion
 	{0, 158, 115, 255},   // green
@@ -144,4 +144,11 @@ func finiteRange(vs ...[]float64) (lo, hi float64, ok bool) {
 		}
 	}
 	return lo, hi, lo <= hi
+}
+
+// Colour returns colour i of the figure palette (Okabe–Ito, readable by
+// colour-blind readers), cycling when i is past its end.
+func Colour(i int) color.RGBA {
+	n := len(palette)
+	return palette[((i%n)+n)%n]
 }

@@ -15,7 +15,7 @@ import (
 type ScatterPanel struct {
 	Title string
 	X, Y  []float64
-	Color int // index into Palette
+	Color int // index of the colour (Colour)
 }
 
 // ScatterOptions sets what the panels of a scatter grid share.
@@ -71,7 +71,7 @@ func ScatterGrid(path, title string, cols int, panels []ScatterPanel, o ScatterO
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", path, err)
 			}
-			pc := Palette[pan.Color%len(Palette)]
+			pc := Colour(pan.Color)
 			c := color.NRGBA{R: pc.R, G: pc.G, B: pc.B, A: 120} // translucent, so density shows
 			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: px(1.3), Shape: draw.CircleGlyph{}}
 			p.Add(s)

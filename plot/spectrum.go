@@ -65,7 +65,7 @@ func (s Spectrum) Save(path string, wPx, hPx int) error {
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", path, err)
 		}
-		v.Color = Palette[(i+1)%len(Palette)]
+		v.Color = Colour((i + 1))
 		v.Width = px(1.5)
 		v.Dashes = []vg.Length{px(5), px(3)}
 		p.Add(v)
@@ -76,7 +76,7 @@ func (s Spectrum) Save(path string, wPx, hPx int) error {
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", path, err)
 		}
-		h.Color = Palette[(len(s.Cuts)+i+1)%len(Palette)]
+		h.Color = Colour((len(s.Cuts) + i + 1))
 		h.Width = px(1)
 		h.Dashes = []vg.Length{px(2), px(2)}
 		p.Add(h)
@@ -87,4 +87,4 @@ func (s Spectrum) Save(path string, wPx, hPx int) error {
 	return savePNG(path, wPx, hPx, func(dc draw.Canvas) { p.Draw(dc) })
 }
 
-func color0() color.RGBA { return Palette[0] }
+func color0() color.RGBA { return Colour(0) }
