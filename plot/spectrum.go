@@ -2,7 +2,6 @@ package plot
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 
 	gplot "gonum.org/v1/plot"
@@ -56,7 +55,7 @@ func (s Spectrum) Save(path string, wPx, hPx int) error {
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
-	l.Color = color0()
+	l.Color = Colour(0)
 	l.Width = px(2)
 	p.Add(plotter.NewGrid(), l)
 	p.Legend.Add("eigenvalues", l)
@@ -65,7 +64,7 @@ func (s Spectrum) Save(path string, wPx, hPx int) error {
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", path, err)
 		}
-		v.Color = Colour((i + 1))
+		v.Color = Colour(i + 1)
 		v.Width = px(1.5)
 		v.Dashes = []vg.Length{px(5), px(3)}
 		p.Add(v)
@@ -76,7 +75,7 @@ func (s Spectrum) Save(path string, wPx, hPx int) error {
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", path, err)
 		}
-		h.Color = Colour((len(s.Cuts) + i + 1))
+		h.Color = Colour(len(s.Cuts) + i + 1)
 		h.Width = px(1)
 		h.Dashes = []vg.Length{px(2), px(2)}
 		p.Add(h)
@@ -86,5 +85,3 @@ func (s Spectrum) Save(path string, wPx, hPx int) error {
 	p.Legend.Left = true // the curve falls from top left: its bottom left is empty
 	return savePNG(path, wPx, hPx, func(dc draw.Canvas) { p.Draw(dc) })
 }
-
-func color0() color.RGBA { return Colour(0) }
