@@ -57,10 +57,54 @@ type evalReport struct {
 	// n target draws back vs n source draws. The baselines compare two
 	// independent samples of the target (source): the metrics' own sampling
 	// noise at this n, the least a perfect flow could show.
+	// ForwardLaw: for a zero-mean isotropic Gaussian target N(0, s²I_k), the
+	// law of the forward samples against it: the mean norm beside s·Chi(k)'s,
+	// the KS statistic of the norms against s·Chi(k), and the mean, least and
+	// largest per-coordinate variance against s² (a flow that creates too
+	// little or too much variation shows here first).
+	ForwardLaw       *gaussianLaw  `json:"forward_law,omitempty"`
 	Forward          sampleMetrics `json:"forward"`
 	Backward         sampleMetrics `json:"backward"`
 	BaselineForward  sampleMetrics `json:"baseline_forward"`
 	BaselineBackward sampleMetrics `json:"baseline_backward"`
+}
+
+// gaussianLaw compares a sample with N(0, s²I_k) through its norms and its
+// per-coordinate variances.
+type gaussianLaw struct {
+	MeanNorm  float64 `json:"mean_norm"`
+	ChiMean   float64 `json:"chi_mean"`
+	KSChi     float64 `json:"ks_chi"`
+	VarMean   float64 `json:"var_mean"`
+	VarMin    float64 `json:"var_min"`
+	VarMax    float64 `json:"var_max"`
+	TargetVar float64 `json:"target_var"`
+}
+
+// lawAgainst measures x against N(0, v·I_k).
+func lawAgainst(x *mat.Dense, v float64) (*gaussianLaw, error) {
+	k, s := x.C, math.Sqrt(v)
+	ks, _, err := metrics.KS(metrics.Norms(x), metrics.ChiCDF(k, s))
+	if err != nil {
+		return nil, err
+	}
+	law := &gaussianLaw{MeanNorm: metrics.NormStatsOf(x).Mean, ChiMean: exact.Chi{K: float64(k), S: s}.Mean(),
+		KSChi: ks, VarMin: math.Inf(1), VarMax: math.Inf(-1), TargetVar: v}
+	for j := 0; j < k; j++ {
+		var m, ss float64
+		for i := 0; i < x.R; i++ {
+			m += float64(x.At(i, j))
+		}
+		m /= float64(x.R)
+		for i := 0; i < x.R; i++ {
+			d := float64(x.At(i, j)) - m
+			ss += d * d
+		}
+		cv := ss / float64(x.R-1)
+		law.VarMean += cv / float64(k)
+		law.VarMin, law.VarMax = min(law.VarMin, cv), max(law.VarMax, cv)
+	}
+	return law, nil
 }
 
 type evalFlags struct {
@@ -165,6 +209,11 @@ func evaluate(ctx context.Context, run *train.Trained, src, tgt dist.Sampler, f 
 	opts := train.TransportOptions{Solver: f.solver, NFE: f.nfe}
 	if _, err := run.Transport(ctx, x0, opts, rng); err != nil {
 		return nil, err
+	}
+	if g, ok := tgt.(*dist.Gaussian); ok && g.Mean == 0 && n > 1 {
+		if rep.ForwardLaw, err = lawAgainst(x0, g.Var); err != nil {
+			return nil, err
+		}
 	}
 	opts.Backward = true
 	if _, err := run.Transport(ctx, x1, opts, rng); err != nil {
