@@ -92,6 +92,16 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 			if steps < 1 || samples < 1 || odeStep < 1 {
 				return usagef("bench: --steps (%d), --samples (%d) and --ode-steps (%d) must be ≥ 1", steps, samples, odeStep)
 			}
+			for _, c := range run {
+				// The sampler holds the points, the Euler step's field values
+				// and the network's activations for every point (pre- and
+				// post-activation per hidden layer): refuse up front what
+				// cannot fit rather than train first and die in make.
+				perPoint := uint64(4*c.dim + 2*c.depth*c.width + 4)
+				if err := checkMemory("bench --samples", memBytes(uint64(samples), perPoint, 4)); err != nil {
+					return err
+				}
+			}
 			if cpuProfile != "" {
 				var prof bytes.Buffer
 				if err := pprof.StartCPUProfile(&prof); err != nil {

@@ -67,6 +67,8 @@ func TestBenchCmdBadUsage(t *testing.T) {
 		{"bench", "--ode-steps", "0"},
 		{"bench", "--steps", "many"},
 		{"bench", "extra"},
+		// 10¹² points cannot be held: refused before any training.
+		{"bench", "--case", "mnist", "--samples", "1000000000000"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
