@@ -115,6 +115,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"reproduce bad scale", []string{"reproduce", "rank", "--scale", "huge"}, "huge"},
 		{"report unknown flag", []string{"report", "--bogus"}, "unknown flag"},
 		{"report missing runs", []string{"report", "--runs", filepath.Join(tmp, "none")}, "none"},
+		{"report empty out", []string{"report", "--runs", tmp, "--out", ""}, "--out"},
 		// Flag values of the wrong type.
 		{"train steps not a number", tr("--steps", "many"), "--steps"},
 		{"train seed negative", tr("--seed", "-1"), "--seed"},

@@ -23,6 +23,9 @@ measurements, then each experiment's question, claim, figures, verdicts and tabl
 			if st, err := os.Stat(runs); errors.Is(err, fs.ErrNotExist) || (err == nil && !st.IsDir()) {
 				return usagef("report: --runs %s is not a folder", runs)
 			}
+			if out == "" {
+				return usagef("report: --out must name the HTML file to write")
+			}
 			if err := writeReport(runs, out); err != nil {
 				return err
 			}
