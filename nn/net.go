@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
 	"github.com/flowlab/flowlab/mat"
 )
@@ -165,6 +167,11 @@ type Net struct {
 	zero    []float32     // zero bias for the activation after modulation (film)
 	gx      *mat.Dense    // B×Dim input gradient
 	tbuf    []float32     // Eval's time column
+
+	// Eval's chunk workers (see Eval): nets sharing params whose buffers
+	// are reused across calls, and a row view of x per worker.
+	workers []*Net
+	xv      []mat.Dense
 }
 
 // New returns a network for cfg with PyTorch's default Linear initialisation
@@ -190,14 +197,21 @@ func New(cfg Config, seed uint64) (*Net, error) {
 }
 
 // newNet allocates a zero-parameter network for cfg.
-func newNet(cfg Config) (*Net, error) {
+func newNet(cfg Config) (*Net, error) { return newNetOn(cfg, nil, nil) }
+
+// newNetOn returns a network for cfg whose parameters and gradients are the
+// given slices (of the config's parameter count), or new zeroed ones if nil.
+func newNetOn(cfg Config, params, grads []float32) (*Net, error) {
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
 	act, err := cfg.normalize()
 	if err != nil {
 		return nil, err
 	}
 	np, _ := cfg.paramCount()
-	n := &Net{cfg: cfg, act: act, params: make([]float32, np), grads: make([]float32, np)}
+	if params == nil {
+		params, grads = make([]float32, np), make([]float32, np)
+	}
+	n := &Net{cfg: cfg, act: act, params: params, grads: grads}
 	w := cfg.widths()
 	off := 0
 	for i := 1; i < len(w); i++ {
@@ -493,14 +507,84 @@ func (n *Net) timeColumn(b int, t float64) []float32 {
 	return n.tbuf
 }
 
+// evalChunk is the number of rows Eval hands to one worker at a time. It is
+// fixed, not derived from GOMAXPROCS, so that every row goes through the same
+// kernels whatever the thread count: Eval's bits do not depend on GOMAXPROCS.
+const evalChunk = 2048
+
+// evalChunkMaxParams is the largest net (in parameters, about the
+// multiply-adds per row) whose Eval is chunked. Bigger nets' products are
+// large enough for mat to spread each over every core already, and measured
+// no faster chunked (docs/PERFORMANCE.md); for small nets, whose element-wise
+// passes and small products run on one core, chunking pays. It depends only
+// on the config, so Eval's bits still do not depend on GOMAXPROCS.
+const evalChunkMaxParams = 1 << 18
+
 // Eval writes v(x, t) for every row of x into out (the same shape), with one
 // time t for the whole batch. With Dim it makes a Net a solve.Field.
+//
+// For a net of at most 2^18 parameters, a batch of more than 2048 rows is cut
+// into fixed chunks of 2048 rows (the last one ragged), each evaluated as
+// Forward would evaluate it alone; up to GOMAXPROCS workers take the chunks
+// concurrently, each with buffers of its own (created on first use and kept
+// for later calls), sharing the net's parameters. The chunking does not
+// depend on GOMAXPROCS, so neither do the result's bits. Like every method,
+// Eval is not safe for concurrent use of one Net.
 func (n *Net) Eval(t float64, x, out *mat.Dense) {
 	if out.R != x.R || out.C != x.C {
 		panic(fmt.Sprintf("nn: Eval shapes: x %s, out %s", x.Shape(), out.Shape()))
 	}
-	v := n.Forward(x, n.timeColumn(x.R, t))
-	copy(out.Data, v.Data)
+	if x.R <= evalChunk || len(n.params) > evalChunkMaxParams {
+		v := n.Forward(x, n.timeColumn(x.R, t))
+		copy(out.Data, v.Data)
+		return
+	}
+	if x.C != n.cfg.Dim {
+		panic(fmt.Sprintf("nn: input x %s: want B×%d", x.Shape(), n.cfg.Dim))
+	}
+	chunks := (x.R + evalChunk - 1) / evalChunk
+	nw := min(runtime.GOMAXPROCS(0), chunks)
+	for len(n.workers) < nw {
+		w := n // worker 0 is the net itself
+		if len(n.workers) > 0 {
+			var err error
+			if w, err = newNetOn(n.cfg, n.params, n.grads); err != nil {
+				panic("nn: Eval worker of an invalid net: " + err.Error())
+			}
+		}
+		n.workers = append(n.workers, w)
+		n.xv = append(n.xv, mat.Dense{})
+	}
+	tc := n.timeColumn(evalChunk, t)
+	if nw == 1 {
+		n.evalChunks(0, 1, chunks, tc, x, out)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(nw - 1)
+	for w := 1; w < nw; w++ {
+		go func() {
+			defer wg.Done()
+			n.evalChunks(w, nw, chunks, tc, x, out)
+		}()
+	}
+	n.evalChunks(0, nw, chunks, tc, x, out)
+	wg.Wait()
+}
+
+// evalChunks evaluates chunks w, w+nw, w+2nw, ... of x into out with worker
+// w's buffers; tc holds evalChunk copies of the time.
+func (n *Net) evalChunks(w, nw, chunks int, tc []float32, x, out *mat.Dense) {
+	net, xv := n.workers[w], &n.xv[w]
+	d := x.C
+	for c := w; c < chunks; c += nw {
+		r0 := c * evalChunk
+		r1 := min(r0+evalChunk, x.R)
+		*xv = mat.Dense{R: r1 - r0, C: d, Data: x.Data[r0*d : r1*d]}
+		v := net.Forward(xv, tc[:r1-r0])
+		copy(out.Data[r0*d:r1*d], v.Data)
+	}
+	*xv = mat.Dense{} // do not keep the caller's x alive
 }
 
 // EvalJVP writes v(x, t) into out and ∂v/∂x·dx into dout, with one time t for

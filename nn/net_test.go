@@ -655,3 +655,71 @@ func TestEmptyBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalChunked checks Eval on a batch of several evalChunk-row chunks and
+// a ragged last chunk: its output must be bit-identical under GOMAXPROCS 1, 2
+// and 4, across repeated calls (workers reuse their buffers), and equal, bit
+// for bit, to Forward applied chunk by chunk (rows are independent, and each
+// chunk takes the same kernels as Forward on that chunk alone). No tolerance:
+// the chunking is fixed, so any difference is a bug.
+func TestEvalChunked(t *testing.T) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	for _, arch := range []string{"mlp", "film"} {
+		cfg := Config{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: arch}
+		n := mustNew(t, cfg, 7)
+		rows := 3*evalChunk + 517
+		x, _ := randBatch(rand.New(rand.NewPCG(5, 6)), rows, cfg.Dim)
+		const tm = 0.375
+		// Reference: Forward on a clone, chunk by chunk.
+		ref := mat.New(rows, cfg.Dim)
+		c := n.Clone()
+		for r0 := 0; r0 < rows; r0 += evalChunk {
+			r1 := min(r0+evalChunk, rows)
+			xc := mat.NewFrom(r1-r0, cfg.Dim, x.Data[r0*cfg.Dim:r1*cfg.Dim])
+			tc := make([]float32, r1-r0)
+			for i := range tc {
+				tc[i] = tm
+			}
+			copy(ref.Data[r0*cfg.Dim:], c.Forward(xc, tc).Data)
+		}
+		for _, procs := range []int{1, 2, 4, 2} {
+			runtime.GOMAXPROCS(procs)
+			out := mat.New(rows, cfg.Dim)
+			n.Eval(tm, x, out)
+			for i := range ref.Data {
+				if math.Float32bits(out.Data[i]) != math.Float32bits(ref.Data[i]) {
+					t.Fatalf("%s GOMAXPROCS %d: value %d (row %d): Eval %g, chunked Forward %g",
+						arch, procs, i, i/cfg.Dim, out.Data[i], ref.Data[i])
+				}
+			}
+		}
+		// Parameters changed after the workers exist must be seen by them.
+		for i := range n.Params() {
+			n.Params()[i] *= 0.5
+		}
+		runtime.GOMAXPROCS(2)
+		out := mat.New(rows, cfg.Dim)
+		n.Eval(tm, x, out)
+		c2 := n.Clone()
+		last := rows - 517
+		tc := make([]float32, 517)
+		for i := range tc {
+			tc[i] = tm
+		}
+		want := c2.Forward(mat.NewFrom(517, cfg.Dim, x.Data[last*cfg.Dim:]), tc)
+		for i, v := range want.Data {
+			if math.Float32bits(out.Data[last*cfg.Dim+i]) != math.Float32bits(v) {
+				t.Fatalf("%s after a parameter change: value %d of the last chunk: Eval %g, Forward %g", arch, i, out.Data[last*cfg.Dim+i], v)
+			}
+		}
+		// Workers keep their buffers: a repeated call allocates nothing.
+		// (mlp only: a film Forward of this many rows already allocates
+		// inside mat's parallel element-wise kernels, chunked or not.)
+		if arch == "mlp" && testing.CoverMode() == "" && !raceEnabled {
+			if a := testing.AllocsPerRun(5, func() { n.Eval(tm, x, out) }); a != 0 {
+				t.Errorf("%s: chunked Eval allocates %v times per call in steady state", arch, a)
+			}
+		}
+	}
+}
