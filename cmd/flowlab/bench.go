@@ -230,14 +230,13 @@ func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int
 	x := mat.New(samples, c.dim)
 	src := newNormal32(2)
 	src.fill(x.Data, float32(math.Sqrt(0.5)))
-	tcol := make([]float32, samples)
+	// Through Eval, the path solve and flowlab sample take (it spreads
+	// large batches of small nets over the cores in fixed row chunks).
+	v := mat.New(samples, c.dim)
 	h := 1 / float64(odeSteps)
 	start = time.Now()
 	for i := 0; i < odeSteps; i++ {
-		for j := range tcol {
-			tcol[j] = float32(float64(i) * h)
-		}
-		v := net.Forward(x, tcol)
+		net.Eval(float64(i)*h, x, v)
 		axpy(float32(h), v.Data, x.Data)
 		if ctx.Err() != nil {
 			return benchResult{}, errInterrupted
