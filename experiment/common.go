@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/solve"
 )
 
@@ -88,17 +89,7 @@ func flow(ctx context.Context, f solve.Field, x *mat.Dense, backward bool) (*mat
 }
 
 // norms returns the Euclidean norm of each row, in float64.
-func norms(x *mat.Dense) []float64 {
-	out := make([]float64, x.R)
-	for i := range out {
-		s := 0.0
-		for _, v := range x.Row(i) {
-			s += float64(v) * float64(v)
-		}
-		out[i] = math.Sqrt(s)
-	}
-	return out
-}
+func norms(x *mat.Dense) []float64 { return metrics.Norms(x) }
 
 // mean returns the mean of v.
 func mean(v []float64) float64 {

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"gonum.org/v1/gonum/stat/distuv"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -8,7 +9,6 @@ import (
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/mat"
-	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/nn"
 )
 
@@ -62,8 +62,8 @@ func TestJacobianRank(t *testing.T) {
 	}
 }
 
-// ksChi must agree with metrics.KS against metrics.ChiCDF (an independent
-// implementation of the same statistic) to rounding (1e-12), and a sample of
+// The Chi law ksChi uses (exact.Chi) must agree with gonum's independent
+// Chi distribution to rounding (1e-12) in CDF and density, and a sample of
 // the law itself must pass the 1 % test.
 func TestKSChi(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -74,12 +74,15 @@ func TestKSChi(t *testing.T) {
 	}
 	nr := norms(x)
 	got := ksChi(nr, k, s)
-	want, _, err := metrics.KS(nr, metrics.ChiCDF(k, s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(got-want) > 1e-12 {
-		t.Errorf("ksChi = %.15f, metrics.KS = %.15f", got, want)
+	ref := distuv.Chi{K: k}
+	for _, r := range []float64{0.3, 1.5, 2.8, 3.6, 5} {
+		law := exact.Chi{K: k, S: s}
+		if c, w := law.Cdf(r), ref.CDF(r/s); !(math.Abs(c-w) <= 1e-12) {
+			t.Errorf("Chi CDF(%v) = %.15f, gonum %.15f", r, c, w)
+		}
+		if p, w := chiPDF(k, s)(r), ref.Prob(r/s)/s; !(math.Abs(p-w) <= 1e-12) {
+			t.Errorf("Chi pdf(%v) = %.15f, gonum %.15f", r, p, w)
+		}
 	}
 	if got > ksCrit(n, 0.01) {
 		t.Errorf("KS of a Chi sample %.4f above the 1 %% bound %.4f", got, ksCrit(n, 0.01))

@@ -2,41 +2,29 @@ package experiment
 
 import (
 	"math"
-	"slices"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
+	"github.com/flowlab/flowlab/exact"
+	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/plot"
 )
 
-// chiPDF returns the density of s·Chi(k), the law of ‖x‖ for x ~ N(0, s²I_k),
-// at r (gonum's Chi density, rescaled).
+// chiPDF returns the density of s·Chi(k), the law of ‖x‖ for x ~ N(0, s²I_k).
 func chiPDF(k int, s float64) func(r float64) float64 {
-	c := distuv.Chi{K: float64(k)}
-	return func(r float64) float64 { return c.Prob(r/s) / s }
+	return exact.Chi{K: float64(k), S: s}.Pdf
 }
 
 // chiMean returns the mean of s·Chi(k).
-func chiMean(k int, s float64) float64 { return s * distuv.Chi{K: float64(k)}.Mean() }
+func chiMean(k int, s float64) float64 { return exact.Chi{K: float64(k), S: s}.Mean() }
 
 // chiSD returns the standard deviation of s·Chi(k).
-func chiSD(k int, s float64) float64 { return s * distuv.Chi{K: float64(k)}.StdDev() }
+func chiSD(k int, s float64) float64 { return exact.Chi{K: float64(k), S: s}.Std() }
 
 // ksChi returns the Kolmogorov–Smirnov statistic of the norms against
-// s·Chi(k) (NaN when the sample holds NaN).
+// s·Chi(k) (NaN when the sample is empty or holds NaN).
 func ksChi(nr []float64, k int, s float64) float64 {
-	c := distuv.Chi{K: float64(k)}
-	v := slices.Clone(nr)
-	slices.Sort(v)
-	n := float64(len(v))
-	d := 0.0
-	for i, r := range v {
-		if math.IsNaN(r) {
-			return math.NaN()
-		}
-		f := c.CDF(r / s)
-		// The empirical CDF jumps from i/n to (i+1)/n at v[i].
-		d = max(d, float64(i+1)/n-f, f-float64(i)/n)
+	d, _, err := metrics.KS(nr, exact.Chi{K: float64(k), S: s}.Cdf)
+	if err != nil {
+		return math.NaN()
 	}
 	return d
 }
