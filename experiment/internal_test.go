@@ -33,7 +33,7 @@ func TestFieldErrorOfExactField(t *testing.T) {
 	tgt, _ := dist.NewGaussian(k, b, 0)
 	loss, se, rel := fieldError(exactV, field, src, tgt, 20000, rand.New(rand.NewPCG(1, 2)))
 	floor := math.Pi / 2 * math.Sqrt(a*b) * k
-	if math.Abs(loss-floor) > 4*se {
+	if !(math.Abs(loss-floor) <= 4*se) {
 		t.Errorf("loss of v* = %.4f ± %.4f, floor %.4f: more than 4 s.e. apart", loss, se, floor)
 	}
 	if rel > 1e-6 {

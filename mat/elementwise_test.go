@@ -200,7 +200,7 @@ func TestActBackward(t *testing.T) {
 						s := 1 / (1 + math.Exp(-x))
 						scale = math.Abs(float64(g0.Data[i])) * s * (1 + math.Abs(x)*(1-s))
 					}
-					if math.Abs(float64(g.Data[i])-want) > 2e-6*scale+1e-15 {
+					if !(math.Abs(float64(g.Data[i])-want) <= 2e-6*scale+1e-15) {
 						t.Fatalf("%s n=%d: g·act'(%v) = %v, want %v", act, n, x, g.Data[i], want)
 					}
 				}
@@ -266,13 +266,13 @@ func TestAdamUpdate(t *testing.T) {
 				v64[i] = b2*v64[i] + (1-b2)*gi*gi
 				p0 := float64(pOld[i])
 				want := p0 - lr*wd*p0 - lr*(m64[i]/c1)/(math.Sqrt(v64[i]/c2)+eps)
-				if math.Abs(float64(p[i])-want) > 1e-5*math.Abs(want-p0)+1e-7*math.Abs(want) {
+				if !(math.Abs(float64(p[i])-want) <= 1e-5*math.Abs(want-p0)+1e-7*math.Abs(want)) {
 					t.Fatalf("step %d, i=%d: p = %v, want %v", step, i, p[i], want)
 				}
 				// m is a sum of two products that may cancel: bound its error
 				// by 3 ulp of the larger term, not of the result.
 				mScale := max(math.Abs(b1*mPrev), math.Abs((1-b1)*gi))
-				if math.Abs(float64(m[i])-m64[i]) > 2e-7*mScale || !close32(v[i], v64[i], 1e-6, 0) {
+				if !(math.Abs(float64(m[i])-m64[i]) <= 2e-7*mScale) || !close32(v[i], v64[i], 1e-6, 0) {
 					t.Fatalf("step %d, i=%d: m, v = %v, %v, want %v, %v", step, i, m[i], v[i], m64[i], v64[i])
 				}
 				m64[i], v64[i] = float64(m[i]), float64(v[i])

@@ -381,12 +381,12 @@ func TestJVP(t *testing.T) {
 				got := float64(dout.At(b, j))
 				// float32 tangents through ≤ 4 layers: error ≲ 1e-5 of the
 				// scale |J|·|dx| ~ O(1); 1e-4·(1+|fd|) leaves a margin.
-				if math.Abs(got-fd) > 1e-4*(1+math.Abs(fd)) {
+				if !(math.Abs(got-fd) <= 1e-4*(1+math.Abs(fd))) {
 					t.Errorf("%+v: JVP[%d][%d] = %g, finite differences %g", cfg, b, j, got, fd)
 				}
 				// J from input gradients is the same float32 chain in
 				// another order: agreement to 1e-5 of the scale.
-				if math.Abs(got-jd) > 1e-5*(1+math.Abs(jd)) {
+				if !(math.Abs(got-jd) <= 1e-5*(1+math.Abs(jd))) {
 					t.Errorf("%+v: JVP[%d][%d] = %g, J·dx from input gradients %g", cfg, b, j, got, jd)
 				}
 			}

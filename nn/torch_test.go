@@ -135,7 +135,7 @@ func TestTorchInterop(t *testing.T) {
 				t.Fatalf("%s: %d values from torch, want %d", what, len(want), len(got.Data))
 			}
 			for i, w := range want {
-				if math.Abs(float64(got.Data[i]-w)) > 1e-5*(1+math.Abs(float64(w))) {
+				if !(math.Abs(float64(got.Data[i]-w)) <= 1e-5*(1+math.Abs(float64(w)))) {
 					t.Errorf("%+v %s: output %d: flowlab %g, PyTorch %g", cfg, what, i, got.Data[i], w)
 				}
 			}

@@ -36,11 +36,11 @@ func TestAdamTwoSteps(t *testing.T) {
 		for i := range p {
 			// float32 state and arithmetic: a handful of roundings of 6e-8
 			// relative on values O(1): 1e-6 absolute is ≥ 10× the error.
-			if math.Abs(float64(p[i])-p64[i]) > 1e-6 {
+			if !(math.Abs(float64(p[i])-p64[i]) <= 1e-6) {
 				t.Errorf("step %d p[%d] = %.8f, float64 formula %.8f", s+1, i, p[i], p64[i])
 			}
 			// The hand values above are rounded to 6 decimals.
-			if math.Abs(float64(p[i])-hand[s][i]) > 2e-6 {
+			if !(math.Abs(float64(p[i])-hand[s][i]) <= 2e-6) {
 				t.Errorf("step %d p[%d] = %.8f, hand computation %.6f", s+1, i, p[i], hand[s][i])
 			}
 		}
@@ -59,7 +59,7 @@ func TestAdamWeightDecay(t *testing.T) {
 	NewAdamW(2, wd).Step(pw, g, lr)
 	// Step 1 moves by lr·sign(g) after the decay: 1·0.95 − 0.1, −2·0.95 + 0.1.
 	for i, want := range []float64{0.85, -1.8} {
-		if math.Abs(float64(pw[i])-want) > 1e-6 {
+		if !(math.Abs(float64(pw[i])-want) <= 1e-6) {
 			t.Errorf("AdamW p[%d] = %g, want %g", i, pw[i], want)
 		}
 	}
@@ -69,7 +69,7 @@ func TestAdamWeightDecay(t *testing.T) {
 	a.Step(pa, g, lr)
 	// g + wd·p = (1.0, −1.1): both move by lr·sign: (0.9, −1.9).
 	for i, want := range []float64{0.9, -1.9} {
-		if math.Abs(float64(pa[i])-want) > 1e-6 {
+		if !(math.Abs(float64(pa[i])-want) <= 1e-6) {
 			t.Errorf("Adam(L2) p[%d] = %g, want %g", i, pa[i], want)
 		}
 	}
@@ -97,11 +97,11 @@ func TestSGDMomentum(t *testing.T) {
 		s.Nesterov, s.Dampening = c.nesterov, c.damp
 		p := []float32{1}
 		s.Step(p, []float32{0.5}, 0.1)
-		if math.Abs(float64(p[0])-c.wantP1) > 1e-6 {
+		if !(math.Abs(float64(p[0])-c.wantP1) <= 1e-6) {
 			t.Errorf("%s step 1: %g, want %g", c.name, p[0], c.wantP1)
 		}
 		s.Step(p, []float32{-0.3}, 0.1)
-		if math.Abs(float64(p[0])-c.pP2) > 1e-6 {
+		if !(math.Abs(float64(p[0])-c.pP2) <= 1e-6) {
 			t.Errorf("%s step 2: %g, want %g", c.name, p[0], c.pP2)
 		}
 	}
@@ -109,7 +109,7 @@ func TestSGDMomentum(t *testing.T) {
 	s := &SGD{WeightDecay: 0.1}
 	p := []float32{1}
 	s.Step(p, []float32{0.5}, 0.1)
-	if math.Abs(float64(p[0])-0.94) > 1e-6 {
+	if !(math.Abs(float64(p[0])-0.94) <= 1e-6) {
 		t.Errorf("plain SGD with weight decay: %g, want 0.94", p[0])
 	}
 }
@@ -117,7 +117,7 @@ func TestSGDMomentum(t *testing.T) {
 func TestSchedules(t *testing.T) {
 	near := func(name string, got, want float64) {
 		t.Helper()
-		if math.Abs(got-want) > 1e-12 {
+		if !(math.Abs(got-want) <= 1e-12) {
 			t.Errorf("%s = %.15g, want %.15g", name, got, want)
 		}
 	}
@@ -152,7 +152,7 @@ func TestClipGlobalNorm(t *testing.T) {
 		t.Errorf("norm %g, want 5", n)
 	}
 	// Scaled by 1/(5 + 1e-6): (0.6, 0.8) to 1e-6 relative.
-	if math.Abs(float64(g[0])-0.6) > 1e-6 || math.Abs(float64(g[1])-0.8) > 1e-6 {
+	if !(math.Abs(float64(g[0])-0.6) <= 1e-6) || !(math.Abs(float64(g[1])-0.8) <= 1e-6) {
 		t.Errorf("clipped to %v, want (0.6, 0.8)", g)
 	}
 	g = []float32{3, 4}
@@ -175,7 +175,7 @@ func TestEMA(t *testing.T) {
 		for i := range p {
 			want := float64(p[i]) + math.Pow(0.9, float64(k))*(float64([]float32{1, -1}[i])-float64(p[i]))
 			// 20 float32 updates of O(1) values: error ≲ 20·2·6e-8.
-			if math.Abs(float64(e.Shadow[i])-want) > 1e-5 {
+			if !(math.Abs(float64(e.Shadow[i])-want) <= 1e-5) {
 				t.Fatalf("after %d updates shadow[%d] = %g, want %g", k, i, e.Shadow[i], want)
 			}
 		}

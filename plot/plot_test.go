@@ -53,7 +53,7 @@ func TestHistogramHandValues(t *testing.T) {
 		}
 	}
 	for i := range wantD {
-		if math.Abs(d[i]-wantD[i]) > 1e-15 {
+		if !(math.Abs(d[i]-wantD[i]) <= 1e-15) {
 			t.Errorf("density[%d] = %g, want %g", i, d[i], wantD[i])
 		}
 	}
@@ -71,7 +71,7 @@ func TestHistogramIntegratesToOne(t *testing.T) {
 	for i := range d {
 		area += d[i] * (edges[i+1] - edges[i])
 	}
-	if math.Abs(area-1) > 1e-12 {
+	if !(math.Abs(area-1) <= 1e-12) {
 		t.Errorf("area = %.15f, want 1", area)
 	}
 }

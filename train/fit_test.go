@@ -98,7 +98,7 @@ func TestGaussianLossFloor(t *testing.T) {
 	relL2 := math.Sqrt(sqDist(learned, exactV) / sqDist(exactV, mat.New(n, k)))
 	t.Logf("steps %d: loss %.4f, v* loss %.4f ± %.4f, floor %.4f: excess %.2f %% of the floor; relative L2 error vs v* %.4f",
 		cfg.Steps, loss, lossStar, se, floor, 100*(loss/floor-1), relL2)
-	if math.Abs(lossStar-floor) > 4*se {
+	if !(math.Abs(lossStar-floor) <= 4*se) {
 		t.Errorf("empirical loss of v* %.4f is %.1f standard errors from the floor %.4f", lossStar, math.Abs(lossStar-floor)/se, floor)
 	}
 	if loss > 1.03*floor {

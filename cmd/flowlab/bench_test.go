@@ -101,7 +101,7 @@ func TestNormal32(t *testing.T) {
 	mean := s / n
 	vr := ss/n - mean*mean
 	// 5 standard errors: mean 1/√n, variance √(2/n).
-	if math.Abs(mean) > 5/math.Sqrt(n) || math.Abs(vr-1) > 5*math.Sqrt(2.0/n) {
+	if !(math.Abs(mean) <= 5/math.Sqrt(n)) || !(math.Abs(vr-1) <= 5*math.Sqrt(2.0/n)) {
 		t.Errorf("mean %g, variance %g", mean, vr)
 	}
 	// Tail count ~ Binomial(n, 2Φ(−3.44262)): within 5 sd.
@@ -140,7 +140,7 @@ func TestNormal32(t *testing.T) {
 		}
 		us += float64(u)
 	}
-	if math.Abs(us/n-0.5) > 5/math.Sqrt(12*n) {
+	if !(math.Abs(us/n-0.5) <= 5/math.Sqrt(12*n)) {
 		t.Errorf("uniform mean %g", us/n)
 	}
 }
@@ -170,7 +170,7 @@ func TestFMBatch(t *testing.T) {
 		want += e * e / 12
 	}
 	// float32 squared errors summed in float32 per row: relative 1e-6.
-	if math.Abs(loss-want) > 1e-6*want {
+	if !(math.Abs(loss-want) <= 1e-6*want) {
 		t.Errorf("loss %g, want %g", loss, want)
 	}
 	const h = 1e-3
