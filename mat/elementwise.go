@@ -106,22 +106,26 @@ func actD(a Activation, x float32) float32 {
 // Large matrices are split by rows across GOMAXPROCS goroutines (the same
 // bits whatever their number).
 func BiasAct(act Activation, z *Dense, bias []float32, out *Dense) {
+	biasActDense(runtime.GOMAXPROCS(0), act, z, bias, out)
+}
+
+func biasActDense(threads int, act Activation, z *Dense, bias []float32, out *Dense) {
 	if len(bias) != z.C || out.R != z.R || out.C != z.C {
 		panic(fmt.Sprintf("mat: BiasAct shapes: z %s, bias %d, out %s", z.Shape(), len(bias), out.Shape()))
 	}
 	n := z.R * z.C
-	biasAct(CurrentKernel(), act, z.Data[:n], bias, out.Data[:n], z.C)
+	biasAct(threads, CurrentKernel(), act, z.Data[:n], bias, out.Data[:n], z.C)
 }
 
 // biasAct is BiasAct on whole rows of length cols held in z and out, split
-// across goroutines when large.
-func biasAct(k Kernel, act Activation, z, bias, out []float32, cols int) {
+// across at most threads goroutines when large.
+func biasAct(threads int, k Kernel, act Activation, z, bias, out []float32, cols int) {
 	if len(z) < ewParallelMin || cols == 0 {
 		biasActRows(k, act, z, bias, out, cols)
 		return
 	}
 	rows := max(1, ewChunk/cols)
-	forChunks(len(z)/cols, rows, func(lo, hi int) {
+	forChunks(threads, len(z)/cols, rows, func(lo, hi int) {
 		biasActRows(k, act, z[lo*cols:hi*cols], bias, out[lo*cols:hi*cols], cols)
 	})
 }
@@ -146,6 +150,10 @@ func biasActRows(k Kernel, act Activation, z, bias, out []float32, cols int) {
 // SiLU and ReLU are vectorised on the AVX2 and AVX-512 paths. Large matrices are split
 // across GOMAXPROCS goroutines.
 func ActBackward(act Activation, pre, g *Dense) {
+	actBackward(runtime.GOMAXPROCS(0), act, pre, g)
+}
+
+func actBackward(threads int, act Activation, pre, g *Dense) {
 	if pre.R != g.R || pre.C != g.C {
 		panic(fmt.Sprintf("mat: ActBackward shapes: pre %s, g %s", pre.Shape(), g.Shape()))
 	}
@@ -158,7 +166,7 @@ func ActBackward(act Activation, pre, g *Dense) {
 		return
 	}
 	pd, gd := pre.Data[:n], g.Data[:n]
-	forChunks(n, ewChunk, func(lo, hi int) {
+	forChunks(threads, n, ewChunk, func(lo, hi int) {
 		actBackwardRange(k, act, pd[lo:hi], gd[lo:hi])
 	})
 }
@@ -196,11 +204,11 @@ const (
 )
 
 // forChunks runs f on [0, n) in chunks of the given size (the last may be
-// shorter), which up to GOMAXPROCS goroutines take from a shared counter. It
+// shorter), which up to threads goroutines take from a shared counter. It
 // returns when all are done.
-func forChunks(n, chunk int, f func(lo, hi int)) {
+func forChunks(threads, n, chunk int, f func(lo, hi int)) {
 	nc := ceilDiv(n, chunk)
-	t := min(runtime.GOMAXPROCS(0), nc)
+	t := min(threads, nc)
 	if t <= 1 {
 		f(0, n)
 		return
@@ -246,7 +254,7 @@ func AdamUpdate(h AdamParams, p, g, m, v []float32) {
 		adamRange(k, h, p, g, m, v)
 		return
 	}
-	forChunks(n, ewChunk, func(lo, hi int) {
+	forChunks(runtime.GOMAXPROCS(0), n, ewChunk, func(lo, hi int) {
 		adamRange(k, h, p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
 	})
 }

@@ -296,10 +296,15 @@ func TestElementwiseThreadsBitIdentical(t *testing.T) {
 		}
 		bias := randDense(rng, 1, c).Data
 		h := AdamParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, C1: 0.1, C2: 0.001, WD: 0.01}
-		run := func() [][]float32 {
+		run := func(th Threads) [][]float32 {
 			z, out, g := z0.Clone(), New(r, c), g0.Clone()
-			BiasAct(SiLU, z, bias, out)
-			ActBackward(SiLU, z, g)
+			if th == 0 {
+				BiasAct(SiLU, z, bias, out)
+				ActBackward(SiLU, z, g)
+			} else {
+				th.BiasAct(SiLU, z, bias, out)
+				th.ActBackward(SiLU, z, g)
+			}
 			p, m, v := z0.Clone().Data, g0.Clone().Data, make([]float32, r*c)
 			AdamUpdate(h, p, g.Data, m, v)
 			dst := make([]float32, c)
@@ -307,20 +312,22 @@ func TestElementwiseThreadsBitIdentical(t *testing.T) {
 			return [][]float32{z.Data, out.Data, g.Data, p, m, v, dst}
 		}
 		runtime.GOMAXPROCS(1)
-		want := run()
+		want := run(0)
 		for i, x := range want[1] {
 			pre := float64(z0.Data[i] + bias[i%c])
 			if !close32(x, act64(SiLU, pre), 1e-6, 1e-30) {
 				t.Fatalf("silu(%v) = %v, want %v", pre, x, act64(SiLU, pre))
 			}
 		}
-		for _, procs := range []int{2, 3} {
+		// GOMAXPROCS 2 and 3, then Threads(1) and Threads(2) under 3.
+		for i, th := range []Threads{0, 0, 1, 2} {
+			procs := min(i+2, 3)
 			runtime.GOMAXPROCS(procs)
-			got := run()
+			got := run(th)
 			for a := range want {
 				for i := range want[a] {
 					if math.Float32bits(got[a][i]) != math.Float32bits(want[a][i]) {
-						t.Fatalf("GOMAXPROCS=%d: output %d element %d: %v, want %v", procs, a, i, got[a][i], want[a][i])
+						t.Fatalf("GOMAXPROCS=%d Threads(%d): output %d element %d: %v, want %v", procs, th, a, i, got[a][i], want[a][i])
 					}
 				}
 			}

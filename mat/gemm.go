@@ -19,7 +19,7 @@ import (
 // sums in a different order on AVX-512.) Small products run on the calling
 // goroutine.
 func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
-	gemm(tA, tB, alpha, a, b, beta, c, epilogue{})
+	gemm(runtime.GOMAXPROCS(0), tA, tB, alpha, a, b, beta, c, epilogue{})
 }
 
 // GemmBiasAct sets pre = op(A)·op(B) + bias (bias added to every row) and
@@ -29,10 +29,14 @@ func Gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense) {
 // out may be pre itself only for Identity. It panics when the shapes do not
 // agree.
 func GemmBiasAct(tA, tB bool, a, b *Dense, bias []float32, act Activation, pre, out *Dense) {
+	gemmBiasAct(runtime.GOMAXPROCS(0), tA, tB, a, b, bias, act, pre, out)
+}
+
+func gemmBiasAct(threads int, tA, tB bool, a, b *Dense, bias []float32, act Activation, pre, out *Dense) {
 	if len(bias) != pre.C || out.R != pre.R || out.C != pre.C {
 		panic(fmt.Sprintf("mat: GemmBiasAct shapes: pre %s, bias %d, out %s", pre.Shape(), len(bias), out.Shape()))
 	}
-	gemm(tA, tB, 1, a, b, 0, pre, epilogue{on: true, act: act, bias: bias, out: out.Data, kernel: CurrentKernel()})
+	gemm(threads, tA, tB, 1, a, b, 0, pre, epilogue{on: true, act: act, bias: bias, out: out.Data, kernel: CurrentKernel()})
 }
 
 // epilogue is the bias and activation GemmBiasAct applies to finished rows.
@@ -57,7 +61,8 @@ func (e *epilogue) apply(c []float32, ldc, r0, r1, c0, c1 int) {
 	}
 }
 
-func gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense, epi epilogue) {
+// gemm is Gemm (and, with epi.on, GemmBiasAct) on at most threads goroutines.
+func gemm(threads int, tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense, epi epilogue) {
 	m, k := a.R, a.C
 	if tA {
 		m, k = k, m
@@ -88,11 +93,10 @@ func gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense, epi e
 		// C = A·Bᵀ with few columns: dot products of rows, no packing.
 		gemmDot(m, n, k, alpha, a.Data, a.C, b.Data, b.C, beta, c.Data, n)
 		if epi.on {
-			biasAct(epi.kernel, epi.act, c.Data[:m*n], epi.bias, epi.out[:m*n], n)
+			biasAct(threads, epi.kernel, epi.act, c.Data[:m*n], epi.bias, epi.out[:m*n], n)
 		}
 		return
 	}
-	threads := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin {
 		threads = 1
 	}
@@ -103,7 +107,7 @@ func gemm(tA, tB bool, alpha float32, a, b *Dense, beta float32, c *Dense, epi e
 	if g.kernel != Generic && n <= skinnyMax && m >= 2*n {
 		j.runTransposed()
 		if epi.on {
-			biasAct(epi.kernel, epi.act, c.Data[:m*n], epi.bias, epi.out[:m*n], n)
+			biasAct(threads, epi.kernel, epi.act, c.Data[:m*n], epi.bias, epi.out[:m*n], n)
 		}
 	} else {
 		j.epi = epi

@@ -192,18 +192,25 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 					b = transposeDense(b)
 				}
 				var first []float32
-				for _, procs := range []int{1, 2, 3} {
+				// GOMAXPROCS 1, 2, 3 with the package function, then
+				// Threads(1) and Threads(2) under GOMAXPROCS 3.
+				for i, th := range []Threads{0, 0, 0, 1, 2} {
+					procs := min(i+1, 3)
 					runtime.GOMAXPROCS(procs)
 					c := c0.Clone()
-					Gemm(tA, tB, 1.25, a, b, 0.5, c)
+					if th == 0 {
+						Gemm(tA, tB, 1.25, a, b, 0.5, c)
+					} else {
+						th.Gemm(tA, tB, 1.25, a, b, 0.5, c)
+					}
 					if first == nil {
 						first = c.Data
 						continue
 					}
 					for i := range first {
 						if math.Float32bits(first[i]) != math.Float32bits(c.Data[i]) {
-							t.Fatalf("%s %v tA=%v tB=%v: GOMAXPROCS=%d differs from 1 at %d: %v vs %v",
-								kern, sh, tA, tB, procs, i, c.Data[i], first[i])
+							t.Fatalf("%s %v tA=%v tB=%v: GOMAXPROCS=%d Threads(%d) differs from GOMAXPROCS 1 at %d: %v vs %v",
+								kern, sh, tA, tB, procs, th, i, c.Data[i], first[i])
 						}
 					}
 				}
