@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/flowlab/flowlab/mat"
 )
@@ -167,11 +168,16 @@ type Net struct {
 	zero    []float32     // zero bias for the activation after modulation (film)
 	gx      *mat.Dense    // B×Dim input gradient
 	tbuf    []float32     // Eval's time column
+	th      mat.Threads   // goroutines per mat call: 0 (GOMAXPROCS), 1 in workers
 
-	// Eval's chunk workers (see Eval): nets sharing params whose buffers
-	// are reused across calls, and a row view of x per worker.
-	workers []*Net
-	xv      []mat.Dense
+	// Worker nets sharing params (see grow): Eval's, and Grad's shards
+	// (with gradients of their own); their buffers are reused across calls.
+	evalWorkers, shards []*Net
+	next                atomic.Int64 // the next chunk or shard to take
+	shardLoss           []float64    // Grad's loss per shard
+	job                 job          // the parallel work in progress
+	gOut                *mat.Dense   // Grad's dLoss/dv
+	xv                  mat.Dense    // a worker's view of its rows of x
 }
 
 // New returns a network for cfg with PyTorch's default Linear initialisation
@@ -246,7 +252,7 @@ func newNetOn(cfg Config, params, grads []float32) (*Net, error) {
 	}
 	n.in, n.din = mat.New(0, w[0]), mat.New(0, w[0])
 	n.g = [2]*mat.Dense{mat.New(0, 0), mat.New(0, 0)}
-	n.gx = mat.New(0, cfg.Dim)
+	n.gx, n.gOut = mat.New(0, cfg.Dim), mat.New(0, cfg.Dim)
 	return n, nil
 }
 
@@ -353,16 +359,16 @@ func (n *Net) linear(l *layer, h *mat.Dense, last bool) {
 	l.pre.Reshape(h.R, l.out)
 	if l.fm == nil {
 		if last {
-			mat.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, l.pre, l.pre)
+			n.th.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, l.pre, l.pre)
 			return
 		}
 		l.act.Reshape(h.R, l.out)
-		mat.GemmBiasAct(false, true, h, l.w, l.b, n.act, l.pre, l.act)
+		n.th.GemmBiasAct(false, true, h, l.w, l.b, n.act, l.pre, l.act)
 		return
 	}
 	// FiLM: u = W·h + b; [s; c] = M·e + m; pre = u⊙(1+s) + c.
 	l.u.Reshape(h.R, l.out)
-	mat.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, l.u, l.u)
+	n.th.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, l.u, l.u)
 	// sc holds [1+s; c]: the bias m plus 1 on the s half.
 	w := l.out
 	fb1 := n.fb1[:2*w]
@@ -373,7 +379,7 @@ func (n *Net) linear(l *layer, h *mat.Dense, last bool) {
 		}
 	}
 	l.sc.Reshape(h.R, 2*w)
-	mat.GemmBiasAct(false, true, n.emb, l.fm, fb1, mat.Identity, l.sc, l.sc)
+	n.th.GemmBiasAct(false, true, n.emb, l.fm, fb1, mat.Identity, l.sc, l.sc)
 	for r := 0; r < h.R; r++ {
 		pre := l.pre.Data[r*w : (r+1)*w]
 		u := l.u.Data[r*w : (r+1)*w]
@@ -385,7 +391,7 @@ func (n *Net) linear(l *layer, h *mat.Dense, last bool) {
 		}
 	}
 	l.act.Reshape(h.R, l.out)
-	mat.BiasAct(n.act, l.pre, n.zero[:w], l.act)
+	n.th.BiasAct(n.act, l.pre, n.zero[:w], l.act)
 }
 
 // Backward propagates gOut = dL/dv (B×Dim, the shape of the last Forward's
@@ -404,16 +410,16 @@ func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
 		if i > 0 {
 			h = n.layers[i-1].act
 		}
-		mat.Gemm(true, false, 1, g, h, 1, l.gw)
+		n.th.Gemm(true, false, 1, g, h, 1, l.gw)
 		mat.ColSumAdd(g, l.gb)
 		if i == 0 && !wantGX {
 			break
 		}
 		dh := n.g[i&1]
 		dh.Reshape(g.R, l.in)
-		mat.Gemm(false, false, 1, g, l.w, 0, dh)
+		n.th.Gemm(false, false, 1, g, l.w, 0, dh)
 		if i > 0 {
-			mat.ActBackward(n.act, n.layers[i-1].pre, dh)
+			n.th.ActBackward(n.act, n.layers[i-1].pre, dh)
 			if n.layers[i-1].fm != nil {
 				n.filmBackward(&n.layers[i-1], dh)
 			}
@@ -443,7 +449,7 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 		l := &n.layers[i]
 		n.linear(l, h, i == last)
 		l.dpre.Reshape(h.R, l.out)
-		mat.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
+		n.th.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
 		if i == last {
 			return l.pre, l.dpre
 		}
@@ -458,7 +464,7 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 				}
 			}
 		}
-		mat.ActBackward(n.act, l.pre, l.dpre) // tangent through the activation
+		n.th.ActBackward(n.act, l.pre, l.dpre) // tangent through the activation
 		h, dh = l.act, l.dpre
 	}
 	panic("unreachable")
@@ -485,7 +491,7 @@ func (n *Net) filmBackward(l *layer, g *mat.Dense) {
 	// the GEMM handles far better) and added in.
 	e := n.emb.C
 	n.gfmT.Reshape(e, 2*w)
-	mat.Gemm(true, false, 1, n.emb, n.dsc, 0, n.gfmT)
+	n.th.Gemm(true, false, 1, n.emb, n.dsc, 0, n.gfmT)
 	for k := 0; k < e; k++ {
 		row := n.gfmT.Data[k*2*w : (k+1)*2*w]
 		for j, v := range row {
@@ -510,31 +516,27 @@ func (n *Net) timeColumn(b int, t float64) []float32 {
 // evalChunk is the number of rows Eval hands to one worker at a time. It is
 // fixed, not derived from GOMAXPROCS, so that every row goes through the same
 // kernels whatever the thread count: Eval's bits do not depend on GOMAXPROCS.
-const evalChunk = 2048
-
-// evalChunkMaxParams is the largest net (in parameters, about the
-// multiply-adds per row) whose Eval is chunked. Bigger nets' products are
-// large enough for mat to spread each over every core already, and measured
-// no faster chunked (docs/PERFORMANCE.md); for small nets, whose element-wise
-// passes and small products run on one core, chunking pays. It depends only
-// on the config, so Eval's bits still do not depend on GOMAXPROCS.
-const evalChunkMaxParams = 1 << 18
+// Small enough that 10000 points make 20 chunks, which two or three workers
+// share evenly; large enough that a chunk's products keep the micro-kernels
+// busy (docs/PERFORMANCE.md).
+const evalChunk = 512
 
 // Eval writes v(x, t) for every row of x into out (the same shape), with one
 // time t for the whole batch. With Dim it makes a Net a solve.Field.
 //
-// For a net of at most 2^18 parameters, a batch of more than 2048 rows is cut
-// into fixed chunks of 2048 rows (the last one ragged), each evaluated as
-// Forward would evaluate it alone; up to GOMAXPROCS workers take the chunks
-// concurrently, each with buffers of its own (created on first use and kept
-// for later calls), sharing the net's parameters. The chunking does not
-// depend on GOMAXPROCS, so neither do the result's bits. Like every method,
-// Eval is not safe for concurrent use of one Net.
+// A batch of more than 512 rows is cut into fixed chunks of 512 rows (the
+// last one ragged), each evaluated as Forward would evaluate it alone; up to
+// GOMAXPROCS workers take the chunks concurrently, each with buffers of its
+// own (created on first use and kept for later calls), sharing the net's
+// parameters, and each running its products on its own goroutine (one level
+// of parallelism, not two). The chunking does not depend on GOMAXPROCS, so
+// neither do the result's bits. Like every method, Eval is not safe for
+// concurrent use of one Net.
 func (n *Net) Eval(t float64, x, out *mat.Dense) {
 	if out.R != x.R || out.C != x.C {
 		panic(fmt.Sprintf("nn: Eval shapes: x %s, out %s", x.Shape(), out.Shape()))
 	}
-	if x.R <= evalChunk || len(n.params) > evalChunkMaxParams {
+	if x.R <= evalChunk {
 		v := n.Forward(x, n.timeColumn(x.R, t))
 		copy(out.Data, v.Data)
 		return
@@ -543,49 +545,178 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 		panic(fmt.Sprintf("nn: input x %s: want B×%d", x.Shape(), n.cfg.Dim))
 	}
 	chunks := (x.R + evalChunk - 1) / evalChunk
-	nw := min(runtime.GOMAXPROCS(0), chunks)
-	for len(n.workers) < nw {
-		w := n // worker 0 is the net itself
-		if len(n.workers) > 0 {
-			var err error
-			if w, err = newNetOn(n.cfg, n.params, n.grads); err != nil {
-				panic("nn: Eval worker of an invalid net: " + err.Error())
-			}
-		}
-		n.workers = append(n.workers, w)
-		n.xv = append(n.xv, mat.Dense{})
-	}
-	tc := n.timeColumn(evalChunk, t)
-	if nw == 1 {
-		n.evalChunks(0, 1, chunks, tc, x, out)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(nw - 1)
-	for w := 1; w < nw; w++ {
-		go func() {
-			defer wg.Done()
-			n.evalChunks(w, nw, chunks, tc, x, out)
-		}()
-	}
-	n.evalChunks(0, nw, chunks, tc, x, out)
-	wg.Wait()
+	k := min(runtime.GOMAXPROCS(0), chunks)
+	n.evalWorkers = n.grow(n.evalWorkers, k, false)
+	n.job = job{kind: evalJob, x: x, out: out, t: n.timeColumn(evalChunk, t), items: chunks}
+	n.runJob(k)
 }
 
-// evalChunks evaluates chunks w, w+nw, w+2nw, ... of x into out with worker
-// w's buffers; tc holds evalChunk copies of the time.
-func (n *Net) evalChunks(w, nw, chunks int, tc []float32, x, out *mat.Dense) {
-	net, xv := n.workers[w], &n.xv[w]
-	d := x.C
-	for c := w; c < chunks; c += nw {
-		r0 := c * evalChunk
-		r1 := min(r0+evalChunk, x.R)
-		*xv = mat.Dense{R: r1 - r0, C: d, Data: x.Data[r0*d : r1*d]}
-		v := net.Forward(xv, tc[:r1-r0])
-		copy(out.Data[r0*d:r1*d], v.Data)
+// grow returns pool extended to at least k worker nets: nets sharing n's
+// parameters that run every mat call on their own goroutine
+// (mat.Threads(1)), with gradients of their own when ownGrads (training
+// shards) or shared with n (Eval's workers, which never touch them).
+func (n *Net) grow(pool []*Net, k int, ownGrads bool) []*Net {
+	for len(pool) < k {
+		var grads []float32
+		if ownGrads {
+			grads = make([]float32, len(n.params))
+		} else {
+			grads = n.grads
+		}
+		w, err := newNetOn(n.cfg, n.params, grads)
+		if err != nil {
+			panic("nn: worker of an invalid net: " + err.Error())
+		}
+		w.th = 1
+		pool = append(pool, w)
 	}
-	*xv = mat.Dense{} // do not keep the caller's x alive
+	return pool
 }
+
+// job is the parallel work in progress on a net's workers (Eval's chunks,
+// Grad's shards, or the sum of the shards' gradients), which they take in
+// turn from the counter next.
+type job struct {
+	kind   int // evalJob, gradJob or reduceJob
+	x, out *mat.Dense
+	t      []float32
+	loss   LossFunc
+	items  int // chunks, shards or blocks of parameters
+	shards int // gradJob, reduceJob: the number of shards
+	wg     sync.WaitGroup
+}
+
+const (
+	evalJob = iota
+	gradJob
+	reduceJob
+)
+
+// runJob runs n.job on k goroutines (one of them the caller's) and returns
+// when every item is done.
+func (n *Net) runJob(k int) {
+	n.next.Store(0)
+	if k > 1 {
+		n.job.wg.Add(k - 1)
+		for w := 1; w < k; w++ {
+			go n.jobWorker(w)
+		}
+	}
+	n.work(0)
+	n.job.wg.Wait()
+	n.job.x, n.job.out, n.job.t, n.job.loss = nil, nil, nil, nil // do not keep the caller's data alive
+}
+
+func (n *Net) jobWorker(w int) {
+	defer n.job.wg.Done()
+	n.work(w)
+}
+
+// work takes items of n.job until none is left. w is the goroutine's number
+// (it names Eval's worker net; Grad's shards have one each).
+func (n *Net) work(w int) {
+	j := &n.job
+	for {
+		i := int(n.next.Add(1)) - 1
+		if i >= j.items {
+			return
+		}
+		switch j.kind {
+		case evalJob:
+			net, d := n.evalWorkers[w], j.x.C
+			r0 := i * evalChunk
+			r1 := min(r0+evalChunk, j.x.R)
+			net.xv = mat.Dense{R: r1 - r0, C: d, Data: j.x.Data[r0*d : r1*d]}
+			v := net.Forward(&net.xv, j.t[:r1-r0])
+			copy(j.out.Data[r0*d:r1*d], v.Data)
+			net.xv = mat.Dense{}
+		case gradJob:
+			net, d := n.shards[i], j.x.C
+			r0, r1 := i*j.x.R/j.items, (i+1)*j.x.R/j.items
+			net.xv = mat.Dense{R: r1 - r0, C: d, Data: j.x.Data[r0*d : r1*d]}
+			out := net.Forward(&net.xv, j.t[r0:r1])
+			net.gOut.Reshape(out.R, out.C)
+			n.shardLoss[i] = j.loss(r0, out, net.gOut)
+			net.ZeroGrad()
+			net.Backward(net.gOut, false)
+			net.xv = mat.Dense{}
+		case reduceJob:
+			// grads += ((g_0 + g_1) + g_2) + ..., element by element in
+			// shard order.
+			lo, hi := i*reduceChunk, min((i+1)*reduceChunk, len(n.params))
+			acc := n.shards[0].grads[lo:hi]
+			for _, sh := range n.shards[1:j.shards] {
+				g := sh.grads[lo:hi]
+				g = g[:len(acc)]
+				for k, v := range g {
+					acc[k] += v
+				}
+			}
+			dst := n.grads[lo:hi]
+			dst = dst[:len(acc)]
+			for k, v := range acc {
+				dst[k] += v
+			}
+		}
+	}
+}
+
+// LossFunc computes a loss on rows [r0, r0+out.R) of a batch from the net's
+// output for those rows, writes dLoss/dout into g (out's shape) and returns
+// the loss. Net.Grad calls it concurrently on disjoint rows.
+type LossFunc func(r0 int, out, g *mat.Dense) float64
+
+// Shards: a training batch of B rows is cut into S = min(maxShards,
+// ⌊B/shardRows⌋) shards of nearly equal size (at least one), each worked by
+// its own worker net on one goroutine. S depends on B alone, never on
+// GOMAXPROCS, so the gradient's bits do not either.
+const (
+	shardRows = 256
+	maxShards = 8
+)
+
+// Grad evaluates the net on the batch x (times t), lets loss turn the output
+// into dLoss/dv, and adds the parameter gradient into Grads (as Backward
+// does); it returns the summed loss. A batch of 512 rows or more is cut into
+// fixed shards of at least 256 rows (at most 8 of them) that up to
+// GOMAXPROCS goroutines work at once, one level of parallelism, each shard
+// into a gradient of its own; the shards' gradients and losses are then
+// added in shard order. For a batch of fewer rows, Grad is Forward, loss and
+// Backward on the calling net. Grad leaves the net's Forward results
+// undefined: call Forward before a Backward or JVP that needs them.
+func (n *Net) Grad(x *mat.Dense, t []float32, loss LossFunc) float64 {
+	if len(t) != x.R {
+		panic(fmt.Sprintf("nn: Grad: x %s, %d times", x.Shape(), len(t)))
+	}
+	s := min(maxShards, x.R/shardRows)
+	if s <= 1 {
+		out := n.Forward(x, t)
+		n.gOut.Reshape(out.R, out.C)
+		l := loss(0, out, n.gOut)
+		n.Backward(n.gOut, false)
+		return l
+	}
+	if x.C != n.cfg.Dim {
+		panic(fmt.Sprintf("nn: input x %s: want B×%d", x.Shape(), n.cfg.Dim))
+	}
+	n.shards = n.grow(n.shards, s, true)
+	if cap(n.shardLoss) < s {
+		n.shardLoss = make([]float64, s)
+	}
+	n.job = job{kind: gradJob, x: x, t: t, loss: loss, items: s, shards: s}
+	n.runJob(min(runtime.GOMAXPROCS(0), s))
+	blocks := (len(n.params) + reduceChunk - 1) / reduceChunk
+	n.job = job{kind: reduceJob, items: blocks, shards: s}
+	n.runJob(min(runtime.GOMAXPROCS(0), blocks))
+	var l float64
+	for _, v := range n.shardLoss[:s] {
+		l += v
+	}
+	return l
+}
+
+// reduceChunk is the number of parameters per chunk of Grad's reduction.
+const reduceChunk = 1 << 15
 
 // EvalJVP writes v(x, t) into out and ∂v/∂x·dx into dout, with one time t for
 // the whole batch (solve.JVPField's JVP; see JVPField).

@@ -723,3 +723,125 @@ func TestEvalChunked(t *testing.T) {
 		}
 	}
 }
+
+// mseLoss is a LossFunc: ½·Σ‖out − target‖² over its rows, writing
+// out − target into g.
+func mseLoss(target *mat.Dense) LossFunc {
+	return func(r0 int, out, g *mat.Dense) float64 {
+		d := out.C
+		var l float64
+		for i, v := range out.Data {
+			e := v - target.Data[r0*d+i]
+			g.Data[i] = e
+			l += 0.5 * float64(e) * float64(e)
+		}
+		return l
+	}
+}
+
+// TestGradShards checks Grad on batches cut into shards (600 rows: 2 shards;
+// 2100 rows: the 8-shard cap) against what it promises: bit for bit the sum,
+// in shard order, of Forward, loss and Backward on each shard alone (run here
+// on a clone), added to the gradients already there; the same bits under
+// GOMAXPROCS 1, 2 and 4; and, within float32 rounding, the gradient of the
+// whole batch in one Backward (relative 1e-5 of the gradient's norm: the two
+// differ only in the order of ~2000-term sums of float32 products, whose
+// rounding error is ≈ √2000·6e-8 ≈ 3e-6 relative). A batch under 512 rows
+// must equal Forward + Backward bit for bit.
+func TestGradShards(t *testing.T) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	for _, arch := range []string{"mlp", "film"} {
+		for _, rows := range []int{300, 600, 2100} {
+			cfg := Config{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: arch}
+			n := mustNew(t, cfg, 9)
+			rng := rand.New(rand.NewPCG(7, uint64(rows)))
+			x, tt := randBatch(rng, rows, cfg.Dim)
+			target, _ := randBatch(rng, rows, cfg.Dim)
+			prior := make([]float32, len(n.Grads()))
+			for i := range prior {
+				prior[i] = float32(rng.NormFloat64())
+			}
+			s := max(1, min(maxShards, rows/shardRows))
+
+			// Reference: each shard alone on a clone, summed in order.
+			c := n.Clone()
+			sum := make([]float32, len(prior))
+			var wantLoss float64
+			for k := 0; k < s; k++ {
+				r0, r1 := k*rows/s, (k+1)*rows/s
+				xs := mat.NewFrom(r1-r0, cfg.Dim, x.Data[r0*cfg.Dim:r1*cfg.Dim])
+				out := c.Forward(xs, tt[r0:r1])
+				g := mat.New(out.R, out.C)
+				wantLoss += mseLoss(target)(r0, out, g)
+				c.ZeroGrad()
+				c.Backward(g, false)
+				for i, v := range c.Grads() {
+					if k == 0 {
+						sum[i] = v
+					} else {
+						sum[i] += v
+					}
+				}
+			}
+			want := make([]float32, len(prior))
+			for i := range want {
+				want[i] = prior[i] + sum[i]
+			}
+			if s == 1 { // Backward adds straight into the gradients
+				copy(c.Grads(), prior)
+				out := c.Forward(x, tt)
+				g := mat.New(out.R, out.C)
+				mseLoss(target)(0, out, g)
+				c.Backward(g, false)
+				copy(want, c.Grads())
+			}
+			for _, procs := range []int{1, 2, 4, 2} {
+				runtime.GOMAXPROCS(procs)
+				copy(n.Grads(), prior)
+				loss := n.Grad(x, tt, mseLoss(target))
+				if loss != wantLoss {
+					t.Fatalf("%s %d rows GOMAXPROCS %d: loss %v, want %v", arch, rows, procs, loss, wantLoss)
+				}
+				for i, v := range n.Grads() {
+					if math.Float32bits(v) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %d rows GOMAXPROCS %d: gradient %d: %v, want %v", arch, rows, procs, i, v, want[i])
+					}
+				}
+			}
+
+			// Against one Backward over the whole batch.
+			c.ZeroGrad()
+			out := c.Forward(x, tt)
+			g := mat.New(out.R, out.C)
+			mseLoss(target)(0, out, g)
+			c.Backward(g, false)
+			var diff, norm float64
+			for i, v := range c.Grads() {
+				e := float64(v) - float64(n.Grads()[i]-prior[i])
+				diff += e * e
+				norm += float64(v) * float64(v)
+			}
+			if !(math.Sqrt(diff) <= 1e-5*math.Sqrt(norm)) {
+				t.Fatalf("%s %d rows: sharded gradient differs from one Backward by %.3g of its norm", arch, rows, math.Sqrt(diff/norm))
+			}
+		}
+	}
+}
+
+// TestGradNoAllocations: Grad with shards allocates nothing once its
+// workers exist (one goroutine: AllocsPerRun sets GOMAXPROCS to 1).
+func TestGradNoAllocations(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage and race instrumentation allocate")
+	}
+	n := mustNew(t, Config{Dim: 2, Hidden: []int{16, 16}}, 3)
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, tt := randBatch(rng, 1100, 2)
+	target, _ := randBatch(rng, 1100, 2)
+	loss := mseLoss(target)
+	n.Grad(x, tt, loss)
+	if a := testing.AllocsPerRun(10, func() { n.Grad(x, tt, loss) }); a != 0 {
+		t.Errorf("Grad allocates %v times per call in steady state", a)
+	}
+}

@@ -103,7 +103,12 @@ type model struct {
 	opt   optim.Optimizer
 	ema   *optim.EMA // nil when EMA is off
 	decay float32    // the configured EMA decay
-	gOut  *mat.Dense // loss gradient w.r.t. the output
+
+	// The loss of the current update (see lossRows): its target, the
+	// gradient's scale 2/B, and lossRows as an nn.LossFunc, made once.
+	target *mat.Dense
+	scale  float32
+	lossFn nn.LossFunc
 }
 
 // trainer holds the whole training state.
@@ -135,7 +140,8 @@ func newModel(name string, cfg Config, seed uint64) (*model, error) {
 	if err != nil {
 		return nil, cfgErrorf("network: %w", err)
 	}
-	m := &model{name: name, net: net, gOut: mat.New(cfg.Batch, cfg.Dim)}
+	m := &model{name: name, net: net}
+	m.lossFn = m.lossRows
 	n := len(net.Params())
 	switch cfg.Optimizer {
 	case "adam":
@@ -342,21 +348,15 @@ func sampleT(rng *rand.Rand, name string, ip interp.Interpolant, t []float32) {
 }
 
 // update takes one step of m on the MSE between m.net(xt, t) and target, and
-// returns the loss (computed in float64).
+// returns the loss (computed in float64). nn.Net.Grad spreads batches of 512
+// rows or more over the cores in fixed shards (the same bits for any
+// GOMAXPROCS).
 // step is the 1-based index of this step (for the EMA warm-up).
 func (m *model) update(xt *mat.Dense, t []float32, target *mat.Dense, clip float64, lr float32, step int) float64 {
-	out := m.net.Forward(xt, t)
-	g := m.gOut
-	scale := 2 / float32(xt.R)
-	var loss float64
-	for i, v := range out.Data {
-		d := v - target.Data[i]
-		loss += float64(d) * float64(d)
-		g.Data[i] = scale * d
-	}
-	loss /= float64(xt.R)
+	m.target, m.scale = target, 2/float32(xt.R)
 	m.net.ZeroGrad()
-	m.net.Backward(g, false)
+	loss := m.net.Grad(xt, t, m.lossFn) / float64(xt.R)
+	m.target = nil
 	if clip > 0 {
 		optim.ClipGlobalNorm(m.net.Grads(), clip)
 	}
@@ -364,6 +364,22 @@ func (m *model) update(xt *mat.Dense, t []float32, target *mat.Dense, clip float
 	if m.ema != nil {
 		m.ema.Decay = emaDecay(m.decay, step)
 		m.ema.Update(m.net.Params())
+	}
+	return loss
+}
+
+// lossRows is update's nn.LossFunc: for rows [r0, r0+out.R) of the batch it
+// returns Σ‖out − target‖² (in float64) and writes the gradient of the
+// batch's mean, 2(out − target)/B, into g.
+func (m *model) lossRows(r0 int, out, g *mat.Dense) float64 {
+	d := out.C
+	tg := m.target.Data[r0*d : r0*d+len(out.Data)]
+	gd := g.Data[:len(out.Data)]
+	var loss float64
+	for i, v := range out.Data {
+		e := v - tg[i]
+		loss += float64(e) * float64(e)
+		gd[i] = m.scale * e
 	}
 	return loss
 }

@@ -203,12 +203,13 @@ func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int
 	opt := optim.NewAdam(len(net.Params()))
 	data := newFMBatch(c.batch, c.dim, 1)
 	var loss float64
+	lossFn := nn.LossFunc(data.lossRows)
 	step := func() {
 		data.sample()
 		net.ZeroGrad()
-		out := net.Forward(data.xt, data.t)
-		loss = data.lossGrad(out)
-		net.Backward(data.g, false)
+		// Grad spreads a batch of 512 rows or more over the cores in fixed
+		// shards (one goroutine each), as flowlab train does.
+		loss = net.Grad(data.xt, data.t, lossFn) / float64(len(data.target))
 		opt.Step(net.Params(), net.Grads(), 1e-3)
 	}
 	for i := 0; i < 20; i++ {
@@ -280,14 +281,13 @@ type fmBatch struct {
 	t      []float32
 	xt     *mat.Dense
 	target []float32
-	g      *mat.Dense // dLoss/dv
 }
 
 func newFMBatch(b, d int, seed uint64) *fmBatch {
 	return &fmBatch{
 		b: b, d: d, rng: [2]*normal32{newNormal32(2 * seed), newNormal32(2*seed + 1)},
 		x0: make([]float32, b*d), x1: make([]float32, b*d), t: make([]float32, b),
-		xt: mat.New(b, d), target: make([]float32, b*d), g: mat.New(b, d),
+		xt: mat.New(b, d), target: make([]float32, b*d),
 	}
 }
 
@@ -326,22 +326,25 @@ func (f *fmBatch) sampleRows(k, lo, hi int) {
 	}
 }
 
-// lossGrad returns mean((out − target)²) and leaves its gradient with
-// respect to out, 2(out − target)/(B·D), in f.g.
-func (f *fmBatch) lossGrad(out *mat.Dense) float64 {
+// lossRows is an nn.LossFunc for rows [r0, r0+out.R) of the batch: it
+// returns their part of Σ(out − target)² and writes the gradient of
+// mean((out − target)²), 2(out − target)/(B·D), into g.
+func (f *fmBatch) lossRows(r0 int, out, g *mat.Dense) float64 {
 	scale := 2 / float32(len(f.target))
 	var s float64
-	for i := 0; i < f.b; i++ {
-		o, tg, g := out.Data[i*f.d:(i+1)*f.d], f.target[i*f.d:(i+1)*f.d], f.g.Data[i*f.d:(i+1)*f.d]
+	for i := 0; i < out.R; i++ {
+		r := r0 + i
+		o, tg, gr := out.Data[i*f.d:(i+1)*f.d], f.target[r*f.d:(r+1)*f.d], g.Data[i*f.d:(i+1)*f.d]
+		tg, gr = tg[:len(o)], gr[:len(o)]
 		var rs float32
 		for j := range o {
 			e := o[j] - tg[j]
 			rs += e * e
-			g[j] = scale * e
+			gr[j] = scale * e
 		}
 		s += float64(rs)
 	}
-	return s / float64(len(f.target))
+	return s
 }
 
 // normal32 draws float32 standard normals fast: Marsaglia and Tsang's

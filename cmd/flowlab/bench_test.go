@@ -163,7 +163,9 @@ func TestFMBatch(t *testing.T) {
 	for i := range out.Data {
 		out.Data[i] = float32(i) / 7
 	}
-	loss := f.lossGrad(out)
+	g := mat.New(4, 3)
+	lossGrad := func(out *mat.Dense) float64 { return f.lossRows(0, out, g) / 12 }
+	loss := lossGrad(out)
 	want := 0.0
 	for i, o := range out.Data {
 		e := float64(o) - float64(f.target[i])
@@ -177,16 +179,33 @@ func TestFMBatch(t *testing.T) {
 	for i := range out.Data {
 		old := out.Data[i]
 		out.Data[i] = old + h
-		lp := f.lossGrad(out)
+		lp := lossGrad(out)
 		out.Data[i] = old - h
-		lm := f.lossGrad(out)
+		lm := lossGrad(out)
 		out.Data[i] = old
-		f.lossGrad(out)
+		lossGrad(out)
 		// The loss is quadratic, so central differences are exact up to
 		// float32 rounding of o ± h (6e-8·|o|/h ≲ 1e-4 relative).
-		if fd := (lp - lm) / (2 * h); math.Abs(float64(f.g.Data[i])-fd) > 1e-3*math.Max(1, math.Abs(fd)) {
-			t.Errorf("dL/dv[%d] = %g, finite differences %g", i, f.g.Data[i], fd)
+		if fd := (lp - lm) / (2 * h); !(math.Abs(float64(g.Data[i])-fd) <= 1e-3*math.Max(1, math.Abs(fd))) {
+			t.Errorf("dL/dv[%d] = %g, finite differences %g", i, g.Data[i], fd)
 		}
+	}
+	// Rows 2 and 3 alone (as one of Grad's shards sees them): the same
+	// gradient rows, and the loss of those rows.
+	lossGrad(out)
+	part := mat.NewFrom(2, 3, out.Data[6:])
+	g2 := mat.New(2, 3)
+	l2 := f.lossRows(2, part, g2)
+	var w2 float64
+	for i := 6; i < 12; i++ {
+		e := out.Data[i] - f.target[i]
+		w2 += float64(e * e)
+		if g2.Data[i-6] != g.Data[i] {
+			t.Errorf("rows from 2: gradient %d is %g, want %g", i, g2.Data[i-6], g.Data[i])
+		}
+	}
+	if !(math.Abs(l2-w2) <= 1e-6*w2) {
+		t.Errorf("rows from 2: loss %g, want %g", l2, w2)
 	}
 }
 
