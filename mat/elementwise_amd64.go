@@ -12,10 +12,10 @@ func exp512(dst, src *float32, n int)
 func exp256(dst, src *float32, n int)
 
 //go:noescape
-func biasSilu512(z, bias, out *float32, n int)
+func biasSilu512(z, bias, out *float32, n, rows, ld int)
 
 //go:noescape
-func biasSilu256(z, bias, out *float32, n int)
+func biasSilu256(z, bias, out *float32, n, rows, ld int)
 
 //go:noescape
 func siluGrad512(pre, gr *float32, n int)
@@ -30,16 +30,16 @@ func reluGrad512(pre, gr *float32, n int)
 func reluGrad256(pre, gr *float32, n int)
 
 //go:noescape
-func biasAdd512(z, bias, out *float32, n int)
+func biasAdd512(z, bias, out *float32, n, rows, ld int)
 
 //go:noescape
-func biasAdd256(z, bias, out *float32, n int)
+func biasAdd256(z, bias, out *float32, n, rows, ld int)
 
 //go:noescape
-func biasRelu512(z, bias, out *float32, n int)
+func biasRelu512(z, bias, out *float32, n, rows, ld int)
 
 //go:noescape
-func biasRelu256(z, bias, out *float32, n int)
+func biasRelu256(z, bias, out *float32, n, rows, ld int)
 
 //go:noescape
 func adam512(p, gr, m, v *float32, n int, c *float32)
@@ -106,19 +106,22 @@ func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool
 	}
 	n := cols
 	body := n - n%l
+	rows := len(z) / n
+	if body > 0 {
+		_, _ = z[rows*n-1], out[rows*n-1]
+		biasActKern(k, act, &z[0], &bias[0], &out[0], body, rows, n)
+	}
+	if body == n {
+		return true
+	}
 	for i := 0; i+n <= len(z); i += n {
 		zr, or := z[i:i+n], out[i:i+n]
-		if body > 0 {
-			biasActKern(k, act, &zr[0], &bias[0], &or[0], body)
-		}
-		if body < n {
-			var tz, tb, to [16]float32
-			copy(tz[:], zr[body:])
-			copy(tb[:], bias[body:])
-			biasActKern(k, act, &tz[0], &tb[0], &to[0], l)
-			copy(zr[body:], tz[:n-body])
-			copy(or[body:], to[:n-body])
-		}
+		var tz, tb, to [16]float32
+		copy(tz[:], zr[body:])
+		copy(tb[:], bias[body:])
+		biasActKern(k, act, &tz[0], &tb[0], &to[0], l, 1, l)
+		copy(zr[body:], tz[:n-body])
+		copy(or[body:], to[:n-body])
 	}
 	return true
 }
@@ -230,19 +233,19 @@ func reluGradKern(k Kernel, pre, g *float32, n int) {
 	}
 }
 
-func biasActKern(k Kernel, act Activation, z, bias, out *float32, n int) {
+func biasActKern(k Kernel, act Activation, z, bias, out *float32, n, rows, ld int) {
 	switch {
 	case act == SiLU && k == AVX512:
-		biasSilu512(z, bias, out, n)
+		biasSilu512(z, bias, out, n, rows, ld)
 	case act == SiLU:
-		biasSilu256(z, bias, out, n)
+		biasSilu256(z, bias, out, n, rows, ld)
 	case act == ReLU && k == AVX512:
-		biasRelu512(z, bias, out, n)
+		biasRelu512(z, bias, out, n, rows, ld)
 	case act == ReLU:
-		biasRelu256(z, bias, out, n)
+		biasRelu256(z, bias, out, n, rows, ld)
 	case k == AVX512:
-		biasAdd512(z, bias, out, n)
+		biasAdd512(z, bias, out, n, rows, ld)
 	default:
-		biasAdd256(z, bias, out, n)
+		biasAdd256(z, bias, out, n, rows, ld)
 	}
 }

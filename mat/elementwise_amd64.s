@@ -246,17 +246,28 @@ exp512done:
 	VZEROUPPER
 	RET
 
-// func biasSilu512(z, bias, out *float32, n int)
-// z[i] += bias[i]; out[i] = z[i]/(1+exp(-z[i])), for n a multiple of 16.
-TEXT ·biasSilu512(SB), NOSPLIT, $0-32
+// func biasSilu512(z, bias, out *float32, n, rows, ld int)
+// z[i] += bias[i]; out[i] = z[i]/(1+exp(-z[i])), for the first n (a
+// multiple of 16) elements of each of rows rows ld elements apart.
+TEXT ·biasSilu512(SB), NOSPLIT, $0-48
 	MOVQ z+0(FP), AX
-	MOVQ bias+8(FP), BX
+	MOVQ bias+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ n+24(FP), CX
+	MOVQ n+24(FP), R9
+	MOVQ rows+32(FP), SI
+	MOVQ ld+40(FP), R11
+	SUBQ R9, R11
+	SHLQ $2, R11
 	VPXORD Z7, Z7, Z7
-	TESTQ CX, CX
-	JEQ bs512done
-bs512loop:
+	TESTQ R9, R9
+	JEQ biasSilu512done
+	TESTQ SI, SI
+	JEQ biasSilu512done
+	VMOVUPS expc<>+576(SB), Z8
+biasSilu512row:
+	MOVQ DI, BX
+	MOVQ R9, CX
+biasSilu512loop:
 	VMOVUPS (AX), Z6
 	VADDPS (BX), Z6, Z6
 	VMOVUPS Z6, (AX)
@@ -276,15 +287,23 @@ bs512loop:
 	VFMADD213PS Z0, Z3, Z2
 	VADDPS expc<>+576(SB), Z2, Z2
 	VSCALEFPS Z1, Z2, Z0
-	VADDPS expc<>+576(SB), Z0, Z0
-	VDIVPS Z0, Z6, Z0
+	VADDPS Z8, Z0, Z0
+	VRCP14PS Z0, Z1
+	VMOVAPS Z8, Z2
+	VFNMADD231PS Z1, Z0, Z2
+	VFMADD231PS Z2, Z1, Z1
+	VMULPS Z1, Z6, Z0
 	VMOVUPS Z0, (DX)
 	ADDQ $64, AX
 	ADDQ $64, BX
 	ADDQ $64, DX
 	SUBQ $16, CX
-	JNZ bs512loop
-bs512done:
+	JNZ biasSilu512loop
+	ADDQ R11, AX
+	ADDQ R11, DX
+	DECQ SI
+	JNZ biasSilu512row
+biasSilu512done:
 	VZEROUPPER
 	RET
 
@@ -318,8 +337,10 @@ sg512loop:
 	VADDPS expc<>+576(SB), Z2, Z2
 	VSCALEFPS Z1, Z2, Z0
 	VADDPS Z8, Z0, Z9
-	VMOVUPS expc<>+576(SB), Z2
-	VDIVPS Z9, Z2, Z1
+	VRCP14PS Z9, Z1
+	VMOVAPS Z8, Z2
+	VFNMADD231PS Z1, Z9, Z2
+	VFMADD231PS Z2, Z1, Z1
 	VMULPS Z1, Z0, Z2
 	VFMADD213PS Z8, Z6, Z2
 	VMULPS Z1, Z2, Z2
@@ -358,16 +379,26 @@ rg512done:
 	VZEROUPPER
 	RET
 
-// func biasAdd512(z, bias, out *float32, n int)
-// z[i] += bias[i]; out[i] = z[i], for n a multiple of 16.
-TEXT ·biasAdd512(SB), NOSPLIT, $0-32
+// func biasAdd512(z, bias, out *float32, n, rows, ld int)
+// z[i] += bias[i]; out[i] = z[i], for the first n (a multiple of 16)
+// elements of each of rows rows ld elements apart.
+TEXT ·biasAdd512(SB), NOSPLIT, $0-48
 	MOVQ z+0(FP), AX
-	MOVQ bias+8(FP), BX
+	MOVQ bias+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ n+24(FP), CX
+	MOVQ n+24(FP), R9
+	MOVQ rows+32(FP), SI
+	MOVQ ld+40(FP), R11
+	SUBQ R9, R11
+	SHLQ $2, R11
 	VPXORD Z7, Z7, Z7
-	TESTQ CX, CX
+	TESTQ R9, R9
 	JEQ biasAdd512done
+	TESTQ SI, SI
+	JEQ biasAdd512done
+biasAdd512row:
+	MOVQ DI, BX
+	MOVQ R9, CX
 biasAdd512loop:
 	VMOVUPS (AX), Z0
 	VADDPS (BX), Z0, Z0
@@ -378,20 +409,34 @@ biasAdd512loop:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	JNZ biasAdd512loop
+	ADDQ R11, AX
+	ADDQ R11, DX
+	DECQ SI
+	JNZ biasAdd512row
 biasAdd512done:
 	VZEROUPPER
 	RET
 
-// func biasRelu512(z, bias, out *float32, n int)
-// z[i] += bias[i]; out[i] = max(z[i], 0), for n a multiple of 16.
-TEXT ·biasRelu512(SB), NOSPLIT, $0-32
+// func biasRelu512(z, bias, out *float32, n, rows, ld int)
+// z[i] += bias[i]; out[i] = max(z[i], 0), for the first n (a multiple of 16)
+// elements of each of rows rows ld elements apart.
+TEXT ·biasRelu512(SB), NOSPLIT, $0-48
 	MOVQ z+0(FP), AX
-	MOVQ bias+8(FP), BX
+	MOVQ bias+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ n+24(FP), CX
+	MOVQ n+24(FP), R9
+	MOVQ rows+32(FP), SI
+	MOVQ ld+40(FP), R11
+	SUBQ R9, R11
+	SHLQ $2, R11
 	VPXORD Z7, Z7, Z7
-	TESTQ CX, CX
+	TESTQ R9, R9
 	JEQ biasRelu512done
+	TESTQ SI, SI
+	JEQ biasRelu512done
+biasRelu512row:
+	MOVQ DI, BX
+	MOVQ R9, CX
 biasRelu512loop:
 	VMOVUPS (AX), Z0
 	VADDPS (BX), Z0, Z0
@@ -403,6 +448,10 @@ biasRelu512loop:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	JNZ biasRelu512loop
+	ADDQ R11, AX
+	ADDQ R11, DX
+	DECQ SI
+	JNZ biasRelu512row
 biasRelu512done:
 	VZEROUPPER
 	RET
@@ -552,17 +601,28 @@ exp256done:
 	VZEROUPPER
 	RET
 
-// func biasSilu256(z, bias, out *float32, n int)
-// z[i] += bias[i]; out[i] = z[i]/(1+exp(-z[i])), for n a multiple of 8.
-TEXT ·biasSilu256(SB), NOSPLIT, $0-32
+// func biasSilu256(z, bias, out *float32, n, rows, ld int)
+// z[i] += bias[i]; out[i] = z[i]/(1+exp(-z[i])), for the first n (a
+// multiple of 8) elements of each of rows rows ld elements apart.
+TEXT ·biasSilu256(SB), NOSPLIT, $0-48
 	MOVQ z+0(FP), AX
-	MOVQ bias+8(FP), BX
+	MOVQ bias+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ n+24(FP), CX
+	MOVQ n+24(FP), R9
+	MOVQ rows+32(FP), SI
+	MOVQ ld+40(FP), R11
+	SUBQ R9, R11
+	SHLQ $2, R11
 	VXORPS Y7, Y7, Y7
-	TESTQ CX, CX
-	JEQ bs256done
-bs256loop:
+	TESTQ R9, R9
+	JEQ biasSilu256done
+	TESTQ SI, SI
+	JEQ biasSilu256done
+	VMOVUPS expc<>+576(SB), Y8
+biasSilu256row:
+	MOVQ DI, BX
+	MOVQ R9, CX
+biasSilu256loop:
 	VMOVUPS (AX), Y6
 	VADDPS (BX), Y6, Y6
 	VMOVUPS Y6, (AX)
@@ -587,15 +647,19 @@ bs256loop:
 	VPADDD expc<>+768(SB), Y4, Y4
 	VPSLLD $23, Y4, Y4
 	VMULPS Y4, Y2, Y0
-	VADDPS expc<>+576(SB), Y0, Y0
+	VADDPS Y8, Y0, Y0
 	VDIVPS Y0, Y6, Y0
 	VMOVUPS Y0, (DX)
 	ADDQ $32, AX
 	ADDQ $32, BX
 	ADDQ $32, DX
 	SUBQ $8, CX
-	JNZ bs256loop
-bs256done:
+	JNZ biasSilu256loop
+	ADDQ R11, AX
+	ADDQ R11, DX
+	DECQ SI
+	JNZ biasSilu256row
+biasSilu256done:
 	VZEROUPPER
 	RET
 
@@ -634,8 +698,7 @@ sg256loop:
 	VPSLLD $23, Y4, Y4
 	VMULPS Y4, Y2, Y0
 	VADDPS Y8, Y0, Y9
-	VMOVUPS expc<>+576(SB), Y2
-	VDIVPS Y9, Y2, Y1
+	VDIVPS Y9, Y8, Y1
 	VMULPS Y1, Y0, Y2
 	VFMADD213PS Y8, Y6, Y2
 	VMULPS Y1, Y2, Y2
@@ -674,16 +737,26 @@ rg256done:
 	VZEROUPPER
 	RET
 
-// func biasAdd256(z, bias, out *float32, n int)
-// z[i] += bias[i]; out[i] = z[i], for n a multiple of 8.
-TEXT ·biasAdd256(SB), NOSPLIT, $0-32
+// func biasAdd256(z, bias, out *float32, n, rows, ld int)
+// z[i] += bias[i]; out[i] = z[i], for the first n (a multiple of 8)
+// elements of each of rows rows ld elements apart.
+TEXT ·biasAdd256(SB), NOSPLIT, $0-48
 	MOVQ z+0(FP), AX
-	MOVQ bias+8(FP), BX
+	MOVQ bias+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ n+24(FP), CX
+	MOVQ n+24(FP), R9
+	MOVQ rows+32(FP), SI
+	MOVQ ld+40(FP), R11
+	SUBQ R9, R11
+	SHLQ $2, R11
 	VXORPS Y7, Y7, Y7
-	TESTQ CX, CX
+	TESTQ R9, R9
 	JEQ biasAdd256done
+	TESTQ SI, SI
+	JEQ biasAdd256done
+biasAdd256row:
+	MOVQ DI, BX
+	MOVQ R9, CX
 biasAdd256loop:
 	VMOVUPS (AX), Y0
 	VADDPS (BX), Y0, Y0
@@ -694,20 +767,34 @@ biasAdd256loop:
 	ADDQ $32, DX
 	SUBQ $8, CX
 	JNZ biasAdd256loop
+	ADDQ R11, AX
+	ADDQ R11, DX
+	DECQ SI
+	JNZ biasAdd256row
 biasAdd256done:
 	VZEROUPPER
 	RET
 
-// func biasRelu256(z, bias, out *float32, n int)
-// z[i] += bias[i]; out[i] = max(z[i], 0), for n a multiple of 8.
-TEXT ·biasRelu256(SB), NOSPLIT, $0-32
+// func biasRelu256(z, bias, out *float32, n, rows, ld int)
+// z[i] += bias[i]; out[i] = max(z[i], 0), for the first n (a multiple of 8)
+// elements of each of rows rows ld elements apart.
+TEXT ·biasRelu256(SB), NOSPLIT, $0-48
 	MOVQ z+0(FP), AX
-	MOVQ bias+8(FP), BX
+	MOVQ bias+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ n+24(FP), CX
+	MOVQ n+24(FP), R9
+	MOVQ rows+32(FP), SI
+	MOVQ ld+40(FP), R11
+	SUBQ R9, R11
+	SHLQ $2, R11
 	VXORPS Y7, Y7, Y7
-	TESTQ CX, CX
+	TESTQ R9, R9
 	JEQ biasRelu256done
+	TESTQ SI, SI
+	JEQ biasRelu256done
+biasRelu256row:
+	MOVQ DI, BX
+	MOVQ R9, CX
 biasRelu256loop:
 	VMOVUPS (AX), Y0
 	VADDPS (BX), Y0, Y0
@@ -719,6 +806,10 @@ biasRelu256loop:
 	ADDQ $32, DX
 	SUBQ $8, CX
 	JNZ biasRelu256loop
+	ADDQ R11, AX
+	ADDQ R11, DX
+	DECQ SI
+	JNZ biasRelu256row
 biasRelu256done:
 	VZEROUPPER
 	RET
