@@ -20,7 +20,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/flowlab/flowlab/mat"
@@ -176,6 +175,8 @@ type Net struct {
 	next                atomic.Int64 // the next chunk or shard to take
 	shardLoss           []float64    // Grad's loss per shard
 	job                 job          // the parallel work in progress
+	pool                *pool        // the goroutines that run jobs with the caller
+	workFn              func(w int)  // n.work, made once
 	gOut                *mat.Dense   // Grad's dLoss/dv
 	xv                  mat.Dense    // a worker's view of its rows of x
 }
@@ -583,7 +584,6 @@ type job struct {
 	loss   LossFunc
 	items  int // chunks, shards or blocks of parameters
 	shards int // gradJob, reduceJob: the number of shards
-	wg     sync.WaitGroup
 }
 
 const (
@@ -592,24 +592,21 @@ const (
 	reduceJob
 )
 
-// runJob runs n.job on k goroutines (one of them the caller's) and returns
-// when every item is done.
+// runJob runs n.job on k goroutines (the caller's and k−1 of the net's
+// pool) and returns when every item is done.
 func (n *Net) runJob(k int) {
 	n.next.Store(0)
-	if k > 1 {
-		n.job.wg.Add(k - 1)
-		for w := 1; w < k; w++ {
-			go n.jobWorker(w)
-		}
+	if k > 1 && n.pool == nil {
+		n.pool = newPool()
+		n.workFn = n.work
+		runtime.AddCleanup(n, func(p *pool) { p.stop() }, n.pool)
 	}
-	n.work(0)
-	n.job.wg.Wait()
+	if k > 1 {
+		n.pool.run(k, n.workFn)
+	} else {
+		n.work(0)
+	}
 	n.job.x, n.job.out, n.job.t, n.job.loss = nil, nil, nil, nil // do not keep the caller's data alive
-}
-
-func (n *Net) jobWorker(w int) {
-	defer n.job.wg.Done()
-	n.work(w)
 }
 
 // work takes items of n.job until none is left. w is the goroutine's number
@@ -666,30 +663,37 @@ func (n *Net) work(w int) {
 // the loss. Net.Grad calls it concurrently on disjoint rows.
 type LossFunc func(r0 int, out, g *mat.Dense) float64
 
-// Shards: a training batch of B rows is cut into S = min(maxShards,
-// ⌊B/shardRows⌋) shards of nearly equal size (at least one), each worked by
-// its own worker net on one goroutine. S depends on B alone, never on
-// GOMAXPROCS, so the gradient's bits do not either.
+// A training batch of B rows is cut into shards of nearly equal size, each
+// worked by its own worker net on one goroutine: one shard per shardRows
+// rows, at most maxShards, and at least two once there are shardRows rows
+// (two 128-row shards of the tiny 2-D net on two cores beat one of 256 by
+// 1.3–1.5×; for larger nets 256-row shards beat 128-row ones, whose weight
+// packing and gradient sums cost more per row). The count depends on B
+// alone, never on GOMAXPROCS, so the gradient's bits do not either.
 const (
 	shardRows = 256
 	maxShards = 8
 )
 
+// shardCount returns the number of shards for a batch of b rows.
+func shardCount(b int) int {
+	return min(maxShards, max(b/shardRows, min(2, b/(shardRows/2)), 1))
+}
+
 // Grad evaluates the net on the batch x (times t), lets loss turn the output
 // into dLoss/dv, and adds the parameter gradient into Grads (as Backward
-// does); it returns the summed loss. A batch of 512 rows or more is cut into
-// fixed shards of at least 256 rows (at most 8 of them) that up to
-// GOMAXPROCS goroutines work at once, one level of parallelism, each shard
-// into a gradient of its own; the shards' gradients and losses are then
-// added in shard order. For a batch of fewer rows, Grad is Forward, loss and
-// Backward on the calling net. Grad leaves the net's Forward results
+// does); it returns the summed loss. A batch of 256 rows or more is cut into
+// fixed shards (see shardCount) that up to GOMAXPROCS goroutines work at
+// once, one level of parallelism, each shard into a gradient of its own; the
+// shards' gradients and losses are then added in shard order. For a batch of
+// fewer rows, Grad is Forward, loss and Backward on the calling net. Grad leaves the net's Forward results
 // undefined: call Forward before a Backward or JVP that needs them.
 func (n *Net) Grad(x *mat.Dense, t []float32, loss LossFunc) float64 {
 	if len(t) != x.R {
 		panic(fmt.Sprintf("nn: Grad: x %s, %d times", x.Shape(), len(t)))
 	}
-	s := min(maxShards, x.R/shardRows)
-	if s <= 1 {
+	s := shardCount(x.R)
+	if s == 1 {
 		out := n.Forward(x, t)
 		n.gOut.Reshape(out.R, out.C)
 		l := loss(0, out, n.gOut)

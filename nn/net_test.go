@@ -739,20 +739,20 @@ func mseLoss(target *mat.Dense) LossFunc {
 	}
 }
 
-// TestGradShards checks Grad on batches cut into shards (600 rows: 2 shards;
-// 2100 rows: the 8-shard cap) against what it promises: bit for bit the sum,
+// TestGradShards checks Grad on batches cut into shards (300 and 600 rows: 2
+// shards; 2100 rows: the 8-shard cap) against what it promises: bit for bit the sum,
 // in shard order, of Forward, loss and Backward on each shard alone (run here
 // on a clone), added to the gradients already there; the same bits under
 // GOMAXPROCS 1, 2 and 4; and, within float32 rounding, the gradient of the
 // whole batch in one Backward (relative 1e-5 of the gradient's norm: the two
 // differ only in the order of ~2000-term sums of float32 products, whose
-// rounding error is ≈ √2000·6e-8 ≈ 3e-6 relative). A batch under 512 rows
-// must equal Forward + Backward bit for bit.
+// rounding error is ≈ √2000·6e-8 ≈ 3e-6 relative). A batch of 200 rows (one
+// shard) must equal Forward + Backward bit for bit.
 func TestGradShards(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
 	for _, arch := range []string{"mlp", "film"} {
-		for _, rows := range []int{300, 600, 2100} {
+		for _, rows := range []int{200, 300, 600, 2100} {
 			cfg := Config{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: arch}
 			n := mustNew(t, cfg, 9)
 			rng := rand.New(rand.NewPCG(7, uint64(rows)))
@@ -762,7 +762,7 @@ func TestGradShards(t *testing.T) {
 			for i := range prior {
 				prior[i] = float32(rng.NormFloat64())
 			}
-			s := max(1, min(maxShards, rows/shardRows))
+			s := shardCount(rows)
 
 			// Reference: each shard alone on a clone, summed in order.
 			c := n.Clone()

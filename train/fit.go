@@ -348,7 +348,7 @@ func sampleT(rng *rand.Rand, name string, ip interp.Interpolant, t []float32) {
 }
 
 // update takes one step of m on the MSE between m.net(xt, t) and target, and
-// returns the loss (computed in float64). nn.Net.Grad spreads batches of 512
+// returns the loss (computed in float64). nn.Net.Grad spreads batches of 256
 // rows or more over the cores in fixed shards (the same bits for any
 // GOMAXPROCS).
 // step is the 1-based index of this step (for the EMA warm-up).

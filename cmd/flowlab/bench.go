@@ -207,7 +207,7 @@ func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int
 	step := func() {
 		data.sample()
 		net.ZeroGrad()
-		// Grad spreads a batch of 512 rows or more over the cores in fixed
+		// Grad spreads a batch of 256 rows or more over the cores in fixed
 		// shards (one goroutine each), as flowlab train does.
 		loss = net.Grad(data.xt, data.t, lossFn) / float64(len(data.target))
 		opt.Step(net.Params(), net.Grads(), 1e-3)
