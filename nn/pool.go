@@ -20,7 +20,7 @@ type pool struct {
 	pending atomic.Int64  // workers still running the current job
 	quit    atomic.Bool
 	alive   atomic.Int32 // running worker goroutines (for tests)
-	task    func(w int) // the current job, as goroutine w runs it
+	task    func(w int)  // the current job, as goroutine w runs it
 
 	mu       sync.Mutex
 	cond     sync.Cond
