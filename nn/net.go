@@ -178,7 +178,7 @@ type Net struct {
 	pool                *pool        // the goroutines that run jobs with the caller
 	workFn              func(w int)  // n.work, made once
 	gOut                *mat.Dense   // Grad's dLoss/dv
-	xv                  mat.Dense    // a worker's view of its rows of x
+	xv, ov              mat.Dense    // a worker's view of its rows of x and of Eval's out
 }
 
 // New returns a network for cfg with PyTorch's default Linear initialisation
@@ -339,18 +339,26 @@ func (n *Net) Forward(x *mat.Dense, t []float32) *mat.Dense {
 	return n.forward()
 }
 
-func (n *Net) forward() *mat.Dense {
+func (n *Net) forward() *mat.Dense { return n.forwardTo(nil) }
+
+// forwardTo is forward with the output written into dst (of the output's
+// shape) instead of the last layer's buffer, when dst is not nil: Eval's
+// chunks land in the caller's matrix without a copy.
+func (n *Net) forwardTo(dst *mat.Dense) *mat.Dense {
 	h := n.in
 	last := len(n.layers) - 1
-	for i := range n.layers {
+	for i := range n.layers[:last] {
 		l := &n.layers[i]
-		n.linear(l, h, i == last)
-		if i == last {
-			return l.pre
-		}
+		n.linear(l, h, false)
 		h = l.act
 	}
-	panic("unreachable")
+	l := &n.layers[last]
+	if dst == nil {
+		dst = l.pre
+	}
+	dst.Reshape(h.R, l.out)
+	n.th.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, dst, dst)
+	return dst
 }
 
 // linear computes layer l's pre-activation from its input h and, for a
@@ -538,8 +546,8 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 		panic(fmt.Sprintf("nn: Eval shapes: x %s, out %s", x.Shape(), out.Shape()))
 	}
 	if x.R <= evalChunk {
-		v := n.Forward(x, n.timeColumn(x.R, t))
-		copy(out.Data, v.Data)
+		n.fillInput(x, nil, n.timeColumn(x.R, t))
+		n.forwardTo(out)
 		return
 	}
 	if x.C != n.cfg.Dim {
@@ -624,9 +632,10 @@ func (n *Net) work(w int) {
 			r0 := i * evalChunk
 			r1 := min(r0+evalChunk, j.x.R)
 			net.xv = mat.Dense{R: r1 - r0, C: d, Data: j.x.Data[r0*d : r1*d]}
-			v := net.Forward(&net.xv, j.t[:r1-r0])
-			copy(j.out.Data[r0*d:r1*d], v.Data)
-			net.xv = mat.Dense{}
+			net.fillInput(&net.xv, nil, j.t[:r1-r0])
+			net.ov = mat.Dense{R: r1 - r0, C: d, Data: j.out.Data[r0*d : r1*d]}
+			net.forwardTo(&net.ov)
+			net.xv, net.ov = mat.Dense{}, mat.Dense{}
 		case gradJob:
 			net, d := n.shards[i], j.x.C
 			r0, r1 := i*j.x.R/j.items, (i+1)*j.x.R/j.items
