@@ -176,7 +176,7 @@ func TestGemmSpecialScalars(t *testing.T) {
 // GOMAXPROCS, on shapes large enough to be split across goroutines.
 func TestGemmThreadsBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	shapes := [][3]int{{301, 67, 530}, {29, 1100, 300}, {256, 64, 65}}
+	shapes := [][3]int{{301, 67, 530}, {29, 1100, 300}, {256, 64, 65}, {200, 700, 300}}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, kern := range SupportedKernels() {
 		restore, _ := SetKernel(kern)
