@@ -135,6 +135,17 @@ func biasActRows(k Kernel, act Activation, z, bias, out []float32, cols int) {
 	if biasActVec(k, act, z, bias, out, cols) {
 		return
 	}
+	if act == Identity { // a 2-D field's output layer: 2 columns
+		for i := 0; i+cols <= len(z); i += cols {
+			zr, or := z[i:i+cols], out[i:i+cols]
+			zr, or = zr[:len(bias)], or[:len(bias)]
+			for j, b := range bias {
+				v := zr[j] + b
+				zr[j], or[j] = v, v
+			}
+		}
+		return
+	}
 	for i := 0; i+cols <= len(z); i += cols {
 		zr, or := z[i:i+cols], out[i:i+cols]
 		for j, b := range bias {
