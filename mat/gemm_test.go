@@ -296,6 +296,9 @@ func TestGemmConcurrent(t *testing.T) {
 // TestNoAllocations checks that small products (run on the calling
 // goroutine) and the element-wise kernels allocate nothing once warm.
 func TestNoAllocations(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage and race instrumentation allocate")
+	}
 	rng := rand.New(rand.NewPCG(19, 20))
 	a, b, c, c2, c3 := randDense(rng, 64, 65), randDense(rng, 64, 65), New(64, 64), New(65, 65), New(64, 64)
 	bias64 := randDense(rng, 1, 64).Data
