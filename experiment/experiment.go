@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowlab/flowlab/internal/atomicfile"
@@ -86,6 +87,7 @@ type env struct {
 	opts   Options
 	start  time.Time
 	timing map[string]float64 // wall seconds of the named parts
+	logMu  sync.Mutex         // parallel runs log at once; Progress need not be safe for that
 }
 
 // figure returns the path of a figure file in the run folder.
@@ -94,6 +96,8 @@ func (e *env) figure(name string) string { return filepath.Join(e.dir, "figures"
 // logf writes a progress line.
 func (e *env) logf(format string, args ...any) {
 	if e.opts.Progress != nil {
+		e.logMu.Lock()
+		defer e.logMu.Unlock()
 		fmt.Fprintf(e.opts.Progress, "%s [%5.1fs] %s\n", filepath.Base(e.dir), time.Since(e.start).Seconds(), fmt.Sprintf(format, args...))
 	}
 }

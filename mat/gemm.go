@@ -137,8 +137,10 @@ const skinnyMax = 12
 const wideTransMin = 4
 
 // runTransposed computes Cᵀ = α·op(B)ᵀ·op(A)ᵀ + β·Cᵀ into tbuf and copies it
-// back to C. Each element is the same sequence of fused multiply-adds either
-// way round (a·b = b·a exactly), so the bits are those of run.
+// back to C. The bits may differ from run's on C (the reduction blocks depend
+// on the width of the C computed), but whether a product takes this route
+// depends on its shape and kernel path alone, so they still do not depend on
+// the number of goroutines.
 func (j *gemmJob) runTransposed() {
 	m, n := j.m, j.n
 	if cap(j.tbuf) < m*n {
