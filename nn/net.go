@@ -12,7 +12,10 @@
 // so that every heavy operation is one mat.Gemm or one fused mat kernel.
 //
 // A Net owns its buffers and is not safe for concurrent use; Clone one per
-// goroutine.
+// goroutine. Large batches are split over the cores by the net itself: Grad
+// (training) in fixed shards, Eval (sampling) in fixed row chunks, each on
+// a worker net whose matrix products run on one goroutine, so that results
+// do not depend on GOMAXPROCS.
 package nn
 
 import (
@@ -695,8 +698,10 @@ func shardCount(b int) int {
 // fixed shards (see shardCount) that up to GOMAXPROCS goroutines work at
 // once, one level of parallelism, each shard into a gradient of its own; the
 // shards' gradients and losses are then added in shard order. For a batch of
-// fewer rows, Grad is Forward, loss and Backward on the calling net. Grad leaves the net's Forward results
-// undefined: call Forward before a Backward or JVP that needs them.
+// fewer rows, Grad is Forward, loss and Backward on the calling net. loss is
+// called concurrently on disjoint rows and must not panic. Grad leaves the
+// net's Forward results undefined: call Forward before a Backward or JVP that
+// needs them.
 func (n *Net) Grad(x *mat.Dense, t []float32, loss LossFunc) float64 {
 	if len(t) != x.R {
 		panic(fmt.Sprintf("nn: Grad: x %s, %d times", x.Shape(), len(t)))
