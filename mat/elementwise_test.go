@@ -127,7 +127,7 @@ func TestBiasAct(t *testing.T) {
 	withKernels(t, func(t *testing.T, k Kernel) {
 		rng := rand.New(rand.NewPCG(9, 10))
 		for _, act := range []Activation{Identity, SiLU, ReLU, Tanh, SELU, GELU} {
-			for _, cols := range []int{1, 2, 7, 16, 17, 33, 64} {
+			for _, cols := range []int{1, 2, 7, 16, 17, 33, 48, 64, 80} {
 				z := randDense(rng, 5, cols)
 				for i := range z.Data {
 					z.Data[i] *= 12 // spread over the interesting range
