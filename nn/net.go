@@ -352,10 +352,16 @@ func (n *Net) forwardTo(dst *mat.Dense) *mat.Dense {
 	last := len(n.layers) - 1
 	for i := range n.layers[:last] {
 		l := &n.layers[i]
-		n.linear(l, h, false)
+		n.linear(l, h)
 		h = l.act
 	}
-	l := &n.layers[last]
+	return n.output(h, dst)
+}
+
+// output computes the last layer, v = W·h + b, into dst, or into the
+// layer's own buffer when dst is nil, and returns it.
+func (n *Net) output(h, dst *mat.Dense) *mat.Dense {
+	l := &n.layers[len(n.layers)-1]
 	if dst == nil {
 		dst = l.pre
 	}
@@ -364,16 +370,11 @@ func (n *Net) forwardTo(dst *mat.Dense) *mat.Dense {
 	return dst
 }
 
-// linear computes layer l's pre-activation from its input h and, for a
-// hidden layer, its activation: pre = W·h + b, modulated for film. The last
-// layer's output is its pre-activation.
-func (n *Net) linear(l *layer, h *mat.Dense, last bool) {
+// linear computes hidden layer l's pre-activation from its input h and its
+// activation: pre = W·h + b, modulated for film. (The last layer is output.)
+func (n *Net) linear(l *layer, h *mat.Dense) {
 	l.pre.Reshape(h.R, l.out)
 	if l.fm == nil {
-		if last {
-			n.th.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, l.pre, l.pre)
-			return
-		}
 		l.act.Reshape(h.R, l.out)
 		n.th.GemmBiasAct(false, true, h, l.w, l.b, n.act, l.pre, l.act)
 		return
@@ -459,7 +460,11 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 	last := len(n.layers) - 1
 	for i := range n.layers {
 		l := &n.layers[i]
-		n.linear(l, h, i == last)
+		if i == last {
+			n.output(h, nil)
+		} else {
+			n.linear(l, h)
+		}
 		l.dpre.Reshape(h.R, l.out)
 		n.th.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
 		if i == last {
