@@ -51,192 +51,400 @@ DATA expc<>+176(SB)/4, $0xb95e8083
 DATA expc<>+180(SB)/4, $0xb95e8083
 DATA expc<>+184(SB)/4, $0xb95e8083
 DATA expc<>+188(SB)/4, $0xb95e8083
-DATA expc<>+192(SB)/4, $0x39506967
-DATA expc<>+196(SB)/4, $0x39506967
-DATA expc<>+200(SB)/4, $0x39506967
-DATA expc<>+204(SB)/4, $0x39506967
-DATA expc<>+208(SB)/4, $0x39506967
-DATA expc<>+212(SB)/4, $0x39506967
-DATA expc<>+216(SB)/4, $0x39506967
-DATA expc<>+220(SB)/4, $0x39506967
-DATA expc<>+224(SB)/4, $0x39506967
-DATA expc<>+228(SB)/4, $0x39506967
-DATA expc<>+232(SB)/4, $0x39506967
-DATA expc<>+236(SB)/4, $0x39506967
-DATA expc<>+240(SB)/4, $0x39506967
-DATA expc<>+244(SB)/4, $0x39506967
-DATA expc<>+248(SB)/4, $0x39506967
-DATA expc<>+252(SB)/4, $0x39506967
-DATA expc<>+256(SB)/4, $0x3ab743ce
-DATA expc<>+260(SB)/4, $0x3ab743ce
-DATA expc<>+264(SB)/4, $0x3ab743ce
-DATA expc<>+268(SB)/4, $0x3ab743ce
-DATA expc<>+272(SB)/4, $0x3ab743ce
-DATA expc<>+276(SB)/4, $0x3ab743ce
-DATA expc<>+280(SB)/4, $0x3ab743ce
-DATA expc<>+284(SB)/4, $0x3ab743ce
-DATA expc<>+288(SB)/4, $0x3ab743ce
-DATA expc<>+292(SB)/4, $0x3ab743ce
-DATA expc<>+296(SB)/4, $0x3ab743ce
-DATA expc<>+300(SB)/4, $0x3ab743ce
-DATA expc<>+304(SB)/4, $0x3ab743ce
-DATA expc<>+308(SB)/4, $0x3ab743ce
-DATA expc<>+312(SB)/4, $0x3ab743ce
-DATA expc<>+316(SB)/4, $0x3ab743ce
-DATA expc<>+320(SB)/4, $0x3c088908
-DATA expc<>+324(SB)/4, $0x3c088908
-DATA expc<>+328(SB)/4, $0x3c088908
-DATA expc<>+332(SB)/4, $0x3c088908
-DATA expc<>+336(SB)/4, $0x3c088908
-DATA expc<>+340(SB)/4, $0x3c088908
-DATA expc<>+344(SB)/4, $0x3c088908
-DATA expc<>+348(SB)/4, $0x3c088908
-DATA expc<>+352(SB)/4, $0x3c088908
-DATA expc<>+356(SB)/4, $0x3c088908
-DATA expc<>+360(SB)/4, $0x3c088908
-DATA expc<>+364(SB)/4, $0x3c088908
-DATA expc<>+368(SB)/4, $0x3c088908
-DATA expc<>+372(SB)/4, $0x3c088908
-DATA expc<>+376(SB)/4, $0x3c088908
-DATA expc<>+380(SB)/4, $0x3c088908
-DATA expc<>+384(SB)/4, $0x3d2aa9c1
-DATA expc<>+388(SB)/4, $0x3d2aa9c1
-DATA expc<>+392(SB)/4, $0x3d2aa9c1
-DATA expc<>+396(SB)/4, $0x3d2aa9c1
-DATA expc<>+400(SB)/4, $0x3d2aa9c1
-DATA expc<>+404(SB)/4, $0x3d2aa9c1
-DATA expc<>+408(SB)/4, $0x3d2aa9c1
-DATA expc<>+412(SB)/4, $0x3d2aa9c1
-DATA expc<>+416(SB)/4, $0x3d2aa9c1
-DATA expc<>+420(SB)/4, $0x3d2aa9c1
-DATA expc<>+424(SB)/4, $0x3d2aa9c1
-DATA expc<>+428(SB)/4, $0x3d2aa9c1
-DATA expc<>+432(SB)/4, $0x3d2aa9c1
-DATA expc<>+436(SB)/4, $0x3d2aa9c1
-DATA expc<>+440(SB)/4, $0x3d2aa9c1
-DATA expc<>+444(SB)/4, $0x3d2aa9c1
-DATA expc<>+448(SB)/4, $0x3e2aaaaa
-DATA expc<>+452(SB)/4, $0x3e2aaaaa
-DATA expc<>+456(SB)/4, $0x3e2aaaaa
-DATA expc<>+460(SB)/4, $0x3e2aaaaa
-DATA expc<>+464(SB)/4, $0x3e2aaaaa
-DATA expc<>+468(SB)/4, $0x3e2aaaaa
-DATA expc<>+472(SB)/4, $0x3e2aaaaa
-DATA expc<>+476(SB)/4, $0x3e2aaaaa
-DATA expc<>+480(SB)/4, $0x3e2aaaaa
-DATA expc<>+484(SB)/4, $0x3e2aaaaa
-DATA expc<>+488(SB)/4, $0x3e2aaaaa
-DATA expc<>+492(SB)/4, $0x3e2aaaaa
-DATA expc<>+496(SB)/4, $0x3e2aaaaa
-DATA expc<>+500(SB)/4, $0x3e2aaaaa
-DATA expc<>+504(SB)/4, $0x3e2aaaaa
-DATA expc<>+508(SB)/4, $0x3e2aaaaa
-DATA expc<>+512(SB)/4, $0x3f000000
-DATA expc<>+516(SB)/4, $0x3f000000
-DATA expc<>+520(SB)/4, $0x3f000000
-DATA expc<>+524(SB)/4, $0x3f000000
-DATA expc<>+528(SB)/4, $0x3f000000
-DATA expc<>+532(SB)/4, $0x3f000000
-DATA expc<>+536(SB)/4, $0x3f000000
-DATA expc<>+540(SB)/4, $0x3f000000
-DATA expc<>+544(SB)/4, $0x3f000000
-DATA expc<>+548(SB)/4, $0x3f000000
-DATA expc<>+552(SB)/4, $0x3f000000
-DATA expc<>+556(SB)/4, $0x3f000000
-DATA expc<>+560(SB)/4, $0x3f000000
-DATA expc<>+564(SB)/4, $0x3f000000
-DATA expc<>+568(SB)/4, $0x3f000000
-DATA expc<>+572(SB)/4, $0x3f000000
-DATA expc<>+576(SB)/4, $0x3f800000
-DATA expc<>+580(SB)/4, $0x3f800000
-DATA expc<>+584(SB)/4, $0x3f800000
-DATA expc<>+588(SB)/4, $0x3f800000
-DATA expc<>+592(SB)/4, $0x3f800000
-DATA expc<>+596(SB)/4, $0x3f800000
-DATA expc<>+600(SB)/4, $0x3f800000
-DATA expc<>+604(SB)/4, $0x3f800000
-DATA expc<>+608(SB)/4, $0x3f800000
-DATA expc<>+612(SB)/4, $0x3f800000
-DATA expc<>+616(SB)/4, $0x3f800000
-DATA expc<>+620(SB)/4, $0x3f800000
-DATA expc<>+624(SB)/4, $0x3f800000
-DATA expc<>+628(SB)/4, $0x3f800000
-DATA expc<>+632(SB)/4, $0x3f800000
-DATA expc<>+636(SB)/4, $0x3f800000
-DATA expc<>+640(SB)/4, $0x42b0c0a5
-DATA expc<>+644(SB)/4, $0x42b0c0a5
-DATA expc<>+648(SB)/4, $0x42b0c0a5
-DATA expc<>+652(SB)/4, $0x42b0c0a5
-DATA expc<>+656(SB)/4, $0x42b0c0a5
-DATA expc<>+660(SB)/4, $0x42b0c0a5
-DATA expc<>+664(SB)/4, $0x42b0c0a5
-DATA expc<>+668(SB)/4, $0x42b0c0a5
-DATA expc<>+672(SB)/4, $0x42b0c0a5
-DATA expc<>+676(SB)/4, $0x42b0c0a5
-DATA expc<>+680(SB)/4, $0x42b0c0a5
-DATA expc<>+684(SB)/4, $0x42b0c0a5
-DATA expc<>+688(SB)/4, $0x42b0c0a5
-DATA expc<>+692(SB)/4, $0x42b0c0a5
-DATA expc<>+696(SB)/4, $0x42b0c0a5
-DATA expc<>+700(SB)/4, $0x42b0c0a5
-DATA expc<>+704(SB)/4, $0xc2aeac50
-DATA expc<>+708(SB)/4, $0xc2aeac50
-DATA expc<>+712(SB)/4, $0xc2aeac50
-DATA expc<>+716(SB)/4, $0xc2aeac50
-DATA expc<>+720(SB)/4, $0xc2aeac50
-DATA expc<>+724(SB)/4, $0xc2aeac50
-DATA expc<>+728(SB)/4, $0xc2aeac50
-DATA expc<>+732(SB)/4, $0xc2aeac50
-DATA expc<>+736(SB)/4, $0xc2aeac50
-DATA expc<>+740(SB)/4, $0xc2aeac50
-DATA expc<>+744(SB)/4, $0xc2aeac50
-DATA expc<>+748(SB)/4, $0xc2aeac50
-DATA expc<>+752(SB)/4, $0xc2aeac50
-DATA expc<>+756(SB)/4, $0xc2aeac50
-DATA expc<>+760(SB)/4, $0xc2aeac50
-DATA expc<>+764(SB)/4, $0xc2aeac50
-DATA expc<>+768(SB)/4, $0x0000007f
-DATA expc<>+772(SB)/4, $0x0000007f
-DATA expc<>+776(SB)/4, $0x0000007f
-DATA expc<>+780(SB)/4, $0x0000007f
-DATA expc<>+784(SB)/4, $0x0000007f
-DATA expc<>+788(SB)/4, $0x0000007f
-DATA expc<>+792(SB)/4, $0x0000007f
-DATA expc<>+796(SB)/4, $0x0000007f
-DATA expc<>+800(SB)/4, $0x0000007f
-DATA expc<>+804(SB)/4, $0x0000007f
-DATA expc<>+808(SB)/4, $0x0000007f
-DATA expc<>+812(SB)/4, $0x0000007f
-DATA expc<>+816(SB)/4, $0x0000007f
-DATA expc<>+820(SB)/4, $0x0000007f
-DATA expc<>+824(SB)/4, $0x0000007f
-DATA expc<>+828(SB)/4, $0x0000007f
-GLOBL expc<>(SB), RODATA|NOPTR, $832
+DATA expc<>+192(SB)/4, $0x3f800000
+DATA expc<>+196(SB)/4, $0x3f800000
+DATA expc<>+200(SB)/4, $0x3f800000
+DATA expc<>+204(SB)/4, $0x3f800000
+DATA expc<>+208(SB)/4, $0x3f800000
+DATA expc<>+212(SB)/4, $0x3f800000
+DATA expc<>+216(SB)/4, $0x3f800000
+DATA expc<>+220(SB)/4, $0x3f800000
+DATA expc<>+224(SB)/4, $0x3f800000
+DATA expc<>+228(SB)/4, $0x3f800000
+DATA expc<>+232(SB)/4, $0x3f800000
+DATA expc<>+236(SB)/4, $0x3f800000
+DATA expc<>+240(SB)/4, $0x3f800000
+DATA expc<>+244(SB)/4, $0x3f800000
+DATA expc<>+248(SB)/4, $0x3f800000
+DATA expc<>+252(SB)/4, $0x3f800000
+DATA expc<>+256(SB)/4, $0x42b0c0a5
+DATA expc<>+260(SB)/4, $0x42b0c0a5
+DATA expc<>+264(SB)/4, $0x42b0c0a5
+DATA expc<>+268(SB)/4, $0x42b0c0a5
+DATA expc<>+272(SB)/4, $0x42b0c0a5
+DATA expc<>+276(SB)/4, $0x42b0c0a5
+DATA expc<>+280(SB)/4, $0x42b0c0a5
+DATA expc<>+284(SB)/4, $0x42b0c0a5
+DATA expc<>+288(SB)/4, $0x42b0c0a5
+DATA expc<>+292(SB)/4, $0x42b0c0a5
+DATA expc<>+296(SB)/4, $0x42b0c0a5
+DATA expc<>+300(SB)/4, $0x42b0c0a5
+DATA expc<>+304(SB)/4, $0x42b0c0a5
+DATA expc<>+308(SB)/4, $0x42b0c0a5
+DATA expc<>+312(SB)/4, $0x42b0c0a5
+DATA expc<>+316(SB)/4, $0x42b0c0a5
+DATA expc<>+320(SB)/4, $0xc2aeac50
+DATA expc<>+324(SB)/4, $0xc2aeac50
+DATA expc<>+328(SB)/4, $0xc2aeac50
+DATA expc<>+332(SB)/4, $0xc2aeac50
+DATA expc<>+336(SB)/4, $0xc2aeac50
+DATA expc<>+340(SB)/4, $0xc2aeac50
+DATA expc<>+344(SB)/4, $0xc2aeac50
+DATA expc<>+348(SB)/4, $0xc2aeac50
+DATA expc<>+352(SB)/4, $0xc2aeac50
+DATA expc<>+356(SB)/4, $0xc2aeac50
+DATA expc<>+360(SB)/4, $0xc2aeac50
+DATA expc<>+364(SB)/4, $0xc2aeac50
+DATA expc<>+368(SB)/4, $0xc2aeac50
+DATA expc<>+372(SB)/4, $0xc2aeac50
+DATA expc<>+376(SB)/4, $0xc2aeac50
+DATA expc<>+380(SB)/4, $0xc2aeac50
+DATA expc<>+384(SB)/4, $0x0000007f
+DATA expc<>+388(SB)/4, $0x0000007f
+DATA expc<>+392(SB)/4, $0x0000007f
+DATA expc<>+396(SB)/4, $0x0000007f
+DATA expc<>+400(SB)/4, $0x0000007f
+DATA expc<>+404(SB)/4, $0x0000007f
+DATA expc<>+408(SB)/4, $0x0000007f
+DATA expc<>+412(SB)/4, $0x0000007f
+DATA expc<>+416(SB)/4, $0x0000007f
+DATA expc<>+420(SB)/4, $0x0000007f
+DATA expc<>+424(SB)/4, $0x0000007f
+DATA expc<>+428(SB)/4, $0x0000007f
+DATA expc<>+432(SB)/4, $0x0000007f
+DATA expc<>+436(SB)/4, $0x0000007f
+DATA expc<>+440(SB)/4, $0x0000007f
+DATA expc<>+444(SB)/4, $0x0000007f
+DATA expc<>+448(SB)/4, $0x4b400000
+DATA expc<>+452(SB)/4, $0x4b400000
+DATA expc<>+456(SB)/4, $0x4b400000
+DATA expc<>+460(SB)/4, $0x4b400000
+DATA expc<>+464(SB)/4, $0x4b400000
+DATA expc<>+468(SB)/4, $0x4b400000
+DATA expc<>+472(SB)/4, $0x4b400000
+DATA expc<>+476(SB)/4, $0x4b400000
+DATA expc<>+480(SB)/4, $0x4b400000
+DATA expc<>+484(SB)/4, $0x4b400000
+DATA expc<>+488(SB)/4, $0x4b400000
+DATA expc<>+492(SB)/4, $0x4b400000
+DATA expc<>+496(SB)/4, $0x4b400000
+DATA expc<>+500(SB)/4, $0x4b400000
+DATA expc<>+504(SB)/4, $0x4b400000
+DATA expc<>+508(SB)/4, $0x4b400000
+DATA expc<>+512(SB)/4, $0xbfb8aa3b
+DATA expc<>+516(SB)/4, $0xbfb8aa3b
+DATA expc<>+520(SB)/4, $0xbfb8aa3b
+DATA expc<>+524(SB)/4, $0xbfb8aa3b
+DATA expc<>+528(SB)/4, $0xbfb8aa3b
+DATA expc<>+532(SB)/4, $0xbfb8aa3b
+DATA expc<>+536(SB)/4, $0xbfb8aa3b
+DATA expc<>+540(SB)/4, $0xbfb8aa3b
+DATA expc<>+544(SB)/4, $0xbfb8aa3b
+DATA expc<>+548(SB)/4, $0xbfb8aa3b
+DATA expc<>+552(SB)/4, $0xbfb8aa3b
+DATA expc<>+556(SB)/4, $0xbfb8aa3b
+DATA expc<>+560(SB)/4, $0xbfb8aa3b
+DATA expc<>+564(SB)/4, $0xbfb8aa3b
+DATA expc<>+568(SB)/4, $0xbfb8aa3b
+DATA expc<>+572(SB)/4, $0xbfb8aa3b
+DATA expc<>+576(SB)/4, $0x42b00000
+DATA expc<>+580(SB)/4, $0x42b00000
+DATA expc<>+584(SB)/4, $0x42b00000
+DATA expc<>+588(SB)/4, $0x42b00000
+DATA expc<>+592(SB)/4, $0x42b00000
+DATA expc<>+596(SB)/4, $0x42b00000
+DATA expc<>+600(SB)/4, $0x42b00000
+DATA expc<>+604(SB)/4, $0x42b00000
+DATA expc<>+608(SB)/4, $0x42b00000
+DATA expc<>+612(SB)/4, $0x42b00000
+DATA expc<>+616(SB)/4, $0x42b00000
+DATA expc<>+620(SB)/4, $0x42b00000
+DATA expc<>+624(SB)/4, $0x42b00000
+DATA expc<>+628(SB)/4, $0x42b00000
+DATA expc<>+632(SB)/4, $0x42b00000
+DATA expc<>+636(SB)/4, $0x42b00000
+DATA expc<>+640(SB)/4, $0xc2b00000
+DATA expc<>+644(SB)/4, $0xc2b00000
+DATA expc<>+648(SB)/4, $0xc2b00000
+DATA expc<>+652(SB)/4, $0xc2b00000
+DATA expc<>+656(SB)/4, $0xc2b00000
+DATA expc<>+660(SB)/4, $0xc2b00000
+DATA expc<>+664(SB)/4, $0xc2b00000
+DATA expc<>+668(SB)/4, $0xc2b00000
+DATA expc<>+672(SB)/4, $0xc2b00000
+DATA expc<>+676(SB)/4, $0xc2b00000
+DATA expc<>+680(SB)/4, $0xc2b00000
+DATA expc<>+684(SB)/4, $0xc2b00000
+DATA expc<>+688(SB)/4, $0xc2b00000
+DATA expc<>+692(SB)/4, $0xc2b00000
+DATA expc<>+696(SB)/4, $0xc2b00000
+DATA expc<>+700(SB)/4, $0xc2b00000
+DATA expc<>+704(SB)/4, $0x3f800000
+DATA expc<>+708(SB)/4, $0x3f800000
+DATA expc<>+712(SB)/4, $0x3f800000
+DATA expc<>+716(SB)/4, $0x3f800000
+DATA expc<>+720(SB)/4, $0x3f800000
+DATA expc<>+724(SB)/4, $0x3f800000
+DATA expc<>+728(SB)/4, $0x3f800000
+DATA expc<>+732(SB)/4, $0x3f800000
+DATA expc<>+736(SB)/4, $0x3f800000
+DATA expc<>+740(SB)/4, $0x3f800000
+DATA expc<>+744(SB)/4, $0x3f800000
+DATA expc<>+748(SB)/4, $0x3f800000
+DATA expc<>+752(SB)/4, $0x3f800000
+DATA expc<>+756(SB)/4, $0x3f800000
+DATA expc<>+760(SB)/4, $0x3f800000
+DATA expc<>+764(SB)/4, $0x3f800000
+DATA expc<>+768(SB)/4, $0x3f800000
+DATA expc<>+772(SB)/4, $0x3f800000
+DATA expc<>+776(SB)/4, $0x3f800000
+DATA expc<>+780(SB)/4, $0x3f800000
+DATA expc<>+784(SB)/4, $0x3f800000
+DATA expc<>+788(SB)/4, $0x3f800000
+DATA expc<>+792(SB)/4, $0x3f800000
+DATA expc<>+796(SB)/4, $0x3f800000
+DATA expc<>+800(SB)/4, $0x3f800000
+DATA expc<>+804(SB)/4, $0x3f800000
+DATA expc<>+808(SB)/4, $0x3f800000
+DATA expc<>+812(SB)/4, $0x3f800000
+DATA expc<>+816(SB)/4, $0x3f800000
+DATA expc<>+820(SB)/4, $0x3f800000
+DATA expc<>+824(SB)/4, $0x3f800000
+DATA expc<>+828(SB)/4, $0x3f800000
+DATA expc<>+832(SB)/4, $0x3f800000
+DATA expc<>+836(SB)/4, $0x3f800000
+DATA expc<>+840(SB)/4, $0x3f800000
+DATA expc<>+844(SB)/4, $0x3f800000
+DATA expc<>+848(SB)/4, $0x3f800000
+DATA expc<>+852(SB)/4, $0x3f800000
+DATA expc<>+856(SB)/4, $0x3f800000
+DATA expc<>+860(SB)/4, $0x3f800000
+DATA expc<>+864(SB)/4, $0x3f800000
+DATA expc<>+868(SB)/4, $0x3f800000
+DATA expc<>+872(SB)/4, $0x3f800000
+DATA expc<>+876(SB)/4, $0x3f800000
+DATA expc<>+880(SB)/4, $0x3f800000
+DATA expc<>+884(SB)/4, $0x3f800000
+DATA expc<>+888(SB)/4, $0x3f800000
+DATA expc<>+892(SB)/4, $0x3f800000
+DATA expc<>+896(SB)/4, $0xbf800000
+DATA expc<>+900(SB)/4, $0xbf800000
+DATA expc<>+904(SB)/4, $0xbf800000
+DATA expc<>+908(SB)/4, $0xbf800000
+DATA expc<>+912(SB)/4, $0xbf800000
+DATA expc<>+916(SB)/4, $0xbf800000
+DATA expc<>+920(SB)/4, $0xbf800000
+DATA expc<>+924(SB)/4, $0xbf800000
+DATA expc<>+928(SB)/4, $0xbf800000
+DATA expc<>+932(SB)/4, $0xbf800000
+DATA expc<>+936(SB)/4, $0xbf800000
+DATA expc<>+940(SB)/4, $0xbf800000
+DATA expc<>+944(SB)/4, $0xbf800000
+DATA expc<>+948(SB)/4, $0xbf800000
+DATA expc<>+952(SB)/4, $0xbf800000
+DATA expc<>+956(SB)/4, $0xbf800000
+DATA expc<>+960(SB)/4, $0x3f000000
+DATA expc<>+964(SB)/4, $0x3f000000
+DATA expc<>+968(SB)/4, $0x3f000000
+DATA expc<>+972(SB)/4, $0x3f000000
+DATA expc<>+976(SB)/4, $0x3f000000
+DATA expc<>+980(SB)/4, $0x3f000000
+DATA expc<>+984(SB)/4, $0x3f000000
+DATA expc<>+988(SB)/4, $0x3f000000
+DATA expc<>+992(SB)/4, $0x3f000000
+DATA expc<>+996(SB)/4, $0x3f000000
+DATA expc<>+1000(SB)/4, $0x3f000000
+DATA expc<>+1004(SB)/4, $0x3f000000
+DATA expc<>+1008(SB)/4, $0x3f000000
+DATA expc<>+1012(SB)/4, $0x3f000000
+DATA expc<>+1016(SB)/4, $0x3f000000
+DATA expc<>+1020(SB)/4, $0x3f000000
+DATA expc<>+1024(SB)/4, $0x3f000000
+DATA expc<>+1028(SB)/4, $0x3f000000
+DATA expc<>+1032(SB)/4, $0x3f000000
+DATA expc<>+1036(SB)/4, $0x3f000000
+DATA expc<>+1040(SB)/4, $0x3f000000
+DATA expc<>+1044(SB)/4, $0x3f000000
+DATA expc<>+1048(SB)/4, $0x3f000000
+DATA expc<>+1052(SB)/4, $0x3f000000
+DATA expc<>+1056(SB)/4, $0x3f000000
+DATA expc<>+1060(SB)/4, $0x3f000000
+DATA expc<>+1064(SB)/4, $0x3f000000
+DATA expc<>+1068(SB)/4, $0x3f000000
+DATA expc<>+1072(SB)/4, $0x3f000000
+DATA expc<>+1076(SB)/4, $0x3f000000
+DATA expc<>+1080(SB)/4, $0x3f000000
+DATA expc<>+1084(SB)/4, $0x3f000000
+DATA expc<>+1088(SB)/4, $0x3e2aaa02
+DATA expc<>+1092(SB)/4, $0x3e2aaa02
+DATA expc<>+1096(SB)/4, $0x3e2aaa02
+DATA expc<>+1100(SB)/4, $0x3e2aaa02
+DATA expc<>+1104(SB)/4, $0x3e2aaa02
+DATA expc<>+1108(SB)/4, $0x3e2aaa02
+DATA expc<>+1112(SB)/4, $0x3e2aaa02
+DATA expc<>+1116(SB)/4, $0x3e2aaa02
+DATA expc<>+1120(SB)/4, $0x3e2aaa02
+DATA expc<>+1124(SB)/4, $0x3e2aaa02
+DATA expc<>+1128(SB)/4, $0x3e2aaa02
+DATA expc<>+1132(SB)/4, $0x3e2aaa02
+DATA expc<>+1136(SB)/4, $0x3e2aaa02
+DATA expc<>+1140(SB)/4, $0x3e2aaa02
+DATA expc<>+1144(SB)/4, $0x3e2aaa02
+DATA expc<>+1148(SB)/4, $0x3e2aaa02
+DATA expc<>+1152(SB)/4, $0xbe2aaa02
+DATA expc<>+1156(SB)/4, $0xbe2aaa02
+DATA expc<>+1160(SB)/4, $0xbe2aaa02
+DATA expc<>+1164(SB)/4, $0xbe2aaa02
+DATA expc<>+1168(SB)/4, $0xbe2aaa02
+DATA expc<>+1172(SB)/4, $0xbe2aaa02
+DATA expc<>+1176(SB)/4, $0xbe2aaa02
+DATA expc<>+1180(SB)/4, $0xbe2aaa02
+DATA expc<>+1184(SB)/4, $0xbe2aaa02
+DATA expc<>+1188(SB)/4, $0xbe2aaa02
+DATA expc<>+1192(SB)/4, $0xbe2aaa02
+DATA expc<>+1196(SB)/4, $0xbe2aaa02
+DATA expc<>+1200(SB)/4, $0xbe2aaa02
+DATA expc<>+1204(SB)/4, $0xbe2aaa02
+DATA expc<>+1208(SB)/4, $0xbe2aaa02
+DATA expc<>+1212(SB)/4, $0xbe2aaa02
+DATA expc<>+1216(SB)/4, $0x3d2aaa56
+DATA expc<>+1220(SB)/4, $0x3d2aaa56
+DATA expc<>+1224(SB)/4, $0x3d2aaa56
+DATA expc<>+1228(SB)/4, $0x3d2aaa56
+DATA expc<>+1232(SB)/4, $0x3d2aaa56
+DATA expc<>+1236(SB)/4, $0x3d2aaa56
+DATA expc<>+1240(SB)/4, $0x3d2aaa56
+DATA expc<>+1244(SB)/4, $0x3d2aaa56
+DATA expc<>+1248(SB)/4, $0x3d2aaa56
+DATA expc<>+1252(SB)/4, $0x3d2aaa56
+DATA expc<>+1256(SB)/4, $0x3d2aaa56
+DATA expc<>+1260(SB)/4, $0x3d2aaa56
+DATA expc<>+1264(SB)/4, $0x3d2aaa56
+DATA expc<>+1268(SB)/4, $0x3d2aaa56
+DATA expc<>+1272(SB)/4, $0x3d2aaa56
+DATA expc<>+1276(SB)/4, $0x3d2aaa56
+DATA expc<>+1280(SB)/4, $0x3d2aaa56
+DATA expc<>+1284(SB)/4, $0x3d2aaa56
+DATA expc<>+1288(SB)/4, $0x3d2aaa56
+DATA expc<>+1292(SB)/4, $0x3d2aaa56
+DATA expc<>+1296(SB)/4, $0x3d2aaa56
+DATA expc<>+1300(SB)/4, $0x3d2aaa56
+DATA expc<>+1304(SB)/4, $0x3d2aaa56
+DATA expc<>+1308(SB)/4, $0x3d2aaa56
+DATA expc<>+1312(SB)/4, $0x3d2aaa56
+DATA expc<>+1316(SB)/4, $0x3d2aaa56
+DATA expc<>+1320(SB)/4, $0x3d2aaa56
+DATA expc<>+1324(SB)/4, $0x3d2aaa56
+DATA expc<>+1328(SB)/4, $0x3d2aaa56
+DATA expc<>+1332(SB)/4, $0x3d2aaa56
+DATA expc<>+1336(SB)/4, $0x3d2aaa56
+DATA expc<>+1340(SB)/4, $0x3d2aaa56
+DATA expc<>+1344(SB)/4, $0x3c093800
+DATA expc<>+1348(SB)/4, $0x3c093800
+DATA expc<>+1352(SB)/4, $0x3c093800
+DATA expc<>+1356(SB)/4, $0x3c093800
+DATA expc<>+1360(SB)/4, $0x3c093800
+DATA expc<>+1364(SB)/4, $0x3c093800
+DATA expc<>+1368(SB)/4, $0x3c093800
+DATA expc<>+1372(SB)/4, $0x3c093800
+DATA expc<>+1376(SB)/4, $0x3c093800
+DATA expc<>+1380(SB)/4, $0x3c093800
+DATA expc<>+1384(SB)/4, $0x3c093800
+DATA expc<>+1388(SB)/4, $0x3c093800
+DATA expc<>+1392(SB)/4, $0x3c093800
+DATA expc<>+1396(SB)/4, $0x3c093800
+DATA expc<>+1400(SB)/4, $0x3c093800
+DATA expc<>+1404(SB)/4, $0x3c093800
+DATA expc<>+1408(SB)/4, $0xbc093800
+DATA expc<>+1412(SB)/4, $0xbc093800
+DATA expc<>+1416(SB)/4, $0xbc093800
+DATA expc<>+1420(SB)/4, $0xbc093800
+DATA expc<>+1424(SB)/4, $0xbc093800
+DATA expc<>+1428(SB)/4, $0xbc093800
+DATA expc<>+1432(SB)/4, $0xbc093800
+DATA expc<>+1436(SB)/4, $0xbc093800
+DATA expc<>+1440(SB)/4, $0xbc093800
+DATA expc<>+1444(SB)/4, $0xbc093800
+DATA expc<>+1448(SB)/4, $0xbc093800
+DATA expc<>+1452(SB)/4, $0xbc093800
+DATA expc<>+1456(SB)/4, $0xbc093800
+DATA expc<>+1460(SB)/4, $0xbc093800
+DATA expc<>+1464(SB)/4, $0xbc093800
+DATA expc<>+1468(SB)/4, $0xbc093800
+DATA expc<>+1472(SB)/4, $0x3ab6bac6
+DATA expc<>+1476(SB)/4, $0x3ab6bac6
+DATA expc<>+1480(SB)/4, $0x3ab6bac6
+DATA expc<>+1484(SB)/4, $0x3ab6bac6
+DATA expc<>+1488(SB)/4, $0x3ab6bac6
+DATA expc<>+1492(SB)/4, $0x3ab6bac6
+DATA expc<>+1496(SB)/4, $0x3ab6bac6
+DATA expc<>+1500(SB)/4, $0x3ab6bac6
+DATA expc<>+1504(SB)/4, $0x3ab6bac6
+DATA expc<>+1508(SB)/4, $0x3ab6bac6
+DATA expc<>+1512(SB)/4, $0x3ab6bac6
+DATA expc<>+1516(SB)/4, $0x3ab6bac6
+DATA expc<>+1520(SB)/4, $0x3ab6bac6
+DATA expc<>+1524(SB)/4, $0x3ab6bac6
+DATA expc<>+1528(SB)/4, $0x3ab6bac6
+DATA expc<>+1532(SB)/4, $0x3ab6bac6
+DATA expc<>+1536(SB)/4, $0x3ab6bac6
+DATA expc<>+1540(SB)/4, $0x3ab6bac6
+DATA expc<>+1544(SB)/4, $0x3ab6bac6
+DATA expc<>+1548(SB)/4, $0x3ab6bac6
+DATA expc<>+1552(SB)/4, $0x3ab6bac6
+DATA expc<>+1556(SB)/4, $0x3ab6bac6
+DATA expc<>+1560(SB)/4, $0x3ab6bac6
+DATA expc<>+1564(SB)/4, $0x3ab6bac6
+DATA expc<>+1568(SB)/4, $0x3ab6bac6
+DATA expc<>+1572(SB)/4, $0x3ab6bac6
+DATA expc<>+1576(SB)/4, $0x3ab6bac6
+DATA expc<>+1580(SB)/4, $0x3ab6bac6
+DATA expc<>+1584(SB)/4, $0x3ab6bac6
+DATA expc<>+1588(SB)/4, $0x3ab6bac6
+DATA expc<>+1592(SB)/4, $0x3ab6bac6
+DATA expc<>+1596(SB)/4, $0x3ab6bac6
+GLOBL expc<>(SB), RODATA|NOPTR, $1600
 
 // func exp512(dst, src *float32, n int)
-// dst[i] = exp(src[i]) for n a multiple of 16.
+// dst[i] = exp(src[i]) for n a multiple of 16, saturating outside [lo, hi].
 TEXT ·exp512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	TESTQ CX, CX
 	JEQ exp512done
+	VMOVUPS expc<>+256(SB), Z10
+	VMOVUPS expc<>+320(SB), Z11
+	VMOVUPS expc<>+0(SB), Z12
+	VMOVUPS expc<>+64(SB), Z13
+	VMOVUPS expc<>+128(SB), Z14
+	VMOVUPS expc<>+192(SB), Z15
+	VMOVUPS expc<>+448(SB), Z16
+	VMOVUPS expc<>+960(SB), Z17
+	VMOVUPS expc<>+1088(SB), Z18
+	VMOVUPS expc<>+1216(SB), Z19
+	VMOVUPS expc<>+1344(SB), Z20
+	VMOVUPS expc<>+1472(SB), Z21
 exp512loop:
 	VMOVUPS (SI), Z0
-	VMULPS expc<>+0(SB), Z0, Z1
-	VRNDSCALEPS $0, Z1, Z1
-	VFNMADD231PS expc<>+64(SB), Z1, Z0
-	VFNMADD231PS expc<>+128(SB), Z1, Z0
-	VMOVUPS expc<>+192(SB), Z2
-	VFMADD213PS expc<>+256(SB), Z0, Z2
-	VFMADD213PS expc<>+320(SB), Z0, Z2
-	VFMADD213PS expc<>+384(SB), Z0, Z2
-	VFMADD213PS expc<>+448(SB), Z0, Z2
-	VFMADD213PS expc<>+512(SB), Z0, Z2
+	VMINPS Z0, Z10, Z0
+	VMAXPS Z0, Z11, Z0
+	VMOVUPS Z16, Z1
+	VFMADD231PS Z12, Z0, Z1
+	VSUBPS Z16, Z1, Z1
+	VFNMADD231PS Z13, Z1, Z0
+	VFNMADD231PS Z14, Z1, Z0
 	VMULPS Z0, Z0, Z3
-	VFMADD213PS Z0, Z3, Z2
-	VADDPS expc<>+576(SB), Z2, Z2
-	VSCALEFPS Z1, Z2, Z0
+	VMOVUPS Z18, Z4
+	VFMADD213PS Z17, Z0, Z4
+	VMOVUPS Z20, Z2
+	VFMADD213PS Z19, Z0, Z2
+	VFMADD231PS Z21, Z3, Z2
+	VSCALEFPS Z1, Z15, Z1
+	VFMADD231PS Z4, Z3, Z0
+	VMULPS Z3, Z3, Z3
+	VFMADD231PS Z2, Z3, Z0
+	VFMADD213PS Z1, Z1, Z0
 	VMOVUPS Z0, (DI)
 	ADDQ $64, SI
 	ADDQ $64, DI
@@ -263,7 +471,19 @@ TEXT ·biasSilu512(SB), NOSPLIT, $0-48
 	JEQ biasSilu512done
 	TESTQ SI, SI
 	JEQ biasSilu512done
-	VMOVUPS expc<>+576(SB), Z8
+	VMOVUPS expc<>+576(SB), Z10
+	VMOVUPS expc<>+640(SB), Z11
+	VMOVUPS expc<>+512(SB), Z12
+	VMOVUPS expc<>+64(SB), Z13
+	VMOVUPS expc<>+128(SB), Z14
+	VMOVUPS expc<>+192(SB), Z15
+	VMOVUPS expc<>+448(SB), Z16
+	VMOVUPS expc<>+1024(SB), Z17
+	VMOVUPS expc<>+1152(SB), Z18
+	VMOVUPS expc<>+1280(SB), Z19
+	VMOVUPS expc<>+1408(SB), Z20
+	VMOVUPS expc<>+1536(SB), Z21
+	VMOVUPS Z15, Z8
 biasSilu512row:
 	MOVQ DI, BX
 	MOVQ R9, CX
@@ -271,28 +491,26 @@ biasSilu512loop:
 	VMOVUPS (AX), Z6
 	VADDPS (BX), Z6, Z6
 	VMOVUPS Z6, (AX)
-	VSUBPS Z6, Z7, Z0
-	VMINPS expc<>+640(SB), Z0, Z0
-	VMULPS expc<>+0(SB), Z0, Z1
-	VRNDSCALEPS $0, Z1, Z1
-	VFNMADD231PS expc<>+64(SB), Z1, Z0
-	VFNMADD231PS expc<>+128(SB), Z1, Z0
-	VMOVUPS expc<>+192(SB), Z2
-	VFMADD213PS expc<>+256(SB), Z0, Z2
-	VFMADD213PS expc<>+320(SB), Z0, Z2
-	VFMADD213PS expc<>+384(SB), Z0, Z2
-	VFMADD213PS expc<>+448(SB), Z0, Z2
-	VFMADD213PS expc<>+512(SB), Z0, Z2
+	VRANGEPS $2, Z10, Z6, Z0
+	VMAXPS Z6, Z11, Z5
+	VMOVUPS Z16, Z1
+	VFMADD231PS Z12, Z0, Z1
+	VSUBPS Z16, Z1, Z1
+	VFMADD231PS Z13, Z1, Z0
+	VFMADD231PS Z14, Z1, Z0
 	VMULPS Z0, Z0, Z3
-	VFMADD213PS Z0, Z3, Z2
-	VADDPS expc<>+576(SB), Z2, Z2
-	VSCALEFPS Z1, Z2, Z0
-	VADDPS Z8, Z0, Z0
-	VRCP14PS Z0, Z1
-	VMOVAPS Z8, Z2
-	VFNMADD231PS Z1, Z0, Z2
-	VFMADD231PS Z2, Z1, Z1
-	VMULPS Z1, Z6, Z0
+	VMOVUPS Z18, Z4
+	VFMADD213PS Z17, Z0, Z4
+	VMOVUPS Z20, Z2
+	VFMADD213PS Z19, Z0, Z2
+	VFMADD231PS Z21, Z3, Z2
+	VSCALEFPS Z1, Z15, Z1
+	VFMSUB231PS Z4, Z3, Z0
+	VMULPS Z3, Z3, Z3
+	VFMADD231PS Z2, Z3, Z0
+	VADDPS Z8, Z1, Z9
+	VFMADD213PS Z9, Z1, Z0
+	VDIVPS Z0, Z5, Z0
 	VMOVUPS Z0, (DX)
 	ADDQ $64, AX
 	ADDQ $64, BX
@@ -308,41 +526,54 @@ biasSilu512done:
 	RET
 
 // func siluGrad512(pre, gr *float32, n int)
-// g[i] *= s(1 + x(1−s)) with x = pre[i], s = 1/(1+exp(−x)) and 1−s computed as
-// exp(−x)·s, for n a multiple of 16.
+// g[i] *= s(1 + xc(1−s)) with x = pre[i], xc = x clamped to [−88, 88],
+// s = 1/(1+exp(−xc)) and 1−s computed as exp(−xc)·s, for n a multiple of 16.
 TEXT ·siluGrad512(SB), NOSPLIT, $0-24
 	MOVQ pre+0(FP), AX
 	MOVQ gr+8(FP), BX
 	MOVQ n+16(FP), CX
-	VPXORD Z7, Z7, Z7
-	VMOVUPS expc<>+576(SB), Z8
 	TESTQ CX, CX
 	JEQ sg512done
+	VMOVUPS expc<>+576(SB), Z10
+	VMOVUPS expc<>+640(SB), Z11
+	VMOVUPS expc<>+512(SB), Z12
+	VMOVUPS expc<>+64(SB), Z13
+	VMOVUPS expc<>+128(SB), Z14
+	VMOVUPS expc<>+192(SB), Z15
+	VMOVUPS expc<>+448(SB), Z16
+	VMOVUPS expc<>+1024(SB), Z17
+	VMOVUPS expc<>+1152(SB), Z18
+	VMOVUPS expc<>+1280(SB), Z19
+	VMOVUPS expc<>+1408(SB), Z20
+	VMOVUPS expc<>+1536(SB), Z21
+	VMOVUPS Z15, Z8
 sg512loop:
 	VMOVUPS (AX), Z6
-	VSUBPS Z6, Z7, Z0
-	VMINPS expc<>+640(SB), Z0, Z0
-	VMULPS expc<>+0(SB), Z0, Z1
-	VRNDSCALEPS $0, Z1, Z1
-	VFNMADD231PS expc<>+64(SB), Z1, Z0
-	VFNMADD231PS expc<>+128(SB), Z1, Z0
-	VMOVUPS expc<>+192(SB), Z2
-	VFMADD213PS expc<>+256(SB), Z0, Z2
-	VFMADD213PS expc<>+320(SB), Z0, Z2
-	VFMADD213PS expc<>+384(SB), Z0, Z2
-	VFMADD213PS expc<>+448(SB), Z0, Z2
-	VFMADD213PS expc<>+512(SB), Z0, Z2
+	VMAXPS Z6, Z11, Z5
+	VMINPS Z5, Z10, Z0
+	VMOVUPS Z0, Z5
+	VMOVUPS Z16, Z1
+	VFMADD231PS Z12, Z0, Z1
+	VSUBPS Z16, Z1, Z1
+	VFMADD231PS Z13, Z1, Z0
+	VFMADD231PS Z14, Z1, Z0
 	VMULPS Z0, Z0, Z3
-	VFMADD213PS Z0, Z3, Z2
-	VADDPS expc<>+576(SB), Z2, Z2
-	VSCALEFPS Z1, Z2, Z0
-	VADDPS Z8, Z0, Z9
-	VRCP14PS Z9, Z1
-	VMOVAPS Z8, Z2
-	VFNMADD231PS Z1, Z9, Z2
-	VFMADD231PS Z2, Z1, Z1
-	VMULPS Z1, Z0, Z2
-	VFMADD213PS Z8, Z6, Z2
+	VMOVUPS Z18, Z4
+	VFMADD213PS Z17, Z0, Z4
+	VMOVUPS Z20, Z2
+	VFMADD213PS Z19, Z0, Z2
+	VFMADD231PS Z21, Z3, Z2
+	VSCALEFPS Z1, Z15, Z1
+	VFMSUB231PS Z4, Z3, Z0
+	VMULPS Z3, Z3, Z3
+	VFMADD231PS Z2, Z3, Z0
+	VADDPS Z8, Z1, Z2
+	VMOVUPS Z0, Z9
+	VFMADD213PS Z1, Z1, Z9
+	VFMADD213PS Z2, Z1, Z0
+	VDIVPS Z0, Z8, Z1
+	VMULPS Z1, Z9, Z2
+	VFMADD213PS Z8, Z5, Z2
 	VMULPS Z1, Z2, Z2
 	VMULPS (BX), Z2, Z2
 	VMOVUPS Z2, (BX)
@@ -362,7 +593,7 @@ TEXT ·reluGrad512(SB), NOSPLIT, $0-24
 	MOVQ gr+8(FP), BX
 	MOVQ n+16(FP), CX
 	VPXORD Z7, Z7, Z7
-	VMOVUPS expc<>+576(SB), Z8
+	VMOVUPS expc<>+192(SB), Z8
 	TESTQ CX, CX
 	JEQ rg512done
 rg512loop:
@@ -564,34 +795,41 @@ cs512done:
 	RET
 
 // func exp256(dst, src *float32, n int)
-// dst[i] = exp(src[i]) for n a multiple of 8.
+// dst[i] = exp(src[i]) for n a multiple of 8, saturating outside [lo, hi].
 TEXT ·exp256(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	TESTQ CX, CX
 	JEQ exp256done
+	VMOVUPS expc<>+256(SB), Y10
+	VMOVUPS expc<>+320(SB), Y11
+	VMOVUPS expc<>+0(SB), Y12
+	VMOVUPS expc<>+64(SB), Y13
+	VMOVUPS expc<>+128(SB), Y14
+	VMOVUPS expc<>+192(SB), Y15
 exp256loop:
 	VMOVUPS (SI), Y0
-	VMINPS expc<>+640(SB), Y0, Y0
-	VMAXPS expc<>+704(SB), Y0, Y0
-	VMULPS expc<>+0(SB), Y0, Y1
-	VROUNDPS $0, Y1, Y1
-	VFNMADD231PS expc<>+64(SB), Y1, Y0
-	VFNMADD231PS expc<>+128(SB), Y1, Y0
-	VMOVUPS expc<>+192(SB), Y2
-	VFMADD213PS expc<>+256(SB), Y0, Y2
-	VFMADD213PS expc<>+320(SB), Y0, Y2
-	VFMADD213PS expc<>+384(SB), Y0, Y2
-	VFMADD213PS expc<>+448(SB), Y0, Y2
-	VFMADD213PS expc<>+512(SB), Y0, Y2
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y0, Y11, Y0
+	VMOVUPS expc<>+448(SB), Y1
+	VFMADD231PS Y12, Y0, Y1
+	VSUBPS expc<>+448(SB), Y1, Y1
+	VFNMADD231PS Y13, Y1, Y0
+	VFNMADD231PS Y14, Y1, Y0
 	VMULPS Y0, Y0, Y3
-	VFMADD213PS Y0, Y3, Y2
-	VADDPS expc<>+576(SB), Y2, Y2
-	VCVTPS2DQ Y1, Y4
-	VPADDD expc<>+768(SB), Y4, Y4
-	VPSLLD $23, Y4, Y4
-	VMULPS Y4, Y2, Y0
+	VMOVUPS expc<>+1088(SB), Y4
+	VFMADD213PS expc<>+960(SB), Y0, Y4
+	VMOVUPS expc<>+1344(SB), Y2
+	VFMADD213PS expc<>+1216(SB), Y0, Y2
+	VFMADD231PS expc<>+1472(SB), Y3, Y2
+	VCVTPS2DQ Y1, Y1
+	VPADDD expc<>+384(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VFMADD231PS Y4, Y3, Y0
+	VMULPS Y3, Y3, Y3
+	VFMADD231PS Y2, Y3, Y0
+	VFMADD213PS Y1, Y1, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
@@ -618,7 +856,13 @@ TEXT ·biasSilu256(SB), NOSPLIT, $0-48
 	JEQ biasSilu256done
 	TESTQ SI, SI
 	JEQ biasSilu256done
-	VMOVUPS expc<>+576(SB), Y8
+	VMOVUPS expc<>+576(SB), Y10
+	VMOVUPS expc<>+640(SB), Y11
+	VMOVUPS expc<>+512(SB), Y12
+	VMOVUPS expc<>+64(SB), Y13
+	VMOVUPS expc<>+128(SB), Y14
+	VMOVUPS expc<>+192(SB), Y15
+	VMOVUPS Y15, Y8
 biasSilu256row:
 	MOVQ DI, BX
 	MOVQ R9, CX
@@ -626,29 +870,28 @@ biasSilu256loop:
 	VMOVUPS (AX), Y6
 	VADDPS (BX), Y6, Y6
 	VMOVUPS Y6, (AX)
-	VSUBPS Y6, Y7, Y0
-	VMINPS expc<>+640(SB), Y0, Y0
-	VMINPS expc<>+640(SB), Y0, Y0
-	VMAXPS expc<>+704(SB), Y0, Y0
-	VMULPS expc<>+0(SB), Y0, Y1
-	VROUNDPS $0, Y1, Y1
-	VFNMADD231PS expc<>+64(SB), Y1, Y0
-	VFNMADD231PS expc<>+128(SB), Y1, Y0
-	VMOVUPS expc<>+192(SB), Y2
-	VFMADD213PS expc<>+256(SB), Y0, Y2
-	VFMADD213PS expc<>+320(SB), Y0, Y2
-	VFMADD213PS expc<>+384(SB), Y0, Y2
-	VFMADD213PS expc<>+448(SB), Y0, Y2
-	VFMADD213PS expc<>+512(SB), Y0, Y2
+	VMAXPS Y6, Y11, Y5
+	VMINPS Y5, Y10, Y0
+	VMOVUPS expc<>+448(SB), Y1
+	VFMADD231PS Y12, Y0, Y1
+	VSUBPS expc<>+448(SB), Y1, Y1
+	VFMADD231PS Y13, Y1, Y0
+	VFMADD231PS Y14, Y1, Y0
 	VMULPS Y0, Y0, Y3
-	VFMADD213PS Y0, Y3, Y2
-	VADDPS expc<>+576(SB), Y2, Y2
-	VCVTPS2DQ Y1, Y4
-	VPADDD expc<>+768(SB), Y4, Y4
-	VPSLLD $23, Y4, Y4
-	VMULPS Y4, Y2, Y0
-	VADDPS Y8, Y0, Y0
-	VDIVPS Y0, Y6, Y0
+	VMOVUPS expc<>+1152(SB), Y4
+	VFMADD213PS expc<>+1024(SB), Y0, Y4
+	VMOVUPS expc<>+1408(SB), Y2
+	VFMADD213PS expc<>+1280(SB), Y0, Y2
+	VFMADD231PS expc<>+1536(SB), Y3, Y2
+	VCVTPS2DQ Y1, Y1
+	VPADDD expc<>+384(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VFMSUB231PS Y4, Y3, Y0
+	VMULPS Y3, Y3, Y3
+	VFMADD231PS Y2, Y3, Y0
+	VADDPS Y8, Y1, Y9
+	VFMADD213PS Y9, Y1, Y0
+	VDIVPS Y0, Y5, Y0
 	VMOVUPS Y0, (DX)
 	ADDQ $32, AX
 	ADDQ $32, BX
@@ -664,43 +907,50 @@ biasSilu256done:
 	RET
 
 // func siluGrad256(pre, gr *float32, n int)
-// g[i] *= s(1 + x(1−s)) with x = pre[i], s = 1/(1+exp(−x)) and 1−s computed as
-// exp(−x)·s, for n a multiple of 8.
+// g[i] *= s(1 + xc(1−s)) with x = pre[i], xc = x clamped to [−88, 88],
+// s = 1/(1+exp(−xc)) and 1−s computed as exp(−xc)·s, for n a multiple of 8.
 TEXT ·siluGrad256(SB), NOSPLIT, $0-24
 	MOVQ pre+0(FP), AX
 	MOVQ gr+8(FP), BX
 	MOVQ n+16(FP), CX
-	VXORPS Y7, Y7, Y7
-	VMOVUPS expc<>+576(SB), Y8
 	TESTQ CX, CX
 	JEQ sg256done
+	VMOVUPS expc<>+576(SB), Y10
+	VMOVUPS expc<>+640(SB), Y11
+	VMOVUPS expc<>+512(SB), Y12
+	VMOVUPS expc<>+64(SB), Y13
+	VMOVUPS expc<>+128(SB), Y14
+	VMOVUPS expc<>+192(SB), Y15
+	VMOVUPS Y15, Y8
 sg256loop:
 	VMOVUPS (AX), Y6
-	VSUBPS Y6, Y7, Y0
-	VMINPS expc<>+640(SB), Y0, Y0
-	VMINPS expc<>+640(SB), Y0, Y0
-	VMAXPS expc<>+704(SB), Y0, Y0
-	VMULPS expc<>+0(SB), Y0, Y1
-	VROUNDPS $0, Y1, Y1
-	VFNMADD231PS expc<>+64(SB), Y1, Y0
-	VFNMADD231PS expc<>+128(SB), Y1, Y0
-	VMOVUPS expc<>+192(SB), Y2
-	VFMADD213PS expc<>+256(SB), Y0, Y2
-	VFMADD213PS expc<>+320(SB), Y0, Y2
-	VFMADD213PS expc<>+384(SB), Y0, Y2
-	VFMADD213PS expc<>+448(SB), Y0, Y2
-	VFMADD213PS expc<>+512(SB), Y0, Y2
+	VMAXPS Y6, Y11, Y5
+	VMINPS Y5, Y10, Y0
+	VMOVUPS Y0, Y5
+	VMOVUPS expc<>+448(SB), Y1
+	VFMADD231PS Y12, Y0, Y1
+	VSUBPS expc<>+448(SB), Y1, Y1
+	VFMADD231PS Y13, Y1, Y0
+	VFMADD231PS Y14, Y1, Y0
 	VMULPS Y0, Y0, Y3
-	VFMADD213PS Y0, Y3, Y2
-	VADDPS expc<>+576(SB), Y2, Y2
-	VCVTPS2DQ Y1, Y4
-	VPADDD expc<>+768(SB), Y4, Y4
-	VPSLLD $23, Y4, Y4
-	VMULPS Y4, Y2, Y0
-	VADDPS Y8, Y0, Y9
-	VDIVPS Y9, Y8, Y1
-	VMULPS Y1, Y0, Y2
-	VFMADD213PS Y8, Y6, Y2
+	VMOVUPS expc<>+1152(SB), Y4
+	VFMADD213PS expc<>+1024(SB), Y0, Y4
+	VMOVUPS expc<>+1408(SB), Y2
+	VFMADD213PS expc<>+1280(SB), Y0, Y2
+	VFMADD231PS expc<>+1536(SB), Y3, Y2
+	VCVTPS2DQ Y1, Y1
+	VPADDD expc<>+384(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VFMSUB231PS Y4, Y3, Y0
+	VMULPS Y3, Y3, Y3
+	VFMADD231PS Y2, Y3, Y0
+	VADDPS Y8, Y1, Y2
+	VMOVUPS Y0, Y9
+	VFMADD213PS Y1, Y1, Y9
+	VFMADD213PS Y2, Y1, Y0
+	VDIVPS Y0, Y8, Y1
+	VMULPS Y1, Y9, Y2
+	VFMADD213PS Y8, Y5, Y2
 	VMULPS Y1, Y2, Y2
 	VMULPS (BX), Y2, Y2
 	VMOVUPS Y2, (BX)
@@ -720,7 +970,7 @@ TEXT ·reluGrad256(SB), NOSPLIT, $0-24
 	MOVQ gr+8(FP), BX
 	MOVQ n+16(FP), CX
 	VXORPS Y7, Y7, Y7
-	VMOVUPS expc<>+576(SB), Y8
+	VMOVUPS expc<>+192(SB), Y8
 	TESTQ CX, CX
 	JEQ rg256done
 rg256loop:

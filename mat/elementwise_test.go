@@ -21,11 +21,13 @@ func withKernels(t *testing.T, f func(t *testing.T, k Kernel)) {
 
 // TestExpVec checks the vectorised exp against math.Exp on [-87, 88] (where
 // exp(x) is a normal float32) and at special points. Tolerance: relative
-// error ≤ 1.8e-7 (1.5 ulp of float32 at the top of a binade): the Cephes
-// polynomial is accurate to under 1 ulp on |r| ≤ ln2/2, the two-part ln 2
-// reduction with FMA adds far less, and the scaling by 2ⁿ is exact. (Measured
-// worst case: 7.7e-8.) The 15 special points make the length odd, so the
-// padded tail is covered too.
+// error ≤ 1.8e-7 (1.5 ulp of float32 at the top of a binade): the degree-6
+// polynomial's own error is 2.5e-9 on |r| ≤ ln2/2, its float32 evaluation
+// rounds about four times at ≤ ½ ulp of terms below ½ except the last, the
+// two-part ln 2 reduction with FMA adds far less, and the scaling by 2ⁿ is
+// exact. (Measured worst case: 9.8e-8; Cephes' polynomial before it, 7.7e-8.)
+// The 15 special points make the length odd, so the padded tail is covered
+// too.
 func TestExpVec(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	xs := []float32{0, 1, -1, 1e-8, -1e-8, 0.5, -0.5, 0.34657359, -0.34657359, 10, -10, 80, -80, 88, -87}
@@ -366,4 +368,55 @@ func TestActBackwardSpecials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSiLUExtremes checks SiLU and its derivative on every path at the
+// edges of the vector code's clamp (|z| = 88) and far beyond, up to the
+// largest float32, at +Inf and at NaN, against the float64 definitions with
+// the tolerances of TestBiasAct and TestActBackward (1e-6 and 2e-6 relative,
+// 1e-30 absolute: for z ≤ −88 the true values are below 6e-37 in
+// magnitude). The vector code clamps exp's argument, so these are the inputs
+// where a clamp that leaks into the result would show. (−Inf is left out,
+// and the derivative at +Inf: z/(1+e^−z) is −Inf/Inf at −Inf, and
+// s(1+x(1−s)) is 0·Inf at ±Inf, undefined in the formulas.)
+func TestSiLUExtremes(t *testing.T) {
+	xs := []float32{-3e38, -1e30, -1e10, -1e4, -104, -90, -88.5, -88, -87.5, -20,
+		20, 87.5, 88, 88.5, 90, 104, 1e4, 1e10, 1e30, 3e38, float32(math.Inf(1)), float32(math.NaN())}
+	for len(xs) < 32 {
+		xs = append(xs, float32(len(xs))-27)
+	}
+	withKernels(t, func(t *testing.T, k Kernel) {
+		z := NewFrom(1, len(xs), append([]float32(nil), xs...))
+		out := New(1, len(xs))
+		BiasAct(SiLU, z, make([]float32, len(xs)), out)
+		g := New(1, len(xs))
+		for i := range g.Data {
+			g.Data[i] = 1
+		}
+		ActBackward(SiLU, NewFrom(1, len(xs), xs), g)
+		for i, x := range xs {
+			x64 := float64(x)
+			for _, c := range []struct {
+				what      string
+				got       float32
+				want, tol float64
+			}{
+				{"silu", out.Data[i], act64(SiLU, x64), 1e-6},
+				{"silu'", g.Data[i], actD64(SiLU, x64), 2e-6},
+			} {
+				if math.IsInf(x64, 0) && c.what == "silu'" {
+					continue
+				}
+				if math.IsNaN(c.want) {
+					if !math.IsNaN(float64(c.got)) {
+						t.Errorf("%s(%v) = %v, want NaN", c.what, x, c.got)
+					}
+					continue
+				}
+				if c.got != float32(c.want) && !close32(c.got, c.want, c.tol, 1e-30) {
+					t.Errorf("%s(%v) = %v, want %v", c.what, x, c.got, c.want)
+				}
+			}
+		}
+	})
 }

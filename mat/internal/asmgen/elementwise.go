@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"strings"
 )
 
 // expConst is one constant of the vectorised exp, stored as 16 copies (one
@@ -20,17 +19,38 @@ type expConst struct {
 }
 
 // expConsts lists the table in order; constant i is at byte offset 64·i.
-// The polynomial is Cephes' expf: exp(x) = 2ⁿ·(1 + r + r²·P(r)) with
-// n = round(x·log2e), r = x − n·ln2 (ln2 split into hi and lo parts), and
-// x clamped to [lo, hi] on the AVX2 path.
+// exp(x) = 2ⁿ·P(r) with n = round(x·log2e) and r = x − n·ln2 (ln2 split into
+// hi and lo parts, Cody–Waite, so that n·ln2hi is exact), |r| ≤ ln2/2, and x
+// clamped to [lo, hi] on the AVX2 path. P is the degree-6 polynomial that
+// interpolates exp at the 7 Chebyshev nodes of [−ln2/2, ln2/2] (widened by
+// 0.05 %), in Horner form: its own relative error is 2.5e-9, and Horner in
+// float32 with FMA measured 7.4e-8 (0.6 ulp) on a fine grid. The p* constants
+// are those coefficients, the m* ones the same with the sign of the odd ones
+// flipped (P(−s), for exp(−z) computed from s = −r without negating z).
+// P replaced Cephes' expf form 1 + r + r²·Q(r) (Q of degree 5), as accurate
+// and two vector instructions longer.
 func expConsts() []expConst {
-	return []expConst{
+	cs := []expConst{
 		{name: "log2e", val: 1.44269504088896341}, {name: "ln2hi", val: 0.693359375}, {name: "ln2lo", val: -2.12194440e-4},
-		{name: "p0", val: 1.9875691500e-4}, {name: "p1", val: 1.3981999507e-3}, {name: "p2", val: 8.3334519073e-3},
-		{name: "p3", val: 4.1665795894e-2}, {name: "p4", val: 1.6666665459e-1}, {name: "p5", val: 5.0000001201e-1},
 		{name: "one", val: 1.0}, {name: "hi", val: 88.3762626647949}, {name: "lo", val: -87.3365447505531},
-		{name: "i127", isInt: true},
+		{name: "i127", isInt: true}, {name: "magic", val: 12582912},
+		{name: "mlog2e", val: -1.44269504088896341}, {name: "c88", val: 88}, {name: "m88", val: -88},
 	}
+	for k, c := range expPoly {
+		cs = append(cs, expConst{name: fmt.Sprint("p", k), val: c})
+		if k%2 == 1 {
+			c = -c
+		}
+		cs = append(cs, expConst{name: fmt.Sprint("m", k), val: c})
+	}
+	return cs
+}
+
+// expPoly holds P's coefficients, constant term first (Chebyshev
+// interpolation computed in float64 and printed to 17 digits).
+var expPoly = [7]float64{
+	1, 1.0000000378296146, 0.50000000472593964, 0.16666415011288996,
+	0.041666352268064477, 0.0083751682890666774, 0.0013941160755667134,
 }
 
 // bits returns the 32 bits stored for c, as 0x%08x.
@@ -83,22 +103,42 @@ func genElementwise() string {
 		} else {
 			v["zero"] = expand("\tVXORPS {R7}, {R7}, {R7}\n", v)
 		}
-		exp := expCode(wide, v, R(0), R(1), R(2), R(3), R(4))
+		// The exp constants live in registers for the whole call (Z10 and
+		// up on AVX-512; the first six in Y10–Y15 on AVX2), loaded once per
+		// call by posLoad / negLoad.
+		pos, posLoad := inRegs(v, wide, "hi", "lo", "log2e", "ln2hi", "ln2lo", "one", "magic", "p2", "p3", "p4", "p5", "p6")
+		neg, negLoad := inRegs(v, wide, "c88", "m88", "mlog2e", "ln2hi", "ln2lo", "one", "magic", "m2", "m3", "m4", "m5", "m6")
+		// clamp sets R0 = xc = z clamped to [−88, 88] (NaN kept) and R5 =
+		// zl = max(z, −88) for z in R6. exp(−xc) then lies in [2⁻¹²⁷,
+		// 2¹²⁷] whatever z is, so that neither 1 + exp(−z) nor the
+		// reduction ever overflows (for |z| ≥ 88 the sigmoid is 0 or 1 to
+		// float32 precision and SiLU's value is z or below 1e-36).
+		clamp := expand("\tVMAXPS {R6}, {C.m88}, {R5}\n\tVMINPS {R5}, {C.c88}, {R0}\n", neg)
+		// clampFast computes the same xc in parallel with zl, with VRANGEPS
+		// imm 2 (the operand of smaller magnitude, with the sign of z),
+		// which turns a NaN z into 88: fine where the result is built from
+		// zl, as SiLU's is.
+		clampFast := clamp
+		if wide {
+			clampFast = expand("\tVRANGEPS $2, {C.c88}, {R6}, {R0}\n\tVMAXPS {R6}, {C.m88}, {R5}\n", neg)
+		}
+		expNeg := expCode(wide, true, neg, R(0), R(1), R(2), R(3), R(4))
 
 		// exp
 		g.tmpl(`// func exp{sfx}(dst, src *float32, n int)
-// dst[i] = exp(src[i]) for n a multiple of {L}.
+// dst[i] = exp(src[i]) for n a multiple of {L}, saturating outside [lo, hi].
 TEXT ·exp{sfx}(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	TESTQ CX, CX
 	JEQ exp{sfx}done
-exp{sfx}loop:
+`+posLoad+`exp{sfx}loop:
 	VMOVUPS (SI), {R0}
 `, v)
-		g.raw(exp)
-		g.tmpl(`	VMOVUPS {R0}, (DI)
+		g.raw(expCode(wide, false, pos, R(0), R(1), R(2), R(3), R(4)))
+		g.tmpl(`	VFMADD213PS {R1}, {R1}, {R0}
+	VMOVUPS {R0}, (DI)
 	ADDQ ${B}, SI
 	ADDQ ${B}, DI
 	SUBQ ${L}, CX
@@ -110,11 +150,11 @@ exp{sfx}done:
 `, v)
 
 		// bias + silu
-		v["nm"] = "biasSilu" + sfx
+		v["nm"], neg["nm"] = "biasSilu"+sfx, "biasSilu"+sfx
 		g.tmpl(`// func biasSilu{sfx}(z, bias, out *float32, n, rows, ld int)
 // z[i] += bias[i]; out[i] = z[i]/(1+exp(-z[i])), for the first n (a
 // multiple of {L}) elements of each of rows rows ld elements apart.
-`+rowsPrologue+`	VMOVUPS {C.one}, {R8}
+`+rowsPrologue+negLoad+`	VMOVUPS {C.one}, {R8}
 {nm}row:
 	MOVQ DI, BX
 	MOVQ R9, CX
@@ -122,49 +162,46 @@ exp{sfx}done:
 	VMOVUPS (AX), {R6}
 	VADDPS (BX), {R6}, {R6}
 	VMOVUPS {R6}, (AX)
-	VSUBPS {R6}, {R7}, {R0}
-	VMINPS {C.hi}, {R0}, {R0}
-`, v)
-		g.raw(exp)
-		g.tmpl("\tVADDPS {R8}, {R0}, {R0}\n", v)
-		if wide {
-			// out = z·(1/d) with the reciprocal from its 14-bit estimate
-			// and one Newton step instead of VDIVPS (with one call per
-			// block of rows: 2.2 → 2.7 elements/ns on one core in cache).
-			// The loop is bound by its ~25 vector instructions: two
-			// vectors per iteration in separate registers measured no
-			// faster.
-			g.raw(recip(v, R(0), R(1), R(2)))
-			g.tmpl("\tVMULPS {R1}, {R6}, {R0}\n", v)
-		} else {
-			g.tmpl("\tVDIVPS {R0}, {R6}, {R0}\n", v)
-		}
-		g.tmpl(`	VMOVUPS {R0}, (DX)
-`+rowsEpilogue, v)
+`, neg)
+		g.raw(clampFast)
+		g.raw(expNeg)
+		// d = 1 + 2ⁿ·(1 + w) = w·2ⁿ + (1 + 2ⁿ): one FMA after the
+		// polynomial, the sum 1 + 2ⁿ formed meanwhile.
+		g.tmpl("\tVADDPS {R8}, {R1}, {R9}\n\tVFMADD213PS {R9}, {R1}, {R0}\n", v)
+		// out = zl/d, correctly rounded. (VRCP14PS and a Newton step
+		// instead measured slower since the chain before it was
+		// shortened: fewer µops in flight per element.)
+		g.tmpl("\tVDIVPS {R0}, {R5}, {R0}\n\tVMOVUPS {R0}, (DX)\n", v)
+		g.tmpl(rowsEpilogue, v)
 
 		// silu backward
 		g.tmpl(`// func siluGrad{sfx}(pre, gr *float32, n int)
-// g[i] *= s(1 + x(1−s)) with x = pre[i], s = 1/(1+exp(−x)) and 1−s computed as
-// exp(−x)·s, for n a multiple of {L}.
+// g[i] *= s(1 + xc(1−s)) with x = pre[i], xc = x clamped to [−88, 88],
+// s = 1/(1+exp(−xc)) and 1−s computed as exp(−xc)·s, for n a multiple of {L}.
 TEXT ·siluGrad{sfx}(SB), NOSPLIT, $0-24
 	MOVQ pre+0(FP), AX
 	MOVQ gr+8(FP), BX
 	MOVQ n+16(FP), CX
-{zero}	VMOVUPS {C.one}, {R8}
 	TESTQ CX, CX
 	JEQ sg{sfx}done
+`+negLoad+`	VMOVUPS {C.one}, {R8}
 sg{sfx}loop:
 	VMOVUPS (AX), {R6}
-	VSUBPS {R6}, {R7}, {R0}
-	VMINPS {C.hi}, {R0}, {R0}
-`, v)
-		g.raw(exp)
-		// e = exp(−x) in R0; d = 1 + e; s = 1/d; 1 − s = e·s, without the
+`, neg)
+		g.raw(clamp)
+		g.tmpl("\tVMOVUPS {R0}, {R5}\n", v)
+		g.raw(expNeg)
+		// e = exp(−xc) = w·2ⁿ + 2ⁿ in R9 and d = 1 + e = w·2ⁿ + (1 + 2ⁿ)
+		// in R0, side by side; s = 1/d in R1; 1 − s = e·s, without the
 		// cancellation of 1 − s (which x would magnify).
-		g.tmpl("\tVADDPS {R8}, {R0}, {R9}\n", v)
-		g.raw(recip(v, R(9), R(1), R(2)))
-		g.tmpl(`	VMULPS {R1}, {R0}, {R2}
-	VFMADD213PS {R8}, {R6}, {R2}
+		g.tmpl(`	VADDPS {R8}, {R1}, {R2}
+	VMOVUPS {R0}, {R9}
+	VFMADD213PS {R1}, {R1}, {R9}
+	VFMADD213PS {R2}, {R1}, {R0}
+`, v)
+		g.tmpl("\tVDIVPS {R0}, {R8}, {R1}\n", v)
+		g.tmpl(`	VMULPS {R1}, {R9}, {R2}
+	VFMADD213PS {R8}, {R5}, {R2}
 	VMULPS {R1}, {R2}, {R2}
 	VMULPS (BX), {R2}, {R2}
 	VMOVUPS {R2}, (BX)
@@ -389,59 +426,81 @@ const rowsEpilogue = `	ADDQ ${B}, AX
 
 `
 
-// expCode returns exp of register x in place, with temporaries t1..t4 (t4
-// only on the AVX2 path), v giving the constants' addresses ({C.name}).
-// AVX-512 rounds with VRNDSCALEPS and scales by 2ⁿ with VSCALEFPS, which
-// handle over- and underflow; AVX2 clamps x to [lo, hi] first and builds 2ⁿ
-// in the exponent field.
-func expCode(wide bool, v vars, x, t1, t2, t3, t4 string) string {
+// expCode returns code for the parts of exp(x) of register x (exp(−x) when
+// neg): 2ⁿ in t1 and w = P(r) − 1 in x, so that exp = w·2ⁿ + 2ⁿ (the caller
+// adds them, often folded into its next step); t2..t4 are temporaries and v
+// gives the constants ({C.name}, registers or memory). n = round(x·log2e) and
+// r = x − n·ln2 (ln2 in hi and lo parts, Cody–Waite, n·ln2hi exact), |r| ≤
+// ln2/2; for exp(−x) it computes s = x + n·ln2 = −r with n = round(−x·log2e)
+// and evaluates P(−s) with the m* coefficients, the same numbers as
+// negating x first. When neg the caller has clamped x to [−88, 88]; the
+// positive exp clamps x to [lo, hi] itself. Either way 2ⁿ is a normal float
+// (or 0 for n = −127 on AVX2), so w·2ⁿ + 2ⁿ never forms ∞ − ∞.
+//
+// P = 1 + r + r²·(p2 + p3·r) + r⁴·(p4 + p5·r + p6·r²), Estrin-like: four
+// FMAs deep after r² instead of Horner's six, which matters because the
+// SiLU loops are bound by latency (the out-of-order window holds about four
+// iterations), not by instruction count. p0 = p1 = 1 exactly in float32, and
+// the sum adds the small terms first and 1 last, so it rounds about as
+// little as Horner (TestExpVec: 9.8e-8 relative).
+func expCode(wide, neg bool, v vars, x, t1, t2, t3, t4 string) string {
 	a := &asm{}
-	r := vars{"x": x, "t1": t1, "t2": t2, "t3": t3, "t4": t4}
-	for k, c := range v {
-		if strings.HasPrefix(k, "C.") {
-			r[k] = c
-		}
-	}
-	if !wide {
-		a.tmpl("\tVMINPS {C.hi}, {x}, {x}\n\tVMAXPS {C.lo}, {x}, {x}\n", r)
-	}
-	a.tmpl("\tVMULPS {C.log2e}, {x}, {t1}\n", r)
-	if wide {
-		a.tmpl("\tVRNDSCALEPS $0, {t1}, {t1}\n", r)
+	c := func(name string) any { return v["C."+name] }
+	cc := func(k int) any { return c(fmt.Sprint("p", k)) }
+	l2, red := "log2e", "VFNMADD231PS"
+	if neg {
+		cc = func(k int) any { return c(fmt.Sprint("m", k)) }
+		l2, red = "mlog2e", "VFMADD231PS"
 	} else {
-		a.tmpl("\tVROUNDPS $0, {t1}, {t1}\n", r)
+		// x first in each, so that a NaN x is what comes out.
+		a.f("\tVMINPS %s, %s, %s\n\tVMAXPS %s, %s, %s\n", x, c("hi"), x, x, c("lo"), x)
 	}
-	a.tmpl("\tVFNMADD231PS {C.ln2hi}, {t1}, {x}\n", r)
-	a.tmpl("\tVFNMADD231PS {C.ln2lo}, {t1}, {x}\n", r) // x = r
-	a.tmpl("\tVMOVUPS {C.p0}, {t2}\n", r)
-	for _, p := range []string{"p1", "p2", "p3", "p4", "p5"} {
-		a.tmpl("\tVFMADD213PS {C."+p+"}, {x}, {t2}\n", r)
-	}
-	a.tmpl("\tVMULPS {x}, {x}, {t3}\n", r)
-	a.tmpl("\tVFMADD213PS {x}, {t3}, {t2}\n", r) // t2 = r²P + r
-	a.tmpl("\tVADDPS {C.one}, {t2}, {t2}\n", r)
+	// n = (x·log2e + M) − M with M = 1.5·2²³: the FMA rounds x·log2e to
+	// an integer (|x·log2e| < 2²² after the clamps), two instructions of
+	// latency 4 instead of a multiply and VRNDSCALEPS (2 µops, latency 8).
+	a.f("\tVMOVUPS %s, %s\n\tVFMADD231PS %s, %s, %s\n\tVSUBPS %s, %s, %s\n", c("magic"), t1, c(l2), x, t1, c("magic"), t1, t1)
+	a.f("\t%s %s, %s, %s\n", red, c("ln2hi"), t1, x)
+	a.f("\t%s %s, %s, %s\n", red, c("ln2lo"), t1, x)                             // x = r, or −r when neg
+	a.f("\tVMULPS %s, %s, %s\n", x, x, t3)                                       // r²
+	a.f("\tVMOVUPS %s, %s\n\tVFMADD213PS %s, %s, %s\n", cc(3), t4, cc(2), x, t4) // b = p2 + p3·r
+	a.f("\tVMOVUPS %s, %s\n\tVFMADD213PS %s, %s, %s\n", cc(5), t2, cc(4), x, t2) // c = p4 + p5·r
+	a.f("\tVFMADD231PS %s, %s, %s\n", cc(6), t3, t2)                             // c += p6·r²
+	// 2ⁿ, while the polynomial goes on.
 	if wide {
-		a.tmpl("\tVSCALEFPS {t1}, {t2}, {x}\n", r)
+		a.f("\tVSCALEFPS %s, %s, %s\n", t1, c("one"), t1)
 	} else {
-		a.tmpl("\tVCVTPS2DQ {t1}, {t4}\n\tVPADDD {C.i127}, {t4}, {t4}\n\tVPSLLD $23, {t4}, {t4}\n\tVMULPS {t4}, {t2}, {x}\n", r)
+		a.f("\tVCVTPS2DQ %s, %s\n\tVPADDD %s, %s, %s\n\tVPSLLD $23, %s, %s\n", t1, t1, c("i127"), t1, t1, t1, t1)
 	}
+	if neg {
+		a.f("\tVFMSUB231PS %s, %s, %s\n", t4, t3, x) // w = b·s² − s (s = −r)
+	} else {
+		a.f("\tVFMADD231PS %s, %s, %s\n", t4, t3, x) // w = b·r² + r
+	}
+	a.f("\tVMULPS %s, %s, %s\n", t3, t3, t3)     // r⁴
+	a.f("\tVFMADD231PS %s, %s, %s\n", t2, t3, x) // w += c·r⁴
 	return a.String()
 }
 
-// recip returns code for r = 1/d with temporary t, where register {R8}
-// holds 1. On AVX-512 it refines VRCP14PS's estimate (relative error below
-// 2⁻¹⁴) with one Newton step, r ← r + r(1 − d·r), which squares the error
-// (below 2⁻²⁸, plus the step's own rounding: within 2 ulp of 1/d); on AVX2 it
-// divides, correctly rounded. VDIVPS on 16 lanes limited the SiLU loops in
-// cache.
-func recip(v vars, d, r, t string) string {
-	vs := vars{"one": v["R8"], "d": d, "r": r, "t": t}
-	if !strings.HasPrefix(d, "Z") {
-		return expand("\tVDIVPS {d}, {one}, {r}\n", vs)
+// inRegs returns v with the constants names mapped to registers, Z10, Z11,
+// ... on AVX-512 (wide) and Y10–Y15 for the first six on AVX2 (R0–R9 are
+// the loops' own), and the code that loads them; the rest stay memory
+// operands.
+func inRegs(v vars, wide bool, names ...string) (vars, string) {
+	r := vars{}
+	for k, x := range v {
+		r[k] = x
 	}
-	return expand(`	VRCP14PS {d}, {r}
-	VMOVAPS {one}, {t}
-	VFNMADD231PS {r}, {d}, {t}
-	VFMADD231PS {t}, {r}, {r}
-`, vs)
+	a := &asm{}
+	for i, n := range names {
+		reg := fmt.Sprintf("Z%d", 10+i)
+		if !wide {
+			if i >= 6 {
+				break
+			}
+			reg = fmt.Sprintf("Y%d", 10+i)
+		}
+		a.f("\tVMOVUPS %s, %s\n", v["C."+n], reg)
+		r["C."+n] = reg
+	}
+	return r, a.String()
 }
