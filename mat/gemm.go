@@ -89,6 +89,13 @@ func gemm(threads int, tA, tB bool, alpha float32, a, b *Dense, beta float32, c 
 		return
 	}
 	g := &paths[CurrentKernel()]
+	gemmOn(g, threads, tA, tB, m, n, k, alpha, a, b, beta, c, epi, nil)
+}
+
+// gemmOn is gemm past the shape checks and the trivial cases, on path g;
+// with bPacked (op(B) as Pack laid it out for g), B's panels are read from
+// there instead of being packed.
+func gemmOn(g *gemmPath, threads int, tA, tB bool, m, n, k int, alpha float32, a, b *Dense, beta float32, c *Dense, epi epilogue, bPacked []float32) {
 	if n <= dotMax && !tA && tB && hasDotKernel(g.kernel) {
 		// C = A·Bᵀ with few columns: dot products of rows, no packing.
 		gemmDot(m, n, k, alpha, a.Data, a.C, b.Data, b.C, beta, c.Data, n)
@@ -104,17 +111,26 @@ func gemm(threads int, tA, tB bool, alpha float32, a, b *Dense, beta float32, c 
 	*j = gemmJob{g: g, tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a.Data, lda: a.C, b: b.Data, ldb: b.C, c: c.Data, ldc: n,
 		threads: threads, bbuf: j.bbuf, abuf: j.abuf, tbuf: j.tbuf, bstate: j.bstate}
-	if g.kernel != Generic && (n <= skinnyMax && m >= 2*n || tA && !tB && n > m && m >= wideTransMin*g.nr) {
+	if transposedRoute(g, tA, tB, m, n) {
 		j.runTransposed()
 		if epi.on {
 			biasAct(threads, epi.kernel, epi.act, c.Data[:m*n], epi.bias, epi.out[:m*n], n)
 		}
 	} else {
 		j.epi = epi
+		own := j.bbuf
+		j.packed = bPacked
 		j.run()
+		j.bbuf, j.packed = own, nil
 	}
 	j.a, j.b, j.c, j.epi = nil, nil, nil, epilogue{}
 	g.jobs.Put(j)
+}
+
+// transposedRoute reports whether gemm computes the product as Cᵀ (see
+// runTransposed), which depends on the shape and the path alone.
+func transposedRoute(g *gemmPath, tA, tB bool, m, n int) bool {
+	return g.kernel != Generic && (n <= skinnyMax && m >= 2*n || tA && !tB && n > m && m >= wideTransMin*g.nr)
 }
 
 // dotMax is the width of C up to which C = A·Bᵀ runs on the dot-product
@@ -273,6 +289,10 @@ type gemmJob struct {
 	bstate  []atomic.Int32 // per group of B panels: unpacked, packing, packed
 
 	bbuf []float32 // packed B block: nPanels panels of kb×nr
+	// packed, when not nil, is all of op(B) packed beforehand (see
+	// Packed): each block's panels are read from it, in the order run
+	// visits the blocks, and bbuf points into it.
+	packed []float32
 	abuf []float32 // per goroutine: mcPanels packed mr×kc panels of A
 	tbuf []float32 // Cᵀ, for skinny products (see runTransposed)
 }
@@ -294,22 +314,28 @@ func (g *gemmPath) getJob(threads int) *gemmJob {
 	return j
 }
 
+// kcBlock returns the reduction block of a product with reduction k and n
+// columns: kc, or up to 4·kc when C is narrow, so that the B block (kc ×
+// min(n, nc)) fills about 1 MiB of L2 — fewer blocks mean fewer passes over
+// C and fewer fork/joins (512×256×257 on two cores: 146 → 188 GFLOPS).
+// Equal blocks, so that none is a sliver. It depends on k and n alone, never
+// on the number of goroutines.
+func (g *gemmPath) kcBlock(k, n int) int {
+	kc := max(g.kc, min(kcGrow*g.kc, bBlockElems/min(n, g.nc))) &^ 7
+	return ceilDiv(k, ceilDiv(k, kc))
+}
+
 // run does the product: for each block of columns and of the reduction,
 // multiply (split by rows of C, or by column panels when C has too few rows),
 // packing the B block on the way.
 func (j *gemmJob) run() {
 	g := j.g
-	// The reduction block: kc, or up to 4·kc when C is narrow, so that the
-	// B block (kc × min(n, nc)) fills about 1 MiB of L2 — fewer blocks mean
-	// fewer passes over C and fewer fork/joins (512×256×257 on two cores:
-	// 146 → 188 GFLOPS). Equal blocks, so that none is a sliver. This
-	// depends on k and n alone, never on the number of goroutines.
-	kc := max(g.kc, min(kcGrow*g.kc, bBlockElems/min(j.n, g.nc))) &^ 7
-	j.kcBlock = ceilDiv(j.k, ceilDiv(j.k, kc))
+	j.kcBlock = g.kcBlock(j.k, j.n)
 	j.aInPlace = j.tA && j.m*j.k <= aInPlaceMax
 	// Packing B pays when its panels meet many row panels of A; for a C of
 	// a few rows, the kernel reads a row-major B in place (full panels).
-	j.bInPlace = !j.tB && j.m <= bInPlaceRows && g.kernel != Generic
+	j.bInPlace = !j.tB && j.m <= bInPlaceRows && g.kernel != Generic && j.packed == nil
+	off := 0 // into j.packed
 	if j.threads > 1 {
 		// Helpers live for the whole call and wait, spinning, between
 		// reduction blocks: waking a parked thread per block costs tens of
@@ -336,8 +362,14 @@ func (j *gemmJob) run() {
 			// B's panels are packed on demand, in groups, by whichever
 			// goroutine first needs them (see ensureB): no separate phase,
 			// no extra wait.
+			st := unpacked
+			if j.packed != nil {
+				size := j.nPanels * g.nr * j.kb
+				j.bbuf, st = j.packed[off:off+size], packed
+				off += size
+			}
 			for i := range j.bstate[:ceilDiv(j.nPanels, packGroup)] {
-				j.bstate[i].Store(0)
+				j.bstate[i].Store(int32(st))
 			}
 			// Multiply in chunks of row panels (or of column panels) of about
 			// chunkWork multiply-adds each: many per goroutine, so that the

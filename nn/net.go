@@ -170,6 +170,7 @@ type Net struct {
 	zero    []float32     // zero bias for the activation after modulation (film)
 	gx      *mat.Dense    // B×Dim input gradient
 	tbuf    []float32     // Eval's time column
+	packs   []mat.Packed  // Eval's weights, packed once for all its chunks (per layer; unused for film's)
 	th      mat.Threads   // goroutines per mat call: 0 (GOMAXPROCS), 1 in workers
 
 	// Worker nets sharing params (see grow): Eval's, and Grad's shards
@@ -342,40 +343,74 @@ func (n *Net) Forward(x *mat.Dense, t []float32) *mat.Dense {
 	return n.forward()
 }
 
-func (n *Net) forward() *mat.Dense { return n.forwardTo(nil) }
+func (n *Net) forward() *mat.Dense { return n.forwardTo(nil, nil) }
 
 // forwardTo is forward with the output written into dst (of the output's
 // shape) instead of the last layer's buffer, when dst is not nil: Eval's
-// chunks land in the caller's matrix without a copy.
-func (n *Net) forwardTo(dst *mat.Dense) *mat.Dense {
+// chunks land in the caller's matrix without a copy. packs, when not nil,
+// holds each layer's Wᵀ packed (see packWeights).
+func (n *Net) forwardTo(dst *mat.Dense, packs []mat.Packed) *mat.Dense {
 	h := n.in
 	last := len(n.layers) - 1
 	for i := range n.layers[:last] {
 		l := &n.layers[i]
-		n.linear(l, h)
+		n.linear(l, h, packOf(packs, i))
 		h = l.act
 	}
-	return n.output(h, dst)
+	return n.output(h, dst, packOf(packs, last))
+}
+
+// packOf returns &packs[i], or nil when there are no packs or layer i has
+// none (film).
+func packOf(packs []mat.Packed, i int) *mat.Packed {
+	if packs == nil || packs[i].Empty() {
+		return nil
+	}
+	return &packs[i]
+}
+
+// packWeights packs every MLP layer's Wᵀ into n.packs, for products that
+// share them (Eval's chunks).
+func (n *Net) packWeights() []mat.Packed {
+	if len(n.packs) != len(n.layers) {
+		n.packs = make([]mat.Packed, len(n.layers))
+	}
+	for i := range n.layers {
+		if l := &n.layers[i]; l.fm == nil {
+			mat.Pack(true, l.w, &n.packs[i])
+		}
+	}
+	return n.packs
 }
 
 // output computes the last layer, v = W·h + b, into dst, or into the
-// layer's own buffer when dst is nil, and returns it.
-func (n *Net) output(h, dst *mat.Dense) *mat.Dense {
+// layer's own buffer when dst is nil, and returns it; with Wᵀ from p when p
+// is not nil.
+func (n *Net) output(h, dst *mat.Dense, p *mat.Packed) *mat.Dense {
 	l := &n.layers[len(n.layers)-1]
 	if dst == nil {
 		dst = l.pre
 	}
 	dst.Reshape(h.R, l.out)
+	if p != nil {
+		n.th.GemmBiasActPacked(h, p, l.b, mat.Identity, dst, dst)
+		return dst
+	}
 	n.th.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, dst, dst)
 	return dst
 }
 
 // linear computes hidden layer l's pre-activation from its input h and its
-// activation: pre = W·h + b, modulated for film. (The last layer is output.)
-func (n *Net) linear(l *layer, h *mat.Dense) {
+// activation: pre = W·h + b, modulated for film, with Wᵀ from p when p is not
+// nil. (The last layer is output.)
+func (n *Net) linear(l *layer, h *mat.Dense, p *mat.Packed) {
 	l.pre.Reshape(h.R, l.out)
 	if l.fm == nil {
 		l.act.Reshape(h.R, l.out)
+		if p != nil {
+			n.th.GemmBiasActPacked(h, p, l.b, n.act, l.pre, l.act)
+			return
+		}
 		n.th.GemmBiasAct(false, true, h, l.w, l.b, n.act, l.pre, l.act)
 		return
 	}
@@ -461,9 +496,9 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 	for i := range n.layers {
 		l := &n.layers[i]
 		if i == last {
-			n.output(h, nil)
+			n.output(h, nil, nil)
 		} else {
-			n.linear(l, h)
+			n.linear(l, h, nil)
 		}
 		l.dpre.Reshape(h.R, l.out)
 		n.th.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
@@ -555,7 +590,7 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 	}
 	if x.R <= evalChunk {
 		n.fillInput(x, nil, n.timeColumn(x.R, t))
-		n.forwardTo(out)
+		n.forwardTo(out, nil)
 		return
 	}
 	if x.C != n.cfg.Dim {
@@ -564,7 +599,7 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 	chunks := (x.R + evalChunk - 1) / evalChunk
 	k := min(runtime.GOMAXPROCS(0), chunks)
 	n.evalWorkers = n.grow(n.evalWorkers, k, false)
-	n.job = job{kind: evalJob, x: x, out: out, t: n.timeColumn(evalChunk, t), items: chunks}
+	n.job = job{kind: evalJob, x: x, out: out, t: n.timeColumn(evalChunk, t), items: chunks, packs: n.packWeights()}
 	n.runJob(k)
 }
 
@@ -597,6 +632,7 @@ type job struct {
 	kind   int // evalJob, gradJob or reduceJob
 	x, out *mat.Dense
 	t      []float32
+	packs  []mat.Packed // evalJob: the weights, packed once
 	loss   LossFunc
 	items  int // chunks, shards or blocks of parameters
 	shards int // gradJob, reduceJob: the number of shards
@@ -622,7 +658,7 @@ func (n *Net) runJob(k int) {
 	} else {
 		n.work(0)
 	}
-	n.job.x, n.job.out, n.job.t, n.job.loss = nil, nil, nil, nil // do not keep the caller's data alive
+	n.job.x, n.job.out, n.job.t, n.job.loss, n.job.packs = nil, nil, nil, nil, nil // do not keep the caller's data alive
 }
 
 // work takes items of n.job until none is left. w is the goroutine's number
@@ -642,7 +678,7 @@ func (n *Net) work(w int) {
 			net.xv = mat.Dense{R: r1 - r0, C: d, Data: j.x.Data[r0*d : r1*d]}
 			net.fillInput(&net.xv, nil, j.t[:r1-r0])
 			net.ov = mat.Dense{R: r1 - r0, C: d, Data: j.out.Data[r0*d : r1*d]}
-			net.forwardTo(&net.ov)
+			net.forwardTo(&net.ov, j.packs)
 			net.xv, net.ov = mat.Dense{}, mat.Dense{}
 		case gradJob:
 			net, d := n.shards[i], j.x.C

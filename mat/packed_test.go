@@ -1,0 +1,65 @@
+package mat
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestPackedBitIdentical checks that products from a Packed B have exactly
+// the bits of GemmBiasAct from B itself, on every kernel path, for one and
+// two goroutines, across the shapes that matter: several reduction blocks
+// (k beyond the block), several column blocks (n beyond 1024), ragged
+// edges, few rows (where Gemm would read B in place), and the few-column
+// shapes Gemm computes another way (where the Packed falls back to B). A
+// Packed made on one path and used on another must fall back too.
+func TestPackedBitIdentical(t *testing.T) {
+	shapes := []struct{ m, n, k int }{
+		{512, 64, 3}, {512, 64, 64}, {100, 33, 17}, {7, 40, 9}, {20, 64, 64},
+		{300, 1100, 70}, {64, 96, 1500}, {256, 2, 64}, {256, 10, 64}, {1, 1, 1},
+	}
+	withKernels(t, func(t *testing.T, k Kernel) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		var p Packed
+		for _, s := range shapes {
+			for _, tB := range []bool{false, true} {
+				a := randDense(rng, s.m, s.k)
+				b := randDense(rng, s.k, s.n)
+				if tB {
+					b = randDense(rng, s.n, s.k)
+				}
+				bias := randDense(rng, 1, s.n).Data
+				wantPre, wantOut := New(s.m, s.n), New(s.m, s.n)
+				GemmBiasAct(false, tB, a, b, bias, SiLU, wantPre, wantOut)
+				Pack(tB, b, &p)
+				for _, th := range []Threads{1, 2} {
+					pre, out := New(s.m, s.n), New(s.m, s.n)
+					th.GemmBiasActPacked(a, &p, bias, SiLU, pre, out)
+					for i := range pre.Data {
+						if math.Float32bits(pre.Data[i]) != math.Float32bits(wantPre.Data[i]) ||
+							math.Float32bits(out.Data[i]) != math.Float32bits(wantOut.Data[i]) {
+							t.Fatalf("%v tB=%v Threads(%d): element %d: pre %v out %v, want %v %v",
+								s, tB, th, i, pre.Data[i], out.Data[i], wantPre.Data[i], wantOut.Data[i])
+						}
+					}
+				}
+			}
+		}
+		// Packed on this path, used on another: B itself is read.
+		a, b := randDense(rng, 50, 70), randDense(rng, 40, 70)
+		bias := make([]float32, 40)
+		Pack(true, b, &p)
+		for _, other := range SupportedKernels() {
+			restore, _ := SetKernel(other)
+			want, got := New(50, 40), New(50, 40)
+			GemmBiasAct(false, true, a, b, bias, Identity, want, want)
+			Threads(1).GemmBiasActPacked(a, &p, bias, Identity, got, got)
+			restore()
+			for i := range want.Data {
+				if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
+					t.Fatalf("packed on %s, used on %s: element %d: %v, want %v", k, other, i, got.Data[i], want.Data[i])
+				}
+			}
+		}
+	})
+}
