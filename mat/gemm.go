@@ -293,8 +293,8 @@ type gemmJob struct {
 	// Packed): each block's panels are read from it, in the order run
 	// visits the blocks, and bbuf points into it.
 	packed []float32
-	abuf []float32 // per goroutine: mcPanels packed mr×kc panels of A
-	tbuf []float32 // Cᵀ, for skinny products (see runTransposed)
+	abuf   []float32 // per goroutine: mcPanels packed mr×kc panels of A
+	tbuf   []float32 // Cᵀ, for skinny products (see runTransposed)
 }
 
 func (g *gemmPath) getJob(threads int) *gemmJob {
