@@ -147,6 +147,9 @@ kern512x12x32done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern512x12x32scaled
 	VBROADCASTSS alpha+64(FP), Z0
 	VMULPS Z0, Z4, Z4
 	VMULPS Z0, Z5, Z5
@@ -172,6 +175,7 @@ kern512x12x32done:
 	VMULPS Z0, Z25, Z25
 	VMULPS Z0, Z26, Z26
 	VMULPS Z0, Z27, Z27
+kern512x12x32scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern512x12x32store
@@ -359,6 +363,9 @@ kern512x12x16done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern512x12x16scaled
 	VBROADCASTSS alpha+64(FP), Z0
 	VMULPS Z0, Z4, Z4
 	VMULPS Z0, Z5, Z5
@@ -372,6 +379,7 @@ kern512x12x16done:
 	VMULPS Z0, Z13, Z13
 	VMULPS Z0, Z14, Z14
 	VMULPS Z0, Z15, Z15
+kern512x12x16scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern512x12x16store
@@ -533,6 +541,9 @@ kern512x8x32done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern512x8x32scaled
 	VBROADCASTSS alpha+64(FP), Z0
 	VMULPS Z0, Z4, Z4
 	VMULPS Z0, Z5, Z5
@@ -550,6 +561,7 @@ kern512x8x32done:
 	VMULPS Z0, Z17, Z17
 	VMULPS Z0, Z18, Z18
 	VMULPS Z0, Z19, Z19
+kern512x8x32scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern512x8x32store
@@ -686,6 +698,9 @@ kern512x8x16done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern512x8x16scaled
 	VBROADCASTSS alpha+64(FP), Z0
 	VMULPS Z0, Z4, Z4
 	VMULPS Z0, Z5, Z5
@@ -695,6 +710,7 @@ kern512x8x16done:
 	VMULPS Z0, Z9, Z9
 	VMULPS Z0, Z10, Z10
 	VMULPS Z0, Z11, Z11
+kern512x8x16scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern512x8x16store
@@ -801,6 +817,9 @@ kern512x4x32done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern512x4x32scaled
 	VBROADCASTSS alpha+64(FP), Z0
 	VMULPS Z0, Z4, Z4
 	VMULPS Z0, Z5, Z5
@@ -810,6 +829,7 @@ kern512x4x32done:
 	VMULPS Z0, Z9, Z9
 	VMULPS Z0, Z10, Z10
 	VMULPS Z0, Z11, Z11
+kern512x4x32scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern512x4x32store
@@ -895,11 +915,15 @@ kern512x4x16done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern512x4x16scaled
 	VBROADCASTSS alpha+64(FP), Z0
 	VMULPS Z0, Z4, Z4
 	VMULPS Z0, Z5, Z5
 	VMULPS Z0, Z6, Z6
 	VMULPS Z0, Z7, Z7
+kern512x4x16scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern512x4x16store
@@ -1002,6 +1026,9 @@ kern256x6x16done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern256x6x16scaled
 	VBROADCASTSS alpha+64(FP), Y0
 	VMULPS Y0, Y4, Y4
 	VMULPS Y0, Y5, Y5
@@ -1015,6 +1042,7 @@ kern256x6x16done:
 	VMULPS Y0, Y13, Y13
 	VMULPS Y0, Y14, Y14
 	VMULPS Y0, Y15, Y15
+kern256x6x16scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern256x6x16store
@@ -1124,6 +1152,9 @@ kern256x6x8done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern256x6x8scaled
 	VBROADCASTSS alpha+64(FP), Y0
 	VMULPS Y0, Y4, Y4
 	VMULPS Y0, Y5, Y5
@@ -1131,6 +1162,7 @@ kern256x6x8done:
 	VMULPS Y0, Y7, Y7
 	VMULPS Y0, Y8, Y8
 	VMULPS Y0, Y9, Y9
+kern256x6x8scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern256x6x8store
@@ -1225,6 +1257,9 @@ kern256x4x16done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern256x4x16scaled
 	VBROADCASTSS alpha+64(FP), Y0
 	VMULPS Y0, Y4, Y4
 	VMULPS Y0, Y5, Y5
@@ -1234,6 +1269,7 @@ kern256x4x16done:
 	VMULPS Y0, Y9, Y9
 	VMULPS Y0, Y10, Y10
 	VMULPS Y0, Y11, Y11
+kern256x4x16scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern256x4x16store
@@ -1319,11 +1355,15 @@ kern256x4x8done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern256x4x8scaled
 	VBROADCASTSS alpha+64(FP), Y0
 	VMULPS Y0, Y4, Y4
 	VMULPS Y0, Y5, Y5
 	VMULPS Y0, Y6, Y6
 	VMULPS Y0, Y7, Y7
+kern256x4x8scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern256x4x8store
@@ -1393,11 +1433,15 @@ kern256x2x16done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern256x2x16scaled
 	VBROADCASTSS alpha+64(FP), Y0
 	VMULPS Y0, Y4, Y4
 	VMULPS Y0, Y5, Y5
 	VMULPS Y0, Y6, Y6
 	VMULPS Y0, Y7, Y7
+kern256x2x16scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern256x2x16store
@@ -1458,9 +1502,13 @@ kern256x2x8done:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ kern256x2x8scaled
 	VBROADCASTSS alpha+64(FP), Y0
 	VMULPS Y0, Y4, Y4
 	VMULPS Y0, Y5, Y5
+kern256x2x8scaled:
 	MOVL beta+68(FP), R9
 	TESTL R9, R9
 	JEQ kern256x2x8store

@@ -132,13 +132,18 @@ TEXT ·{name}(SB), NOSPLIT, $0-72
 	g.tmpl(`	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
+	MOVL alpha+64(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ {name}scaled
 	VBROADCASTSS alpha+64(FP), {V}0
-`, vars{"V": V})
+`, vars{"V": V, "name": name})
+	// α = 1 (every product nn makes) skips the multiply: x·1 = x exactly.
 	for i := range rows {
 		for j := range nvec {
 			g.f("\tVMULPS %s0, %s, %s\n", V, acc(i, j), acc(i, j))
 		}
 	}
+	g.f("%sscaled:\n", name)
 	g.f("\tMOVL beta+68(FP), R9\n\tTESTL R9, R9\n\tJEQ %sstore\n", name)
 	g.f("\tVBROADCASTSS beta+68(FP), %s1\n\tMOVQ DI, R9\n", V)
 	for i := range rows {
