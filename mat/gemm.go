@@ -107,6 +107,10 @@ func gemmOn(g *gemmPath, threads int, tA, tB bool, m, n, k int, alpha float32, a
 	if m*n*k < parallelMin {
 		threads = 1
 	}
+	if g.kernel != Generic && !tA && k <= smallKMax && n%g.nr == 0 && alpha == 1 && beta == 0 {
+		gemmSmallK(g, threads, tB, m, n, k, a, b, c, epi, bPacked)
+		return
+	}
 	j := g.getJob(threads)
 	*j = gemmJob{g: g, tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a.Data, lda: a.C, b: b.Data, ldb: b.C, c: c.Data, ldc: n,
@@ -769,3 +773,53 @@ func copyRows(k Kernel, dst []float32, ldd int, src []float32, lds, rows, w int)
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// smallKRows is the number of rows of C that gemmSmallK computes at a time
+// (then applies the epilogue to, while they are in cache).
+const smallKRows = 256
+
+// gemmSmallK computes C = A·op(B) (α = 1, β = 0) for a reduction of k ≤
+// smallKMax steps and n a multiple of nr — the first layer of a low-dimensional
+// field, [x, t]·Wᵀ with k = 3 — with the small-k kernels: B's panels (from
+// bPacked, or packed here) each held in registers while rows of A stream
+// past. Through the micro-kernels such a product was nearly all per-tile
+// overhead (512×64×3: 8.5 µs, a quarter of a 64-step layer's time). Same
+// bits as the micro-kernels; the epilogue follows each block of rows.
+func gemmSmallK(g *gemmPath, threads int, tB bool, m, n, k int, a, b, c *Dense, epi epilogue, bPacked []float32) {
+	bp := bPacked
+	var j *gemmJob
+	if bp == nil {
+		// One reduction block (k is tiny), column blocks of nc.
+		j = g.getJob(1)
+		*j = gemmJob{g: g, tB: tB, k: k, n: n, b: b.Data, ldb: b.C, bbuf: j.bbuf, abuf: j.abuf, tbuf: j.tbuf, bstate: j.bstate}
+		own := j.bbuf
+		if need := n * k; cap(j.bbuf) < need {
+			j.bbuf = make([]float32, need)
+			own = j.bbuf
+		}
+		bp = j.bbuf[:n*k]
+		for j.jc = 0; j.jc < n; j.jc += g.nc {
+			j.nb = min(g.nc, n-j.jc)
+			j.nPanels = ceilDiv(j.nb, g.nr)
+			j.kb = k
+			j.bbuf = bp[j.jc*k:]
+			j.packB(0, j.nPanels)
+		}
+		j.bbuf = own
+	}
+	// Column blocks of nc hold nb·k floats each, panel after panel; with n
+	// a multiple of nr, panel q of all of op(B) starts at q·nr·k.
+	run := func(lo, hi int) {
+		for q := 0; q < n/g.nr; q++ {
+			smallKPanel(g, k, a.Data[lo*a.C:], a.C, bp[q*g.nr*k:], c.Data[lo*n+q*g.nr:], n, hi-lo)
+		}
+		if epi.on {
+			epi.apply(c.Data, n, lo, hi, 0, n)
+		}
+	}
+	forChunks(threads, m, smallKRows, run)
+	if j != nil {
+		j.b = nil
+		g.jobs.Put(j)
+	}
+}

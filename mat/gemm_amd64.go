@@ -261,3 +261,64 @@ func prefetchB(s []float32, ld, rows, n int) {
 	_ = s[(rows-1)*ld+n-1]
 	prefetchRows(&s[0], ld, rows, n)
 }
+
+//go:noescape
+func smallK512k1(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+
+//go:noescape
+func smallK512k2(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+
+//go:noescape
+func smallK512k3(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+
+//go:noescape
+func smallK512k4(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+
+//go:noescape
+func smallK256k1(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+
+//go:noescape
+func smallK256k2(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+
+//go:noescape
+func smallK256k3(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+
+//go:noescape
+func smallK256k4(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+
+// smallKMax is the longest reduction the small-k kernels take.
+const smallKMax = 4
+
+// smallKPanel computes rows rows of C = A·B for one packed B panel (k ≤
+// smallKMax rows of nr columns) with path g's small-k kernel: the bits of
+// the micro-kernels with α = 1, β = 0. It checks the bounds.
+func smallKPanel(g *gemmPath, k int, a []float32, lda int, bp []float32, c []float32, ldc, rows int) {
+	if rows <= 0 {
+		return
+	}
+	_ = a[(rows-1)*lda+k-1]
+	_ = bp[k*g.nr-1]
+	_ = c[(rows-1)*ldc+g.nr-1]
+	pa, pb, pc := &a[0], &bp[0], &c[0]
+	f := smallK512k1
+	switch {
+	case g.kernel == AVX512 && k == 1:
+	case g.kernel == AVX512 && k == 2:
+		f = smallK512k2
+	case g.kernel == AVX512 && k == 3:
+		f = smallK512k3
+	case g.kernel == AVX512 && k == 4:
+		f = smallK512k4
+	case g.kernel == AVX2 && k == 1:
+		f = smallK256k1
+	case g.kernel == AVX2 && k == 2:
+		f = smallK256k2
+	case g.kernel == AVX2 && k == 3:
+		f = smallK256k3
+	case g.kernel == AVX2 && k == 4:
+		f = smallK256k4
+	default:
+		panic("mat: no small-k kernel for this path and k")
+	}
+	f(pa, lda, pb, pc, ldc, rows)
+}

@@ -1946,6 +1946,322 @@ pfline:
 pfdone:
 	RET
 
+// func smallK512k1(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·32 + j] for i < rows, j < 32, p < 1
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·smallK512k1(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	TESTQ DX, DX
+	JEQ smallK512k1done
+smallK512k1loop:
+	VBROADCASTSS 0(AX), Z2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VFMADD231PS Z8, Z2, Z0
+	VFMADD231PS Z9, Z2, Z1
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ R8, AX
+	ADDQ SI, DI
+	DECQ DX
+	JNZ smallK512k1loop
+smallK512k1done:
+	VZEROUPPER
+	RET
+
+// func smallK256k1(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·16 + j] for i < rows, j < 16, p < 1
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·smallK256k1(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+	VMOVUPS 0(BX), Y8
+	VMOVUPS 32(BX), Y9
+	TESTQ DX, DX
+	JEQ smallK256k1done
+smallK256k1loop:
+	VBROADCASTSS 0(AX), Y2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VFMADD231PS Y8, Y2, Y0
+	VFMADD231PS Y9, Y2, Y1
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ R8, AX
+	ADDQ SI, DI
+	DECQ DX
+	JNZ smallK256k1loop
+smallK256k1done:
+	VZEROUPPER
+	RET
+
+// func smallK512k2(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·32 + j] for i < rows, j < 32, p < 2
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·smallK512k2(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	VMOVUPS 128(BX), Z10
+	VMOVUPS 192(BX), Z11
+	TESTQ DX, DX
+	JEQ smallK512k2done
+smallK512k2loop:
+	VBROADCASTSS 0(AX), Z2
+	VBROADCASTSS 4(AX), Z3
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VFMADD231PS Z8, Z2, Z0
+	VFMADD231PS Z9, Z2, Z1
+	VFMADD231PS Z10, Z3, Z0
+	VFMADD231PS Z11, Z3, Z1
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ R8, AX
+	ADDQ SI, DI
+	DECQ DX
+	JNZ smallK512k2loop
+smallK512k2done:
+	VZEROUPPER
+	RET
+
+// func smallK256k2(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·16 + j] for i < rows, j < 16, p < 2
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·smallK256k2(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+	VMOVUPS 0(BX), Y8
+	VMOVUPS 32(BX), Y9
+	VMOVUPS 64(BX), Y10
+	VMOVUPS 96(BX), Y11
+	TESTQ DX, DX
+	JEQ smallK256k2done
+smallK256k2loop:
+	VBROADCASTSS 0(AX), Y2
+	VBROADCASTSS 4(AX), Y3
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VFMADD231PS Y8, Y2, Y0
+	VFMADD231PS Y9, Y2, Y1
+	VFMADD231PS Y10, Y3, Y0
+	VFMADD231PS Y11, Y3, Y1
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ R8, AX
+	ADDQ SI, DI
+	DECQ DX
+	JNZ smallK256k2loop
+smallK256k2done:
+	VZEROUPPER
+	RET
+
+// func smallK512k3(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·32 + j] for i < rows, j < 32, p < 3
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·smallK512k3(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	VMOVUPS 128(BX), Z10
+	VMOVUPS 192(BX), Z11
+	VMOVUPS 256(BX), Z12
+	VMOVUPS 320(BX), Z13
+	TESTQ DX, DX
+	JEQ smallK512k3done
+smallK512k3loop:
+	VBROADCASTSS 0(AX), Z2
+	VBROADCASTSS 4(AX), Z3
+	VBROADCASTSS 8(AX), Z4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VFMADD231PS Z8, Z2, Z0
+	VFMADD231PS Z9, Z2, Z1
+	VFMADD231PS Z10, Z3, Z0
+	VFMADD231PS Z11, Z3, Z1
+	VFMADD231PS Z12, Z4, Z0
+	VFMADD231PS Z13, Z4, Z1
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ R8, AX
+	ADDQ SI, DI
+	DECQ DX
+	JNZ smallK512k3loop
+smallK512k3done:
+	VZEROUPPER
+	RET
+
+// func smallK256k3(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·16 + j] for i < rows, j < 16, p < 3
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·smallK256k3(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+	VMOVUPS 0(BX), Y8
+	VMOVUPS 32(BX), Y9
+	VMOVUPS 64(BX), Y10
+	VMOVUPS 96(BX), Y11
+	VMOVUPS 128(BX), Y12
+	VMOVUPS 160(BX), Y13
+	TESTQ DX, DX
+	JEQ smallK256k3done
+smallK256k3loop:
+	VBROADCASTSS 0(AX), Y2
+	VBROADCASTSS 4(AX), Y3
+	VBROADCASTSS 8(AX), Y4
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VFMADD231PS Y8, Y2, Y0
+	VFMADD231PS Y9, Y2, Y1
+	VFMADD231PS Y10, Y3, Y0
+	VFMADD231PS Y11, Y3, Y1
+	VFMADD231PS Y12, Y4, Y0
+	VFMADD231PS Y13, Y4, Y1
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ R8, AX
+	ADDQ SI, DI
+	DECQ DX
+	JNZ smallK256k3loop
+smallK256k3done:
+	VZEROUPPER
+	RET
+
+// func smallK512k4(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·32 + j] for i < rows, j < 32, p < 4
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·smallK512k4(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+	VMOVUPS 0(BX), Z8
+	VMOVUPS 64(BX), Z9
+	VMOVUPS 128(BX), Z10
+	VMOVUPS 192(BX), Z11
+	VMOVUPS 256(BX), Z12
+	VMOVUPS 320(BX), Z13
+	VMOVUPS 384(BX), Z14
+	VMOVUPS 448(BX), Z15
+	TESTQ DX, DX
+	JEQ smallK512k4done
+smallK512k4loop:
+	VBROADCASTSS 0(AX), Z2
+	VBROADCASTSS 4(AX), Z3
+	VBROADCASTSS 8(AX), Z4
+	VBROADCASTSS 12(AX), Z5
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VFMADD231PS Z8, Z2, Z0
+	VFMADD231PS Z9, Z2, Z1
+	VFMADD231PS Z10, Z3, Z0
+	VFMADD231PS Z11, Z3, Z1
+	VFMADD231PS Z12, Z4, Z0
+	VFMADD231PS Z13, Z4, Z1
+	VFMADD231PS Z14, Z5, Z0
+	VFMADD231PS Z15, Z5, Z1
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ R8, AX
+	ADDQ SI, DI
+	DECQ DX
+	JNZ smallK512k4loop
+smallK512k4done:
+	VZEROUPPER
+	RET
+
+// func smallK256k4(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·16 + j] for i < rows, j < 16, p < 4
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·smallK256k4(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+	VMOVUPS 0(BX), Y8
+	VMOVUPS 32(BX), Y9
+	VMOVUPS 64(BX), Y10
+	VMOVUPS 96(BX), Y11
+	VMOVUPS 128(BX), Y12
+	VMOVUPS 160(BX), Y13
+	VMOVUPS 192(BX), Y14
+	VMOVUPS 224(BX), Y15
+	TESTQ DX, DX
+	JEQ smallK256k4done
+smallK256k4loop:
+	VBROADCASTSS 0(AX), Y2
+	VBROADCASTSS 4(AX), Y3
+	VBROADCASTSS 8(AX), Y4
+	VBROADCASTSS 12(AX), Y5
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VFMADD231PS Y8, Y2, Y0
+	VFMADD231PS Y9, Y2, Y1
+	VFMADD231PS Y10, Y3, Y0
+	VFMADD231PS Y11, Y3, Y1
+	VFMADD231PS Y12, Y4, Y0
+	VFMADD231PS Y13, Y4, Y1
+	VFMADD231PS Y14, Y5, Y0
+	VFMADD231PS Y15, Y5, Y1
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ R8, AX
+	ADDQ SI, DI
+	DECQ DX
+	JNZ smallK256k4loop
+smallK256k4done:
+	VZEROUPPER
+	RET
+
 // func dot512x4x1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 // C[i][j] = alpha·Σ_p a[i·lda+p]·b[j·ldb+p] + beta·C[i][j] for i < 4, j < 1, C[i][j]
 // at c[i·ldc+j] (not read when beta is +0). Each sum runs in 16 lanes over

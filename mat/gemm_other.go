@@ -23,3 +23,10 @@ func gemmDot(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb 
 }
 
 func prefetchB(s []float32, ld, rows, n int) {}
+
+// smallKMax is 0: no small-k kernels on this architecture.
+const smallKMax = 0
+
+func smallKPanel(g *gemmPath, k int, a []float32, lda int, bp []float32, c []float32, ldc, rows int) {
+	panic("mat: no small-k kernel on this architecture")
+}

@@ -63,3 +63,47 @@ func TestPackedBitIdentical(t *testing.T) {
 		}
 	})
 }
+
+// TestSmallK checks the small-k route (C = A·op(B) with k ≤ 4, α = 1, β =
+// 0) against the micro-kernels, reached with β = 1 on a zeroed C (which adds
+// an exact +0): the values must be equal — the same FMAs in the same order
+// — from Gemm, GemmBiasAct and GemmBiasActPacked, on every path, with one
+// and two column blocks and row counts on and off the 256-row blocks.
+func TestSmallK(t *testing.T) {
+	withKernels(t, func(t *testing.T, kern Kernel) {
+		rng := rand.New(rand.NewPCG(23, 24))
+		var p Packed
+		for k := 1; k <= 5; k++ {
+			for _, n := range []int{32, 64, 96, 2048} {
+				for _, m := range []int{1, 7, 300, 513} {
+					for _, tB := range []bool{false, true} {
+						a := randDense(rng, m, k)
+						b := randDense(rng, k, n)
+						if tB {
+							b = randDense(rng, n, k)
+						}
+						want := New(m, n)
+						Gemm(false, tB, 1, a, b, 1, want)
+						got := New(m, n)
+						Gemm(false, tB, 1, a, b, 0, got)
+						bias := randDense(rng, 1, n).Data
+						pre, out := New(m, n), New(m, n)
+						GemmBiasAct(false, tB, a, b, bias, SiLU, pre, out)
+						Pack(tB, b, &p)
+						ppre, pout := New(m, n), New(m, n)
+						Threads(1).GemmBiasActPacked(a, &p, bias, SiLU, ppre, pout)
+						wantPre, wantOut := want.Clone(), New(m, n)
+						BiasAct(SiLU, wantPre, bias, wantOut)
+						for i := range want.Data {
+							if got.Data[i] != want.Data[i] || pre.Data[i] != wantPre.Data[i] || out.Data[i] != wantOut.Data[i] ||
+								ppre.Data[i] != wantPre.Data[i] || pout.Data[i] != wantOut.Data[i] {
+								t.Fatalf("k %d n %d m %d tB %v element %d: Gemm %v GemmBiasAct %v %v packed %v %v, want %v %v %v",
+									k, n, m, tB, i, got.Data[i], pre.Data[i], out.Data[i], ppre.Data[i], pout.Data[i], want.Data[i], wantPre.Data[i], wantOut.Data[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -40,6 +40,13 @@ func genGEMM() string {
 	}
 	g.raw(prefetchRows)
 
+	// Kernels for a reduction of k ≤ 4 steps (the first layer of a 2-D
+	// field): one B panel held in registers, a row of C per iteration.
+	for k := 1; k <= 4; k++ {
+		smallK(g, fmt.Sprintf("smallK512k%d", k), "Z", k, 64)
+		smallK(g, fmt.Sprintf("smallK256k%d", k), "Y", k, 32)
+	}
+
 	// Dot-product kernels for C with few columns (n ≤ 4), op(A) = A and
 	// op(B) = Bᵀ (B row-major n×k): C[i][j] = Σ_p A[i][p]·B[j][p], each sum in
 	// 16 lanes over p (a masked load for the k mod 16 tail), then reduced.
@@ -494,4 +501,52 @@ TEXT ·{name}(SB), NOSPLIT, $0-64
 		}
 	}
 	g.raw("\tVZEROUPPER\n\tRET\n")
+}
+
+// smallK writes name, C = A·B for one B panel of two vectors (of vbytes
+// bytes) and k ≤ 4 reduction steps: the panel (k rows, as packB lays it out)
+// sits in registers V8 and up, and each iteration computes one row of C in
+// V0, V1 from k broadcasts of A (V2 and up). Each element is summed from +0
+// by FMAs in the order p = 0, 1, ..., as the micro-kernels sum it, so the
+// bits are theirs (for α = 1 and β = 0).
+func smallK(g *asm, name, V string, k, vbytes int) {
+	g.tmpl(`
+// func {name}(a *float32, lda int, b *float32, c *float32, ldc, rows int)
+// C[i, j] = Σ_p a[i·lda + p]·b[p·{nr} + j] for i < rows, j < {nr}, p < {k}
+// (C[i, j] at c[i·ldc + j]), each sum from +0 by FMAs in order of p.
+TEXT ·{name}(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+40(FP), DX
+`, vars{"name": name, "nr": 2 * vbytes / 4, "k": k})
+	for p := range k {
+		for j := range 2 {
+			g.f("\tVMOVUPS %d(BX), %s%d\n", (2*p+j)*vbytes, V, 8+2*p+j)
+		}
+	}
+	zero := "VPXORD"
+	if V == "Y" {
+		zero = "VXORPS"
+	}
+	g.f("\tTESTQ DX, DX\n\tJEQ %sdone\n%sloop:\n", name, name)
+	for p := range k {
+		g.f("\tVBROADCASTSS %d(AX), %s%d\n", 4*p, V, 2+p)
+	}
+	for j := range 2 {
+		g.f("\t%s %s%d, %s%d, %s%d\n", zero, V, j, V, j, V, j)
+	}
+	for p := range k {
+		for j := range 2 {
+			g.f("\tVFMADD231PS %s%d, %s%d, %s%d\n", V, 8+2*p+j, V, 2+p, V, j)
+		}
+	}
+	for j := range 2 {
+		g.f("\tVMOVUPS %s%d, %d(DI)\n", V, j, j*vbytes)
+	}
+	g.f("\tADDQ R8, AX\n\tADDQ SI, DI\n\tDECQ DX\n\tJNZ %sloop\n%sdone:\n\tVZEROUPPER\n\tRET\n", name, name)
 }
