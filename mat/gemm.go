@@ -807,19 +807,28 @@ func gemmSmallK(g *gemmPath, threads int, tB bool, m, n, k int, a, b, c *Dense, 
 		}
 		j.bbuf = own
 	}
-	// Column blocks of nc hold nb·k floats each, panel after panel; with n
-	// a multiple of nr, panel q of all of op(B) starts at q·nr·k.
-	run := func(lo, hi int) {
-		for q := 0; q < n/g.nr; q++ {
-			smallKPanel(g, k, a.Data[lo*a.C:], a.C, bp[q*g.nr*k:], c.Data[lo*n+q*g.nr:], n, hi-lo)
+	if threads == 1 || m <= smallKRows {
+		for lo := 0; lo < m; lo += smallKRows {
+			smallKBlock(g, k, n, a, bp, c, &epi, lo, min(lo+smallKRows, m))
 		}
-		if epi.on {
-			epi.apply(c.Data, n, lo, hi, 0, n)
-		}
+	} else { // a closure only here: it escapes to the goroutines
+		forChunks(threads, m, smallKRows, func(lo, hi int) { smallKBlock(g, k, n, a, bp, c, &epi, lo, hi) })
 	}
-	forChunks(threads, m, smallKRows, run)
 	if j != nil {
 		j.b = nil
 		g.jobs.Put(j)
+	}
+}
+
+// smallKBlock computes rows [lo, hi) of gemmSmallK's C from the packed B bp
+// and applies the epilogue to them. Column blocks of nc hold nb·k floats
+// each, panel after panel; with n a multiple of nr, panel q of all of op(B)
+// starts at q·nr·k.
+func smallKBlock(g *gemmPath, k, n int, a *Dense, bp []float32, c *Dense, epi *epilogue, lo, hi int) {
+	for q := 0; q < n/g.nr; q++ {
+		smallKPanel(g, k, a.Data[lo*a.C:], a.C, bp[q*g.nr*k:], c.Data[lo*n+q*g.nr:], n, hi-lo)
+	}
+	if epi.on {
+		epi.apply(c.Data, n, lo, hi, 0, n)
 	}
 }
