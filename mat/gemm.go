@@ -811,8 +811,9 @@ func gemmSmallK(g *gemmPath, threads int, tB bool, m, n, k int, a, b, c *Dense, 
 		for lo := 0; lo < m; lo += smallKRows {
 			smallKBlock(g, k, n, a, bp, c, &epi, lo, min(lo+smallKRows, m))
 		}
-	} else { // a closure only here: it escapes to the goroutines
-		forChunks(threads, m, smallKRows, func(lo, hi int) { smallKBlock(g, k, n, a, bp, c, &epi, lo, hi) })
+	} else { // a closure (and a copy of epi) only here: they escape to the goroutines
+		e := epi
+		forChunks(threads, m, smallKRows, func(lo, hi int) { smallKBlock(g, k, n, a, bp, c, &e, lo, hi) })
 	}
 	if j != nil {
 		j.b = nil
