@@ -304,8 +304,17 @@ func (n *Net) fillInput(x, dx *mat.Dense, t []float32) {
 	n.in.Reshape(b, w)
 	f := n.cfg.Fourier
 	for i := 0; i < b; i++ {
-		row := n.in.Data[i*w : (i+1)*w]
-		copy(row[:d], x.Data[i*d:(i+1)*d])
+		row, xr := n.in.Data[i*w:(i+1)*w], x.Data[i*d:(i+1)*d]
+		if d <= 8 {
+			// Element by element: for a low-dimensional field a call to
+			// copy per row costs more than the copying.
+			row := row[:len(xr)]
+			for j, v := range xr {
+				row[j] = v
+			}
+		} else {
+			copy(row[:d], xr)
+		}
 		ti := t[i]
 		row[d] = ti
 		for k := 1; k <= f; k++ {
