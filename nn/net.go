@@ -23,6 +23,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync/atomic"
 
 	"github.com/flowlab/flowlab/mat"
@@ -161,17 +162,18 @@ type Net struct {
 	grads  []float32
 	layers []layer
 
-	in, din *mat.Dense    // B×InputDim network input and its tangent
-	emb     *mat.Dense    // B×EmbedDim time embedding (film)
-	g       [2]*mat.Dense // ping-pong buffers of the backward pass
-	dsc     *mat.Dense    // B×2w gradient of [s; c] (film)
-	gfmT    *mat.Dense    // EmbedDim×2w transposed gradient of M (film)
-	fb1     []float32     // m + [1; 0] (film)
-	zero    []float32     // zero bias for the activation after modulation (film)
-	gx      *mat.Dense    // B×Dim input gradient
-	tbuf    []float32     // Eval's time column
-	packs   []mat.Packed  // Eval's weights, packed once for all its chunks (per layer; unused for film's)
-	th      mat.Threads   // goroutines per mat call: 0 (GOMAXPROCS), 1 in workers
+	in, din   *mat.Dense    // B×InputDim network input and its tangent
+	emb       *mat.Dense    // B×EmbedDim time embedding (film)
+	g         [2]*mat.Dense // ping-pong buffers of the backward pass
+	dsc       *mat.Dense    // B×2w gradient of [s; c] (film)
+	gfmT      *mat.Dense    // EmbedDim×2w transposed gradient of M (film)
+	fb1       []float32     // m + [1; 0] (film)
+	zero      []float32     // zero bias for the activation after modulation (film)
+	gx        *mat.Dense    // B×Dim input gradient
+	tbuf      []float32     // Eval's time column
+	chunkRows int           // Eval's rows per chunk (see evalChunk)
+	packs     []mat.Packed  // Eval's weights, packed once for all its chunks (per layer; unused for film's)
+	th        mat.Threads   // goroutines per mat call: 0 (GOMAXPROCS), 1 in workers
 
 	// Worker nets sharing params (see grow): Eval's, and Grad's shards
 	// (with gradients of their own); their buffers are reused across calls.
@@ -224,6 +226,7 @@ func newNetOn(cfg Config, params, grads []float32) (*Net, error) {
 	}
 	n := &Net{cfg: cfg, act: act, params: params, grads: grads}
 	w := cfg.widths()
+	n.chunkRows = evalChunkRows(w)
 	off := 0
 	for i := 1; i < len(w); i++ {
 		in, out := w[i-1], w[i]
@@ -574,19 +577,31 @@ func (n *Net) timeColumn(b int, t float64) []float32 {
 	return n.tbuf
 }
 
-// evalChunk is the number of rows Eval hands to one worker at a time. It is
-// fixed, not derived from GOMAXPROCS, so that every row goes through the same
-// kernels whatever the thread count: Eval's bits do not depend on GOMAXPROCS.
-// Small enough that 10000 points make 20 chunks, which two or three workers
-// share evenly; large enough that a chunk's products keep the micro-kernels
-// busy (docs/PERFORMANCE.md).
-const evalChunk = 512
+// evalChunk returns the number of rows Eval hands to one worker at a time:
+// 512, or 256 when a layer is wider than 512 (so that a chunk's widest
+// activation stays under about 1 MiB, in L2 with its neighbours: mnist's
+// 785-wide input, 256 rows 3–5 % faster than 512 in alternating runs, while
+// the 512-wide gauss128 and narrower nets were as fast or faster with 512).
+// It depends on the net's shape alone, never on GOMAXPROCS, so that every
+// row goes through the same kernels whatever the thread count: Eval's bits
+// do not depend on GOMAXPROCS. Small enough that 10000 points make 20 or 40
+// chunks, which two or three workers share evenly; large enough that a
+// chunk's products keep the micro-kernels busy (docs/PERFORMANCE.md).
+func (n *Net) evalChunk() int { return n.chunkRows }
+
+// evalChunkRows is evalChunk for the layer widths w.
+func evalChunkRows(w []int) int {
+	if slices.Max(w) > 512 {
+		return 256
+	}
+	return 512
+}
 
 // Eval writes v(x, t) for every row of x into out (the same shape), with one
 // time t for the whole batch. With Dim it makes a Net a solve.Field.
 //
-// A batch of more than 512 rows is cut into fixed chunks of 512 rows (the
-// last one ragged), each evaluated as Forward would evaluate it alone; up to
+// A batch of more than 512 rows (256 for a net with a layer wider than 512)
+// is cut into fixed chunks of that many rows (the last one ragged), each evaluated as Forward would evaluate it alone; up to
 // GOMAXPROCS workers take the chunks concurrently, each with buffers of its
 // own (created on first use and kept for later calls), sharing the net's
 // parameters, and each running its products on its own goroutine (one level
@@ -597,7 +612,8 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 	if out.R != x.R || out.C != x.C {
 		panic(fmt.Sprintf("nn: Eval shapes: x %s, out %s", x.Shape(), out.Shape()))
 	}
-	if x.R <= evalChunk {
+	rows := n.evalChunk()
+	if x.R <= rows {
 		n.fillInput(x, nil, n.timeColumn(x.R, t))
 		n.forwardTo(out, nil)
 		return
@@ -605,10 +621,10 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 	if x.C != n.cfg.Dim {
 		panic(fmt.Sprintf("nn: input x %s: want B×%d", x.Shape(), n.cfg.Dim))
 	}
-	chunks := (x.R + evalChunk - 1) / evalChunk
+	chunks := (x.R + rows - 1) / rows
 	k := min(runtime.GOMAXPROCS(0), chunks)
 	n.evalWorkers = n.grow(n.evalWorkers, k, false)
-	n.job = job{kind: evalJob, x: x, out: out, t: n.timeColumn(evalChunk, t), items: chunks, packs: n.packWeights()}
+	n.job = job{kind: evalJob, x: x, out: out, t: n.timeColumn(rows, t), items: chunks, chunk: rows, packs: n.packWeights()}
 	n.runJob(k)
 }
 
@@ -644,6 +660,7 @@ type job struct {
 	packs  []mat.Packed // evalJob: the weights, packed once
 	loss   LossFunc
 	items  int // chunks, shards or blocks of parameters
+	chunk  int // evalJob: rows per chunk
 	shards int // gradJob, reduceJob: the number of shards
 }
 
@@ -682,8 +699,8 @@ func (n *Net) work(w int) {
 		switch j.kind {
 		case evalJob:
 			net, d := n.evalWorkers[w], j.x.C
-			r0 := i * evalChunk
-			r1 := min(r0+evalChunk, j.x.R)
+			r0 := i * j.chunk
+			r1 := min(r0+j.chunk, j.x.R)
 			net.xv = mat.Dense{R: r1 - r0, C: d, Data: j.x.Data[r0*d : r1*d]}
 			net.fillInput(&net.xv, nil, j.t[:r1-r0])
 			net.ov = mat.Dense{R: r1 - r0, C: d, Data: j.out.Data[r0*d : r1*d]}

@@ -656,7 +656,7 @@ func TestEmptyBatch(t *testing.T) {
 	}
 }
 
-// TestEvalChunked checks Eval on a batch of several evalChunk-row chunks and
+// TestEvalChunked checks Eval on a batch of several chunks (evalChunk rows each) and
 // a ragged last chunk: its output must be bit-identical under GOMAXPROCS 1, 2
 // and 4, across repeated calls (workers reuse their buffers), and equal, bit
 // for bit, to Forward applied chunk by chunk (rows are independent, and each
@@ -665,17 +665,24 @@ func TestEmptyBatch(t *testing.T) {
 func TestEvalChunked(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	for _, arch := range []string{"mlp", "film"} {
-		cfg := Config{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: arch}
+	for _, cfg := range []Config{
+		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "mlp"},
+		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
+		{Dim: 3, Hidden: []int{520, 24}, Arch: "mlp"}, // wider than 512: 256-row chunks
+	} {
+		arch := cfg.Arch
 		n := mustNew(t, cfg, 7)
-		rows := 3*evalChunk + 517
+		if w := cfg.Hidden[0]; (w > 512) != (n.evalChunk() == 256) {
+			t.Fatalf("width %d: %d-row chunks", w, n.evalChunk())
+		}
+		rows := 3*n.evalChunk() + 517
 		x, _ := randBatch(rand.New(rand.NewPCG(5, 6)), rows, cfg.Dim)
 		const tm = 0.375
 		// Reference: Forward on a clone, chunk by chunk.
 		ref := mat.New(rows, cfg.Dim)
 		c := n.Clone()
-		for r0 := 0; r0 < rows; r0 += evalChunk {
-			r1 := min(r0+evalChunk, rows)
+		for r0 := 0; r0 < rows; r0 += n.evalChunk() {
+			r1 := min(r0+n.evalChunk(), rows)
 			xc := mat.NewFrom(r1-r0, cfg.Dim, x.Data[r0*cfg.Dim:r1*cfg.Dim])
 			tc := make([]float32, r1-r0)
 			for i := range tc {

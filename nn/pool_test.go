@@ -46,7 +46,7 @@ func TestPoolStopsWithNet(t *testing.T) {
 	var p *pool
 	func() {
 		n := mustNew(t, Config{Dim: 2, Hidden: []int{8}}, 1)
-		x, _ := randBatch(rand.New(rand.NewPCG(1, 2)), 3*evalChunk, 2)
+		x, _ := randBatch(rand.New(rand.NewPCG(1, 2)), 3*512, 2)
 		n.Eval(0.5, x, x.Clone()) // starts a worker
 		p = n.pool
 		if p == nil || p.alive.Load() != 1 {
