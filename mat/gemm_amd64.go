@@ -299,26 +299,15 @@ func smallKPanel(g *gemmPath, k int, a []float32, lda int, bp []float32, c []flo
 	_ = a[(rows-1)*lda+k-1]
 	_ = bp[k*g.nr-1]
 	_ = c[(rows-1)*ldc+g.nr-1]
-	pa, pb, pc := &a[0], &bp[0], &c[0]
-	f := smallK512k1
-	switch {
-	case g.kernel == AVX512 && k == 1:
-	case g.kernel == AVX512 && k == 2:
-		f = smallK512k2
-	case g.kernel == AVX512 && k == 3:
-		f = smallK512k3
-	case g.kernel == AVX512 && k == 4:
-		f = smallK512k4
-	case g.kernel == AVX2 && k == 1:
-		f = smallK256k1
-	case g.kernel == AVX2 && k == 2:
-		f = smallK256k2
-	case g.kernel == AVX2 && k == 3:
-		f = smallK256k3
-	case g.kernel == AVX2 && k == 4:
-		f = smallK256k4
-	default:
-		panic("mat: no small-k kernel for this path and k")
+	ks := smallK512
+	if g.kernel == AVX2 {
+		ks = smallK256
 	}
-	f(pa, lda, pb, pc, ldc, rows)
+	ks[k-1](&a[0], lda, &bp[0], &c[0], ldc, rows)
 }
+
+// smallK512 and smallK256 are the small-k kernels by k − 1.
+var (
+	smallK512 = [smallKMax]func(a *float32, lda int, b *float32, c *float32, ldc, rows int){smallK512k1, smallK512k2, smallK512k3, smallK512k4}
+	smallK256 = [smallKMax]func(a *float32, lda int, b *float32, c *float32, ldc, rows int){smallK256k1, smallK256k2, smallK256k3, smallK256k4}
+)
