@@ -33,3 +33,23 @@ func ExampleSetKernel() {
 	fmt.Println(mat.CurrentKernel())
 	// Output: generic
 }
+
+// Pack a layer's weights once and apply the layer to two batches, as nn's
+// Eval does for its row chunks: the same bits as GemmBiasAct from w itself.
+func ExamplePack() {
+	w := mat.NewFrom(2, 3, []float32{1, 0, -1, 0.5, 0.5, 0.5}) // out×in
+	var p mat.Packed
+	mat.Pack(true, w, &p) // op(B) = wᵀ
+	bias := []float32{1, -10}
+	for _, x := range []*mat.Dense{
+		mat.NewFrom(1, 3, []float32{1, 2, 3}),
+		mat.NewFrom(1, 3, []float32{4, 5, 6}),
+	} {
+		pre, out := mat.New(1, 2), mat.New(1, 2)
+		mat.Threads(1).GemmBiasActPacked(x, &p, bias, mat.Identity, pre, out)
+		fmt.Println(out.Data)
+	}
+	// Output:
+	// [-1 -7]
+	// [-1 -2.5]
+}
