@@ -455,8 +455,10 @@ exp512done:
 	RET
 
 // func biasSilu512(z, bias, out *float32, n, rows, ld int)
-// z[i] += bias[i]; out[i] = z[i]/(1+exp(-z[i])), for the first n (a
-// multiple of 16) elements of each of rows rows ld elements apart.
+// z[i] += bias[i]; out[i] = max(z[i], −88)/(1+exp(−zc)) with zc = z[i]
+// clamped to [−88, 88] (z/(1+exp(−z)) to float32 precision, and below 1e-36
+// in magnitude for z < −88), for the first n (a multiple of 16) elements of
+// each of rows rows ld elements apart.
 TEXT ·biasSilu512(SB), NOSPLIT, $0-48
 	MOVQ z+0(FP), AX
 	MOVQ bias+8(FP), DI
@@ -840,8 +842,10 @@ exp256done:
 	RET
 
 // func biasSilu256(z, bias, out *float32, n, rows, ld int)
-// z[i] += bias[i]; out[i] = z[i]/(1+exp(-z[i])), for the first n (a
-// multiple of 8) elements of each of rows rows ld elements apart.
+// z[i] += bias[i]; out[i] = max(z[i], −88)/(1+exp(−zc)) with zc = z[i]
+// clamped to [−88, 88] (z/(1+exp(−z)) to float32 precision, and below 1e-36
+// in magnitude for z < −88), for the first n (a multiple of 8) elements of
+// each of rows rows ld elements apart.
 TEXT ·biasSilu256(SB), NOSPLIT, $0-48
 	MOVQ z+0(FP), AX
 	MOVQ bias+8(FP), DI

@@ -373,9 +373,10 @@ func TestActBackwardSpecials(t *testing.T) {
 // TestSiLUExtremes checks SiLU and its derivative on every path at the
 // edges of the vector code's clamp (|z| = 88) and far beyond, up to the
 // largest float32, at +Inf and at NaN, against the float64 definitions with
-// the tolerances of TestBiasAct and TestActBackward (1e-6 and 2e-6 relative,
-// 1e-30 absolute: for z ≤ −88 the true values are below 6e-37 in
-// magnitude). The vector code clamps exp's argument, so these are the inputs
+// the relative tolerances of TestBiasAct and TestActBackward (1e-6 and 2e-6)
+// and 1e-36 absolute: for z ≤ −88 the true values are below 6e-37 in
+// magnitude, and the vector code, which clamps there, returns about −5e-37
+// (−88/(1 + e⁸⁸)) or 0. The vector code clamps exp's argument, so these are the inputs
 // where a clamp that leaks into the result would show. (−Inf is left out,
 // and the derivative at +Inf: z/(1+e^−z) is −Inf/Inf at −Inf, and
 // s(1+x(1−s)) is 0·Inf at ±Inf, undefined in the formulas.)
@@ -413,7 +414,7 @@ func TestSiLUExtremes(t *testing.T) {
 					}
 					continue
 				}
-				if c.got != float32(c.want) && !close32(c.got, c.want, c.tol, 1e-30) {
+				if c.got != float32(c.want) && !close32(c.got, c.want, c.tol, 1e-36) {
 					t.Errorf("%s(%v) = %v, want %v", c.what, x, c.got, c.want)
 				}
 			}

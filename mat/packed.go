@@ -6,8 +6,11 @@ import "fmt"
 // panels the micro-kernel reads, for many products with the same B: a
 // layer's weights, shared by the row chunks of one evaluation, which would
 // otherwise each pack (and, for Wᵀ, transpose) them again. Pack fills it;
-// GemmBiasActPacked uses it. It refers to B and is valid while B is
-// unchanged. The zero value is empty, ready for Pack.
+// GemmBiasActPacked uses it. It refers to B and is valid only while B is
+// unchanged: after B's values change, Pack again (products that read B
+// itself, see GemmBiasActPacked, would see the new values and the others
+// the old ones; nothing detects it). The zero value is empty, ready for
+// Pack.
 type Packed struct {
 	kernel Kernel
 	tB     bool

@@ -9,14 +9,15 @@ import (
 // TestPackedBitIdentical checks that products from a Packed B have exactly
 // the bits of GemmBiasAct from B itself, on every kernel path, for one and
 // two goroutines, across the shapes that matter: several reduction blocks
-// (k beyond the block), several column blocks (n beyond 1024), ragged
-// edges, few rows (where Gemm would read B in place), and the few-column
+// (k beyond the block), several column blocks (n beyond 1024), both at once,
+// ragged edges, the small-k route large enough to run on two goroutines, few rows (where Gemm would read B in place), and the few-column
 // shapes Gemm computes another way (where the Packed falls back to B). A
 // Packed made on one path and used on another must fall back too.
 func TestPackedBitIdentical(t *testing.T) {
 	shapes := []struct{ m, n, k int }{
 		{512, 64, 3}, {512, 64, 64}, {100, 33, 17}, {7, 40, 9}, {20, 64, 64},
-		{300, 1100, 70}, {64, 96, 1500}, {256, 2, 64}, {256, 10, 64}, {1, 1, 1},
+		{300, 1100, 70}, {64, 96, 1500}, {40, 1100, 1500}, {256, 2, 64}, {256, 10, 64}, {1, 1, 1},
+		{4100, 1056, 4}, // the small-k route on two goroutines, from the Packed
 	}
 	withKernels(t, func(t *testing.T, k Kernel) {
 		rng := rand.New(rand.NewPCG(21, 22))

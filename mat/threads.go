@@ -4,7 +4,8 @@ import "runtime"
 
 // Threads is the number of goroutines one mat operation may use; zero or less
 // means GOMAXPROCS, which is what the package-level functions use. Its
-// methods are those functions with that bound. Code that already runs one
+// methods are those functions with that bound (and GemmBiasActPacked, which
+// has no package-level form). Code that already runs one
 // goroutine per core — the row chunks of nn's Eval, its training shards —
 // calls Threads(1) so that each product does not fork again: two levels of
 // parallelism on the same cores only spin and wait for each other. The bound

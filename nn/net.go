@@ -172,7 +172,7 @@ type Net struct {
 	gx        *mat.Dense    // B×Dim input gradient
 	tbuf      []float32     // Eval's time column
 	chunkRows int           // Eval's rows per chunk (see evalChunk)
-	packs     []mat.Packed  // Eval's weights, packed once for all its chunks (per layer; unused for film's)
+	packs     []mat.Packed  // each layer's Wᵀ, packed once per Eval or Grad call for its chunks or shards (none for film layers)
 	th        mat.Threads   // goroutines per mat call: 0 (GOMAXPROCS), 1 in workers
 
 	// Worker nets sharing params (see grow): Eval's, and Grad's shards
@@ -601,11 +601,12 @@ func evalChunkRows(w []int) int {
 // time t for the whole batch. With Dim it makes a Net a solve.Field.
 //
 // A batch of more than 512 rows (256 for a net with a layer wider than 512)
-// is cut into fixed chunks of that many rows (the last one ragged), each evaluated as Forward would evaluate it alone; up to
-// GOMAXPROCS workers take the chunks concurrently, each with buffers of its
-// own (created on first use and kept for later calls), sharing the net's
-// parameters, and each running its products on its own goroutine (one level
-// of parallelism, not two). The chunking does not depend on GOMAXPROCS, so
+// is cut into fixed chunks of that many rows (the last one ragged), each
+// evaluated as Forward would evaluate it alone; up to GOMAXPROCS workers
+// take the chunks concurrently, each with buffers of its own (created on
+// first use and kept for later calls), sharing the net's parameters (and
+// each layer's Wᵀ, packed once per call), and each running its products on
+// its own goroutine (one level of parallelism, not two). The chunking does not depend on GOMAXPROCS, so
 // neither do the result's bits. Like every method, Eval is not safe for
 // concurrent use of one Net.
 func (n *Net) Eval(t float64, x, out *mat.Dense) {
@@ -657,7 +658,7 @@ type job struct {
 	kind   int // evalJob, gradJob or reduceJob
 	x, out *mat.Dense
 	t      []float32
-	packs  []mat.Packed // evalJob: the weights, packed once
+	packs  []mat.Packed // evalJob, gradJob: the layers' Wᵀ, packed once for all items
 	loss   LossFunc
 	items  int // chunks, shards or blocks of parameters
 	chunk  int // evalJob: rows per chunk
@@ -742,7 +743,8 @@ type LossFunc func(r0 int, out, g *mat.Dense) float64
 // rows, at most maxShards, and at least two once there are shardRows rows
 // (two 128-row shards of the tiny 2-D net on two cores beat one of 256 by
 // 1.3–1.5×; for larger nets 256-row shards beat 128-row ones, whose weight
-// packing and gradient sums cost more per row). The count depends on B
+// packing (measured when each shard packed its own) and gradient sums cost
+// more per row). The count depends on B
 // alone, never on GOMAXPROCS, so the gradient's bits do not either.
 const (
 	shardRows = 256

@@ -21,10 +21,12 @@ type expConst struct {
 // expConsts lists the table in order; constant i is at byte offset 64·i.
 // exp(x) = 2ⁿ·P(r) with n = round(x·log2e) and r = x − n·ln2 (ln2 split into
 // hi and lo parts, Cody–Waite, so that n·ln2hi is exact), |r| ≤ ln2/2, and x
-// clamped to [lo, hi] on the AVX2 path. P is the degree-6 polynomial that
-// interpolates exp at the 7 Chebyshev nodes of [−ln2/2, ln2/2] (widened by
-// 0.05 %), in Horner form: its own relative error is 2.5e-9, and Horner in
-// float32 with FMA measured 7.4e-8 (0.6 ulp) on a fine grid. The p* constants
+// clamped to [lo, hi] (to [−88, 88] for SiLU's exp(−z)), so that exp
+// saturates at about 2.4e38 and 1.2e-38 on both paths. P is the degree-6
+// polynomial that interpolates exp at the 7 Chebyshev nodes of [−ln2/2,
+// ln2/2] (widened by 0.05 %): its own relative error is 2.5e-9; evaluated
+// in float32 with FMAs (Horner measured 7.4e-8, 0.6 ulp, on a fine grid;
+// expCode's Estrin-like form 9.8e-8 in TestExpVec). The p* constants
 // are those coefficients, the m* ones the same with the sign of the odd ones
 // flipped (P(−s), for exp(−z) computed from s = −r without negating z).
 // P replaced Cephes' expf form 1 + r + r²·Q(r) (Q of degree 5), as accurate
@@ -152,8 +154,10 @@ exp{sfx}done:
 		// bias + silu
 		v["nm"], neg["nm"] = "biasSilu"+sfx, "biasSilu"+sfx
 		g.tmpl(`// func biasSilu{sfx}(z, bias, out *float32, n, rows, ld int)
-// z[i] += bias[i]; out[i] = z[i]/(1+exp(-z[i])), for the first n (a
-// multiple of {L}) elements of each of rows rows ld elements apart.
+// z[i] += bias[i]; out[i] = max(z[i], −88)/(1+exp(−zc)) with zc = z[i]
+// clamped to [−88, 88] (z/(1+exp(−z)) to float32 precision, and below 1e-36
+// in magnitude for z < −88), for the first n (a multiple of {L}) elements of
+// each of rows rows ld elements apart.
 `+rowsPrologue+negLoad+`	VMOVUPS {C.one}, {R8}
 {nm}row:
 	MOVQ DI, BX
@@ -434,8 +438,9 @@ const rowsEpilogue = `	ADDQ ${B}, AX
 // ln2/2; for exp(−x) it computes s = x + n·ln2 = −r with n = round(−x·log2e)
 // and evaluates P(−s) with the m* coefficients, the same numbers as
 // negating x first. When neg the caller has clamped x to [−88, 88]; the
-// positive exp clamps x to [lo, hi] itself. Either way 2ⁿ is a normal float
-// (or 0 for n = −127 on AVX2), so w·2ⁿ + 2ⁿ never forms ∞ − ∞.
+// positive exp clamps x to [lo, hi] itself. Either way 2ⁿ is finite (a
+// normal float, or for n = −127 the subnormal 2⁻¹²⁷ on AVX-512 and 0 on
+// AVX2), so w·2ⁿ + 2ⁿ never forms ∞ − ∞.
 //
 // P = 1 + r + r²·(p2 + p3·r) + r⁴·(p4 + p5·r + p6·r²), Estrin-like: four
 // FMAs deep after r² instead of Horner's six, which matters because the
