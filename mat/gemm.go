@@ -789,23 +789,15 @@ func gemmSmallK(g *gemmPath, threads int, tB bool, m, n, k int, a, b, c *Dense, 
 	bp := bPacked
 	var j *gemmJob
 	if bp == nil {
-		// One reduction block (k is tiny), column blocks of nc.
+		// B's own packing, into the buffer of a pooled job (k ≤ smallKMax
+		// is one reduction block, so this is Pack's layout).
 		j = g.getJob(1)
-		*j = gemmJob{g: g, tB: tB, k: k, n: n, b: b.Data, ldb: b.C, bbuf: j.bbuf, abuf: j.abuf, tbuf: j.tbuf, bstate: j.bstate}
-		own := j.bbuf
-		if need := n * k; cap(j.bbuf) < need {
-			j.bbuf = make([]float32, need)
-			own = j.bbuf
+		size := packedSize(g, k, n)
+		if cap(j.bbuf) < size {
+			j.bbuf = make([]float32, size)
 		}
-		bp = j.bbuf[:n*k]
-		for j.jc = 0; j.jc < n; j.jc += g.nc {
-			j.nb = min(g.nc, n-j.jc)
-			j.nPanels = ceilDiv(j.nb, g.nr)
-			j.kb = k
-			j.bbuf = bp[j.jc*k:]
-			j.packB(0, j.nPanels)
-		}
-		j.bbuf = own
+		bp = j.bbuf[:size]
+		packAllB(g, tB, b, k, n, bp)
 	}
 	if threads == 1 || m <= smallKRows {
 		for lo := 0; lo < m; lo += smallKRows {
@@ -816,7 +808,6 @@ func gemmSmallK(g *gemmPath, threads int, tB bool, m, n, k int, a, b, c *Dense, 
 		forChunks(threads, m, smallKRows, func(lo, hi int) { smallKBlock(g, k, n, a, bp, c, &e, lo, hi) })
 	}
 	if j != nil {
-		j.b = nil
 		g.jobs.Put(j)
 	}
 }

@@ -33,28 +33,12 @@ func Pack(tB bool, b *Dense, p *Packed) {
 	if k == 0 || n == 0 {
 		return
 	}
-	kc := g.kcBlock(k, n)
-	size := 0
-	for jc := 0; jc < n; jc += g.nc {
-		size += ceilDiv(min(g.nc, n-jc), g.nr) * g.nr * k
-	}
+	size := packedSize(g, k, n)
 	if cap(p.data) < size {
 		p.data = make([]float32, size)
 	}
 	p.data = p.data[:size]
-	j := &gemmJob{g: g, tB: tB, k: k, n: n, b: b.Data, ldb: b.C}
-	off := 0
-	for j.jc = 0; j.jc < n; j.jc += g.nc {
-		j.nb = min(g.nc, n-j.jc)
-		j.nPanels = ceilDiv(j.nb, g.nr)
-		for j.pc = 0; j.pc < k; j.pc += kc {
-			j.kb = min(kc, k-j.pc)
-			s := j.nPanels * g.nr * j.kb
-			j.bbuf = p.data[off : off+s]
-			j.packB(0, j.nPanels)
-			off += s
-		}
-	}
+	packAllB(g, tB, b, k, n, p.data)
 }
 
 // GemmBiasActPacked is GemmBiasAct(false, p's tB, a, B, ...) with B's
@@ -82,3 +66,35 @@ func (t Threads) GemmBiasActPacked(a *Dense, p *Packed, bias []float32, act Acti
 
 // Empty reports whether p holds nothing packed (the zero value).
 func (p *Packed) Empty() bool { return p.b == nil }
+
+// packedSize is the number of floats op(B) (k×n) takes packed for path g:
+// each column block of nc holds its panels, nr columns wide, over all k
+// reduction steps.
+func packedSize(g *gemmPath, k, n int) int {
+	size := 0
+	for jc := 0; jc < n; jc += g.nc {
+		size += ceilDiv(min(g.nc, n-jc), g.nr) * g.nr * k
+	}
+	return size
+}
+
+// packAllB packs all of op(B) (k×n) into dst (packedSize floats) in the
+// order a product visits its blocks: column blocks of nc, within each the
+// reduction blocks of kcBlock, within each the nr-wide panels as packB lays
+// them out.
+func packAllB(g *gemmPath, tB bool, b *Dense, k, n int, dst []float32) {
+	kc := g.kcBlock(k, n)
+	j := &gemmJob{g: g, tB: tB, k: k, n: n, b: b.Data, ldb: b.C}
+	off := 0
+	for j.jc = 0; j.jc < n; j.jc += g.nc {
+		j.nb = min(g.nc, n-j.jc)
+		j.nPanels = ceilDiv(j.nb, g.nr)
+		for j.pc = 0; j.pc < k; j.pc += kc {
+			j.kb = min(kc, k-j.pc)
+			s := j.nPanels * g.nr * j.kb
+			j.bbuf = dst[off : off+s]
+			j.packB(0, j.nPanels)
+			off += s
+		}
+	}
+}

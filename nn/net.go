@@ -23,7 +23,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"slices"
 	"sync/atomic"
 
 	"github.com/flowlab/flowlab/mat"
@@ -162,18 +161,17 @@ type Net struct {
 	grads  []float32
 	layers []layer
 
-	in, din   *mat.Dense    // B×InputDim network input and its tangent
-	emb       *mat.Dense    // B×EmbedDim time embedding (film)
-	g         [2]*mat.Dense // ping-pong buffers of the backward pass
-	dsc       *mat.Dense    // B×2w gradient of [s; c] (film)
-	gfmT      *mat.Dense    // EmbedDim×2w transposed gradient of M (film)
-	fb1       []float32     // m + [1; 0] (film)
-	zero      []float32     // zero bias for the activation after modulation (film)
-	gx        *mat.Dense    // B×Dim input gradient
-	tbuf      []float32     // Eval's time column
-	chunkRows int           // Eval's rows per chunk (see evalChunk)
-	packs     []mat.Packed  // each layer's Wᵀ, packed once per Eval or Grad call for its chunks or shards (none for film layers)
-	th        mat.Threads   // goroutines per mat call: 0 (GOMAXPROCS), 1 in workers
+	in, din *mat.Dense    // B×InputDim network input and its tangent
+	emb     *mat.Dense    // B×EmbedDim time embedding (film)
+	g       [2]*mat.Dense // ping-pong buffers of the backward pass
+	dsc     *mat.Dense    // B×2w gradient of [s; c] (film)
+	gfmT    *mat.Dense    // EmbedDim×2w transposed gradient of M (film)
+	fb1     []float32     // m + [1; 0] (film)
+	zero    []float32     // zero bias for the activation after modulation (film)
+	gx      *mat.Dense    // B×Dim input gradient
+	tbuf    []float32     // Eval's time column
+	packs   []mat.Packed  // each layer's Wᵀ, packed once per Eval or Grad call for its chunks or shards (none for film layers)
+	th      mat.Threads   // goroutines per mat call: 0 (GOMAXPROCS), 1 in workers
 
 	// Worker nets sharing params (see grow): Eval's, and Grad's shards
 	// (with gradients of their own); their buffers are reused across calls.
@@ -226,7 +224,6 @@ func newNetOn(cfg Config, params, grads []float32) (*Net, error) {
 	}
 	n := &Net{cfg: cfg, act: act, params: params, grads: grads}
 	w := cfg.widths()
-	n.chunkRows = evalChunkRows(w)
 	off := 0
 	for i := 1; i < len(w); i++ {
 		in, out := w[i-1], w[i]
@@ -404,12 +401,18 @@ func (n *Net) output(h, dst *mat.Dense, p *mat.Packed) *mat.Dense {
 		dst = l.pre
 	}
 	dst.Reshape(h.R, l.out)
-	if p != nil {
-		n.th.GemmBiasActPacked(h, p, l.b, mat.Identity, dst, dst)
-		return dst
-	}
-	n.th.GemmBiasAct(false, true, h, l.w, l.b, mat.Identity, dst, dst)
+	n.gemmLayer(h, l, p, mat.Identity, dst, dst)
 	return dst
+}
+
+// gemmLayer sets pre = h·Wᵀ + b and out = act(pre) for layer l, with Wᵀ
+// from p when p is not nil (the same bits either way).
+func (n *Net) gemmLayer(h *mat.Dense, l *layer, p *mat.Packed, act mat.Activation, pre, out *mat.Dense) {
+	if p != nil {
+		n.th.GemmBiasActPacked(h, p, l.b, act, pre, out)
+		return
+	}
+	n.th.GemmBiasAct(false, true, h, l.w, l.b, act, pre, out)
 }
 
 // linear computes hidden layer l's pre-activation from its input h and its
@@ -419,11 +422,7 @@ func (n *Net) linear(l *layer, h *mat.Dense, p *mat.Packed) {
 	l.pre.Reshape(h.R, l.out)
 	if l.fm == nil {
 		l.act.Reshape(h.R, l.out)
-		if p != nil {
-			n.th.GemmBiasActPacked(h, p, l.b, n.act, l.pre, l.act)
-			return
-		}
-		n.th.GemmBiasAct(false, true, h, l.w, l.b, n.act, l.pre, l.act)
+		n.gemmLayer(h, l, p, n.act, l.pre, l.act)
 		return
 	}
 	// FiLM: u = W·h + b; [s; c] = M·e + m; pre = u⊙(1+s) + c.
@@ -587,11 +586,12 @@ func (n *Net) timeColumn(b int, t float64) []float32 {
 // do not depend on GOMAXPROCS. Small enough that 10000 points make 20 or 40
 // chunks, which two or three workers share evenly; large enough that a
 // chunk's products keep the micro-kernels busy (docs/PERFORMANCE.md).
-func (n *Net) evalChunk() int { return n.chunkRows }
-
-// evalChunkRows is evalChunk for the layer widths w.
-func evalChunkRows(w []int) int {
-	if slices.Max(w) > 512 {
+func (n *Net) evalChunk() int {
+	widest := max(n.cfg.InputDim(), n.cfg.Dim)
+	for _, w := range n.cfg.Hidden { // may be empty
+		widest = max(widest, w)
+	}
+	if widest > 512 {
 		return 256
 	}
 	return 512
