@@ -613,10 +613,29 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 	if out.R != x.R || out.C != x.C {
 		panic(fmt.Sprintf("nn: Eval shapes: x %s, out %s", x.Shape(), out.Shape()))
 	}
+	n.evalRows(t, x, out, 0)
+}
+
+// EulerStep advances every row of x by one Euler step of the field, x +=
+// h·v(x, t), with one time t for the whole batch (solve.EulerStepper, which
+// solve.Integrate's Euler method uses). The bits are those of Eval into a
+// buffer followed by x[i] += float32(h)·v[i]; it is faster for a large batch
+// because each chunk's update is applied while the chunk's output is in
+// cache, and v is never written out (docs/PERFORMANCE.md).
+func (n *Net) EulerStep(t, h float64, x *mat.Dense) {
+	n.evalRows(t, x, nil, float32(h))
+}
+
+// evalRows is Eval into out, or, when out is nil, EulerStep with step h.
+func (n *Net) evalRows(t float64, x, out *mat.Dense, h float32) {
 	rows := n.evalChunk()
 	if x.R <= rows {
 		n.fillInput(x, nil, n.timeColumn(x.R, t))
-		n.forwardTo(out, nil)
+		if out != nil {
+			n.forwardTo(out, nil)
+		} else {
+			addScaled(x.Data, h, n.forwardTo(nil, nil).Data)
+		}
 		return
 	}
 	if x.C != n.cfg.Dim {
@@ -625,8 +644,17 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 	chunks := (x.R + rows - 1) / rows
 	k := min(runtime.GOMAXPROCS(0), chunks)
 	n.evalWorkers = n.grow(n.evalWorkers, k, false)
-	n.job = job{kind: evalJob, x: x, out: out, t: n.timeColumn(rows, t), items: chunks, chunk: rows, packs: n.packWeights()}
+	n.job = job{kind: evalJob, x: x, out: out, h: h, t: n.timeColumn(rows, t), items: chunks, chunk: rows, packs: n.packWeights()}
 	n.runJob(k)
+}
+
+// addScaled sets y += h·v element by element: the loop of solve's Euler
+// update, so that EulerStep has its bits.
+func addScaled(y []float32, h float32, v []float32) {
+	v = v[:len(y)]
+	for i := range y {
+		y[i] += h * v[i]
+	}
 }
 
 // grow returns pool extended to at least k worker nets: nets sharing n's
@@ -655,8 +683,9 @@ func (n *Net) grow(pool []*Net, k int, ownGrads bool) []*Net {
 // Grad's shards, or the sum of the shards' gradients), which they take in
 // turn from the counter next.
 type job struct {
-	kind   int // evalJob, gradJob or reduceJob
-	x, out *mat.Dense
+	kind   int        // evalJob, gradJob or reduceJob
+	x, out *mat.Dense // evalJob: out nil for EulerStep, which updates x
+	h      float32    // EulerStep's step
 	t      []float32
 	packs  []mat.Packed // evalJob, gradJob: the layers' Wᵀ, packed once for all items
 	loss   LossFunc
@@ -704,8 +733,14 @@ func (n *Net) work(w int) {
 			r1 := min(r0+j.chunk, j.x.R)
 			net.xv = mat.Dense{R: r1 - r0, C: d, Data: j.x.Data[r0*d : r1*d]}
 			net.fillInput(&net.xv, nil, j.t[:r1-r0])
-			net.ov = mat.Dense{R: r1 - r0, C: d, Data: j.out.Data[r0*d : r1*d]}
-			net.forwardTo(&net.ov, j.packs)
+			if j.out == nil {
+				// EulerStep: the chunk's rows of x were copied into the
+				// input above, so they can be updated now.
+				addScaled(net.xv.Data, j.h, net.forwardTo(nil, j.packs).Data)
+			} else {
+				net.ov = mat.Dense{R: r1 - r0, C: d, Data: j.out.Data[r0*d : r1*d]}
+				net.forwardTo(&net.ov, j.packs)
+			}
 			net.xv, net.ov = mat.Dense{}, mat.Dense{}
 		case gradJob:
 			net, d := n.shards[i], j.x.C
@@ -822,6 +857,9 @@ func (f JVPField) Dim() int { return f.Net.Dim() }
 
 // Eval writes v(x, t) into out.
 func (f JVPField) Eval(t float64, x, out *mat.Dense) { f.Net.Eval(t, x, out) }
+
+// EulerStep sets x += h·v(x, t) (see Net.EulerStep).
+func (f JVPField) EulerStep(t, h float64, x *mat.Dense) { f.Net.EulerStep(t, h, x) }
 
 // JVP writes v(x, t) into out and ∂v/∂x·dx into dout.
 func (f JVPField) JVP(t float64, x, dx, out, dout *mat.Dense) { f.Net.EvalJVP(t, x, dx, out, dout) }

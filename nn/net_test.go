@@ -731,6 +731,45 @@ func TestEvalChunked(t *testing.T) {
 	}
 }
 
+// TestEulerStepBits checks EulerStep against its contract: Eval into a
+// buffer, then x[i] += float32(h)·v[i], bit for bit — on one chunk and on
+// many (ragged last chunk, 512- and 256-row chunks), mlp and film, for
+// several GOMAXPROCS. Bits, not a tolerance: the same kernels run on the same
+// rows, so any difference is a bug (a row updated before it was read, say).
+func TestEulerStepBits(t *testing.T) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	for _, cfg := range []Config{
+		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "mlp"},
+		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
+		{Dim: 3, Hidden: []int{520, 24}, Arch: "mlp"}, // 256-row chunks
+	} {
+		n := mustNew(t, cfg, 7)
+		for _, rows := range []int{5, n.evalChunk(), 3*n.evalChunk() + 517} {
+			x0, _ := randBatch(rand.New(rand.NewPCG(5, uint64(rows))), rows, cfg.Dim)
+			const tm, h = 0.375, 0.03 // h not a power of 2: h·v rounds
+			want := mat.NewFrom(rows, cfg.Dim, append([]float32(nil), x0.Data...))
+			v := mat.New(rows, cfg.Dim)
+			n.Eval(tm, want, v)
+			for i := range want.Data {
+				want.Data[i] += float32(h) * v.Data[i]
+			}
+			for _, procs := range []int{1, 2, 4} {
+				runtime.GOMAXPROCS(procs)
+				x := mat.NewFrom(rows, cfg.Dim, append([]float32(nil), x0.Data...))
+				n.EulerStep(tm, h, x)
+				for i := range want.Data {
+					if math.Float32bits(x.Data[i]) != math.Float32bits(want.Data[i]) {
+						t.Fatalf("%s %v, %d rows, GOMAXPROCS %d: value %d (row %d): EulerStep %g, Eval then update %g",
+							cfg.Arch, cfg.Hidden, rows, procs, i, i/cfg.Dim, x.Data[i], want.Data[i])
+					}
+				}
+			}
+			runtime.GOMAXPROCS(1)
+		}
+	}
+}
+
 // mseLoss is a LossFunc: ½·Σ‖out − target‖² over its rows, writing
 // out − target into g.
 func mseLoss(target *mat.Dense) LossFunc {

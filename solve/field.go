@@ -13,6 +13,17 @@ type Field interface {
 	Eval(t float64, x, out *mat.Dense)
 }
 
+// EulerStepper is a Field that takes a whole Euler step itself:
+// EulerStep sets x += h·v(x, t) on every row of x, with the same bits as Eval
+// into a buffer followed by x[i] += float32(h)·v[i] element by element.
+// Integrate's Euler method uses it when the field has it: a network can apply
+// the update to each block of rows while the block's output is in cache, and
+// never write v out.
+type EulerStepper interface {
+	Field
+	EulerStep(t, h float64, x *mat.Dense)
+}
+
 // JVPField is a Field that can also push a tangent through itself:
 // JVP writes v(x, t) into out and the directional derivative ∂v/∂x·dx into dout.
 // Exact divergences are computed from it.

@@ -156,7 +156,7 @@ func DivIntegral(ctx context.Context, f JVPField, x *mat.Dense, opts LikOptions)
 		res.Times = append(res.Times, t)
 		res.Path = append(res.Path, mat.NewFrom(r, c, slices.Clone(y[:nx])))
 	}
-	err := integrate(ctx, eval, y, opts.Options, &res, record)
+	err := integrate(ctx, eval, nil, y, opts.Options, &res, record)
 	copy(x.Data, y[:nx])
 	ell := make([]float64, r)
 	for i := range ell {

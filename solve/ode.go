@@ -132,12 +132,19 @@ func Integrate(ctx context.Context, f Field, x *mat.Dense, opts Options) (Result
 		xh.Data, oh.Data = y, dy
 		f.Eval(t, xh, oh)
 	}
+	var euler func(t, h float64, y []float32)
+	if es, ok := f.(EulerStepper); ok {
+		euler = func(t, h float64, y []float32) {
+			xh.Data = y
+			es.EulerStep(t, h, xh)
+		}
+	}
 	var res Result
 	record := func(t float64, y []float32) {
 		res.Times = append(res.Times, t)
 		res.Path = append(res.Path, mat.NewFrom(x.R, x.C, slices.Clone(y)))
 	}
-	err := integrate(ctx, eval, x.Data, opts, &res, record)
+	err := integrate(ctx, eval, euler, x.Data, opts, &res, record)
 	return res, err
 }
 
@@ -152,7 +159,7 @@ func Integrate64(ctx context.Context, f Field64, x []float64, opts Options) (Res
 		res.Times = append(res.Times, t)
 		res.Path64 = append(res.Path64, slices.Clone(y))
 	}
-	err := integrate(ctx, f.Eval64, x, opts, &res, record)
+	err := integrate(ctx, f.Eval64, nil, x, opts, &res, record)
 	return res, err
 }
 
@@ -208,14 +215,16 @@ func recordTimes(at []float64, t0, t1 float64) []float64 {
 	return slices.Compact(r)
 }
 
-// integrate is the generic driver behind Integrate and Integrate64.
-func integrate[T num](ctx context.Context, eval func(t float64, y, dy []T), y []T, opts Options,
+// integrate is the generic driver behind Integrate and Integrate64. euler,
+// when not nil, takes a whole Euler step in place (see EulerStepper).
+func integrate[T num](ctx context.Context, eval func(t float64, y, dy []T), euler func(t, h float64, y []T), y []T, opts Options,
 	res *Result, record func(t float64, y []T)) error {
 	t0, t1 := opts.interval()
 	if err := opts.validate(t0, t1); err != nil {
 		return err
 	}
 	st := newStepper(eval, len(y))
+	st.euler = euler
 	st.res = res
 	rec := recordTimes(opts.RecordAt, t0, t1)
 	ri := 0
@@ -272,11 +281,12 @@ func strictlyBetween(r, a, b float64) bool {
 
 // stepper holds an integrator's stage buffers, allocated once per Integrate.
 type stepper[T num] struct {
-	eval func(t float64, y, dy []T)
-	k    [7][]T
-	tmp  []T
-	ynew []T
-	res  *Result
+	eval  func(t float64, y, dy []T)
+	euler func(t, h float64, y []T) // the field's own Euler step, or nil
+	k     [7][]T
+	tmp   []T
+	ynew  []T
+	res   *Result
 }
 
 func newStepper[T num](eval func(t float64, y, dy []T), n int) *stepper[T] {
@@ -299,6 +309,11 @@ func (s *stepper[T]) f(t float64, y, dy []T) {
 
 // fixed advances y by one step of size h from t.
 func (s *stepper[T]) fixed(m Method, y []T, t, h float64) {
+	if m == Euler && s.euler != nil {
+		s.res.NFE++
+		s.euler(t, h, y)
+		return
+	}
 	k1 := s.buf(0)
 	tmp := s.tmp
 	s.f(t, y, k1)
@@ -335,7 +350,7 @@ func (s *stepper[T]) fixed(m Method, y []T, t, h float64) {
 	}
 }
 
-// axpy sets y += h·k.
+// axpy sets y += h·k. (EulerStepper's contract is this loop's bits.)
 func axpy[T num](y []T, h float64, k []T) {
 	hh := T(h)
 	for i := range y {

@@ -13,7 +13,6 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/flowlab/flowlab/internal/atomicfile"
@@ -232,14 +231,14 @@ func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int
 	x := mat.New(samples, c.dim)
 	src := newNormal32(2)
 	src.fill(x.Data, float32(math.Sqrt(0.5)))
-	// Through Eval, the path solve and flowlab sample take (it spreads
-	// large batches of small nets over the cores in fixed row chunks).
-	v := mat.New(samples, c.dim)
+	// Through EulerStep, the path solve's Euler method and flowlab sample
+	// take: Eval's fixed row chunks spread over the cores, each chunk's
+	// x += h·v applied while its output is in cache (the bits of Eval then
+	// the update, as torch_fm.py's x + h * net(...) computes it).
 	h := 1 / float64(odeSteps)
 	start = time.Now()
 	for i := 0; i < odeSteps; i++ {
-		net.Eval(float64(i)*h, x, v)
-		axpy(float32(h), v.Data, x.Data)
+		net.EulerStep(float64(i)*h, h, x)
 		if ctx.Err() != nil {
 			return benchResult{}, errInterrupted
 		}
@@ -260,38 +259,6 @@ func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int
 		ODESamples:     samples,
 		FinalLoss:      round(loss, 4),
 	}, nil
-}
-
-// axpy sets y += a·x, on up to GOMAXPROCS goroutines when x is large (the
-// update of 10000 MNIST-sized points streams 94 MB, memory-bound on one
-// core; PyTorch's x + h·v runs on all its threads too). Each element is one
-// multiply-add whoever does it: the bits do not depend on the split.
-func axpy(a float32, x, y []float32) {
-	y = y[:len(x)]
-	const minPart = 1 << 16
-	parts := min(runtime.GOMAXPROCS(0), len(x)/minPart)
-	if parts <= 1 {
-		axpySerial(a, x, y)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(parts - 1)
-	for p := 1; p < parts; p++ {
-		lo, hi := p*len(x)/parts, (p+1)*len(x)/parts
-		go func() {
-			defer wg.Done()
-			axpySerial(a, x[lo:hi], y[lo:hi])
-		}()
-	}
-	axpySerial(a, x[:len(x)/parts], y[:len(x)/parts])
-	wg.Wait()
-}
-
-func axpySerial(a float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += a * v
-	}
 }
 
 // fmBatch holds one flow-matching minibatch of the linear interpolant:

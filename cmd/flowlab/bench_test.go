@@ -236,29 +236,6 @@ func TestFMBatchThreads(t *testing.T) {
 	}
 }
 
-// TestAxpySplit: the split update gives, bit for bit, y + a·x element by
-// element (computed here in float32 as the scalar definition), on a length
-// that does not divide evenly, under GOMAXPROCS 1 and 3.
-func TestAxpySplit(t *testing.T) {
-	const n = 3<<16 + 17
-	x, y0 := make([]float32, n), make([]float32, n)
-	for i := range x {
-		x[i] = float32(i%97) / 7
-		y0[i] = float32(i%13) - 6
-	}
-	for _, procs := range []int{1, 3} {
-		old := runtime.GOMAXPROCS(procs)
-		y := append([]float32(nil), y0...)
-		axpy(0.3, x, y)
-		runtime.GOMAXPROCS(old)
-		for i := range y {
-			if want := y0[i] + float32(0.3)*x[i]; y[i] != want {
-				t.Fatalf("GOMAXPROCS %d: y[%d] = %v, want %v", procs, i, y[i], want)
-			}
-		}
-	}
-}
-
 // TestZigTables checks the ziggurat's constants against their defining
 // equations: zigN layers of area zigV (the base strip, a rectangle under
 // the tail from zigR plus the tail itself, has area zigV too), so the
