@@ -13,7 +13,11 @@
 package dist
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/flowlab/flowlab/mat"
@@ -72,6 +76,28 @@ func (d *Dataset) Len() int { return d.data.R }
 
 // Data returns the rows (shared, not copied).
 func (d *Dataset) Data() *mat.Dense { return d.data }
+
+// Digest returns "sha256:" and the hex SHA-256 of the data set's shape and
+// values (rows and columns as little-endian uint64, then each float32's bits,
+// little-endian, row by row): it identifies what a model was trained on,
+// whatever file format or spelling of the numbers held it.
+func (d *Dataset) Digest() string {
+	h := sha256.New()
+	var buf [4096]byte
+	binary.LittleEndian.PutUint64(buf[0:], uint64(d.data.R))
+	binary.LittleEndian.PutUint64(buf[8:], uint64(d.data.C))
+	h.Write(buf[:16])
+	vals := d.data.Data[:d.data.R*d.data.C]
+	for len(vals) > 0 {
+		n := min(len(vals), len(buf)/4)
+		for i, v := range vals[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		}
+		h.Write(buf[:4*n])
+		vals = vals[n:]
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
 
 // Sample fills dst with rows drawn uniformly with replacement.
 func (d *Dataset) Sample(rng *rand.Rand, dst *mat.Dense) {

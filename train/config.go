@@ -34,6 +34,12 @@ type Config struct {
 	// Run needs them only to record what it trained on.
 	Source string `json:"source,omitempty"`
 	Target string `json:"target,omitempty"`
+	// SourceData and TargetData identify the data behind a file: SPEC
+	// (dist.Dataset.Digest): Run records them, so that resuming after the
+	// file has changed is refused instead of training on two data sets.
+	// Empty for every other SPEC.
+	SourceData string `json:"source_data,omitempty"`
+	TargetData string `json:"target_data,omitempty"`
 	// Dim is the data dimension. Fit fills it from the samplers and refuses a
 	// non-zero Dim that disagrees with them.
 	Dim int `json:"dim"`

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/internal/atomicfile"
@@ -57,6 +58,15 @@ type Metrics struct {
 	FinalWindow  int      `json:"final_window"`
 }
 
+// fileDigest returns the digest of a data set read from a file (a file:
+// SPEC), or "" for any other sampler.
+func fileDigest(s dist.Sampler) string {
+	if d, ok := s.(*dist.Dataset); ok && strings.HasPrefix(d.Name(), "file:") {
+		return d.Digest()
+	}
+	return ""
+}
+
 // finalWindow is how many last steps FinalLoss averages.
 const finalWindow = 100
 
@@ -87,6 +97,7 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 	if cfg, err = Prepare(src, tgt, cfg); err != nil {
 		return nil, err
 	}
+	cfg.SourceData, cfg.TargetData = fileDigest(src), fileDigest(tgt)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
 	}
@@ -103,6 +114,15 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 		old, err := ParseConfig(data)
 		if err != nil {
 			return nil, cfgErrorf("%s: %w", cfgPath, err)
+		}
+		for _, d := range [...]struct{ role, spec, oldSpec, was, now string }{
+			{"source", cfg.Source, old.Source, old.SourceData, cfg.SourceData},
+			{"target", cfg.Target, old.Target, old.TargetData, cfg.TargetData},
+		} {
+			if d.spec == d.oldSpec && d.was != "" && d.was != d.now {
+				return nil, cfgErrorf("the %s data (%s) has changed since the run in %s started (%s, now %s): restore it, or train into another folder",
+					d.role, d.spec, dir, d.was, d.now)
+			}
 		}
 		if old.Hash() != cfg.Hash() {
 			return nil, cfgErrorf("%s was written by another configuration (%s); resume with the same settings or choose another folder",

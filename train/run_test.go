@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -208,6 +209,58 @@ func TestRunResumeOtherConfig(t *testing.T) {
 	_, err = Run(context.Background(), dir, cfg, RunOptions{Resume: true})
 	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), CheckpointFile) {
 		t.Fatalf("corrupt checkpoint: %v", err)
+	}
+}
+
+// Resuming after the data file of a file: SPEC has changed is refused,
+// naming the field; with the file restored the run resumes and finishes.
+// A SPEC that is not a file records no digest.
+func TestRunResumeChangedData(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data.csv")
+	write := func(first string) {
+		var b strings.Builder
+		b.WriteString(first + ",0.5,1\n")
+		for i := 1; i < 64; i++ {
+			fmt.Fprintf(&b, "%d,%g,%g\n", i%5, float64(i)/64, 1-float64(i)/32)
+		}
+		if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("0")
+	cfg := runConfig()
+	cfg.Target = "file:" + data
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := Run(ctx, dir, cfg, RunOptions{OnStep: func(s StepInfo) error {
+		if s.Step == 12 {
+			cancel()
+		}
+		return nil
+	}})
+	cancel()
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupt: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := ParseConfig(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.SourceData != "" || !strings.HasPrefix(saved.TargetData, "sha256:") {
+		t.Fatalf("recorded digests: source %q, target %q", saved.SourceData, saved.TargetData)
+	}
+	write("0.001") // one value changed
+	_, err = Run(context.Background(), dir, cfg, RunOptions{Resume: true})
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "target data (file:"+data+") has changed") {
+		t.Fatalf("resume on changed data: %v", err)
+	}
+	write("0")
+	if _, err := Run(context.Background(), dir, cfg, RunOptions{Resume: true}); err != nil {
+		t.Fatalf("resume on the original data: %v", err)
 	}
 }
 
