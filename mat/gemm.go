@@ -225,8 +225,10 @@ type gemmPath struct {
 	mr, nr   int
 	kc, nc   int
 	mcPanels int // mr-row panels of A per block (packed when op(A) = Aᵀ)
-	// keepStride turns restrideA off (for tests: the bits must not change).
+	// keepStride turns restrideA off, and restrided counts the panels it
+	// copied: for tests (the bits must not change, and the copy must run).
 	keepStride bool
+	restrided  atomic.Int64
 	jobs       sync.Pool // *gemmJob with its buffers
 }
 
@@ -319,7 +321,7 @@ func (g *gemmPath) getJob(threads int) *gemmJob {
 	if n := threads * g.mcPanels * g.mr * g.kc; cap(j.abuf) < n {
 		j.abuf = make([]float32, n)
 	}
-	if n := threads * g.mr * (kcGrow*g.kc + restridePad); cap(j.arows) < n {
+	if n := threads * restrideElems(g); cap(j.arows) < n {
 		j.arows = make([]float32, n)
 	}
 	return j
@@ -581,7 +583,9 @@ func (j *gemmJob) multiply(w, ip0, ip1, jp0, jp1 int) {
 			case mEff == rows && j.aRestride:
 				// Row-major A whose rows alias in L1: copy the panel's rows
 				// to a stride that does not (see aliasStride).
-				ap, rsa, csa = j.restrideA(w, row, rows), kb+restridePad, 1
+				var ld int
+				ap, ld = j.restrideA(w, row, rows)
+				rsa, csa = ld, 1
 			case mEff == rows:
 				// Row-major A: read in place (stride lda between rows, 1
 				// along the reduction).
@@ -615,23 +619,35 @@ const (
 
 // restrides reports whether a product with A's row stride lda and n columns
 // copies row-major A's panels to a non-aliasing stride: when lda is a
-// multiple of aliasStride and each panel meets at least four B panels (the
-// copy is then under 1 % of the panel's work).
+// multiple of aliasStride, the path's panels have more rows than an 8-way
+// L1 has ways (the AVX-512 path's 12; the AVX2 path's 6 fit and were not
+// measured), and the product has at least four B panels, so that a copy is
+// usually shared by several (a split by column panels can leave one per
+// copy: still a copy of 12·kb elements against 12·32·kb multiply-adds).
 func (g *gemmPath) restrides(tA bool, lda, n int) bool {
-	return !tA && lda%aliasStride == 0 && n >= 4*g.nr && g.kernel != Generic && !g.keepStride
+	return !tA && lda%aliasStride == 0 && g.mr > 8 && n >= 4*g.nr && g.kernel != Generic && !g.keepStride
 }
 
 // restrideA copies rows [row, row+rows) of row-major A, over the current
-// reduction block, into goroutine w's panel buffer with row stride
-// kb+restridePad, and returns it.
-func (j *gemmJob) restrideA(w, row, rows int) []float32 {
+// reduction block, into goroutine w's panel buffer with a row stride of
+// kb+restridePad (one more restridePad when that is itself a multiple of
+// aliasStride), and returns the panel and its stride.
+func (j *gemmJob) restrideA(w, row, rows int) ([]float32, int) {
 	g := j.g
 	ld := j.kb + restridePad
-	per := g.mr * (kcGrow*g.kc + restridePad)
+	if ld%aliasStride == 0 {
+		ld += restridePad
+	}
+	per := restrideElems(g)
 	dst := j.arows[w*per : (w+1)*per]
 	copyRows(g.kernel, dst, ld, j.a[row*j.lda+j.pc:], j.lda, rows, j.kb)
-	return dst
+	g.restrided.Add(1)
+	return dst, ld
 }
+
+// restrideElems is the size of one goroutine's restrideA buffer: mr rows of
+// the longest reduction block and two pads.
+func restrideElems(g *gemmPath) int { return g.mr * (kcGrow*g.kc + 2*restridePad) }
 
 // panelRow multiplies one panel of op(A) (a[i·rsa + p·csa], rows rows of
 // which mEff are C's) by the B block's column panels [jp0, jp1) into C's rows

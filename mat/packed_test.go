@@ -117,13 +117,19 @@ func TestSmallK(t *testing.T) {
 // TestGemmAccuracy's bound). The shapes must take the restrided route, or
 // the test would compare a path with itself.
 func TestRestrideBitIdentical(t *testing.T) {
-	shapes := []struct{ m, n, k int }{{37, 130, 1024}, {100, 256, 2048}, {12, 128, 1024}, {300, 520, 1024}}
+	// k = 64512 with n = 260 makes reduction blocks of 1008 steps, whose
+	// padded stride 1024 must be padded again.
+	shapes := []struct{ m, n, k int }{{37, 130, 1024}, {100, 256, 2048}, {12, 128, 1024}, {300, 520, 1024}, {13, 260, 64512}}
 	withKernels(t, func(t *testing.T, kern Kernel) {
-		if kern == Generic {
-			return
+		p := &paths[kern]
+		if !p.restrides(false, 1024, 1024) {
+			return // the generic and AVX2 paths read A in place (TestGemmAccuracy covers them)
 		}
-		g := &paths[kern]
-		inPlace := &gemmPath{kernel: g.kernel, mr: g.mr, nr: g.nr, kc: g.kc, nc: g.nc, mcPanels: g.mcPanels, keepStride: true}
+		g := &gemmPath{kernel: p.kernel, mr: p.mr, nr: p.nr, kc: p.kc, nc: p.nc, mcPanels: p.mcPanels}
+		inPlace := &gemmPath{kernel: p.kernel, mr: p.mr, nr: p.nr, kc: p.kc, nc: p.nc, mcPanels: p.mcPanels, keepStride: true}
+		if p.kcBlock(64512, 260) != 1008 {
+			t.Fatalf("k 64512, n 260: reduction block %d, want 1008", p.kcBlock(64512, 260))
+		}
 		rng := rand.New(rand.NewPCG(23, 24))
 		for _, s := range shapes {
 			if !g.restrides(false, s.k, s.n) || inPlace.restrides(false, s.k, s.n) {
@@ -148,6 +154,10 @@ func TestRestrideBitIdentical(t *testing.T) {
 					t.Fatalf("%v threads %d, bias+SiLU epilogue: element %d of [pre, out] differs", s, threads, i)
 				}
 			}
+		}
+		// The copies ran on the restrided path and never with keepStride.
+		if g.restrided.Load() == 0 || inPlace.restrided.Load() != 0 {
+			t.Errorf("panels restrided: %d (want > 0), with keepStride %d (want 0)", g.restrided.Load(), inPlace.restrided.Load())
 		}
 	})
 }

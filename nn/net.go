@@ -346,7 +346,7 @@ func (n *Net) fillInput(x, dx *mat.Dense, t []float32) {
 
 // Forward evaluates v(x_i, t_i) for every row x_i of x (B×Dim) and time t_i
 // (len(t) = B). The result is owned by the net and valid until its next
-// Forward, JVP or Eval. Backward uses what Forward stored.
+// Forward, JVP, Eval or EulerStep. Backward uses what Forward stored.
 func (n *Net) Forward(x *mat.Dense, t []float32) *mat.Dense {
 	n.fillInput(x, nil, t)
 	return n.forward()
@@ -498,7 +498,7 @@ func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
 
 // JVP evaluates out = v(x, t) and the directional derivative
 // dout = ∂v/∂x(x, t)·dx row by row (forward mode), with x and dx B×Dim. Both
-// results are owned by the net and valid until its next Forward, JVP or Eval;
+// results are owned by the net and valid until its next Forward, JVP, Eval or EulerStep;
 // a following Backward sees this call as the last Forward.
 func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 	n.fillInput(x, dx, t)
@@ -619,7 +619,8 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 // EulerStep advances every row of x by one Euler step of the field, x +=
 // h·v(x, t), with one time t for the whole batch (solve.EulerStepper, which
 // solve.Integrate's Euler method uses). The bits are those of Eval into a
-// buffer followed by x[i] += float32(h)·v[i]; it is faster for a large batch
+// buffer followed by x[i] += float32(h)·v[i] (product rounded, then the
+// sum); it is faster for a large batch
 // because each chunk's update is applied while the chunk's output is in
 // cache, and v is never written out (docs/PERFORMANCE.md).
 func (n *Net) EulerStep(t, h float64, x *mat.Dense) {
@@ -648,12 +649,15 @@ func (n *Net) evalRows(t float64, x, out *mat.Dense, h float32) {
 	n.runJob(k)
 }
 
-// addScaled sets y += h·v element by element: the loop of solve's Euler
-// update, so that EulerStep has its bits.
+// addScaled sets y += h·v element by element, the product rounded before
+// the sum: the arithmetic of solve's Euler update, so that EulerStep has its
+// bits. (The conversion forbids fusing the two into an FMA, which the
+// compiler may otherwise do for one loop and not the other, e.g. with
+// GOAMD64=v3.)
 func addScaled(y []float32, h float32, v []float32) {
 	v = v[:len(y)]
 	for i := range y {
-		y[i] += h * v[i]
+		y[i] += float32(h * v[i])
 	}
 }
 

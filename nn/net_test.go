@@ -752,7 +752,7 @@ func TestEulerStepBits(t *testing.T) {
 			v := mat.New(rows, cfg.Dim)
 			n.Eval(tm, want, v)
 			for i := range want.Data {
-				want.Data[i] += float32(h) * v.Data[i]
+				want.Data[i] += float32(float32(h) * v.Data[i]) // rounded product, then the sum
 			}
 			for _, procs := range []int{1, 2, 4} {
 				runtime.GOMAXPROCS(procs)

@@ -18,6 +18,19 @@ type evalOnly struct{ net *nn.Net }
 func (f evalOnly) Dim() int                          { return f.net.Dim() }
 func (f evalOnly) Eval(t float64, x, out *mat.Dense) { f.net.Eval(t, x, out) }
 
+// counting forwards to a Net and counts its EulerStep calls.
+type counting struct {
+	net   *nn.Net
+	steps int
+}
+
+func (f *counting) Dim() int                          { return f.net.Dim() }
+func (f *counting) Eval(t float64, x, out *mat.Dense) { f.net.Eval(t, x, out) }
+func (f *counting) EulerStep(t, h float64, x *mat.Dense) {
+	f.steps++
+	f.net.EulerStep(t, h, x)
+}
+
 // TestIntegrateUsesEulerStep checks that solve.Integrate's Euler method goes
 // through Net.EulerStep and gets the bits of the Eval-then-update path, with
 // the same evaluation count, for a batch that Eval cuts into chunks.
@@ -36,9 +49,13 @@ func TestIntegrateUsesEulerStep(t *testing.T) {
 	y := mat.NewFrom(x.R, x.C, append([]float32(nil), x.Data...))
 	opts := solve.Options{Method: solve.Euler, Steps: 7, RecordAt: []float64{0.5}} // 0.5 splits a step
 	ctx := context.Background()
-	rx, err := solve.Integrate(ctx, net, x, opts)
+	cf := &counting{net: net}
+	rx, err := solve.Integrate(ctx, cf, x, opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cf.steps != 8 {
+		t.Errorf("Integrate called EulerStep %d times, want 8", cf.steps)
 	}
 	ry, err := solve.Integrate(ctx, evalOnly{net}, y, opts)
 	if err != nil {

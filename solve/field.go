@@ -15,7 +15,8 @@ type Field interface {
 
 // EulerStepper is a Field that takes a whole Euler step itself:
 // EulerStep sets x += h·v(x, t) on every row of x, with the same bits as Eval
-// into a buffer followed by x[i] += float32(h)·v[i] element by element.
+// into a buffer followed by x[i] += float32(float32(h)·v[i]) element by
+// element (the product rounded, then the sum: no fused multiply-add).
 // Integrate's Euler method uses it when the field has it: a network can apply
 // the update to each block of rows while the block's output is in cache, and
 // never write v out.

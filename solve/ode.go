@@ -350,11 +350,13 @@ func (s *stepper[T]) fixed(m Method, y []T, t, h float64) {
 	}
 }
 
-// axpy sets y += h·k. (EulerStepper's contract is this loop's bits.)
+// axpy sets y += h·k, the product rounded to T before the sum (the
+// conversion forbids an FMA, so the bits do not depend on GOAMD64 or the
+// architecture; EulerStepper's contract is this loop's bits).
 func axpy[T num](y []T, h float64, k []T) {
 	hh := T(h)
 	for i := range y {
-		y[i] += hh * k[i]
+		y[i] += T(hh * k[i])
 	}
 }
 

@@ -37,7 +37,7 @@ type Config struct {
 	// SourceData and TargetData identify the data behind a file: SPEC
 	// (dist.Dataset.Digest): Run records them, so that resuming after the
 	// file has changed is refused instead of training on two data sets.
-	// Empty for every other SPEC.
+	// Empty for every other SPEC. They are not part of Hash.
 	SourceData string `json:"source_data,omitempty"`
 	TargetData string `json:"target_data,omitempty"`
 	// Dim is the data dimension. Fit fills it from the samplers and refuses a
@@ -232,10 +232,13 @@ func (c Config) Validate() error {
 }
 
 // Hash returns a hex SHA-256 of everything in c that changes the trained
-// weights (all fields but CheckpointEvery). A checkpoint records it so that a
-// resume under another configuration is refused.
+// weights, but for the data digests (all fields but CheckpointEvery,
+// SourceData and TargetData). A checkpoint records it so that a resume under
+// another configuration is refused. The digests are checked on their own by
+// Run (a run recorded before they existed has none, and its hash, which
+// omits them, still matches).
 func (c Config) Hash() string {
-	c.CheckpointEvery = 0
+	c.CheckpointEvery, c.SourceData, c.TargetData = 0, "", ""
 	b, err := json.Marshal(c)
 	if err != nil { // a Config of plain fields always marshals
 		panic(fmt.Sprintf("train: marshal config: %v", err))

@@ -119,8 +119,15 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 			{"source", cfg.Source, old.Source, old.SourceData, cfg.SourceData},
 			{"target", cfg.Target, old.Target, old.TargetData, cfg.TargetData},
 		} {
-			if d.spec == d.oldSpec && d.was != "" && d.was != d.now {
-				return nil, cfgErrorf("the %s data (%s) has changed since the run in %s started (%s, now %s): restore it, or train into another folder",
+			switch {
+			case d.spec != d.oldSpec || d.was == "" || d.was == d.now:
+				// Another SPEC is refused by the hash below; a run
+				// recorded before digests existed cannot be checked.
+			case d.now == "":
+				return nil, cfgErrorf("the %s data (%s) of the run in %s was recorded as %s, but this %s is not a file: data set, so it cannot be checked: resume with the file",
+					d.role, d.spec, dir, d.was, d.role)
+			default:
+				return nil, cfgErrorf("the %s data (%s) has changed since the run in %s started (recorded %s, now %s): restore it, or train into another folder",
 					d.role, d.spec, dir, d.was, d.now)
 			}
 		}
@@ -236,6 +243,7 @@ func writeLossCSV(path string, rows []StepLoss, hasEta bool) error {
 // "steps 1000 vs 2000, lr 0.001 vs 0.01". CheckpointEvery is ignored.
 func ConfigDiff(a, b Config) string {
 	a.CheckpointEvery, b.CheckpointEvery = 0, 0
+	a.SourceData, a.TargetData, b.SourceData, b.TargetData = "", "", "", "" // checked by Run on their own
 	var ma, mb map[string]any
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)

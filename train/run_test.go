@@ -259,10 +259,28 @@ func TestRunResumeChangedData(t *testing.T) {
 		t.Fatalf("resume on changed data: %v", err)
 	}
 	write("0")
-	if _, err := Run(context.Background(), dir, cfg, RunOptions{Resume: true}); err != nil {
+	if _, err := Run(context.Background(), dir, cfg, RunOptions{Resume: true, OnStep: func(s StepInfo) error {
+		if s.Step == 20 {
+			return errStop
+		}
+		return nil
+	}}); !errors.Is(err, errStop) {
 		t.Fatalf("resume on the original data: %v", err)
 	}
+	// A config.json written before the digests existed (none recorded)
+	// still resumes: the hash leaves them out, and there is nothing to
+	// check the data against.
+	old := saved
+	old.TargetData = ""
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), old.MarshalIndent(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), dir, cfg, RunOptions{Resume: true}); err != nil {
+		t.Fatalf("resume of a run recorded without digests: %v", err)
+	}
 }
+
+var errStop = errors.New("stop")
 
 func TestRunBadSpecs(t *testing.T) {
 	cfg := runConfig()

@@ -231,8 +231,8 @@ func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int
 	x := mat.New(samples, c.dim)
 	src := newNormal32(2)
 	src.fill(x.Data, float32(math.Sqrt(0.5)))
-	// Through EulerStep, the path solve's Euler method and flowlab sample
-	// take: Eval's fixed row chunks spread over the cores, each chunk's
+	// Through EulerStep, the path solve's Euler method (and so flowlab
+	// sample --solver euler) takes: Eval's fixed row chunks spread over the cores, each chunk's
 	// x += h·v applied while its output is in cache (the bits of Eval then
 	// the update, as torch_fm.py's x + h * net(...) computes it).
 	h := 1 / float64(odeSteps)
