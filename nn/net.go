@@ -620,9 +620,9 @@ func (n *Net) Eval(t float64, x, out *mat.Dense) {
 // h·v(x, t), with one time t for the whole batch (solve.EulerStepper, which
 // solve.Integrate's Euler method uses). The bits are those of Eval into a
 // buffer followed by x[i] += float32(h)·v[i] (product rounded, then the
-// sum); it is faster for a large batch
-// because each chunk's update is applied while the chunk's output is in
-// cache, and v is never written out (docs/PERFORMANCE.md).
+// sum); it is faster for a large batch because each chunk's update is
+// applied while the chunk's output is in cache, and v is never written out
+// (docs/PERFORMANCE.md).
 func (n *Net) EulerStep(t, h float64, x *mat.Dense) {
 	n.evalRows(t, x, nil, float32(h))
 }
