@@ -312,7 +312,9 @@ func (f *fmBatch) sampleRows(k, lo, hi int) {
 		xt, tg = xt[:len(x0)], tg[:len(x0)]
 		x1 = x1[:len(x0)]
 		for j := range x0 {
-			xt[j] = (1-t)*x0[j] + t*x1[j]
+			// Each product rounded, then the sum, as torch computes it
+			// (and no FMA whatever GOAMD64 is).
+			xt[j] = float32((1-t)*x0[j]) + float32(t*x1[j])
 			tg[j] = x1[j] - x0[j]
 		}
 	}

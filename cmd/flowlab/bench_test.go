@@ -154,7 +154,7 @@ func TestFMBatch(t *testing.T) {
 		tt := f.t[i]
 		for j := 0; j < 3; j++ {
 			x0, x1 := f.x0[i*3+j], f.x1[i*3+j]
-			if f.xt.At(i, j) != (1-tt)*x0+tt*x1 || f.target[i*3+j] != x1-x0 {
+			if f.xt.At(i, j) != float32((1-tt)*x0)+float32(tt*x1) || f.target[i*3+j] != x1-x0 {
 				t.Fatalf("row %d col %d: x_t or target wrong", i, j)
 			}
 		}
