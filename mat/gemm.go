@@ -225,10 +225,12 @@ type gemmPath struct {
 	mr, nr   int
 	kc, nc   int
 	mcPanels int // mr-row panels of A per block (packed when op(A) = Aᵀ)
-	// keepStride turns restrideA off, and restrided counts the panels it
-	// copied: for tests (the bits must not change, and the copy must run).
+	// For tests (the bits must not change, and the copy must run):
+	// keepStride turns restrideA off; onRestride, when not nil, is called
+	// for each panel it copies (nil in paths: no shared write on the hot
+	// path).
 	keepStride bool
-	restrided  atomic.Int64
+	onRestride func()
 	jobs       sync.Pool // *gemmJob with its buffers
 }
 
@@ -641,7 +643,9 @@ func (j *gemmJob) restrideA(w, row, rows int) ([]float32, int) {
 	per := restrideElems(g)
 	dst := j.arows[w*per : (w+1)*per]
 	copyRows(g.kernel, dst, ld, j.a[row*j.lda+j.pc:], j.lda, rows, j.kb)
-	g.restrided.Add(1)
+	if g.onRestride != nil {
+		g.onRestride()
+	}
 	return dst, ld
 }
 

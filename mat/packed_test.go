@@ -3,6 +3,7 @@ package mat
 import (
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 )
 
@@ -125,8 +126,11 @@ func TestRestrideBitIdentical(t *testing.T) {
 		if !p.restrides(false, 1024, 1024) {
 			return // the generic and AVX2 paths read A in place (TestGemmAccuracy covers them)
 		}
-		g := &gemmPath{kernel: p.kernel, mr: p.mr, nr: p.nr, kc: p.kc, nc: p.nc, mcPanels: p.mcPanels}
-		inPlace := &gemmPath{kernel: p.kernel, mr: p.mr, nr: p.nr, kc: p.kc, nc: p.nc, mcPanels: p.mcPanels, keepStride: true}
+		var copied, copiedInPlace atomic.Int64
+		g := &gemmPath{kernel: p.kernel, mr: p.mr, nr: p.nr, kc: p.kc, nc: p.nc, mcPanels: p.mcPanels,
+			onRestride: func() { copied.Add(1) }}
+		inPlace := &gemmPath{kernel: p.kernel, mr: p.mr, nr: p.nr, kc: p.kc, nc: p.nc, mcPanels: p.mcPanels,
+			keepStride: true, onRestride: func() { copiedInPlace.Add(1) }}
 		if p.kcBlock(64512, 260) != 1008 {
 			t.Fatalf("k 64512, n 260: reduction block %d, want 1008", p.kcBlock(64512, 260))
 		}
@@ -156,8 +160,8 @@ func TestRestrideBitIdentical(t *testing.T) {
 			}
 		}
 		// The copies ran on the restrided path and never with keepStride.
-		if g.restrided.Load() == 0 || inPlace.restrided.Load() != 0 {
-			t.Errorf("panels restrided: %d (want > 0), with keepStride %d (want 0)", g.restrided.Load(), inPlace.restrided.Load())
+		if copied.Load() == 0 || copiedInPlace.Load() != 0 {
+			t.Errorf("panels restrided: %d (want > 0), with keepStride %d (want 0)", copied.Load(), copiedInPlace.Load())
 		}
 	})
 }

@@ -656,6 +656,14 @@ func TestEmptyBatch(t *testing.T) {
 	}
 }
 
+// chunkConfigs are the nets Eval's chunking is tested on: mlp and film with
+// 512-row chunks, and an mlp wider than 512 (256-row chunks).
+var chunkConfigs = []Config{
+	{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "mlp"},
+	{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
+	{Dim: 3, Hidden: []int{520, 24}, Arch: "mlp"},
+}
+
 // TestEvalChunked checks Eval on a batch of several chunks (evalChunk rows each) and
 // a ragged last chunk: its output must be bit-identical under GOMAXPROCS 1, 2
 // and 4, across repeated calls (workers reuse their buffers), and equal, bit
@@ -665,11 +673,7 @@ func TestEmptyBatch(t *testing.T) {
 func TestEvalChunked(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	for _, cfg := range []Config{
-		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "mlp"},
-		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
-		{Dim: 3, Hidden: []int{520, 24}, Arch: "mlp"}, // wider than 512: 256-row chunks
-	} {
+	for _, cfg := range chunkConfigs {
 		arch := cfg.Arch
 		n := mustNew(t, cfg, 7)
 		if w := cfg.Hidden[0]; (w > 512) != (n.evalChunk() == 256) {
@@ -739,11 +743,7 @@ func TestEvalChunked(t *testing.T) {
 func TestEulerStepBits(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	for _, cfg := range []Config{
-		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "mlp"},
-		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
-		{Dim: 3, Hidden: []int{520, 24}, Arch: "mlp"}, // 256-row chunks
-	} {
+	for _, cfg := range chunkConfigs {
 		n := mustNew(t, cfg, 7)
 		for _, rows := range []int{5, n.evalChunk(), 3*n.evalChunk() + 517} {
 			x0, _ := randBatch(rand.New(rand.NewPCG(5, uint64(rows))), rows, cfg.Dim)
