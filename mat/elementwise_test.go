@@ -129,8 +129,11 @@ func TestBiasAct(t *testing.T) {
 	withKernels(t, func(t *testing.T, k Kernel) {
 		rng := rand.New(rand.NewPCG(9, 10))
 		for _, act := range []Activation{Identity, SiLU, ReLU, Tanh, SELU, GELU} {
-			for _, cols := range []int{1, 2, 7, 16, 17, 33, 48, 64, 80} {
-				z := randDense(rng, 5, cols)
+			for _, sh := range [][2]int{{5, 1}, {5, 2}, {5, 7}, {5, 16}, {5, 17}, {5, 33}, {5, 48}, {5, 64}, {5, 80},
+				// Narrow rows that tile a vector, with and without a tail.
+				{17, 1}, {11, 2}, {16, 2}, {9, 4}, {3, 8}} {
+				rows, cols := sh[0], sh[1]
+				z := randDense(rng, rows, cols)
 				for i := range z.Data {
 					z.Data[i] *= 12 // spread over the interesting range
 				}
@@ -139,15 +142,53 @@ func TestBiasAct(t *testing.T) {
 				}
 				bias := randDense(rng, 1, cols).Data
 				z0 := z.Clone()
-				out := New(5, cols)
+				out := New(rows, cols)
 				BiasAct(act, z, bias, out)
 				for i := range z.Data {
 					pre := z0.Data[i] + bias[i%cols]
 					if z.Data[i] != pre {
-						t.Fatalf("%s cols %d: z[%d] = %v, want %v", act, cols, i, z.Data[i], pre)
+						t.Fatalf("%s %d×%d: z[%d] = %v, want %v", act, rows, cols, i, z.Data[i], pre)
+					}
+					if act == Identity || act == ReLU { // exact: one add (and a max)
+						want := pre
+						if act == ReLU {
+							want = max(pre, 0)
+						}
+						if out.Data[i] != want {
+							t.Fatalf("%s %d×%d: out[%d] = %v, want %v exactly", act, rows, cols, i, out.Data[i], want)
+						}
 					}
 					if want := act64(act, float64(pre)); !close32(out.Data[i], want, 1e-6, 1e-30) {
-						t.Fatalf("%s cols %d: act(%v) = %v, want %v", act, cols, pre, out.Data[i], want)
+						t.Fatalf("%s %d×%d: act(%v) = %v, want %v", act, rows, cols, pre, out.Data[i], want)
+					}
+				}
+			}
+		}
+		// NaN, ±0 and ±Inf through Identity and ReLU give the bits of Go's
+		// z + b and max(z + b, 0) on every path, with narrow and wide rows
+		// (the bias is −0, so that a −0 reaches the activation).
+		specials := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, float32(math.Inf(1)), float32(math.Inf(-1)), -3, 5}
+		for _, act := range []Activation{Identity, ReLU} {
+			for _, cols := range []int{2, 16, 20} {
+				z := New(24, cols)
+				for i := range z.Data {
+					z.Data[i] = specials[i%len(specials)]
+				}
+				bias := make([]float32, cols)
+				for j := range bias {
+					bias[j] = float32(math.Copysign(0, -1))
+				}
+				out := New(24, cols)
+				want := z.Clone()
+				BiasAct(act, z, bias, out)
+				for i, x := range want.Data {
+					pre := x + bias[i%cols]
+					w := pre
+					if act == ReLU {
+						w = max(pre, 0)
+					}
+					if math.Float32bits(z.Data[i]) != math.Float32bits(pre) || math.Float32bits(out.Data[i]) != math.Float32bits(w) {
+						t.Fatalf("%s cols %d: %v → pre %v, out %v; want %v, %v", act, cols, x, z.Data[i], out.Data[i], pre, w)
 					}
 				}
 			}
