@@ -89,8 +89,8 @@ func expVec(k Kernel, dst, src []float32) bool {
 }
 
 // biasActVec is BiasAct on kernel k's vector path, on the rows held in z and
-// out (row length cols); it reports false, doing nothing, when k or act has
-// none (shapes are already checked).
+// out (row length cols: both hold the same whole number of rows, which the
+// callers check); it reports false, doing nothing, when k or act has none.
 func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool {
 	l := lanes(k)
 	if l == 0 || len(z) == 0 || cols == 0 {

@@ -165,12 +165,14 @@ func TestBiasAct(t *testing.T) {
 			}
 		}
 		// NaN, ±0 and ±Inf through Identity and ReLU give the bits of Go's
-		// z + b and max(z + b, 0) on every path, with narrow and wide rows
-		// (the bias is −0, so that a −0 reaches the activation).
+		// z + b and max(z + b, 0) on each kernel path, with narrow rows
+		// (vectors of rows, then a tail of 14 elements), one vector a row,
+		// and vectors plus a tail of 4 (the bias is −0, so that a −0
+		// reaches the activation).
 		specials := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, float32(math.Inf(1)), float32(math.Inf(-1)), -3, 5}
 		for _, act := range []Activation{Identity, ReLU} {
 			for _, cols := range []int{2, 16, 20} {
-				z := New(24, cols)
+				z := New(23, cols)
 				for i := range z.Data {
 					z.Data[i] = specials[i%len(specials)]
 				}
@@ -178,7 +180,7 @@ func TestBiasAct(t *testing.T) {
 				for j := range bias {
 					bias[j] = float32(math.Copysign(0, -1))
 				}
-				out := New(24, cols)
+				out := New(23, cols)
 				want := z.Clone()
 				BiasAct(act, z, bias, out)
 				for i, x := range want.Data {
@@ -190,6 +192,16 @@ func TestBiasAct(t *testing.T) {
 					if math.Float32bits(z.Data[i]) != math.Float32bits(pre) || math.Float32bits(out.Data[i]) != math.Float32bits(w) {
 						t.Fatalf("%s cols %d: %v → pre %v, out %v; want %v, %v", act, cols, x, z.Data[i], out.Data[i], pre, w)
 					}
+				}
+			}
+		}
+		// Rows narrower than a vector take the vector path (a vector of
+		// rows against the repeated bias), with or without a tail.
+		if k != Generic {
+			for _, rows := range []int{11, 16} {
+				z, out := make([]float32, 2*rows), make([]float32, 2*rows)
+				if !biasActVec(k, Identity, z, []float32{1, 2}, out, 2) {
+					t.Fatalf("%d×2 rows did not take the vector path", rows)
 				}
 			}
 		}
@@ -409,6 +421,27 @@ func TestActBackwardSpecials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSiLUSameBitsEverywhere checks that bias+SiLU gives an element the
+// same bits wherever it sits in a row: in the first or second vector of the
+// AVX-512 loop's pairs, in its single vector for an odd count, or in a row's
+// padded tail (rows of 50: 32 + 16 + 2 on AVX-512, 48 + 2 on AVX2).
+func TestSiLUSameBitsEverywhere(t *testing.T) {
+	withKernels(t, func(t *testing.T, k Kernel) {
+		for _, v := range []float32{-100, -20, -1.2785, -0.5, 0, 1e-8, 0.7, 3, 17, 90} {
+			z, out := New(3, 50), New(3, 50)
+			for i := range z.Data {
+				z.Data[i] = v
+			}
+			BiasAct(SiLU, z, make([]float32, 50), out)
+			for i, o := range out.Data {
+				if math.Float32bits(o) != math.Float32bits(out.Data[0]) {
+					t.Fatalf("silu(%v): element %d is %v, element 0 %v", v, i, o, out.Data[0])
+				}
+			}
+		}
+	})
 }
 
 // TestSiLUExtremes checks SiLU and its derivative on every path at the

@@ -127,7 +127,8 @@ func mustNew(t testing.TB, cfg Config, seed uint64) *Net {
 }
 
 // testConfigs covers every activation, a bottleneck narrower than Dim, no
-// hidden layer, and Fourier time features.
+// hidden layer, Fourier time features, and 2-D fields with and without them
+// (fillInput has a path of its own for the latter).
 func testConfigs() []Config {
 	var cs []Config
 	for _, a := range []string{"silu", "relu", "tanh", "selu", "gelu"} {
@@ -141,6 +142,7 @@ func testConfigs() []Config {
 		Config{Dim: 3, Hidden: []int{7, 5}, Act: "silu", Arch: "film", Fourier: 2},
 		Config{Dim: 4, Hidden: []int{6, 3, 6}, Act: "selu", Arch: "film"}, // film bottleneck
 		Config{Dim: 2, Hidden: []int{5}, Act: "relu", Arch: "film", Fourier: 1},
+		Config{Dim: 2, Hidden: []int{5}, Act: "silu", Arch: "film"}, // fillInput's 2-D path, then the embedding
 	)
 	return cs
 }
