@@ -123,3 +123,24 @@ func TestChiPdfAtZero(t *testing.T) {
 		t.Errorf("Chi(0.5).LogPdf(0) = %v, want +Inf", got)
 	}
 }
+
+// TestChiCdfClosedForms checks Cdf against the closed forms for k = 1, 2, 3
+// (the half-normal, Rayleigh and Maxwell laws) at two scales; tolerance
+// 1e-12, the accuracy of gonum's incomplete gamma.
+func TestChiCdfClosedForms(t *testing.T) {
+	for _, r := range []float64{0.1, 0.5, 1, 2, 3.5} {
+		for _, s := range []float64{1, 0.7} {
+			u := r / s
+			want := []float64{
+				math.Erf(u / math.Sqrt2),
+				1 - math.Exp(-u*u/2),
+				math.Erf(u/math.Sqrt2) - math.Sqrt(2/math.Pi)*u*math.Exp(-u*u/2),
+			}
+			for k := 1; k <= 3; k++ {
+				if got := (exact.Chi{K: float64(k), S: s}).Cdf(r); !(math.Abs(got-want[k-1]) <= 1e-12) {
+					t.Errorf("Chi{%d, %v}.Cdf(%v) = %v, want %v", k, s, r, got, want[k-1])
+				}
+			}
+		}
+	}
+}

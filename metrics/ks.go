@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"gonum.org/v1/gonum/mathext"
 )
 
 // KS returns the Kolmogorov–Smirnov statistic D = sup_x |F_n(x) − F(x)| of
@@ -56,20 +54,4 @@ func KSPValue(d float64, n int) float64 {
 		}
 	}
 	return math.Min(math.Max(2*q, 0), 1)
-}
-
-// ChiCDF returns the CDF of s·Chi(k), the law of ‖x‖ for x ~ N(0, s²·I_k):
-// P(‖x‖ ≤ r) = P(k/2, r²/(2s²)), the regularised lower incomplete gamma
-// function. It panics when k < 1 or s <= 0.
-func ChiCDF(k int, s float64) func(float64) float64 {
-	if k < 1 || !(s > 0) {
-		panic(fmt.Sprintf("metrics: ChiCDF(k=%d, s=%v) needs k >= 1 and s > 0", k, s))
-	}
-	a := float64(k) / 2
-	return func(r float64) float64 {
-		if r <= 0 {
-			return 0
-		}
-		return mathext.GammaIncReg(a, r*r/(2*s*s))
-	}
 }

@@ -84,7 +84,7 @@ type gaussianLaw struct {
 // lawAgainst measures x against N(0, v·I_k).
 func lawAgainst(x *mat.Dense, v float64) (*gaussianLaw, error) {
 	k, s := x.C, math.Sqrt(v)
-	ks, _, err := metrics.KS(metrics.Norms(x), metrics.ChiCDF(k, s))
+	ks, _, err := metrics.KS(metrics.Norms(x), exact.Chi{K: float64(k), S: s}.Cdf)
 	if err != nil {
 		return nil, err
 	}
