@@ -423,10 +423,11 @@ func TestActBackwardSpecials(t *testing.T) {
 	}
 }
 
-// TestSiLUSameBitsEverywhere checks that bias+SiLU gives an element the
-// same bits wherever it sits in a row: in the first or second vector of the
-// AVX-512 loop's pairs, in its single vector for an odd count, or in a row's
-// padded tail (rows of 50: 32 + 16 + 2 on AVX-512, 48 + 2 on AVX2).
+// TestSiLUSameBitsEverywhere checks that bias+SiLU, and SiLU's gradient,
+// give an element the same bits wherever it sits: in the first or second
+// vector of the AVX-512 loops' pairs, in their single vector for an odd
+// count, or in a padded tail (rows of 50: 32 + 16 + 2 on AVX-512, 48 + 2 on
+// AVX2).
 func TestSiLUSameBitsEverywhere(t *testing.T) {
 	withKernels(t, func(t *testing.T, k Kernel) {
 		for _, v := range []float32{-100, -20, -1.2785, -0.5, 0, 1e-8, 0.7, 3, 17, 90} {
@@ -438,6 +439,18 @@ func TestSiLUSameBitsEverywhere(t *testing.T) {
 			for i, o := range out.Data {
 				if math.Float32bits(o) != math.Float32bits(out.Data[0]) {
 					t.Fatalf("silu(%v): element %d is %v, element 0 %v", v, i, o, out.Data[0])
+				}
+			}
+			// The gradient on the same 150 elements, taken as one run
+			// (9 vectors and 6 more on AVX-512).
+			g := New(3, 50)
+			for i := range g.Data {
+				g.Data[i] = 1
+			}
+			ActBackward(SiLU, z, g)
+			for i, o := range g.Data {
+				if math.Float32bits(o) != math.Float32bits(g.Data[0]) {
+					t.Fatalf("silu'(%v): element %d is %v, element 0 %v", v, i, o, g.Data[0])
 				}
 			}
 		}

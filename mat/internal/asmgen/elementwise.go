@@ -226,27 +226,42 @@ TEXT ·siluGrad{sfx}(SB), NOSPLIT, $0-24
 	TESTQ CX, CX
 	JEQ sg{sfx}done
 `+negLoad+`	VMOVUPS {C.one}, {R8}
-sg{sfx}loop:
-	VMOVUPS (AX), {R6}
 `, neg)
-		g.raw(clamp)
-		g.tmpl("\tVMOVUPS {R0}, {R5}\n", v)
-		g.raw(expNeg)
-		// e = exp(−xc) = w·2ⁿ + 2ⁿ in R9 and d = 1 + e = w·2ⁿ + (1 + 2ⁿ)
-		// in R0, side by side; s = 1/d in R1; 1 − s = e·s, without the
-		// cancellation of 1 − s (which x would magnify).
-		g.tmpl(`	VADDPS {R8}, {R1}, {R2}
+		grad := expand("\tVMOVUPS (AX), {R6}\n", neg) + clamp + expand("\tVMOVUPS {R0}, {R5}\n", v) + expNeg +
+			// e = exp(−xc) = w·2ⁿ + 2ⁿ in R9 and d = 1 + e = w·2ⁿ + (1 + 2ⁿ)
+			// in R0, side by side; s = 1/d in R1; 1 − s = e·s, without the
+			// cancellation of 1 − s (which x would magnify).
+			expand(`	VADDPS {R8}, {R1}, {R2}
 	VMOVUPS {R0}, {R9}
 	VFMADD213PS {R1}, {R1}, {R9}
 	VFMADD213PS {R2}, {R1}, {R0}
-`, v)
-		g.tmpl("\tVDIVPS {R0}, {R8}, {R1}\n", v)
-		g.tmpl(`	VMULPS {R1}, {R9}, {R2}
+	VDIVPS {R0}, {R8}, {R1}
+	VMULPS {R1}, {R9}, {R2}
 	VFMADD213PS {R8}, {R5}, {R2}
 	VMULPS {R1}, {R2}, {R2}
 	VMULPS (BX), {R2}, {R2}
 	VMOVUPS {R2}, (BX)
-	ADDQ ${B}, AX
+`, v)
+		if wide {
+			// Two vectors a trip, as in bias+SiLU (same bits).
+			g.raw(expand(`	CMPQ CX, ${2L}
+	JLT sg{sfx}one
+sg{sfx}pair:
+`, v) + interleave(grad, secondVector(grad, B)) + expand(`	ADDQ ${2B}, AX
+	ADDQ ${2B}, BX
+	SUBQ ${2L}, CX
+	CMPQ CX, ${2L}
+	JGE sg{sfx}pair
+	TESTQ CX, CX
+	JEQ sg{sfx}done
+sg{sfx}one:
+`, v) + grad + expand(`sg{sfx}done:
+	VZEROUPPER
+	RET
+
+`, v))
+		} else {
+			g.raw(expand("sg{sfx}loop:\n", v) + grad + expand(`	ADDQ ${B}, AX
 	ADDQ ${B}, BX
 	SUBQ ${L}, CX
 	JNZ sg{sfx}loop
@@ -254,7 +269,8 @@ sg{sfx}done:
 	VZEROUPPER
 	RET
 
-`, v)
+`, v))
+		}
 
 		// relu backward: the mask pre > 0 (VCMPPS predicate 14, GT_OS)
 		// selects 1 from R8, then multiplies g.
