@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/flowlab/flowlab/mat"
@@ -872,6 +873,78 @@ func TestGradShards(t *testing.T) {
 			}
 			if !(math.Sqrt(diff) <= 1e-5*math.Sqrt(norm)) {
 				t.Fatalf("%s %d rows: sharded gradient differs from one Backward by %.3g of its norm", arch, rows, math.Sqrt(diff/norm))
+			}
+		}
+	}
+}
+
+// TestGradUpdate checks GradUpdate's contract: it leaves the gradient of
+// Grad, bit for bit; it calls update on blocks that cover every parameter
+// exactly once, each starting at a multiple of 16; and each block's
+// gradient is final when update sees it (update here takes an SGD-like step
+// from it, so the parameters after GradUpdate must equal Grad followed by
+// that step on the whole). One shard (200 rows), two (300) and eight (2100);
+// nets of 1 (under reduceMin parameters), 2 and 4 reduction blocks and the
+// tiny bench net (8706 parameters); GOMAXPROCS 1, 2 and 4. Run with -race,
+// concurrent updates of overlapping blocks would show.
+func TestGradUpdate(t *testing.T) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	for _, cfg := range []Config{
+		{Dim: 3, Hidden: []int{8, 6}, Fourier: 1},
+		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
+		{Dim: 5, Hidden: []int{64}},
+		{Dim: 2, Hidden: []int{64, 64, 64}},
+	} {
+		for _, rows := range []int{200, 300, 2100} {
+			rng := rand.New(rand.NewPCG(3, uint64(rows)))
+			x, tt := randBatch(rng, rows, cfg.Dim)
+			target, _ := randBatch(rng, rows, cfg.Dim)
+			ref := mustNew(t, cfg, 4)
+			ref.ZeroGrad()
+			wantLoss := ref.Grad(x, tt, mseLoss(target))
+			wantG := append([]float32(nil), ref.Grads()...)
+			wantP := append([]float32(nil), ref.Params()...)
+			for i := range wantP {
+				wantP[i] -= 0.01 * wantG[i]
+			}
+			for _, procs := range []int{1, 2, 4} {
+				runtime.GOMAXPROCS(procs)
+				n := mustNew(t, cfg, 4)
+				n.ZeroGrad()
+				seen := make([]int32, len(n.Params()))
+				var bad atomic.Int32
+				p, g := n.Params(), n.Grads()
+				loss := n.GradUpdate(x, tt, mseLoss(target), func(lo, hi int) {
+					if lo%16 != 0 {
+						bad.Store(1)
+					}
+					for i := lo; i < hi; i++ {
+						seen[i]++
+						if math.Float32bits(g[i]) != math.Float32bits(wantG[i]) {
+							bad.Store(2)
+						}
+						p[i] -= 0.01 * g[i]
+					}
+				})
+				where := fmt.Sprintf("%d params, %d rows, GOMAXPROCS %d", len(p), rows, procs)
+				switch bad.Load() {
+				case 1:
+					t.Fatalf("%s: a block starts off a multiple of 16", where)
+				case 2:
+					t.Fatalf("%s: update saw a gradient that was not final", where)
+				}
+				if loss != wantLoss {
+					t.Fatalf("%s: loss %v, want %v", where, loss, wantLoss)
+				}
+				for i := range p {
+					if seen[i] != 1 {
+						t.Fatalf("%s: parameter %d updated %d times", where, i, seen[i])
+					}
+					if math.Float32bits(g[i]) != math.Float32bits(wantG[i]) || math.Float32bits(p[i]) != math.Float32bits(wantP[i]) {
+						t.Fatalf("%s: parameter %d: %v (gradient %v), want %v (%v)", where, i, p[i], g[i], wantP[i], wantG[i])
+					}
+				}
 			}
 		}
 	}

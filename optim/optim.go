@@ -28,6 +28,21 @@ type Optimizer interface {
 	UnmarshalBinary([]byte) error
 }
 
+// BlockStepper is an Optimizer whose step updates each parameter from its
+// own gradient and state alone, so that a step can be applied block by
+// block, the blocks concurrently, with the bits of Step (nn.Net.GradUpdate
+// applies it to each block of the gradient as soon as that block is summed).
+type BlockStepper interface {
+	Optimizer
+	// StepBlocks starts one step with learning rate lr (it counts as a step,
+	// as a call to Step does) and returns the function that applies it to
+	// params[lo:hi] from grads[lo:hi]. The blocks must cover the parameters
+	// once before the next step, with lo a multiple of 16; grads is read
+	// only when a block is applied. Step(params, grads, lr) is
+	// StepBlocks(params, grads, lr)(0, len(params)).
+	StepBlocks(params, grads []float32, lr float32) func(lo, hi int)
+}
+
 // Adam is torch.optim.Adam (WeightDecay added to the gradient, L2) or, with
 // Decoupled set, torch.optim.AdamW (p ← p − lr·WeightDecay·p before the Adam
 // step). Step counts are taken from T, which starts at 0.
@@ -38,6 +53,12 @@ type Adam struct {
 	T                 int64     // steps taken
 	M, V              []float32 // first and second moment estimates
 	scratch           []float32 // gradient + L2 term (Adam with weight decay)
+
+	// The step StepBlocks started, and applyFn = applyBlock, bound once so
+	// that StepBlocks allocates nothing.
+	h             mat.AdamParams
+	params, grads []float32
+	applyFn       func(lo, hi int)
 }
 
 // NewAdam returns Adam for n parameters with PyTorch's defaults
@@ -57,30 +78,52 @@ func NewAdamW(n int, weightDecay float32) *Adam {
 
 // Step applies one Adam(W) step with learning rate lr.
 func (a *Adam) Step(params, grads []float32, lr float32) {
+	a.begin(params, grads, lr)
+	a.applyBlock(0, len(params))
+	a.params, a.grads = nil, nil // do not keep the caller's slices alive
+}
+
+// StepBlocks starts one Adam(W) step with learning rate lr and returns the
+// function that applies it to a block of the parameters (see BlockStepper),
+// valid until the next Step or StepBlocks.
+func (a *Adam) StepBlocks(params, grads []float32, lr float32) func(lo, hi int) {
+	a.begin(params, grads, lr)
+	if a.applyFn == nil {
+		a.applyFn = a.applyBlock
+	}
+	return a.applyFn
+}
+
+// begin counts a step and sets its constants and operands.
+func (a *Adam) begin(params, grads []float32, lr float32) {
 	if len(grads) != len(params) || len(a.M) != len(params) || len(a.V) != len(params) {
 		panic(fmt.Sprintf("optim: Adam lengths params %d grads %d state %d/%d", len(params), len(grads), len(a.M), len(a.V)))
 	}
 	a.T++
-	h := mat.AdamParams{
+	a.h = mat.AdamParams{
 		LR: lr, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps,
 		C1: float32(1 - math.Pow(float64(a.Beta1), float64(a.T))),
 		C2: float32(1 - math.Pow(float64(a.Beta2), float64(a.T))),
 	}
-	g := grads
-	if a.WeightDecay != 0 {
-		if a.Decoupled {
-			h.WD = a.WeightDecay
-		} else {
-			if len(a.scratch) != len(grads) {
-				a.scratch = make([]float32, len(grads))
-			}
-			for i, gi := range grads {
-				a.scratch[i] = gi + a.WeightDecay*params[i]
-			}
-			g = a.scratch
-		}
+	if a.Decoupled {
+		a.h.WD = a.WeightDecay
+	} else if a.WeightDecay != 0 && len(a.scratch) != len(grads) {
+		a.scratch = make([]float32, len(grads))
 	}
-	mat.AdamUpdate(h, params, g, a.M, a.V)
+	a.params, a.grads = params, grads
+}
+
+// applyBlock applies the step begun to parameters [lo, hi).
+func (a *Adam) applyBlock(lo, hi int) {
+	p, g := a.params[lo:hi], a.grads[lo:hi]
+	if a.WeightDecay != 0 && !a.Decoupled {
+		s := a.scratch[lo:hi]
+		for i, gi := range g {
+			s[i] = gi + a.WeightDecay*p[i]
+		}
+		g = s
+	}
+	mat.AdamUpdate(a.h, p, g, a.M[lo:hi], a.V[lo:hi])
 }
 
 // SGD is torch.optim.SGD: with momentum μ the buffer is b ← μb + (1−dampening)g
@@ -91,6 +134,12 @@ type SGD struct {
 	Nesterov                         bool
 	T                                int64     // steps taken
 	Buf                              []float32 // momentum buffer (used when Momentum ≠ 0)
+
+	// The step StepBlocks started (see Adam).
+	first         bool
+	lr            float32
+	params, grads []float32
+	applyFn       func(lo, hi int)
 }
 
 // NewSGD returns SGD with the given momentum for n parameters.
@@ -100,19 +149,44 @@ func NewSGD(n int, momentum float32) *SGD {
 
 // Step applies one SGD step with learning rate lr.
 func (s *SGD) Step(params, grads []float32, lr float32) {
+	s.begin(params, grads, lr)
+	s.applyBlock(0, len(params))
+	s.params, s.grads = nil, nil
+}
+
+// StepBlocks starts one SGD step with learning rate lr and returns the
+// function that applies it to a block of the parameters (see BlockStepper),
+// valid until the next Step or StepBlocks.
+func (s *SGD) StepBlocks(params, grads []float32, lr float32) func(lo, hi int) {
+	s.begin(params, grads, lr)
+	if s.applyFn == nil {
+		s.applyFn = s.applyBlock
+	}
+	return s.applyFn
+}
+
+// begin counts a step and sets its operands.
+func (s *SGD) begin(params, grads []float32, lr float32) {
 	if len(grads) != len(params) || (s.Momentum != 0 && len(s.Buf) != len(params)) {
 		panic(fmt.Sprintf("optim: SGD lengths params %d grads %d buffer %d", len(params), len(grads), len(s.Buf)))
 	}
-	first := s.T == 0
+	s.first = s.T == 0
 	s.T++
-	mu, damp, wd := s.Momentum, 1-s.Dampening, s.WeightDecay
-	for i, g := range grads {
+	s.lr, s.params, s.grads = lr, params, grads
+}
+
+// applyBlock applies the step begun to parameters [lo, hi).
+func (s *SGD) applyBlock(lo, hi int) {
+	mu, damp, wd, lr := s.Momentum, 1-s.Dampening, s.WeightDecay, s.lr
+	params := s.params
+	for i := lo; i < hi; i++ {
+		g := s.grads[i]
 		if wd != 0 {
 			g += wd * params[i]
 		}
 		if mu != 0 {
 			b := g
-			if !first {
+			if !s.first {
 				b = mu*s.Buf[i] + damp*g
 			}
 			s.Buf[i] = b

@@ -1,9 +1,11 @@
 package optim
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -240,6 +242,58 @@ func TestResumeBitIdentical(t *testing.T) {
 	}
 }
 
+// TestStepBlocksMatchesStep: a step applied by StepBlocks in blocks (whole
+// vectors but the last, taken in reverse order and concurrently) leaves the
+// parameters and the state with exactly the bits Step leaves, for every
+// optimizer and variant, over four steps of 1003 parameters.
+func TestStepBlocksMatchesStep(t *testing.T) {
+	const n = 1003
+	for _, mk := range []func() BlockStepper{
+		func() BlockStepper { return NewAdam(n) },
+		func() BlockStepper { return NewAdamW(n, 0.01) },
+		func() BlockStepper { a := NewAdam(n); a.WeightDecay = 0.1; return a },
+		func() BlockStepper { return NewSGD(n, 0) },
+		func() BlockStepper {
+			s := NewSGD(n, 0.9)
+			s.Nesterov, s.WeightDecay, s.Dampening = true, 0.01, 0.1
+			return s
+		},
+	} {
+		rng := rand.New(rand.NewPCG(5, 6))
+		p0, g := make([]float32, n), make([][]float32, 4)
+		for j := range p0 {
+			p0[j] = float32(rng.NormFloat64())
+		}
+		for i := range g {
+			g[i] = make([]float32, n)
+			for j := range g[i] {
+				g[i][j] = float32(rng.NormFloat64())
+			}
+		}
+		whole, blocks := append([]float32(nil), p0...), append([]float32(nil), p0...)
+		ow, ob := mk(), mk()
+		for i := range g {
+			ow.Step(whole, g[i], 0.01)
+			apply := ob.StepBlocks(blocks, g[i], 0.01)
+			var wg sync.WaitGroup
+			for lo := (n - 1) / 48 * 48; lo >= 0; lo -= 48 {
+				wg.Go(func() { apply(lo, min(lo+48, n)) })
+			}
+			wg.Wait()
+		}
+		sw, _ := ow.MarshalBinary()
+		sb, _ := ob.MarshalBinary()
+		for j := range whole {
+			if math.Float32bits(whole[j]) != math.Float32bits(blocks[j]) {
+				t.Fatalf("%T: parameter %d: %g by Step, %g by blocks", ow, j, whole[j], blocks[j])
+			}
+		}
+		if !bytes.Equal(sw, sb) {
+			t.Fatalf("%T: states differ", ow)
+		}
+	}
+}
+
 func TestNoAllocations(t *testing.T) {
 	p, g := make([]float32, 1000), make([]float32, 1000)
 	a := NewAdam(1000)
@@ -249,6 +303,8 @@ func TestNoAllocations(t *testing.T) {
 	if n := testing.AllocsPerRun(10, func() {
 		a.Step(p, g, 1e-3)
 		s.Step(p, g, 1e-3)
+		a.StepBlocks(p, g, 1e-3)(0, 1000)
+		s.StepBlocks(p, g, 1e-3)(0, 1000)
 		e.Update(p)
 		ClipGlobalNorm(g, 1)
 	}); n != 0 {

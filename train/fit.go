@@ -355,12 +355,20 @@ func sampleT(rng *rand.Rand, name string, ip interp.Interpolant, t []float32) {
 func (m *model) update(xt *mat.Dense, t []float32, target *mat.Dense, clip float64, lr float32, step int) float64 {
 	m.target, m.scale = target, 2/float32(xt.R)
 	m.net.ZeroGrad()
-	loss := m.net.Grad(xt, t, m.lossFn) / float64(xt.R)
-	m.target = nil
-	if clip > 0 {
-		optim.ClipGlobalNorm(m.net.Grads(), clip)
+	var loss float64
+	if bs, ok := m.opt.(optim.BlockStepper); ok && clip <= 0 {
+		// The optimizer's step on each block of the gradient as soon as it
+		// is summed, on every core (the same bits as Grad then Step).
+		loss = m.net.GradUpdate(xt, t, m.lossFn, bs.StepBlocks(m.net.Params(), m.net.Grads(), lr)) / float64(xt.R)
+	} else {
+		// Clipping needs the whole gradient's norm before any step.
+		loss = m.net.Grad(xt, t, m.lossFn) / float64(xt.R)
+		if clip > 0 {
+			optim.ClipGlobalNorm(m.net.Grads(), clip)
+		}
+		m.opt.Step(m.net.Params(), m.net.Grads(), lr)
 	}
-	m.opt.Step(m.net.Params(), m.net.Grads(), lr)
+	m.target = nil
 	if m.ema != nil {
 		m.ema.Decay = emaDecay(m.decay, step)
 		m.ema.Update(m.net.Params())

@@ -207,10 +207,11 @@ func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int
 	step := func() {
 		data.sample()
 		net.ZeroGrad()
-		// Grad spreads a batch of 256 rows or more over the cores in fixed
-		// shards (one goroutine each), as flowlab train does.
-		loss = net.Grad(data.xt, data.t, lossFn) / float64(len(data.target))
-		opt.Step(net.Params(), net.Grads(), 1e-3)
+		// GradUpdate spreads a batch of 256 rows or more over the cores in
+		// fixed shards (one goroutine each) and applies Adam to each block
+		// of the summed gradient on the core that summed it, as flowlab
+		// train does.
+		loss = net.GradUpdate(data.xt, data.t, lossFn, opt.StepBlocks(net.Params(), net.Grads(), 1e-3)) / float64(len(data.target))
 	}
 	for i := 0; i < 20; i++ {
 		step()
