@@ -54,11 +54,13 @@ type Adam struct {
 	M, V              []float32 // first and second moment estimates
 	scratch           []float32 // gradient + L2 term (Adam with weight decay)
 
-	// The step StepBlocks started, and applyFn = applyBlock, bound once so
-	// that StepBlocks allocates nothing.
+	// The step StepBlocks started, and applyFn = bound.applyBlock, bound
+	// once (and again if the Adam was copied) so that StepBlocks allocates
+	// nothing.
 	h             mat.AdamParams
 	params, grads []float32
 	applyFn       func(lo, hi int)
+	bound         *Adam
 }
 
 // NewAdam returns Adam for n parameters with PyTorch's defaults
@@ -85,11 +87,12 @@ func (a *Adam) Step(params, grads []float32, lr float32) {
 
 // StepBlocks starts one Adam(W) step with learning rate lr and returns the
 // function that applies it to a block of the parameters (see BlockStepper),
-// valid until the next Step or StepBlocks.
+// valid until the next Step or StepBlocks. The Adam keeps params and grads
+// until then.
 func (a *Adam) StepBlocks(params, grads []float32, lr float32) func(lo, hi int) {
 	a.begin(params, grads, lr)
-	if a.applyFn == nil {
-		a.applyFn = a.applyBlock
+	if a.bound != a {
+		a.applyFn, a.bound = a.applyBlock, a
 	}
 	return a.applyFn
 }
@@ -140,6 +143,7 @@ type SGD struct {
 	lr            float32
 	params, grads []float32
 	applyFn       func(lo, hi int)
+	bound         *SGD
 }
 
 // NewSGD returns SGD with the given momentum for n parameters.
@@ -156,11 +160,12 @@ func (s *SGD) Step(params, grads []float32, lr float32) {
 
 // StepBlocks starts one SGD step with learning rate lr and returns the
 // function that applies it to a block of the parameters (see BlockStepper),
-// valid until the next Step or StepBlocks.
+// valid until the next Step or StepBlocks. The SGD keeps params and grads
+// until then.
 func (s *SGD) StepBlocks(params, grads []float32, lr float32) func(lo, hi int) {
 	s.begin(params, grads, lr)
-	if s.applyFn == nil {
-		s.applyFn = s.applyBlock
+	if s.bound != s {
+		s.applyFn, s.bound = s.applyBlock, s
 	}
 	return s.applyFn
 }

@@ -245,52 +245,82 @@ func TestResumeBitIdentical(t *testing.T) {
 // TestStepBlocksMatchesStep: a step applied by StepBlocks in blocks (whole
 // vectors but the last, taken in reverse order and concurrently) leaves the
 // parameters and the state with exactly the bits Step leaves, for every
-// optimizer and variant, over four steps of 1003 parameters.
+// optimizer and variant, over four steps: 1003 parameters in blocks of 48,
+// and 70001 (where Step's AdamUpdate splits the work across goroutines) in
+// blocks of 16384.
 func TestStepBlocksMatchesStep(t *testing.T) {
-	const n = 1003
-	for _, mk := range []func() BlockStepper{
-		func() BlockStepper { return NewAdam(n) },
-		func() BlockStepper { return NewAdamW(n, 0.01) },
-		func() BlockStepper { a := NewAdam(n); a.WeightDecay = 0.1; return a },
-		func() BlockStepper { return NewSGD(n, 0) },
-		func() BlockStepper {
-			s := NewSGD(n, 0.9)
-			s.Nesterov, s.WeightDecay, s.Dampening = true, 0.01, 0.1
-			return s
-		},
-	} {
-		rng := rand.New(rand.NewPCG(5, 6))
-		p0, g := make([]float32, n), make([][]float32, 4)
-		for j := range p0 {
-			p0[j] = float32(rng.NormFloat64())
-		}
-		for i := range g {
-			g[i] = make([]float32, n)
-			for j := range g[i] {
-				g[i][j] = float32(rng.NormFloat64())
+	for _, sz := range [][2]int{{1003, 48}, {70001, 16384}} {
+		n, bs := sz[0], sz[1]
+		for _, mk := range []func() BlockStepper{
+			func() BlockStepper { return NewAdam(n) },
+			func() BlockStepper { return NewAdamW(n, 0.01) },
+			func() BlockStepper { a := NewAdam(n); a.WeightDecay = 0.1; return a },
+			func() BlockStepper { return NewSGD(n, 0) },
+			func() BlockStepper {
+				s := NewSGD(n, 0.9)
+				s.Nesterov, s.WeightDecay, s.Dampening = true, 0.01, 0.1
+				return s
+			},
+		} {
+			rng := rand.New(rand.NewPCG(5, 6))
+			p0, g := make([]float32, n), make([][]float32, 4)
+			for j := range p0 {
+				p0[j] = float32(rng.NormFloat64())
+			}
+			for i := range g {
+				g[i] = make([]float32, n)
+				for j := range g[i] {
+					g[i][j] = float32(rng.NormFloat64())
+				}
+			}
+			whole, blocks := append([]float32(nil), p0...), append([]float32(nil), p0...)
+			ow, ob := mk(), mk()
+			for i := range g {
+				ow.Step(whole, g[i], 0.01)
+				apply := ob.StepBlocks(blocks, g[i], 0.01)
+				var wg sync.WaitGroup
+				for lo := (n - 1) / bs * bs; lo >= 0; lo -= bs {
+					wg.Go(func() { apply(lo, min(lo+bs, n)) })
+				}
+				wg.Wait()
+			}
+			sw, _ := ow.MarshalBinary()
+			sb, _ := ob.MarshalBinary()
+			for j := range whole {
+				if math.Float32bits(whole[j]) != math.Float32bits(blocks[j]) {
+					t.Fatalf("%T, %d parameters: parameter %d: %g by Step, %g by blocks", ow, n, j, whole[j], blocks[j])
+				}
+			}
+			if !bytes.Equal(sw, sb) {
+				t.Fatalf("%T, %d parameters: states differ", ow, n)
 			}
 		}
-		whole, blocks := append([]float32(nil), p0...), append([]float32(nil), p0...)
-		ow, ob := mk(), mk()
-		for i := range g {
-			ow.Step(whole, g[i], 0.01)
-			apply := ob.StepBlocks(blocks, g[i], 0.01)
-			var wg sync.WaitGroup
-			for lo := (n - 1) / 48 * 48; lo >= 0; lo -= 48 {
-				wg.Go(func() { apply(lo, min(lo+48, n)) })
-			}
-			wg.Wait()
-		}
-		sw, _ := ow.MarshalBinary()
-		sb, _ := ob.MarshalBinary()
-		for j := range whole {
-			if math.Float32bits(whole[j]) != math.Float32bits(blocks[j]) {
-				t.Fatalf("%T: parameter %d: %g by Step, %g by blocks", ow, j, whole[j], blocks[j])
-			}
-		}
-		if !bytes.Equal(sw, sb) {
-			t.Fatalf("%T: states differ", ow)
-		}
+	}
+}
+
+// TestStepBlocksOfACopy: StepBlocks on a copy of a used optimizer steps the
+// copy, not the original (the bound step function is re-bound).
+func TestStepBlocksOfACopy(t *testing.T) {
+	p, g := []float32{1, 2, 3}, []float32{1, 1, 1}
+	a := NewAdam(3)
+	a.StepBlocks(p, g, 0.1)(0, 3)
+	b := *a
+	b.M, b.V = append([]float32(nil), a.M...), append([]float32(nil), a.V...)
+	q := []float32{1, 2, 3}
+	before := append([]float32(nil), p...)
+	b.StepBlocks(q, g, 0.1)(0, 3)
+	if q[0] == 1 || p[0] != before[0] || a.T != 1 {
+		t.Errorf("Adam copy: copy's parameters %v, original's %v (T %d)", q, p, a.T)
+	}
+	s := NewSGD(3, 0.9)
+	s.StepBlocks(p, g, 0.1)(0, 3)
+	c := *s
+	c.Buf = append([]float32(nil), s.Buf...)
+	q = []float32{1, 2, 3}
+	before = append([]float32(nil), p...)
+	c.StepBlocks(q, g, 0.1)(0, 3)
+	if q[0] == 1 || p[0] != before[0] || s.T != 1 {
+		t.Errorf("SGD copy: copy's parameters %v, original's %v (T %d)", q, p, s.T)
 	}
 }
 

@@ -348,9 +348,10 @@ func sampleT(rng *rand.Rand, name string, ip interp.Interpolant, t []float32) {
 }
 
 // update takes one step of m on the MSE between m.net(xt, t) and target, and
-// returns the loss (computed in float64). nn.Net.Grad spreads batches of 256
-// rows or more over the cores in fixed shards (the same bits for any
-// GOMAXPROCS).
+// returns the loss (computed in float64). nn.Net.GradUpdate (Grad, when
+// clipping) spreads batches of 256 rows or more over the cores in fixed
+// shards (the same bits for any GOMAXPROCS), and applies the optimizer's
+// step to each block of the summed gradient on the core that summed it.
 // step is the 1-based index of this step (for the EMA warm-up).
 func (m *model) update(xt *mat.Dense, t []float32, target *mat.Dense, clip float64, lr float32, step int) float64 {
 	m.target, m.scale = target, 2/float32(xt.R)

@@ -143,6 +143,41 @@ func TestFitDeterministic(t *testing.T) {
 	}
 }
 
+// TestFitFusedStepBitIdentical: training with the optimizer's step fused
+// into the gradient's sum (Clip 0, the default) and with the step after
+// the whole gradient (a clip so large it never acts: Grad, ClipGlobalNorm,
+// then Step) gives the same bits, for Adam, AdamW and SGD, with batches of
+// 300 rows (two shards) and 100 (one), on two cores.
+func TestFitFusedStepBitIdentical(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	src, tgt := gauss(t, 3, 0.5), gauss(t, 3, 2)
+	for _, opt := range []string{"adam", "adamw", "sgd"} {
+		for _, batch := range []int{300, 100} {
+			cfg := smallConfig()
+			cfg.Hidden = []int{64, 64}
+			cfg.Batch, cfg.Optimizer = batch, opt
+			if opt == "sgd" {
+				cfg.Momentum = 0.9
+			}
+			if opt == "adamw" {
+				cfg.WeightDecay = 0.01
+			}
+			fused, err := Fit(context.Background(), src, tgt, cfg, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Clip = 1e30
+			apart, err := Fit(context.Background(), src, tgt, cfg, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameBits(fused.Net.Params(), apart.Net.Params()) || !slices.Equal(fused.Losses, apart.Losses) {
+				t.Fatalf("%s, batch %d: the fused step trained different bits", opt, batch)
+			}
+		}
+	}
+}
+
 // A NaN planted in a weight (through the OnStep hook) stops training at that
 // step with an error naming it; so does a NaN loss from a NaN in the data.
 func TestFitNaNGuard(t *testing.T) {
