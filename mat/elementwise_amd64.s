@@ -547,7 +547,7 @@ biasSilu512pair:
 	CMPQ CX, $32
 	JGE biasSilu512pair
 	TESTQ CX, CX
-	JEQ biasSilu512next
+	JEQ biasSilu512end
 biasSilu512one:
 	VMOVUPS (AX), Z6
 	VADDPS (BX), Z6, Z6
@@ -576,7 +576,7 @@ biasSilu512one:
 	ADDQ $64, AX
 	ADDQ $64, BX
 	ADDQ $64, DX
-biasSilu512next:
+biasSilu512end:
 	ADDQ R11, AX
 	ADDQ R11, DX
 	DECQ SI
@@ -674,7 +674,7 @@ sg512pair:
 	CMPQ CX, $32
 	JGE sg512pair
 	TESTQ CX, CX
-	JEQ sg512done
+	JEQ sg512end
 sg512one:
 	VMOVUPS (AX), Z6
 	VMAXPS Z6, Z11, Z5
@@ -705,6 +705,9 @@ sg512one:
 	VMULPS Z1, Z2, Z2
 	VMULPS (BX), Z2, Z2
 	VMOVUPS Z2, (BX)
+	ADDQ $64, AX
+	ADDQ $64, BX
+sg512end:
 sg512done:
 	VZEROUPPER
 	RET

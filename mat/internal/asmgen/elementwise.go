@@ -94,7 +94,7 @@ func genElementwise() string {
 		// v names, for the templates: {R0}..{R9} the vector registers,
 		// {C.name} the constants, {sfx} the name suffix, {L} the lanes,
 		// {B} the bytes per vector and {zero} the instruction that zeroes R7.
-		v := vars{"sfx": sfx, "L": L, "B": B, "2L": 2 * L, "4L": 4 * L, "2B": 2 * B, "3B": 3 * B, "4B": 4 * B}
+		v := vars{"sfx": sfx, "L": L, "B": B, "4L": 4 * L, "2B": 2 * B, "3B": 3 * B, "4B": 4 * B}
 		R := func(i int) string { return fmt.Sprintf("%s%d", V, i) }
 		for i := range 10 {
 			v[fmt.Sprint("R", i)] = R(i)
@@ -185,23 +185,7 @@ exp{sfx}done:
 			// 4 (AMD EPYC), one core: 32×64 in L1, best of 12 runs, 3.85 →
 			// 4.11 elements/ns; BenchmarkSiLUHidden (512×64, in L2), median
 			// of 8 alternating runs of two test binaries, 3.46 → 3.64.
-			g.raw(expand(`	CMPQ CX, ${2L}
-	JLT {nm}one
-{nm}pair:
-`, neg) + interleave(one, secondVector(one, B)) + expand(`	ADDQ ${2B}, AX
-	ADDQ ${2B}, BX
-	ADDQ ${2B}, DX
-	SUBQ ${2L}, CX
-	CMPQ CX, ${2L}
-	JGE {nm}pair
-	TESTQ CX, CX
-	JEQ {nm}next
-{nm}one:
-`, neg) + one + expand(`	ADDQ ${B}, AX
-	ADDQ ${B}, BX
-	ADDQ ${B}, DX
-{nm}next:
-	ADDQ R11, AX
+			g.raw(twoAtATime(expand("{nm}", neg), one, []string{"AX", "BX", "DX"}, L, B) + expand(`	ADDQ R11, AX
 	ADDQ R11, DX
 	DECQ SI
 	JNZ {nm}row
@@ -244,18 +228,7 @@ TEXT ·siluGrad{sfx}(SB), NOSPLIT, $0-24
 `, v)
 		if wide {
 			// Two vectors a trip, as in bias+SiLU (same bits).
-			g.raw(expand(`	CMPQ CX, ${2L}
-	JLT sg{sfx}one
-sg{sfx}pair:
-`, v) + interleave(grad, secondVector(grad, B)) + expand(`	ADDQ ${2B}, AX
-	ADDQ ${2B}, BX
-	SUBQ ${2L}, CX
-	CMPQ CX, ${2L}
-	JGE sg{sfx}pair
-	TESTQ CX, CX
-	JEQ sg{sfx}done
-sg{sfx}one:
-`, v) + grad + expand(`sg{sfx}done:
+			g.raw(twoAtATime(expand("sg{sfx}", v), grad, []string{"AX", "BX"}, L, B) + expand(`sg{sfx}done:
 	VZEROUPPER
 	RET
 
@@ -589,6 +562,27 @@ func secondVector(body string, b int) string {
 		return fmt.Sprintf("Z%d", 22+int(r[1]-'0'))
 	})
 	return strings.NewReplacer("(AX)", fmt.Sprintf("%d(AX)", b), "(BX)", fmt.Sprintf("%d(BX)", b), "(DX)", fmt.Sprintf("%d(DX)", b)).Replace(body)
+}
+
+// twoAtATime returns a loop over CX elements (a multiple of l, b bytes a
+// vector) that runs body on two vectors a trip, the second's instructions
+// (secondVector) interleaved with the first's, then once more for an odd
+// count, advancing the pointer registers ptrs past what it did; it ends at
+// the label {label}end.
+func twoAtATime(label, body string, ptrs []string, l, b int) string {
+	a := &asm{}
+	a.f("\tCMPQ CX, $%d\n\tJLT %sone\n%spair:\n", 2*l, label, label)
+	a.raw(interleave(body, secondVector(body, b)))
+	for _, p := range ptrs {
+		a.f("\tADDQ $%d, %s\n", 2*b, p)
+	}
+	a.f("\tSUBQ $%d, CX\n\tCMPQ CX, $%d\n\tJGE %spair\n\tTESTQ CX, CX\n\tJEQ %send\n%sone:\n", 2*l, 2*l, label, label, label)
+	a.raw(body)
+	for _, p := range ptrs {
+		a.f("\tADDQ $%d, %s\n", b, p)
+	}
+	a.f("%send:\n", label)
+	return a.String()
 }
 
 // interleave returns the lines of a and b alternated (a's first); they must
