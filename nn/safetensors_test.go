@@ -24,23 +24,25 @@ func encode(t testing.TB, n *Net) []byte {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	for _, cfg := range testConfigs() {
-		n := mustNew(t, cfg, 41)
-		path := filepath.Join(dir, "model.safetensors")
-		if err := n.Save(path); err != nil {
-			t.Fatal(err)
-		}
-		m, err := Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a, b := n.Config(), m.Config(); a.Dim != b.Dim || a.Act != b.Act || a.Fourier != b.Fourier || a.Arch != b.Arch || len(a.Hidden) != len(b.Hidden) {
-			t.Fatalf("config %+v loaded as %+v", a, b)
-		}
-		for i, v := range n.Params() {
-			if math.Float32bits(v) != math.Float32bits(m.Params()[i]) {
-				t.Fatalf("%+v: parameter %d: saved %g, loaded %g", cfg, i, v, m.Params()[i])
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			n := mustNew(t, cfg, 41)
+			path := filepath.Join(dir, "model.safetensors")
+			if err := n.Save(path); err != nil {
+				t.Fatal(err)
 			}
-		}
+			m, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := n.Config(), m.Config(); a.Dim != b.Dim || a.Act != b.Act || a.Fourier != b.Fourier || a.Arch != b.Arch || len(a.Hidden) != len(b.Hidden) {
+				t.Fatalf("config %+v loaded as %+v", a, b)
+			}
+			for i, v := range n.Params() {
+				if math.Float32bits(v) != math.Float32bits(m.Params()[i]) {
+					t.Fatalf("%+v: parameter %d: saved %g, loaded %g", cfg, i, v, m.Params()[i])
+				}
+			}
+		})
 	}
 }
 
@@ -117,17 +119,19 @@ func TestSafetensorsLayout(t *testing.T) {
 // flat parameter slice (what Save writes as one block).
 func TestTensorsCoverParams(t *testing.T) {
 	for _, cfg := range testConfigs() {
-		n := mustNew(t, cfg, 3)
-		off := 0
-		for _, ts := range n.tensors() {
-			if len(ts.data) > 0 && &ts.data[0] != &n.params[off] {
-				t.Fatalf("%+v: tensor %s does not start at parameter %d", cfg, ts.name, off)
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			n := mustNew(t, cfg, 3)
+			off := 0
+			for _, ts := range n.tensors() {
+				if len(ts.data) > 0 && &ts.data[0] != &n.params[off] {
+					t.Fatalf("%+v: tensor %s does not start at parameter %d", cfg, ts.name, off)
+				}
+				off += len(ts.data)
 			}
-			off += len(ts.data)
-		}
-		if off != len(n.params) {
-			t.Fatalf("%+v: tensors cover %d of %d parameters", cfg, off, len(n.params))
-		}
+			if off != len(n.params) {
+				t.Fatalf("%+v: tensors cover %d of %d parameters", cfg, off, len(n.params))
+			}
+		})
 	}
 }
 
@@ -186,18 +190,20 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for name, data := range cases {
-		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".safetensors")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, err := Load(path)
-		if err == nil {
-			t.Errorf("%s: loaded without error", name)
-			continue
-		}
-		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), path) {
-			t.Errorf("%s: error %q should wrap ErrFormat and name the file", name, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".safetensors")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			if err == nil {
+				t.Errorf("%s: loaded without error", name)
+				return
+			}
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: error %q should wrap ErrFormat and name the file", name, err)
+			}
+		})
 	}
 	// Every prefix of a valid file is an error, never a panic.
 	for i := 0; i < len(good); i++ {

@@ -127,27 +127,29 @@ func TestTorchInterop(t *testing.T) {
 		t.Fatalf("python: %v\n%s", err, out)
 	}
 	for i, cfg := range cfgs {
-		dir, n, x, tt := dirs[i], nets[i], xs[i], ts[i]
-		// Same float32 arithmetic in another summation order and with other
-		// activation kernels: agreement to 1e-5 of the output scale.
-		check := func(what string, got *mat.Dense, want []float32) {
-			if len(want) != len(got.Data) {
-				t.Fatalf("%s: %d values from torch, want %d", what, len(want), len(got.Data))
-			}
-			for i, w := range want {
-				if !(math.Abs(float64(got.Data[i]-w)) <= 1e-5*(1+math.Abs(float64(w)))) {
-					t.Errorf("%+v %s: output %d: flowlab %g, PyTorch %g", cfg, what, i, got.Data[i], w)
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			dir, n, x, tt := dirs[i], nets[i], xs[i], ts[i]
+			// Same float32 arithmetic in another summation order and with other
+			// activation kernels: agreement to 1e-5 of the output scale.
+			check := func(what string, got *mat.Dense, want []float32) {
+				if len(want) != len(got.Data) {
+					t.Fatalf("%s: %d values from torch, want %d", what, len(want), len(got.Data))
+				}
+				for i, w := range want {
+					if !(math.Abs(float64(got.Data[i]-w)) <= 1e-5*(1+math.Abs(float64(w)))) {
+						t.Errorf("%+v %s: output %d: flowlab %g, PyTorch %g", cfg, what, i, got.Data[i], w)
+					}
 				}
 			}
-		}
-		check("flowlab→torch", n.Forward(x, tt), readF32(t, filepath.Join(dir, "out.bin")))
-		m, err := Load(filepath.Join(dir, "torch.safetensors"))
-		if err != nil {
-			t.Fatalf("%+v: loading PyTorch's file: %v", cfg, err)
-		}
-		if !strings.EqualFold(m.Config().Act, cfg.Act) {
-			t.Errorf("config %+v", m.Config())
-		}
-		check("torch→flowlab", m.Forward(x, tt), readF32(t, filepath.Join(dir, "out2.bin")))
+			check("flowlab→torch", n.Forward(x, tt), readF32(t, filepath.Join(dir, "out.bin")))
+			m, err := Load(filepath.Join(dir, "torch.safetensors"))
+			if err != nil {
+				t.Fatalf("%+v: loading PyTorch's file: %v", cfg, err)
+			}
+			if !strings.EqualFold(m.Config().Act, cfg.Act) {
+				t.Errorf("config %+v", m.Config())
+			}
+			check("torch→flowlab", m.Forward(x, tt), readF32(t, filepath.Join(dir, "out2.bin")))
+		})
 	}
 }
