@@ -13,7 +13,13 @@ type Config struct {
 	Hidden  []int  `json:"hidden"`  // hidden widths; any may be narrower than Dim
 	Act     string `json:"act"`     // silu (default), relu, tanh, selu, gelu
 	Fourier int    `json:"fourier"` // 0: t is one raw input column; F > 0: plus sin/cos(2πkt), k = 1..F
-	Arch    string `json:"arch"`    // "mlp" (default: t concatenated to x) or "film" (see below)
+	Arch    string `json:"arch"`    // "mlp" (default: t concatenated to x) or "film" (see film.go)
+	// TimeEmbed is the width of a film net's learned time embedding
+	// (sinusoidal features of t, then a two-layer SiLU MLP of this width)
+	// from which every layer's modulation is computed. 0 selects the legacy
+	// FiLM whose modulation is linear in [t, sin 2πkt, cos 2πkt] (run folders
+	// written before the learned embedding existed). Only film nets have one.
+	TimeEmbed int `json:"time_embed,omitempty"`
 }
 
 // maxParams bounds the parameter count a Config may ask for (2^31 float32
@@ -42,6 +48,9 @@ func (c *Config) normalize() (mat.Activation, error) {
 	if c.Arch != "mlp" && c.Arch != "film" {
 		return 0, fmt.Errorf("nn: config: unknown arch %q (want mlp or film)", c.Arch)
 	}
+	if c.TimeEmbed < 0 || c.TimeEmbed > 0 && c.Arch != "film" {
+		return 0, fmt.Errorf("nn: config: time_embed %d with arch %s (want 0, or > 0 with film)", c.TimeEmbed, c.Arch)
+	}
 	act, err := mat.ParseActivation(c.Act)
 	if err != nil || act == mat.Identity {
 		return 0, fmt.Errorf("nn: config: unknown activation %q (want silu, relu, tanh, selu or gelu)", c.Act)
@@ -56,8 +65,29 @@ func (c *Config) normalize() (mat.Activation, error) {
 // one raw t column and 2·Fourier time features.
 func (c *Config) InputDim() int { return c.Dim + 1 + 2*c.Fourier }
 
-// EmbedDim is the width of the time embedding e(t): 1 + 2·Fourier.
-func (c *Config) EmbedDim() int { return 1 + 2*c.Fourier }
+// EmbedDim is the width of the time embedding e(t) that the modulation
+// heads read: TimeEmbed for the learned embedding, else 1 + 2·Fourier (the
+// legacy FiLM's [t, sin 2πkt, cos 2πkt]).
+func (c *Config) EmbedDim() int {
+	if c.TimeEmbed > 0 {
+		return c.TimeEmbed
+	}
+	return 1 + 2*c.Fourier
+}
+
+// learned reports whether the config is a film net with a learned time
+// embedding.
+func (c *Config) learned() bool { return c.Arch == "film" && c.TimeEmbed > 0 }
+
+// headRows is the number of modulation outputs of a learned-embedding film
+// net: a scale and a shift per hidden unit, and a scale per output.
+func (c *Config) headRows() int {
+	k := c.Dim
+	for _, w := range c.Hidden {
+		k += 2 * w
+	}
+	return k
+}
 
 // widths returns the layer widths: input, hidden..., output.
 func (c *Config) widths() []int {
@@ -70,27 +100,31 @@ func (c *Config) widths() []int {
 // paramCount returns the number of parameters and false when it exceeds
 // maxParams (or a width overflows), checked without overflow.
 func (c *Config) paramCount() (int, bool) {
-	if c.Dim > maxParams || c.Fourier > maxParams {
+	if c.Dim > maxParams || c.Fourier > maxParams || c.TimeEmbed > maxParams {
 		return 0, false
 	}
 	w := c.widths()
 	n := 0
-	for i := 1; i < len(w); i++ {
-		in, out := w[i-1], w[i]
-		if in > maxParams || out > maxParams {
-			return 0, false
-		}
-		p := (in + 1) * out // ≤ 2^31·2^31 fits in int64
+	add := func(p int) bool { // p ≤ 2^31·2^31 fits in int64
 		if p > maxParams || n+p > maxParams {
-			return 0, false
+			return false
 		}
 		n += p
-		if c.Arch == "film" && i < len(w)-1 {
-			p = (c.EmbedDim() + 1) * 2 * out
-			if p > maxParams || n+p > maxParams {
-				return 0, false
-			}
-			n += p
+		return true
+	}
+	for i := 1; i < len(w); i++ {
+		in, out := w[i-1], w[i]
+		if in > maxParams || out > maxParams || !add((in+1)*out) {
+			return 0, false
+		}
+		if c.Arch == "film" && c.TimeEmbed == 0 && i < len(w)-1 && !add((c.EmbedDim()+1)*2*out) {
+			return 0, false
+		}
+	}
+	if c.learned() {
+		e, k := c.TimeEmbed, c.headRows()
+		if k > maxParams || !add((2*timeFreqs+1)*e) || !add((e+1)*e) || !add((e+1)*k) {
+			return 0, false
 		}
 	}
 	return n, true

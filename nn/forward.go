@@ -28,6 +28,9 @@ func (n *Net) fillInput(x, dx *mat.Dense, t []float32) {
 	} else {
 		n.fillRows(x, t, f)
 	}
+	if n.te != nil {
+		n.te.features(t)
+	}
 	if n.emb != nil {
 		e := n.cfg.EmbedDim()
 		n.emb.Reshape(b, e)
@@ -91,6 +94,9 @@ func (n *Net) forward() *mat.Dense { return n.forwardTo(nil, nil) }
 func (n *Net) forwardTo(dst *mat.Dense, packs []mat.Packed) *mat.Dense {
 	h := n.in
 	last := len(n.layers) - 1
+	if n.te != nil {
+		n.te.forward(n.th, &n.cfg, n.layers)
+	}
 	for i := range n.layers[:last] {
 		l := &n.layers[i]
 		n.linear(l, h, packOf(packs, i))
@@ -131,6 +137,10 @@ func (n *Net) output(h, dst *mat.Dense, p *mat.Packed) *mat.Dense {
 		dst = l.pre
 	}
 	dst.Reshape(h.R, l.out)
+	if n.te != nil {
+		n.filmOutput(l, h, dst, p)
+		return dst
+	}
 	n.gemmLayer(h, l, p, mat.Identity, dst, dst)
 	return dst
 }
@@ -150,12 +160,15 @@ func (n *Net) gemmLayer(h *mat.Dense, l *layer, p *mat.Packed, act mat.Activatio
 // nil. (The last layer is output.)
 func (n *Net) linear(l *layer, h *mat.Dense, p *mat.Packed) {
 	l.pre.Reshape(h.R, l.out)
-	if l.fm == nil {
+	switch {
+	case n.te != nil:
+		n.filmHidden(l, h, p)
+	case l.fm != nil:
+		n.filmForward(l, h)
+	default:
 		l.act.Reshape(h.R, l.out)
 		n.gemmLayer(h, l, p, n.act, l.pre, l.act)
-		return
 	}
-	n.filmForward(l, h)
 }
 
 // Backward propagates gOut = dL/dv (B×Dim, the shape of the last Forward's
@@ -168,6 +181,9 @@ func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
 		panic(fmt.Sprintf("nn: Backward gOut %s, want %d×%d (the last Forward's output)", gOut.Shape(), n.in.R, n.cfg.Dim))
 	}
 	g := gOut
+	if n.te != nil {
+		g = n.te.outputBackward(&n.layers[last], gOut)
+	}
 	for i := last; i >= 0; i-- {
 		l := &n.layers[i]
 		h := n.in
@@ -184,11 +200,16 @@ func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
 		n.th.Gemm(false, false, 1, g, l.w, 0, dh)
 		if i > 0 {
 			n.th.ActBackward(n.act, n.layers[i-1].pre, dh)
-			if n.layers[i-1].fm != nil {
+			if n.te != nil {
+				n.te.layerBackward(&n.layers[i-1], dh)
+			} else if n.layers[i-1].fm != nil {
 				n.filmBackward(&n.layers[i-1], dh)
 			}
 		}
 		g = dh
+	}
+	if n.te != nil {
+		n.te.backward(n.th)
 	}
 	if !wantGX {
 		return nil
@@ -209,6 +230,9 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 	n.fillInput(x, dx, t)
 	h, dh := n.in, n.din
 	last := len(n.layers) - 1
+	if n.te != nil {
+		n.te.forward(n.th, &n.cfg, n.layers)
+	}
 	for i := range n.layers {
 		l := &n.layers[i]
 		if i == last {
@@ -218,6 +242,9 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 		}
 		l.dpre.Reshape(h.R, l.out)
 		n.th.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
+		if n.te != nil {
+			n.te.scaleTangent(l.dpre, l.col)
+		}
 		if i == last {
 			return l.pre, l.dpre
 		}

@@ -20,7 +20,8 @@ type layer struct {
 	// FiLM (hidden layers of a film net only): [s; c] = M·e(t) + m.
 	fm, gfm *mat.Dense // 2·out × EmbedDim views into params / grads
 	fb, gfb []float32  // 2·out views into params / grads
-	u       *mat.Dense // B×out W·h + b before modulation
+	u       *mat.Dense // B×out W·h + b before modulation (both film kinds)
+	col     int        // learned-embedding film: the layer's first column in timeEmbed.sc
 	sc      *mat.Dense // B×2out: 1+s in columns [0, out), c in [out, 2out)
 }
 
@@ -32,6 +33,7 @@ type Net struct {
 	grads  []float32
 	layers []layer
 
+	te      *timeEmbed    // learned-embedding film's time MLP and heads, or nil
 	in, din *mat.Dense    // B×InputDim network input and its tangent
 	emb     *mat.Dense    // B×EmbedDim time embedding (film)
 	g       [2]*mat.Dense // ping-pong buffers of the backward pass
@@ -58,22 +60,28 @@ type Net struct {
 
 // New returns a network for cfg with PyTorch's default Linear initialisation
 // (weights and biases uniform in ±1/√fan_in) drawn from a PCG source seeded
-// with seed. It returns an error if cfg is invalid.
+// with seed; a film net's modulation starts at zero, so that it computes
+// the MLP of the same seed (see film.go). It returns an error if cfg is
+// invalid.
 func New(cfg Config, seed uint64) (*Net, error) {
 	n, err := newNet(cfg)
 	if err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x666c6f776c6162)) // "flowlab"
+	draw := func(bound float64, dst []float32) {
+		for j := range dst {
+			dst[j] = float32((2*rng.Float64() - 1) * bound)
+		}
+	}
 	for i := range n.layers {
 		l := &n.layers[i]
 		bound := 1 / math.Sqrt(float64(l.in))
-		for j := range l.w.Data {
-			l.w.Data[j] = float32((2*rng.Float64() - 1) * bound)
-		}
-		for j := range l.b {
-			l.b[j] = float32((2*rng.Float64() - 1) * bound)
-		}
+		draw(bound, l.w.Data)
+		draw(bound, l.b)
+	}
+	if n.te != nil {
+		n.te.init(draw)
 	}
 	return n, nil
 }
@@ -108,7 +116,14 @@ func newNetOn(cfg Config, params, grads []float32) (*Net, error) {
 		l.pre, l.act, l.dpre = mat.New(0, out), mat.New(0, out), mat.New(0, out)
 		n.layers = append(n.layers, l)
 	}
-	if cfg.Arch == "film" {
+	if cfg.learned() {
+		n.te, _ = newTimeEmbed(&n.cfg, n.layers, n.params, n.grads, off)
+		maxW := 0
+		for _, w := range cfg.Hidden {
+			maxW = max(maxW, w)
+		}
+		n.zero = make([]float32, maxW)
+	} else if cfg.Arch == "film" {
 		e := cfg.EmbedDim()
 		maxW := 0
 		for i := range n.layers[:len(n.layers)-1] {

@@ -35,6 +35,9 @@ func act64(name string, x float64) float64 {
 // ref64 evaluates the network described by cfg and params in float64, one
 // point at a time: the reference every test compares against.
 func ref64(cfg Config, params []float64, x []float64, t float64) []float64 {
+	if cfg.Arch == "film" && cfg.TimeEmbed > 0 {
+		return ref64Learned(cfg, params, x, t)
+	}
 	h := append([]float64(nil), x...)
 	h = append(h, t)
 	for k := 1; k <= cfg.Fourier; k++ {
@@ -84,6 +87,82 @@ func ref64(cfg Config, params []float64, x []float64, t float64) []float64 {
 	return h
 }
 
+// linear64 returns W·h + b for W (out×len(h), row-major) at params[off:]
+// and b after it, with the offset after both.
+func linear64(params []float64, off, out int, h []float64) ([]float64, int) {
+	in := len(h)
+	z := make([]float64, out)
+	for o := range z {
+		s := params[off+in*out+o]
+		for i, v := range h {
+			s += params[off+o*in+i] * v
+		}
+		z[o] = s
+	}
+	return z, off + in*out + out
+}
+
+// ref64Learned is ref64 for a film net with a learned time embedding,
+// written from film.go's description: φ(t) = [sin ω_k t, cos ω_k t] with ω_k
+// = 100^(k/7), e = SiLU(W₂·SiLU(W₁·φ + b₁) + b₂), heads [s; c] = M_l·e + m_l
+// per hidden layer and s_out = M_out·e + m_out.
+func ref64Learned(cfg Config, params []float64, x []float64, t float64) []float64 {
+	const nf = 8
+	phi := make([]float64, 2*nf)
+	for k := 0; k < nf; k++ {
+		w := math.Pow(100, float64(k)/(nf-1))
+		phi[k], phi[nf+k] = math.Sin(w*t), math.Cos(w*t)
+	}
+	h := append(append([]float64(nil), x...), t)
+	for k := 1; k <= cfg.Fourier; k++ {
+		h = append(h, math.Sin(2*math.Pi*float64(k)*t))
+	}
+	for k := 1; k <= cfg.Fourier; k++ {
+		h = append(h, math.Cos(2*math.Pi*float64(k)*t))
+	}
+	widths := append(append([]int{len(h)}, cfg.Hidden...), cfg.Dim)
+	off := 0
+	for l := 1; l < len(widths); l++ {
+		off += (widths[l-1] + 1) * widths[l]
+	}
+	silu := func(v []float64) []float64 {
+		for i := range v {
+			v[i] = act64("silu", v[i])
+		}
+		return v
+	}
+	a1, off := linear64(params, off, cfg.TimeEmbed, phi)
+	e, off := linear64(params, off, cfg.TimeEmbed, silu(a1))
+	e = silu(e)
+	k := cfg.Dim
+	for _, w := range cfg.Hidden {
+		k += 2 * w
+	}
+	mod := make([]float64, k) // M·e then + m: the heads of all layers, stacked
+	for r := range mod {
+		mod[r] = params[off+k*cfg.TimeEmbed+r]
+		for j, v := range e {
+			mod[r] += params[off+r*cfg.TimeEmbed+j] * v
+		}
+	}
+	off, col := 0, 0
+	for l := 1; l < len(widths); l++ {
+		out := widths[l]
+		var z []float64
+		z, off = linear64(params, off, out, h)
+		for o := range z {
+			if l < len(widths)-1 {
+				z[o] = act64(cfg.Act, z[o]*(1+mod[col+o])+mod[col+out+o])
+			} else {
+				z[o] *= 1 + mod[col+o]
+			}
+		}
+		col += 2 * out
+		h = z
+	}
+	return h
+}
+
 func to64(s []float32) []float64 {
 	d := make([]float64, len(s))
 	for i, v := range s {
@@ -114,6 +193,14 @@ func mustNew(t testing.TB, cfg Config, seed uint64) *Net {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(seed, 99))
+	if n.te != nil {
+		for i := range n.te.m.Data {
+			n.te.m.Data[i] = float32(rng.Float64() - 0.5)
+		}
+		for i := range n.te.mb {
+			n.te.mb[i] = float32(rng.Float64() - 0.5)
+		}
+	}
 	for _, l := range n.layers {
 		if l.fm == nil {
 			continue
@@ -145,6 +232,12 @@ func testConfigs() []Config {
 		Config{Dim: 4, Hidden: []int{6, 3, 6}, Act: "selu", Arch: "film"}, // film bottleneck
 		Config{Dim: 2, Hidden: []int{5}, Act: "relu", Arch: "film", Fourier: 1},
 		Config{Dim: 2, Hidden: []int{5}, Act: "silu", Arch: "film"}, // fillInput's 2-D path, then the embedding
+		// The learned time embedding: with Fourier features, a bottleneck,
+		// no hidden layer, the 2-D path, and an embedding wider than the net.
+		Config{Dim: 3, Hidden: []int{7, 5}, Act: "silu", Arch: "film", Fourier: 2, TimeEmbed: 6},
+		Config{Dim: 4, Hidden: []int{6, 3, 6}, Act: "gelu", Arch: "film", TimeEmbed: 4},
+		Config{Dim: 3, Hidden: nil, Act: "tanh", Arch: "film", TimeEmbed: 5},
+		Config{Dim: 2, Hidden: []int{5}, Act: "relu", Arch: "film", TimeEmbed: 8},
 	)
 	return cs
 }
@@ -409,9 +502,9 @@ func TestJVP(t *testing.T) {
 // TestBottleneckJacobianRank checks the fact the width experiment rests on:
 // the Jacobian of a net with a hidden width w < Dim has rank ≤ w.
 func TestBottleneckJacobianRank(t *testing.T) {
-	for _, arch := range []string{"mlp", "film"} {
+	for _, arch := range archs {
 		t.Run(arch, func(t *testing.T) {
-			testBottleneckRank(t, Config{Dim: 6, Hidden: []int{16, 2, 16}, Act: "silu", Arch: arch, Fourier: 1})
+			testBottleneckRank(t, withArch(Config{Dim: 6, Hidden: []int{16, 2, 16}, Act: "silu", Fourier: 1}, arch))
 		})
 	}
 }
@@ -524,6 +617,79 @@ func TestFilmStartsAsMLP(t *testing.T) {
 	}
 }
 
+// TestLearnedFilmStartsAsMLP: a fresh film net with a learned time
+// embedding has the MLP's parameters (same seed) first, zero heads, and
+// computes the MLP's bits; its time MLP is drawn (not zero), so the heads'
+// gradient is not zero from the first step.
+func TestLearnedFilmStartsAsMLP(t *testing.T) {
+	cfg := Config{Dim: 3, Hidden: []int{8, 8}, Fourier: 2}
+	m, _ := New(cfg, 5)
+	cfg.Arch, cfg.TimeEmbed = "film", 4
+	f, err := New(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Extra parameters: time MLP (16+1)·4 + (4+1)·4, heads (4+1)·(2·8+2·8+3).
+	if got, want := len(f.Params())-len(m.Params()), 17*4+5*4+5*35; got != want {
+		t.Errorf("film adds %d parameters, want %d", got, want)
+	}
+	for i, v := range m.Params() {
+		if f.Params()[i] != v {
+			t.Fatalf("parameter %d: MLP %g, film %g", i, v, f.Params()[i])
+		}
+	}
+	for _, v := range append(append([]float32(nil), f.te.m.Data...), f.te.mb...) {
+		if v != 0 {
+			t.Fatal("a modulation head does not start at zero")
+		}
+	}
+	x, tt := randBatch(rand.New(rand.NewPCG(1, 1)), 6, 3)
+	a, b := m.Forward(x, tt), f.Forward(x, tt)
+	for i := range a.Data {
+		if a.Data[i] != b.Data[i] {
+			t.Fatalf("output %d: MLP %g, fresh film %g", i, a.Data[i], b.Data[i])
+		}
+	}
+	g := mat.New(6, 3)
+	for i := range g.Data {
+		g.Data[i] = 1
+	}
+	f.Backward(g, false)
+	nonzero := false
+	for _, v := range f.te.gm.Data {
+		nonzero = nonzero || v != 0
+	}
+	if !nonzero {
+		t.Error("the heads' gradient is zero at initialisation")
+	}
+}
+
+// TestLoadLegacyFilm loads testdata/film-linear.safetensors, a film net
+// written before the learned time embedding existed (its config has no
+// time_embed): it loads as the legacy FiLM, linear in [t, sin, cos], and
+// agrees with the float64 reference of that design.
+func TestLoadLegacyFilm(t *testing.T) {
+	n, err := Load("testdata/film-linear.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := n.Config()
+	if cfg.Arch != "film" || cfg.TimeEmbed != 0 || n.te != nil {
+		t.Fatalf("config %+v: want the legacy film", cfg)
+	}
+	x, tt := randBatch(rand.New(rand.NewPCG(2, 3)), 7, cfg.Dim)
+	out := n.Forward(x, tt)
+	p64 := to64(n.Params())
+	for b := 0; b < x.R; b++ {
+		for j, w := range ref64(cfg, p64, to64(x.Row(b)), float64(tt[b])) {
+			// The budget of TestForwardMatchesFloat64Reference.
+			if got := float64(out.At(b, j)); math.Abs(got-w) > 1e-5*(1+math.Abs(w)) {
+				t.Errorf("v[%d][%d] = %g, float64 reference %g", b, j, got, w)
+			}
+		}
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for _, cfg := range []Config{
 		{Dim: 0, Hidden: []int{4}},
@@ -532,6 +698,8 @@ func TestConfigErrors(t *testing.T) {
 		{Dim: 2, Act: "identity"},
 		{Dim: 2, Fourier: -1},
 		{Dim: 2, Arch: "transformer"},
+		{Dim: 2, TimeEmbed: 8}, // an embedding without film
+		{Dim: 2, Arch: "film", TimeEmbed: -1},
 		{Dim: 1 << 20, Hidden: []int{1 << 20}},
 	} {
 		t.Run(cfgName(cfg), func(t *testing.T) {
@@ -606,9 +774,9 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 	}
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	for _, arch := range []string{"mlp", "film"} {
+	for _, arch := range archs {
 		t.Run(arch, func(t *testing.T) {
-			cfg.Arch = arch
+			cfg := withArch(cfg, arch)
 			runtime.GOMAXPROCS(1)
 			one := runStep(cfg, b)
 			runtime.GOMAXPROCS(2)
@@ -628,9 +796,9 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 	if testing.CoverMode() != "" || raceEnabled {
 		t.Skip("coverage and race instrumentation allocate")
 	}
-	for _, arch := range []string{"mlp", "film"} {
+	for _, arch := range archs {
 		t.Run(arch, func(t *testing.T) {
-			testNoAllocations(t, Config{Dim: 2, Hidden: []int{64, 64, 64}, Fourier: 1, Arch: arch})
+			testNoAllocations(t, withArch(Config{Dim: 2, Hidden: []int{64, 64, 64}, Fourier: 1}, arch))
 		})
 	}
 }
@@ -657,9 +825,9 @@ func testNoAllocations(t *testing.T, cfg Config) {
 
 // TestEmptyBatch: a batch of zero rows is valid and gives empty results.
 func TestEmptyBatch(t *testing.T) {
-	for _, a := range []string{"mlp", "film"} {
+	for _, a := range archs {
 		t.Run(a, func(t *testing.T) {
-			n := mustNew(t, Config{Dim: 2, Hidden: []int{4}, Arch: a}, 1)
+			n := mustNew(t, withArch(Config{Dim: 2, Hidden: []int{4}}, a), 1)
 			if out := n.Forward(mat.New(0, 2), nil); out.R != 0 || out.C != 2 {
 				t.Fatalf("%s: Forward of no rows gave %s", a, out.Shape())
 			}
@@ -683,6 +851,7 @@ func TestEmptyBatch(t *testing.T) {
 var chunkConfigs = []Config{
 	{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "mlp"},
 	{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
+	{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film", TimeEmbed: 16},
 	{Dim: 3, Hidden: []int{520, 24}, Arch: "mlp"},
 }
 
@@ -696,7 +865,7 @@ func TestEvalChunked(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
 	for _, cfg := range chunkConfigs {
-		arch := cfg.Arch
+		arch := cfgName(cfg)
 		n := mustNew(t, cfg, 7)
 		if w := cfg.Hidden[0]; (w > 512) != (n.evalChunk() == 256) {
 			t.Fatalf("width %d: %d-row chunks", w, n.evalChunk())
@@ -819,10 +988,10 @@ func mseLoss(target *mat.Dense) LossFunc {
 func TestGradShards(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	for _, arch := range []string{"mlp", "film"} {
+	for _, arch := range archs {
 		t.Run(arch, func(t *testing.T) {
 			for _, rows := range []int{200, 300, 600, 2100} {
-				cfg := Config{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: arch}
+				cfg := withArch(Config{Dim: 3, Hidden: []int{32, 24}, Fourier: 1}, arch)
 				n := mustNew(t, cfg, 9)
 				rng := rand.New(rand.NewPCG(7, uint64(rows)))
 				x, tt := randBatch(rng, rows, cfg.Dim)
@@ -914,6 +1083,7 @@ func TestGradUpdate(t *testing.T) {
 	for _, cfg := range []Config{
 		{Dim: 3, Hidden: []int{8, 6}, Fourier: 1},
 		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
+		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film", TimeEmbed: 16},
 		{Dim: 5, Hidden: []int{64}},
 		{Dim: 2, Hidden: []int{64, 64, 64}},
 	} {
@@ -996,5 +1166,22 @@ func cfgName(c Config) string {
 	if arch == "" {
 		arch = "mlp"
 	}
-	return fmt.Sprintf("%s-%s-d%d-h%s-f%d", arch, c.Act, c.Dim, strings.Trim(strings.ReplaceAll(fmt.Sprint(c.Hidden), " ", ","), "[]"), c.Fourier)
+	return fmt.Sprintf("%s-%s-d%d-h%s-f%d-e%d", arch, c.Act, c.Dim, strings.Trim(strings.ReplaceAll(fmt.Sprint(c.Hidden), " ", ","), "[]"), c.Fourier, c.TimeEmbed)
+}
+
+// archs names the architectures that tests run through withArch.
+var archs = []string{"mlp", "film-linear", "film"}
+
+// withArch returns c as an MLP, a legacy film net (linear in e(t)) or a
+// film net with a learned time embedding of width 8.
+func withArch(c Config, arch string) Config {
+	switch arch {
+	case "film-linear":
+		c.Arch, c.TimeEmbed = "film", 0
+	case "film":
+		c.Arch, c.TimeEmbed = "film", 8
+	default:
+		c.Arch, c.TimeEmbed = arch, 0
+	}
+	return c
 }

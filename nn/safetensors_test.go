@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -112,6 +113,36 @@ func TestSafetensorsLayout(t *testing.T) {
 	}
 	if len(hdr) != len(want)+5 {
 		t.Errorf("film header has %d entries, want %d", len(hdr), len(want)+5)
+	}
+
+}
+
+// TestSafetensorsLayoutLearned: a film net with a learned time embedding
+// adds time_embed.{0,2} and film.l for every layer, the names and shapes of
+// the PyTorch module in torch_test.go, to the MLP's six tensors.
+func TestSafetensorsLayoutLearned(t *testing.T) {
+	cfg := Config{Dim: 2, Hidden: []int{4, 3}, Act: "relu", Fourier: 1, Arch: "film", TimeEmbed: 6}
+	data := encode(t, mustNew(t, cfg, 43))
+	hlen := binary.LittleEndian.Uint64(data)
+	var hdr map[string]json.RawMessage
+	if err := json.Unmarshal(data[8:8+hlen], &hdr); err != nil {
+		t.Fatal(err)
+	}
+	learned := map[string][]int64{
+		"time_embed.0.weight": {6, 16}, "time_embed.0.bias": {6},
+		"time_embed.2.weight": {6, 6}, "time_embed.2.bias": {6},
+		"film.0.weight": {8, 6}, "film.0.bias": {8},
+		"film.1.weight": {6, 6}, "film.1.bias": {6},
+		"film.2.weight": {2, 6}, "film.2.bias": {2},
+	}
+	for name, shape := range learned {
+		var info tensorInfo
+		if err := json.Unmarshal(hdr[name], &info); err != nil || !slices.Equal(info.Shape, shape) {
+			t.Errorf("%s: %+v (%v), want shape %v", name, info, err, shape)
+		}
+	}
+	if len(hdr) != 6+len(learned)+1 {
+		t.Errorf("learned film header has %d entries, want %d", len(hdr), 6+len(learned)+1)
 	}
 }
 
