@@ -29,12 +29,16 @@ import (
 // at its col: scale then shift for a hidden layer, scale for the output.
 
 // timeFreqs is the number of sinusoid frequencies of φ(t), and timeFreqMax
-// the highest (the lowest is 1): periods from 2π down to 2π/timeFreqMax,
-// enough to resolve the fields of the study near t = 0 and t = 1 while
-// staying smooth on the step sizes of the ODE solvers.
+// the highest (the lowest is 1): periods from 2π down to 2π/timeFreqMax.
+// The time MLP composes sharper functions of t from them; higher
+// frequencies would make the field vary faster in t than the default
+// sampler resolves (RK4 with 100 evaluations takes steps of 0.04, and
+// ω·h stays ≤ 0.4), which the round trip of TestSampleFromFile in
+// cmd/flowlab measures (its error grew fifty-fold with a highest frequency
+// of 100).
 const (
 	timeFreqs   = 8
-	timeFreqMax = 100.0
+	timeFreqMax = 10.0
 )
 
 // timeEmbed is a learned-embedding film net's time MLP and modulation

@@ -104,13 +104,13 @@ func linear64(params []float64, off, out int, h []float64) ([]float64, int) {
 
 // ref64Learned is ref64 for a film net with a learned time embedding,
 // written from film.go's description: φ(t) = [sin ω_k t, cos ω_k t] with ω_k
-// = 100^(k/7), e = SiLU(W₂·SiLU(W₁·φ + b₁) + b₂), heads [s; c] = M_l·e + m_l
+// = 10^(k/7), e = SiLU(W₂·SiLU(W₁·φ + b₁) + b₂), heads [s; c] = M_l·e + m_l
 // per hidden layer and s_out = M_out·e + m_out.
 func ref64Learned(cfg Config, params []float64, x []float64, t float64) []float64 {
 	const nf = 8
 	phi := make([]float64, 2*nf)
 	for k := 0; k < nf; k++ {
-		w := math.Pow(100, float64(k)/(nf-1))
+		w := math.Pow(10, float64(k)/(nf-1))
 		phi[k], phi[nf+k] = math.Sin(w*t), math.Cos(w*t)
 	}
 	h := append(append([]float64(nil), x...), t)

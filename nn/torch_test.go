@@ -43,7 +43,7 @@ def run(d):
             self.time_embed = torch.nn.Sequential(torch.nn.Linear(16, E), torch.nn.SiLU(), torch.nn.Linear(E, E), torch.nn.SiLU())
             self.film = torch.nn.ModuleList([torch.nn.Linear(E, 2 * h) for h in hs] + [torch.nn.Linear(E, cfg["dim"])])
         def forward(self, inp, t):
-            om = 100.0 ** (torch.arange(8, dtype=torch.float64) / 7)
+            om = 10.0 ** (torch.arange(8, dtype=torch.float64) / 7)
             phi = torch.cat([torch.sin(om * t.double()), torch.cos(om * t.double())], 1).float()
             e, h, n = self.time_embed(phi), inp, len(cfg["hidden"])
             for i in range(n):

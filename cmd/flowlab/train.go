@@ -21,6 +21,10 @@ import (
 // a run down or plant a NaN); production code never does.
 type stepHookKey struct{}
 
+// defaultWarmup is --warmup's default: linear warm-up steps before the
+// cosine decay.
+const defaultWarmup = 500
+
 // trainFlags are the train command's flags, bound to a Config.
 type trainFlags struct {
 	cfg    train.Config
@@ -39,6 +43,16 @@ interpolant (and, when the interpolant is stochastic, a denoiser η), writing a
 run folder: config.json, model.safetensors (eta.safetensors), checkpoint.ckpt,
 loss.csv and metrics.json, every file atomically.
 
+Defaults: a film field (hidden 256,256,256, SiLU, learned time embedding of
+width 64), Adam at 1e-3 with 500 linear warm-up steps then a cosine decay,
+EMA 0.999 of the weights, batch 256, 10000 steps. Chosen by measurement on
+N(0,½I_8) → N(0,I_8), 10000 forward samples with RK4 (100 evaluations), seeds
+1–5: largest covariance error 0.018–0.031 and KS of the norms against Chi(8)
+0.009–0.012, where the previous defaults (mlp, constant rate, no EMA) gave
+0.059–0.116 and 0.008–0.049. 8gaussians ↔ moons kept or improved their W2
+(docs/FILM.md). --arch mlp --schedule constant --warmup 0 --ema 0 gives the
+previous defaults back.
+
 SIGINT saves a checkpoint and exits with status 130; --resume continues a run
 bit-identically (flags not given are taken from the folder's config.json; flags
 that differ from it are refused).`,
@@ -51,7 +65,7 @@ that differ from it are refused).`,
 	fl.StringVar(&c.Target, "target", "", "target distribution SPEC (x1), e.g. 8gaussians or file:data.npy")
 	fl.StringVar(&f.hidden, "hidden", "256,256,256", "hidden layer widths, comma-separated")
 	fl.StringVar(&c.Act, "act", "silu", "activation: silu, relu, tanh, selu, gelu")
-	fl.StringVar(&c.Arch, "arch", "mlp", "network architecture: mlp or film")
+	fl.StringVar(&c.Arch, "arch", "film", "network architecture: film (learned time embedding) or mlp (t as one more input)")
 	fl.IntVar(&c.TimeEmbed, "time-embed", 64, "film: width of the learned time embedding (0: the legacy FiLM, linear in [t, sin 2πkt, cos 2πkt]); ignored for mlp")
 	fl.IntVar(&c.Fourier, "fourier", 0, "Fourier features sin/cos(2πkt), k = 1..F, of the time input")
 	fl.StringVar(&c.Interp, "interp", "linear", "interpolant: linear, trig, vp, onesided, onesided-trig, encdec")
@@ -64,10 +78,10 @@ that differ from it are refused).`,
 	fl.StringVar(&c.Optimizer, "optimizer", "adam", "optimizer: adam, adamw, sgd")
 	fl.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay (decoupled for adamw)")
 	fl.Float64Var(&c.Momentum, "momentum", 0, "SGD momentum")
-	fl.StringVar(&c.Schedule, "schedule", "constant", "learning-rate schedule: constant or cosine")
-	fl.IntVar(&c.Warmup, "warmup", 0, "linear warm-up steps")
+	fl.StringVar(&c.Schedule, "schedule", "cosine", "learning-rate schedule: cosine or constant")
+	fl.IntVar(&c.Warmup, "warmup", defaultWarmup, "linear warm-up steps (when not given and --steps is at most this, --steps/10)")
 	fl.Float64Var(&c.Clip, "clip", 0, "clip the global gradient norm to this value (0: off)")
-	fl.Float64Var(&c.EMA, "ema", 0, "EMA decay of the weights (0: off); model.safetensors then holds the EMA weights")
+	fl.Float64Var(&c.EMA, "ema", 0.999, "EMA decay of the weights (0: off); model.safetensors then holds the EMA weights")
 	fl.Uint64Var(&c.Seed, "seed", 1, "random seed")
 	fl.IntVar(&c.CheckpointEvery, "checkpoint-every", 1000, "checkpoint interval in steps (0: only at the end and on SIGINT)")
 	fl.StringVar(&f.out, "out", "run", "run folder")
@@ -115,6 +129,9 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	}
 	if cfg.Arch != "film" {
 		cfg.TimeEmbed = 0 // the embedding belongs to film nets
+	}
+	if !f.resume && !cmd.Flags().Changed("warmup") && cfg.Warmup >= cfg.Steps {
+		cfg.Warmup = cfg.Steps / 10 // the default warm-up, fitted to a short run
 	}
 	// Every field is set (by a flag or by config.json), so validate as is:
 	// Defaults would read an explicit --batch 0 as "the default batch".

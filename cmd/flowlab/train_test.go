@@ -486,3 +486,41 @@ func FuzzParseInts(f *testing.F) {
 		}
 	})
 }
+
+// The flag defaults that `flowlab train --help` documents reach config.json:
+// a film net with a learned embedding of width 64, a cosine schedule, EMA
+// 0.999 and 500 warm-up steps, cut to a tenth of a shorter run; --arch mlp
+// drops the embedding, and an explicit --warmup is kept as given.
+func TestTrainDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		check func(c train.Config) bool
+	}{
+		{"defaults", nil, func(c train.Config) bool {
+			return c.Arch == "film" && c.TimeEmbed == 64 && c.Schedule == "cosine" && c.EMA == 0.999 && c.Warmup == 3 && c.Steps == 30
+		}},
+		{"mlp", []string{"--arch", "mlp"}, func(c train.Config) bool { return c.Arch == "mlp" && c.TimeEmbed == 0 }},
+		{"legacy film", []string{"--time-embed", "0"}, func(c train.Config) bool { return c.Arch == "film" && c.TimeEmbed == 0 }},
+		{"warmup given", []string{"--warmup", "7"}, func(c train.Config) bool { return c.Warmup == 7 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "r")
+			args := append([]string{"train", "--source", "gaussian:dim=2", "--target", "gaussian:dim=2", "--hidden", "8", "--steps", "30", "--out", dir}, tc.args...)
+			if code, _, errs := runCLI(context.Background(), args...); code != 0 {
+				t.Fatalf("train: %s", errs)
+			}
+			data, err := os.ReadFile(filepath.Join(dir, train.ConfigFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := train.ParseConfig(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Errorf("config.json: %+v", c)
+			}
+		})
+	}
+}
