@@ -1,6 +1,10 @@
 // Package experiment reproduces the study of when deterministic neural flows
 // fail: six experiments (width, variance, rank, mnist, stochastic, latent),
-// one short file each, and the runner that writes their run folders.
+// one file each, and the runner that writes their run folders.
+//
+// Every experiment has the same shape (plan): its spec (title, question, the
+// seed's claim), setup(scale) → cells → measure each cell → figures →
+// findings. The study's list and order of experiments lives here (Names).
 //
 // Run writes runs/NAME/config.json (the scale, the seed and every
 // hyperparameter chosen for that scale), metrics.json (the measurements and
@@ -66,8 +70,28 @@ var (
 	ErrUnknownExperiment = errors.New("unknown experiment")
 )
 
+// study returns the experiments in the study's order.
+func study() []spec {
+	return []spec{widthSpec(), varianceSpec(), rankSpec(), mnistSpec(), stochasticSpec(), latentSpec()}
+}
+
 // Names lists the experiments in the study's order.
-func Names() []string { return slices.Clone(report.Order) }
+func Names() []string {
+	var n []string
+	for _, s := range study() {
+		n = append(n, s.name)
+	}
+	return n
+}
+
+// find returns the experiment called name.
+func find(name string) (spec, bool) {
+	i := slices.IndexFunc(study(), func(s spec) bool { return s.name == name })
+	if i < 0 {
+		return spec{}, false
+	}
+	return study()[i], true
+}
 
 // Options are settings of a run that do not change its metrics.
 type Options struct {
@@ -113,14 +137,54 @@ type outcome struct {
 	summary report.Summary
 }
 
-// spec is one experiment.
+// spec is one experiment: what it asks, and the plan that answers.
 type spec struct {
-	title, question, claim string
-	run                    func(e *env) (*outcome, error)
+	name, title, question, claim string
+	run                          func(e *env) (*outcome, error)
 }
 
-// registry maps names to experiments; filled by each experiment's file.
-var registry = map[string]spec{}
+// plan is the shape every experiment has: setup chooses the setting for the
+// scale, cells lists the pieces of work, measure fills one cell (cells run
+// in parallel, largest cost first when cost is set), figures draws them and
+// findings turns them into verdicts and tables. results is what
+// metrics.json's "results" holds (the cells themselves when nil).
+type plan[C, X any] struct {
+	setup    func(s Scale) C
+	cells    func(e *env, c C) ([]X, error)
+	cost     func(x X) int
+	measure  func(e *env, c C, x X) error
+	figures  func(e *env, c C, xs []X) ([]report.Figure, error)
+	findings func(c C, xs []X) ([]report.Finding, []report.Table)
+	results  func(c C, xs []X) any
+}
+
+// run runs the plan in its order.
+func (p plan[C, X]) run(e *env) (*outcome, error) {
+	c := p.setup(e.scale)
+	xs, err := p.cells(e, c)
+	if err != nil {
+		return nil, err
+	}
+	order := make([]int, len(xs))
+	for i := range order {
+		order[i] = i
+	}
+	if p.cost != nil {
+		slices.SortStableFunc(order, func(a, b int) int { return p.cost(xs[b]) - p.cost(xs[a]) })
+	}
+	if err := parallel(e.ctx, len(xs), func(i int) error { return p.measure(e, c, xs[order[i]]) }); err != nil {
+		return nil, err
+	}
+	out := &outcome{config: c, results: any(xs)}
+	if p.results != nil {
+		out.results = p.results(c, xs)
+	}
+	if out.summary.Figures, err = p.figures(e, c, xs); err != nil {
+		return nil, err
+	}
+	out.summary.Findings, out.summary.Tables = p.findings(c, xs)
+	return out, nil
+}
 
 // Run runs the experiment name ("all" for the six in order) at scale with
 // seed, writing runs into outDir/NAME.
@@ -136,7 +200,7 @@ func RunWith(ctx context.Context, name string, scale Scale, outDir string, seed 
 	names := []string{name}
 	if name == "all" {
 		names = Names()
-	} else if _, ok := registry[name]; !ok {
+	} else if _, ok := find(name); !ok {
 		return fmt.Errorf("%w %q (want one of %s or all)", ErrUnknownExperiment, name, strings.Join(Names(), ", "))
 	}
 	for _, n := range names {
@@ -148,9 +212,9 @@ func RunWith(ctx context.Context, name string, scale Scale, outDir string, seed 
 }
 
 func runOne(ctx context.Context, name string, scale Scale, outDir string, seed uint64, opts Options) error {
-	sp, ok := registry[name]
+	sp, ok := find(name)
 	if !ok {
-		return fmt.Errorf("%w %q: not built yet", ErrUnknownExperiment, name)
+		return fmt.Errorf("%w %q", ErrUnknownExperiment, name)
 	}
 	dir := filepath.Join(outDir, name)
 	if err := os.MkdirAll(filepath.Join(dir, "figures"), 0o755); err != nil {

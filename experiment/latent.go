@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/flowlab/flowlab/dist"
@@ -14,13 +15,20 @@ import (
 	"github.com/flowlab/flowlab/train"
 )
 
-func init() {
-	registry["latent"] = spec{
+// latentSpec: the seed's second fix, latent flows.
+func latentSpec() spec {
+	p := plan[latentConfig, *latentJob]{
+		setup: latentSetup, cells: latentCells, measure: latentMeasure,
+		figures: latentFigures, findings: latentFindings,
+		results: func(_ latentConfig, js []*latentJob) any { return latentRuns(js) },
+	}
+	return spec{
+		name:     "latent",
 		title:    "the fix by latent flows: PCA",
 		question: "Does a flow in a PCA latent that keeps the data's variation avoid the rank problem that a flow in the full space has, in both directions?",
 		claim: "The seed proposes flowing in a latent space whose dimension matches the data's variation instead of the full space: " +
 			"then the Gaussian side is full-rank and the inverse flow can reach Chi(d).",
-		run: runLatent,
+		run: p.run,
 	}
 }
 
@@ -65,25 +73,51 @@ type latentRun struct {
 	images     [][]float32
 }
 
-func runLatent(e *env) (*outcome, error) {
-	c := latentConfig{
-		Embedded:    pick(e.scale, "embedded:dim=32,rank=16,var=0.5", "embedded:dim=128,rank=64,var=0.5", "embedded:dim=128,rank=64,var=0.5"),
-		EmbeddedNet: pick(e.scale, []int{64, 64, 64}, []int{256, 256, 256}, []int{512, 512, 512}),
+func latentSetup(s Scale) latentConfig {
+	return latentConfig{
+		Embedded:    pick(s, "embedded:dim=32,rank=16,var=0.5", "embedded:dim=128,rank=64,var=0.5", "embedded:dim=128,rank=64,var=0.5"),
+		EmbeddedNet: pick(s, []int{64, 64, 64}, []int{256, 256, 256}, []int{512, 512, 512}),
 		MNIST:       true,
-		MNISTSplit:  pick(e.scale, "test", "train", "train"),
-		MNISTRows:   pick(e.scale, 2000, 0, 0),
-		MNISTNet:    pick(e.scale, []int{64, 64}, []int{512, 512, 512}, []int{1024, 1024, 1024}),
+		MNISTSplit:  pick(s, "test", "train", "train"),
+		MNISTRows:   pick(s, 2000, 0, 0),
+		MNISTNet:    pick(s, []int{64, 64}, []int{512, 512, 512}, []int{1024, 1024, 1024}),
 		Fractions:   []float64{0.95, 0.99},
-		FitN:        pick(e.scale, 2000, 20000, 50000),
-		Steps:       pick(e.scale, 200, 1200, 10000),
-		MNISTSteps:  pick(e.scale, 50, 1500, 20000),
-		Batch:       pick(e.scale, 128, 256, 512),
+		FitN:        pick(s, 2000, 20000, 50000),
+		Steps:       pick(s, 200, 1200, 10000),
+		MNISTSteps:  pick(s, 50, 1500, 20000),
+		Batch:       pick(s, 128, 256, 512),
 		LR:          5e-3, Fourier: 8, Schedule: "cosine",
-		Warmup: pick(e.scale, 10, 100, 500),
-		EMA:    pick(e.scale, 0.99, 0.999, 0.9995),
-		EvalN:  pick(e.scale, 300, 1000, 2000),
+		Warmup: pick(s, 10, 100, 500),
+		EMA:    pick(s, 0.99, 0.999, 0.9995),
+		EvalN:  pick(s, 300, 1000, 2000),
 		Images: 12, Solver: "rk4",
 	}
+}
+
+// latentJob is one flow to train: its data in the flow's space, the
+// held-out reference in data space, and the PCA that decodes (nil: full).
+type latentJob struct {
+	i    int
+	run  *latentRun
+	data *mat.Dense
+	ref  *mat.Dense
+	pca  *latent.PCA
+	net  []int
+	st   int
+}
+
+// latentRuns returns the jobs' measurements.
+func latentRuns(js []*latentJob) []*latentRun {
+	var runs []*latentRun
+	for _, j := range js {
+		runs = append(runs, j.run)
+	}
+	return runs
+}
+
+// latentCells prepares the data: the embedded Gaussian in full and in its
+// PCA latent, then MNIST in full and in PCA latents keeping each fraction.
+func latentCells(e *env, c latentConfig) ([]*latentJob, error) {
 	// Embedded: fit the PCA on a sample, keep the components above the
 	// sample covariance's numerical rank (NumPy's rule).
 	src, err := dist.Parse(c.Embedded)
@@ -100,122 +134,119 @@ func runLatent(e *env) (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	type job struct {
-		run  *latentRun
-		data *mat.Dense  // training rows in the flow's space
-		ref  *mat.Dense  // held-out rows in data space
-		pca  *latent.PCA // nil: full space
-		net  []int
-		st   int
-		full dist.Sampler // the data law, when it can be sampled
-	}
-	jobs := []*job{
-		{run: &latentRun{Data: c.Embedded, Space: "full", D: src.Dim(), Explained: 1}, data: emb, net: c.EmbeddedNet, st: c.Steps},
-		{run: &latentRun{Data: c.Embedded, Space: "pca", D: embPCA.K, Explained: embPCA.Explained()}, data: embPCA.Encode(emb), pca: embPCA, net: c.EmbeddedNet, st: c.Steps},
-	}
 	embRef := draw(src, c.EvalN, rng)
 	embRef2 := draw(src, c.EvalN, rng)
-	jobs[0].ref, jobs[1].ref = embRef, embRef
-
-	var mnistRef *mat.Dense
-	if c.MNIST {
-		t0 := time.Now()
-		m, err := dist.LoadMNIST(dist.MNISTOptions{Dir: e.opts.MNISTDir, Split: c.MNISTSplit})
-		if err != nil {
-			return nil, err
-		}
-		x := m.Data()
-		if c.MNISTRows > 0 && c.MNISTRows < x.R {
-			x = x.Rows(0, c.MNISTRows)
-		}
-		pca, err := latent.Fit(x, latent.Options{})
-		if err != nil {
-			return nil, err
-		}
-		e.timed("mnist load and pca", t0)
-		mnistRef = mat.New(c.EvalN, x.C)
-		for i := range c.EvalN {
-			copy(mnistRef.Row(i), x.Row(rng.IntN(x.R)))
-		}
-		jobs = append(jobs, &job{run: &latentRun{Data: "mnist", Space: "full", D: x.C, Explained: 1}, data: x, ref: mnistRef, net: c.MNISTNet, st: c.MNISTSteps})
-		for _, f := range c.Fractions {
-			k := metrics.CountExplained(pca.Variances, f)
-			p := pca.WithK(k)
-			jobs = append(jobs, &job{run: &latentRun{Data: "mnist", Space: "pca", D: k, Explained: p.Explained()},
-				data: p.Encode(x), ref: mnistRef, pca: p, net: c.MNISTNet, st: c.MNISTSteps})
-		}
-	}
-
-	err = parallel(e.ctx, len(jobs), func(i int) error {
-		t0 := time.Now()
-		j := jobs[i]
-		r := j.run
-		gauss, err := dist.NewGaussian(r.D, 1, 0)
-		if err != nil {
-			return err
-		}
-		data := dist.NewDataset(r.Data, j.data)
-		cfg := train.Config{Hidden: j.net, Act: "silu", Fourier: c.Fourier, Steps: j.st, Batch: c.Batch, LR: c.LR, Schedule: c.Schedule,
-			Warmup: c.Warmup, EMA: emaFor(c.EMA, j.st), Seed: subSeed(e.seed, "latent", i)}
-		res, err := train.Fit(e.ctx, gauss, data, cfg, train.Options{})
-		if err != nil {
-			return fmt.Errorf("%s %s-%d: %w", r.Data, r.Space, r.D, err)
-		}
-		r.FinalLoss, _ = res.FinalLoss(100)
-		rr := newRNG(e.seed, "latent-eval", i)
-		// Inverse: data (or codes) → noise; norms against Chi(d).
-		rows := mat.New(c.EvalN, r.D)
-		for k := range c.EvalN {
-			copy(rows.Row(k), j.data.Row(rr.IntN(j.data.R)))
-		}
-		inv, err := flow(e.ctx, res.Net, rows, true)
-		if err != nil {
-			return err
-		}
-		r.norms = norms(inv)
-		r.MeanNorm, r.ChiMean = mean(r.norms), chiMean(r.D, 1)
-		r.KS = ksChi(r.norms, r.D, 1)
-		// Forward: noise → data (decoded), against held-out data.
-		gen, err := flow(e.ctx, res.Net, draw(gauss, c.EvalN, rr), false)
-		if err != nil {
-			return err
-		}
-		if j.pca != nil {
-			gen = j.pca.Decode(gen)
-		}
-		if r.ForwardW2, err = metrics.W2(e.ctx, gen, j.ref); err != nil {
-			return err
-		}
-		r.ForwardMMD = metrics.MMD(gen, j.ref, nil)
-		for k := range min(c.Images, gen.R) {
-			r.images = append(r.images, gen.Row(k))
-		}
-		e.logf("%s %s d=%d: inverse KS Chi(%d) %.3f (mean norm %.2f vs %.2f), forward W2 %.3f, MMD %.4f [%.1fs]",
-			r.Data, r.Space, r.D, r.D, r.KS, r.MeanNorm, r.ChiMean, r.ForwardW2, r.ForwardMMD, time.Since(t0).Seconds())
-		return nil
-	})
+	base, err := metrics.W2(e.ctx, embRef2, embRef)
 	if err != nil {
 		return nil, err
 	}
-	if base, err := metrics.W2(e.ctx, embRef2, embRef); err == nil {
-		jobs[0].run.BaseW2, jobs[1].run.BaseW2 = base, base
-	} else {
-		return nil, err
+	jobs := []*latentJob{
+		{run: &latentRun{Data: c.Embedded, Space: "full", D: src.Dim(), Explained: 1, BaseW2: base}, data: emb, ref: embRef, net: c.EmbeddedNet, st: c.Steps},
+		{run: &latentRun{Data: c.Embedded, Space: "pca", D: embPCA.K, Explained: embPCA.Explained(), BaseW2: base}, data: embPCA.Encode(emb), ref: embRef, pca: embPCA, net: c.EmbeddedNet, st: c.Steps},
 	}
-	var runs []*latentRun
-	for _, j := range jobs {
-		runs = append(runs, j.run)
+	if c.MNIST {
+		mj, err := latentMNISTJobs(e, c, rng)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, mj...)
 	}
-	out := &outcome{config: c, results: runs}
-	s := &out.summary
-	if err := latentFigures(e, c, runs, mnistRef, s); err != nil {
-		return nil, err
+	for i, j := range jobs {
+		j.i = i
 	}
-	latentFindings(runs, s)
-	return out, nil
+	return jobs, nil
 }
 
-func latentFigures(e *env, c latentConfig, runs []*latentRun, mnistRef *mat.Dense, s *report.Summary) error {
+// latentMNISTJobs loads MNIST, fits its PCA and returns the full-space job
+// and one job per fraction of the variance kept.
+func latentMNISTJobs(e *env, c latentConfig, rng *rand.Rand) ([]*latentJob, error) {
+	t0 := time.Now()
+	m, err := dist.LoadMNIST(dist.MNISTOptions{Dir: e.opts.MNISTDir, Split: c.MNISTSplit})
+	if err != nil {
+		return nil, err
+	}
+	x := m.Data()
+	if c.MNISTRows > 0 && c.MNISTRows < x.R {
+		x = x.Rows(0, c.MNISTRows)
+	}
+	pca, err := latent.Fit(x, latent.Options{})
+	if err != nil {
+		return nil, err
+	}
+	e.timed("mnist load and pca", t0)
+	ref := mat.New(c.EvalN, x.C)
+	for i := range c.EvalN {
+		copy(ref.Row(i), x.Row(rng.IntN(x.R)))
+	}
+	jobs := []*latentJob{{run: &latentRun{Data: "mnist", Space: "full", D: x.C, Explained: 1}, data: x, ref: ref, net: c.MNISTNet, st: c.MNISTSteps}}
+	for _, f := range c.Fractions {
+		k := metrics.CountExplained(pca.Variances, f)
+		p := pca.WithK(k)
+		jobs = append(jobs, &latentJob{run: &latentRun{Data: "mnist", Space: "pca", D: k, Explained: p.Explained()},
+			data: p.Encode(x), ref: ref, pca: p, net: c.MNISTNet, st: c.MNISTSteps})
+	}
+	return jobs, nil
+}
+
+// latentMeasure trains one flow and measures both directions.
+func latentMeasure(e *env, c latentConfig, j *latentJob) error {
+	t0 := time.Now()
+	r := j.run
+	gauss, err := dist.NewGaussian(r.D, 1, 0)
+	if err != nil {
+		return err
+	}
+	data := dist.NewDataset(r.Data, j.data)
+	cfg := train.Config{Hidden: j.net, Act: "silu", Fourier: c.Fourier, Steps: j.st, Batch: c.Batch, LR: c.LR, Schedule: c.Schedule,
+		Warmup: c.Warmup, EMA: emaFor(c.EMA, j.st), Seed: subSeed(e.seed, "latent", j.i)}
+	res, err := train.Fit(e.ctx, gauss, data, cfg, train.Options{})
+	if err != nil {
+		return fmt.Errorf("%s %s-%d: %w", r.Data, r.Space, r.D, err)
+	}
+	r.FinalLoss, _ = res.FinalLoss(100)
+	rr := newRNG(e.seed, "latent-eval", j.i)
+	// Inverse: data (or codes) → noise; norms against Chi(d).
+	rows := mat.New(c.EvalN, r.D)
+	for k := range c.EvalN {
+		copy(rows.Row(k), j.data.Row(rr.IntN(j.data.R)))
+	}
+	inv, err := flow(e.ctx, res.Net, rows, true)
+	if err != nil {
+		return err
+	}
+	r.norms = norms(inv)
+	r.MeanNorm, r.ChiMean = mean(r.norms), chiMean(r.D, 1)
+	r.KS = ksChi(r.norms, r.D, 1)
+	// Forward: noise → data (decoded), against held-out data.
+	gen, err := flow(e.ctx, res.Net, draw(gauss, c.EvalN, rr), false)
+	if err != nil {
+		return err
+	}
+	if j.pca != nil {
+		gen = j.pca.Decode(gen)
+	}
+	if r.ForwardW2, err = metrics.W2(e.ctx, gen, j.ref); err != nil {
+		return err
+	}
+	r.ForwardMMD = metrics.MMD(gen, j.ref, nil)
+	for k := range min(c.Images, gen.R) {
+		r.images = append(r.images, gen.Row(k))
+	}
+	e.logf("%s %s d=%d: inverse KS Chi(%d) %.3f (mean norm %.2f vs %.2f), forward W2 %.3f, MMD %.4f [%.1fs]",
+		r.Data, r.Space, r.D, r.D, r.KS, r.MeanNorm, r.ChiMean, r.ForwardW2, r.ForwardMMD, time.Since(t0).Seconds())
+	return nil
+}
+
+// latentFigures draws the inverse norms and the generated digits.
+func latentFigures(e *env, c latentConfig, js []*latentJob) ([]report.Figure, error) {
+	runs := latentRuns(js)
+	var mnistRef *mat.Dense
+	for _, j := range js {
+		if j.run.Data == "mnist" {
+			mnistRef = j.ref
+			break
+		}
+	}
 	var panels []plot.HistPanel
 	for _, r := range runs {
 		m, sd := chiMean(r.D, 1), chiSD(r.D, 1)
@@ -228,11 +259,11 @@ func latentFigures(e *env, c latentConfig, runs []*latentRun, mnistRef *mat.Dens
 	}
 	if err := plot.HistGrid(e.figure("inverse_norms.png"), "‖f^-1(data)‖ against Chi(d), d the dimension the flow runs in", min(len(panels), 5), panels,
 		plot.HistOptions{PanelRange: true, XLabel: "‖f^-1(x)‖", PanelW: 230, PanelH: 180, Legend: true}); err != nil {
-		return err
+		return nil, err
 	}
-	s.Figures = append(s.Figures, report.Figure{File: "inverse_norms.png", Caption: "Norms of the inverse flow's output (data → noise) with the Chi(d) density of the flow's Gaussian side."})
+	figs := []report.Figure{{File: "inverse_norms.png", Caption: "Norms of the inverse flow's output (data → noise) with the Chi(d) density of the flow's Gaussian side."}}
 	if mnistRef == nil {
-		return nil
+		return figs, nil
 	}
 	ip := []plot.ImagePanel{{Title: "MNIST data", Images: rowsOf(mnistRef, c.Images)}}
 	for _, r := range runs {
@@ -245,10 +276,9 @@ func latentFigures(e *env, c latentConfig, runs []*latentRun, mnistRef *mat.Dens
 		}
 	}
 	if err := plot.ImageGrids(e.figure("mnist_samples.png"), "MNIST samples generated by each flow (decoded)", ip, 28, 6, 2); err != nil {
-		return err
+		return nil, err
 	}
-	s.Figures = append(s.Figures, report.Figure{File: "mnist_samples.png", Caption: "Real digits and samples of the forward flow (noise → data) in the full pixel space and in PCA latents, decoded."})
-	return nil
+	return append(figs, report.Figure{File: "mnist_samples.png", Caption: "Real digits and samples of the forward flow (noise → data) in the full pixel space and in PCA latents, decoded."}), nil
 }
 
 func rowsOf(x *mat.Dense, n int) [][]float32 {
@@ -266,16 +296,9 @@ func shortData(s string) string {
 	return s
 }
 
-func latentFindings(runs []*latentRun, s *report.Summary) {
-	find := func(data, space string) []*latentRun {
-		var out []*latentRun
-		for _, r := range runs {
-			if r.Data == data && r.Space == space {
-				out = append(out, r)
-			}
-		}
-		return out
-	}
+// latentFindings: the embedded Gaussian, then MNIST; and the table.
+func latentFindings(_ latentConfig, js []*latentJob) ([]report.Finding, []report.Table) {
+	runs := latentRuns(js)
 	t := report.Table{
 		Caption: "Each flow runs between N(0, I_d) and the data (or its PCA codes). Inverse: data → noise, norms against Chi(d). Forward: noise → data, decoded, against held-out data (W2 exact, MMD with RBF kernels at ¼…4× the median distance).",
 		Columns: []string{"data", "space", "d", "explained var.", "final loss", "inverse mean norm", "Chi(d) mean", "inverse KS", "forward W2", "forward MMD"},
@@ -283,27 +306,48 @@ func latentFindings(runs []*latentRun, s *report.Summary) {
 	for _, r := range runs {
 		t.Rows = append(t.Rows, []any{shortData(r.Data), r.Space, r.D, r.Explained, r.FinalLoss, r.MeanNorm, r.ChiMean, r.KS, r.ForwardW2, r.ForwardMMD})
 	}
-	s.Tables = append(s.Tables, t)
-	ef, el := find(runs[0].Data, "full")[0], find(runs[0].Data, "pca")[0]
-	s.Findings = append(s.Findings,
-		report.Finding{
+	fs := latentEmbeddedFindings(runs)
+	fs = append(fs, latentMNISTFindings(runs)...)
+	return fs, []report.Table{t}
+}
+
+// latentFind returns the runs on data in space.
+func latentFind(runs []*latentRun, data, space string) []*latentRun {
+	var out []*latentRun
+	for _, r := range runs {
+		if r.Data == data && r.Space == space {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// latentEmbeddedFindings judges the embedded Gaussian's flows.
+func latentEmbeddedFindings(runs []*latentRun) []report.Finding {
+	ef, el := latentFind(runs, runs[0].Data, "full")[0], latentFind(runs, runs[0].Data, "pca")[0]
+	return []report.Finding{
+		{
 			Claim: fmt.Sprintf("On the rank-%d embedded Gaussian, the inverse flow reaches Chi(d) in the PCA latent (d = %d) but not in the full space (d = %d).", el.D, el.D, ef.D),
 			Measured: fmt.Sprintf("KS of ‖f⁻¹(x)‖ against Chi(d): full %.3f (mean %.2f vs %.2f), latent %.3f (mean %.2f vs %.2f).",
 				ef.KS, ef.MeanNorm, ef.ChiMean, el.KS, el.MeanNorm, el.ChiMean),
 			Criterion: "latent KS < ⅓ of the full space's",
 			Verdict:   verdict(el.KS < ef.KS/3, el.KS < ef.KS),
 		},
-		report.Finding{
+		{
 			Claim: "Generation (noise → data) from the latent flow is at least as good as from the full-space flow.",
 			Measured: fmt.Sprintf("forward W2 full %.3f, latent %.3f (sampling floor %.3f); MMD full %.4f, latent %.4f.",
 				ef.ForwardW2, el.ForwardW2, ef.BaseW2, ef.ForwardMMD, el.ForwardMMD),
 			Criterion: "latent forward W2 ≤ 1.05 × the full space's",
 			Verdict:   verdict(el.ForwardW2 <= 1.05*ef.ForwardW2, false),
-		})
-	mf := find("mnist", "full")
-	ml := find("mnist", "pca")
+		}}
+}
+
+// latentMNISTFindings judges MNIST's flows (none when MNIST was not run).
+func latentMNISTFindings(runs []*latentRun) []report.Finding {
+	mf := latentFind(runs, "mnist", "full")
+	ml := latentFind(runs, "mnist", "pca")
 	if len(mf) == 0 || len(ml) == 0 {
-		return
+		return nil
 	}
 	worstKS, bestMMD := 0.0, math.Inf(1)
 	desc := ""
@@ -312,17 +356,17 @@ func latentFindings(runs []*latentRun, s *report.Summary) {
 		bestMMD = min(bestMMD, r.ForwardMMD)
 		desc += fmt.Sprintf("; PCA %d: KS %.3f, MMD %.4f", r.D, r.KS, r.ForwardMMD)
 	}
-	s.Findings = append(s.Findings,
-		report.Finding{
+	return []report.Finding{
+		{
 			Claim:     "On MNIST, the inverse flow reaches Chi(d) in a PCA latent keeping 95 % or 99 % of the variance, but not in the 784-pixel space.",
 			Measured:  fmt.Sprintf("full space: KS %.3f against Chi(784), MMD %.4f%s.", mf[0].KS, mf[0].ForwardMMD, desc),
 			Criterion: "every latent's KS < ⅓ of the full space's",
 			Verdict:   verdict(worstKS < mf[0].KS/3, worstKS < mf[0].KS),
 		},
-		report.Finding{
+		{
 			Claim:     "On MNIST, latent flows generate digits at least as close to the data as the full-space flow (by MMD in pixel space).",
 			Measured:  fmt.Sprintf("MMD full %.4f, best latent %.4f.", mf[0].ForwardMMD, bestMMD),
 			Criterion: "best latent MMD ≤ the full space's",
 			Verdict:   verdict(bestMMD <= mf[0].ForwardMMD, false),
-		})
+		}}
 }

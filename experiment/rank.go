@@ -12,54 +12,19 @@ import (
 	"github.com/flowlab/flowlab/train"
 )
 
-func init() {
-	registry["rank"] = spec{
+// rankSpec: the seed's Gaussian example of "not enough variance".
+func rankSpec() spec {
+	p := plan[gaussConfig, *rankRun]{
+		setup: gaussSetup, cells: rankCells, measure: rankMeasure,
+		figures: rankFigures, findings: rankFindings,
+	}
+	return spec{
+		name:     "rank",
 		title:    "rank-deficient sources",
 		question: "Can a deterministic flow carry a rank-64 Gaussian embedded in 128 dimensions to N(0, I_128), as it carries a full-rank one?",
 		claim: "The seed trains five seeds from a rank-64 source and five from a rank-128 source to N(0, I_128): the rank-64 flows end far from Chi(128). " +
 			"The exact field is x/t in the dead directions, which keeps 0 at 0, so even the exact ODE ends at Chi(64).",
-		run: runRank,
-	}
-}
-
-// gaussConfig is the shared training setting of the high-dimensional
-// Gaussian experiments (rank, and the noised sources of stochastic).
-type gaussConfig struct {
-	D        int     `json:"dim"`
-	Var      float64 `json:"source_var"` // in the live directions; the target is N(0, I_D)
-	Hidden   []int   `json:"hidden"`
-	Act      string  `json:"act"`
-	Arch     string  `json:"arch"`
-	Fourier  int     `json:"fourier"` // sin/cos(2πjt) time features, j = 1..Fourier, beside raw t
-	Steps    int     `json:"steps"`
-	Batch    int     `json:"batch"`
-	LR       float64 `json:"lr"`
-	Schedule string  `json:"schedule"`
-	Warmup   int     `json:"warmup"`
-	EMA      float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
-	FlowN    int     `json:"flow_n"`
-	Solver   string  `json:"solver"`
-	NFE      int     `json:"nfe"`
-	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
-}
-
-func gaussSetup(s Scale) gaussConfig {
-	return gaussConfig{
-		D: pick(s, 32, 128, 128), Var: 0.5,
-		Hidden: pick(s, []int{64, 64, 64}, []int{256, 256, 256}, []int{512, 512, 512}),
-		Act:    "silu", Arch: "mlp", Fourier: 8,
-		Steps: pick(s, 300, 1500, 10000),
-		Batch: pick(s, 128, 256, 512),
-		// Measured at quick scale (rank-128 → N(0, I_128), 1500 steps):
-		// lr 1e-3 or 2e-3 leaves the flow's variance at 1.4–1.5 (it misses
-		// the early, contracting phase of v*); lr 1e-2 with 8 Fourier time
-		// features brings it to 1.03 and the KS statistic to 0.09.
-		LR: pick(s, 5e-3, 1e-2, 5e-3), Schedule: "cosine",
-		Warmup: pick(s, 10, 100, 500),
-		EMA:    pick(s, 0.99, 0.999, 0.9995),
-		FlowN:  pick(s, 500, 2000, 5000),
-		Solver: "rk4", NFE: 4 * flowSteps,
-		SDESteps: pick(s, 100, 400, 1000),
+		run: p.run,
 	}
 }
 
@@ -142,10 +107,11 @@ func (r *rankRun) measure(c gaussConfig, fx *mat.Dense) {
 	}
 }
 
-func runRank(e *env) (*outcome, error) {
-	c := gaussSetup(e.scale)
+// rankCells: seeds × source rank (half, full), for the study's MLP and for
+// the FiLM field (issue 8).
+func rankCells(e *env, c gaussConfig) ([]*rankRun, error) {
 	seeds := pick(e.scale, 2, 5, 5)
-	filmSeeds := pick(e.scale, 1, 2, 5) // the FiLM field (issue 8), beside the study's MLP
+	filmSeeds := pick(e.scale, 1, 2, 5)
 	var runs []*rankRun
 	for _, arch := range []string{"mlp", "film"} {
 		n := seeds
@@ -161,22 +127,33 @@ func runRank(e *env) (*outcome, error) {
 			}
 		}
 	}
-	err := parallel(e.ctx, len(runs), func(i int) error {
-		r := runs[i]
-		cfg := c.train(subSeed(e.seed, "rank", r.Seed))
-		cfg.Arch = r.Arch
-		return runGauss(e, c, r, nil, cfg, "rank-"+r.Arch)
-	})
-	if err != nil {
-		return nil, err
+	return runs, nil
+}
+
+// rankMeasure trains one run and measures its flow.
+func rankMeasure(e *env, c gaussConfig, r *rankRun) error {
+	cfg := c.train(subSeed(e.seed, "rank", r.Seed))
+	cfg.Arch = r.Arch
+	return runGauss(e, c, r, nil, cfg, "rank-"+r.Arch)
+}
+
+// rankFigures draws every run's norms.
+func rankFigures(e *env, c gaussConfig, runs []*rankRun) ([]report.Figure, error) {
+	seeds := 0
+	for _, r := range runs {
+		if r.Arch == "mlp" && r.SourceRank < c.D {
+			seeds++
+		}
 	}
-	out := &outcome{config: c, results: runs}
-	s := &out.summary
 	if err := rankFigure(e, c, "norms.png", fmt.Sprintf("‖f(x)‖: rank-%d and rank-%d sources → N(0, I_%d), MLP then FiLM", c.D/2, c.D, c.D), runs, seeds); err != nil {
 		return nil, err
 	}
-	s.Figures = append(s.Figures, report.Figure{File: "norms.png", Caption: fmt.Sprintf("Norms of the flow's output for each run, with the Chi(%d) density of the target (solid) and Chi(%d) (dashed), where the exact ODE from a rank-%d source ends.", c.D, c.D/2, c.D/2)})
-	crit := ksCrit(c.FlowN, 0.01)
+	return []report.Figure{{File: "norms.png", Caption: fmt.Sprintf("Norms of the flow's output for each run, with the Chi(%d) density of the target (solid) and Chi(%d) (dashed), where the exact ODE from a rank-%d source ends.", c.D, c.D/2, c.D/2)}}, nil
+}
+
+// rankFindings: the dead directions, the live ones, the full-rank control
+// and the FiLM field; then the table of runs.
+func rankFindings(c gaussConfig, runs []*rankRun) ([]report.Finding, []report.Table) {
 	var low, full, film []*rankRun
 	for _, r := range runs {
 		if r.Arch != "mlp" {
@@ -189,6 +166,14 @@ func runRank(e *env) (*outcome, error) {
 			full = append(full, r)
 		}
 	}
+	fs := rankMLPFindings(c, low, full)
+	fs = append(fs, rankFiLMFinding(c, film))
+	return fs, []report.Table{rankTable(c, runs)}
+}
+
+// rankMLPFindings judges the study's MLP runs.
+func rankMLPFindings(c gaussConfig, low, full []*rankRun) []report.Finding {
+	crit := ksCrit(c.FlowN, 0.01)
 	lowOK := 0
 	minLowKS, maxDead := math.Inf(1), 0.0
 	minLive, maxLive := math.Inf(1), 0.0
@@ -206,50 +191,49 @@ func runRank(e *env) (*outcome, error) {
 	for _, r := range full {
 		maxFullKS = max(maxFullKS, r.KSFull)
 	}
-	s.Findings = append(s.Findings,
-		report.Finding{
+	return []report.Finding{
+		{
 			Claim: fmt.Sprintf("From a rank-%d source the flow creates no variance in the %d dead directions, so its norms stay far from Chi(%d).", c.D/2, c.D-c.D/2, c.D),
 			Measured: fmt.Sprintf("%d of %d rank-%d runs have KS > 0.5 against Chi(%d) and dead-direction variance < 0.1; smallest KS %.3f; largest dead variance %.3g (target 1).",
 				lowOK, len(low), c.D/2, c.D, minLowKS, maxDead),
 			Criterion: fmt.Sprintf("in every rank-%d run: KS against Chi(%d) > 0.5 and dead_var < 0.1", c.D/2, c.D),
 			Verdict:   verdict(lowOK == len(low), lowOK > 0),
 		},
-		report.Finding{
+		{
 			Claim: fmt.Sprintf("In its %d live directions the rank-%d flow still does what the exact flow does there: variance %g → 1, so the norms would end at Chi(%d).", c.D/2, c.D/2, c.Var, c.D/2),
 			Measured: fmt.Sprintf("live-direction variance of f(x) between %.3g and %.3g over the rank-%d runs (source %g, target 1).",
 				minLive, maxLive, c.D/2, c.Var),
 			Criterion: fmt.Sprintf("every rank-%d run's live variance within 0.2 of 1; when not, the network failed to learn the live part beside the singular dead part (x/t near t = 0)", c.D/2),
 			Verdict:   verdict(minLive > 0.8 && maxLive < 1.2, maxLive > 0.8),
 		},
-		report.Finding{
+		{
 			Claim: fmt.Sprintf("From a full-rank source the same network reaches Chi(%d).", c.D),
 			Measured: fmt.Sprintf("largest KS against Chi(%d) over the rank-%d runs %.3f, against %.3f for the closest rank-%d run; KS of a perfect sampler stays below %.3f (99 %%, n = %d).",
 				c.D, c.D, maxFullKS, minLowKS, c.D/2, crit, c.FlowN),
 			Criterion: fmt.Sprintf("every rank-%d run's KS < ⅓ of every rank-%d run's; confirmed outright when also below the 99 %% sampling bound, else the gap is training error", c.D, c.D/2),
 			Verdict:   verdict(maxFullKS < minLowKS/3, false),
-		})
+		}}
+}
+
+// rankFiLMFinding judges the FiLM runs.
+func rankFiLMFinding(c gaussConfig, film []*rankRun) report.Finding {
 	filmDead, filmFull := 0.0, 0.0
+	n := 0
 	for _, r := range film {
 		if r.DeadVar != nil {
 			filmDead = max(filmDead, *r.DeadVar)
+			n++
 		} else {
 			filmFull = max(filmFull, r.KSFull)
 		}
 	}
-	s.Findings = append(s.Findings, report.Finding{
+	return report.Finding{
 		Claim: "The rank argument does not depend on how time enters the network: the FiLM field creates no dead-direction variance either.",
 		Measured: fmt.Sprintf("FiLM (%d seeds per rank): largest dead-direction variance %.3g; largest KS against Chi(%d) from the full-rank source %.3f.",
-			filmSeeds, filmDead, c.D, filmFull),
+			n, filmDead, c.D, filmFull),
 		Criterion: "every FiLM rank-64 run has dead_var < 0.1",
 		Verdict:   verdict(filmDead < 0.1, false),
-	})
-	s.Tables = append(s.Tables, rankTable(c, runs))
-	return out, nil
-}
-
-func (c gaussConfig) train(seed uint64) train.Config {
-	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Fourier: c.Fourier, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
-		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
+	}
 }
 
 func rankTable(c gaussConfig, runs []*rankRun) report.Table {

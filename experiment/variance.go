@@ -15,50 +15,20 @@ import (
 	"github.com/flowlab/flowlab/train"
 )
 
-func init() {
-	registry["variance"] = spec{
+// varianceSpec: the seed's 2-D example of "not enough variance".
+func varianceSpec() spec {
+	p := plan[toyConfig, *pairResult]{
+		setup: toySetup, cells: varianceCells, measure: varianceMeasure,
+		figures: varianceFigures, findings: varianceFindings,
+	}
+	return spec{
+		name:     "variance",
 		title:    "creating variation: 8 gaussians ↔ moons and ↔ line",
 		question: "With identical hyperparameters, can a deterministic flow carry the 8 gaussians to a 2-D set (moons) and to a 1-D set (a line), and back?",
 		claim: "The seed shows 8gaussians → line working but its inverse line → 8gaussians failing, while both directions work for moons: " +
 			"an ODE flow is a homeomorphism and cannot turn a line into a 2-D density.",
-		run: runVariance,
+		run: p.run,
 	}
-}
-
-// toyConfig is the shared training setting of the 2-D experiments.
-type toyConfig struct {
-	Hidden   []int   `json:"hidden"`
-	Act      string  `json:"act"`
-	Steps    int     `json:"steps"`
-	Batch    int     `json:"batch"`
-	LR       float64 `json:"lr"`
-	Schedule string  `json:"schedule"`
-	Warmup   int     `json:"warmup"`
-	EMA      float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
-	EvalN    int     `json:"eval_n"`  // points per sample for W2 (exact, Hungarian), MMD and modes
-	Solver   string  `json:"solver"`
-	NFE      int     `json:"nfe"`
-	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
-}
-
-func toySetup(s Scale) toyConfig {
-	return toyConfig{
-		Hidden: pick(s, []int{64, 64, 64}, []int{128, 128, 128}, []int{256, 256, 256}),
-		Act:    "silu",
-		Steps:  pick(s, 300, 3000, 20000),
-		Batch:  pick(s, 256, 512, 1024),
-		LR:     2e-3, Schedule: "cosine",
-		Warmup: pick(s, 10, 100, 500),
-		EMA:    pick(s, 0.99, 0.999, 0.9995),
-		EvalN:  pick(s, 500, 1000, 2000),
-		Solver: "rk4", NFE: 4 * flowSteps,
-		SDESteps: pick(s, 100, 400, 1000),
-	}
-}
-
-func (c toyConfig) train(hidden []int, seed uint64) train.Config {
-	return train.Config{Hidden: hidden, Act: c.Act, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
-		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
 }
 
 // pairResult is one trained pair: a flow f from Source to Target.
@@ -201,44 +171,51 @@ func trainPair(e *env, c toyConfig, p *pairResult, cfg train.Config, label strin
 // eightSigma is the per-coordinate standard deviation of the 8 gaussians.
 func eightSigma(g *dist.Toy2D) float64 { return math.Sqrt(g.Var) }
 
-func runVariance(e *env) (*outcome, error) {
-	c := toySetup(e.scale)
-	pairs := []*pairResult{
+// varianceCells: the two pairs, 8 gaussians → moons and → line.
+func varianceCells(*env, toyConfig) ([]*pairResult, error) {
+	return []*pairResult{
 		{Source: "8gaussians", Target: "moons"},
 		{Source: "8gaussians", Target: "line"},
+	}, nil
+}
+
+// varianceMeasure trains one pair; identical hyperparameters and
+// initialisation for both.
+func varianceMeasure(e *env, c toyConfig, p *pairResult) error {
+	i := 0
+	if p.Target == "line" {
+		i = 1
 	}
-	err := parallel(e.ctx, len(pairs), func(i int) error {
-		// Identical hyperparameters and initialisation for both pairs.
-		return trainPair(e, c, pairs[i], c.train(c.Hidden, subSeed(e.seed, "variance")), "variance", i)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &outcome{config: c, results: pairs}
-	s := &out.summary
+	return trainPair(e, c, p, c.train(c.Hidden, subSeed(e.seed, "variance")), "variance", i)
+}
+
+// varianceFigures draws the four panels of each pair.
+func varianceFigures(e *env, _ toyConfig, pairs []*pairResult) ([]report.Figure, error) {
 	if err := pairFigure(e, "variance.png", "source, f(source), f^-1(target), target", pairs); err != nil {
 		return nil, err
 	}
-	s.Figures = append(s.Figures, report.Figure{File: "variance.png", Caption: "Each row: the source (8 gaussians), the flow's image of it, the inverse flow's image of the target, and the target."})
+	return []report.Figure{{File: "variance.png", Caption: "Each row: the source (8 gaussians), the flow's image of it, the inverse flow's image of the target, and the target."}}, nil
+}
+
+// varianceFindings: forward both work; inverse only moons.
+func varianceFindings(c toyConfig, pairs []*pairResult) ([]report.Finding, []report.Table) {
 	moons, line := pairs[0], pairs[1]
-	s.Findings = append(s.Findings,
-		report.Finding{
+	return []report.Finding{
+		{
 			Claim: "Forward, both work: the 8 gaussians can be squeezed onto moons and onto a line.",
 			Measured: fmt.Sprintf("forward W2: moons %.3f, line %.3f (sampling floor of W2 between two %d-point samples of the 8 gaussians: %.3f).",
 				moons.ForwardW2, line.ForwardW2, c.EvalN, moons.BaselineW2),
 			Criterion: "both forward W2 below the 8 gaussians' own sampling floor (the targets are smaller sets, so their floor is lower still)",
 			Verdict:   verdict(moons.ForwardW2 < moons.BaselineW2 && line.ForwardW2 < moons.BaselineW2, moons.ForwardW2 < moons.BaselineW2 || line.ForwardW2 < moons.BaselineW2),
 		},
-		report.Finding{
+		{
 			Claim: "Inverse, the line fails: f⁻¹(line) is a curve, not the 8 gaussians; f⁻¹(moons) recovers them.",
 			Measured: fmt.Sprintf("inverse W2: moons %.3f, line %.3f (floor %.3f); modes covered: moons %d/8, line %d/8; mode aspect λmin/λmax: moons %.2f, line %.2f (source %.2f).",
 				moons.InverseW2, line.InverseW2, moons.BaselineW2, moons.InverseModes, line.InverseModes, moons.ModeAspect, line.ModeAspect, moons.SourceAspect),
 			Criterion: "line's inverse W2 > 2 × moons' and line's mode aspect < ½ × moons' (a 1-D curve through the modes has aspect ≈ 0)",
 			Verdict: verdict(line.InverseW2 > 2*moons.InverseW2 && line.ModeAspect < moons.ModeAspect/2,
 				line.InverseW2 > 2*moons.InverseW2 || line.ModeAspect < moons.ModeAspect/2),
-		})
-	s.Tables = append(s.Tables, pairTable(pairs))
-	return out, nil
+		}}, []report.Table{pairTable(pairs)}
 }
 
 // pairTable lists pair metrics.

@@ -19,13 +19,20 @@ import (
 	"github.com/flowlab/flowlab/train"
 )
 
-func init() {
-	registry["width"] = spec{
+// widthSpec: the seed's first example, "not enough width".
+func widthSpec() spec {
+	p := plan[widthConfig, *widthCell]{
+		setup: widthSetup, cells: widthCells, measure: widthMeasure,
+		cost:    func(x *widthCell) int { return x.Steps * (x.K + x.W) * x.W },
+		figures: widthFigures, findings: widthFindings,
+	}
+	return spec{
+		name:     "width",
 		title:    "network width against data dimension",
 		question: "Can an MLP whose hidden layers are narrower than the data dimension k carry N(0,½I_k) to N(0,I_k), and does width w ≥ k suffice?",
 		claim: "The seed's figure (k = 256, widths 254…258, 10/100/1000 epochs) shows learned norms short of Chi(256) at every width and reads it as a width threshold. " +
 			"The sharp statement is that an MLP's Jacobian has rank ≤ its narrowest hidden width, while the exact field v*(x,t) = c(t)·x has rank k: w < k cannot express it.",
-		run: runWidth,
+		run: p.run,
 	}
 }
 
@@ -153,8 +160,8 @@ func widthOf(label string, k int) int {
 	panic("experiment: unknown width label " + label)
 }
 
-func runWidth(e *env) (*outcome, error) {
-	c := widthSetup(e.scale)
+// widthCells is the grid: network × k × width × training steps.
+func widthCells(_ *env, c widthConfig) ([]*widthCell, error) {
 	var cells []*widthCell
 	for _, n := range c.Nets {
 		for _, k := range c.Ks {
@@ -165,36 +172,18 @@ func runWidth(e *env) (*outcome, error) {
 			}
 		}
 	}
-	// Big cells first, so that the pool finishes together.
-	order := make([]int, len(cells))
-	for i := range order {
-		order[i] = i
+	return cells, nil
+}
+
+// widthMeasure trains one cell's network and measures it.
+func widthMeasure(e *env, c widthConfig, x *widthCell) error {
+	t0 := time.Now()
+	if err := widthCellRun(e.ctx, c, x, e.seed); err != nil {
+		return fmt.Errorf("k=%d w=%d %s %d steps: %w", x.K, x.W, x.arch(), x.Steps, err)
 	}
-	cost := func(x *widthCell) int { return x.Steps * (x.K + x.W) * x.W }
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && cost(cells[order[j]]) > cost(cells[order[j-1]]); j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
-	err := parallel(e.ctx, len(cells), func(i int) error {
-		t0 := time.Now()
-		x := cells[order[i]]
-		if err := widthCellRun(e.ctx, c, x, e.seed); err != nil {
-			return fmt.Errorf("k=%d w=%d %s %d steps: %w", x.K, x.W, x.arch(), x.Steps, err)
-		}
-		e.logf("k=%d w=%d %s steps=%d: rel excess %.3g, Jacobian rank ≤ %d, mean ‖f(x)‖ %.3f (Chi %.3f) [%.1fs]",
-			x.K, x.W, x.arch(), x.Steps, x.RelExcess, x.JacRankMax, x.MeanNorm, x.ChiMean, time.Since(t0).Seconds())
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &outcome{config: c, results: cells}
-	if err := widthFigures(e, c, cells, &out.summary); err != nil {
-		return nil, err
-	}
-	widthSummary(c, cells, &out.summary)
-	return out, nil
+	e.logf("k=%d w=%d %s steps=%d: rel excess %.3g, Jacobian rank ≤ %d, mean ‖f(x)‖ %.3f (Chi %.3f) [%.1fs]",
+		x.K, x.W, x.arch(), x.Steps, x.RelExcess, x.JacRankMax, x.MeanNorm, x.ChiMean, time.Since(t0).Seconds())
+	return nil
 }
 
 func widthCellRun(ctx context.Context, c widthConfig, x *widthCell, seed uint64) error {
@@ -357,8 +346,23 @@ func jacobianRank(net *nn.Net, x []float32, t float64) int {
 	return r
 }
 
-func widthFigures(e *env, c widthConfig, cells []*widthCell, s *report.Summary) error {
-	longest := c.Steps[len(c.Steps)-1]
+// widthFigures draws the norm histograms, the slopes and the excess loss.
+func widthFigures(e *env, c widthConfig, cells []*widthCell) ([]report.Figure, error) {
+	var figs []report.Figure
+	for _, f := range []func(*env, widthConfig, []*widthCell) ([]report.Figure, error){widthNormFigures, widthSlopeFigure, widthExcessFigure} {
+		fs, err := f(e, c, cells)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, fs...)
+	}
+	return figs, nil
+}
+
+// widthNormFigures draws, per network and k, the norms of f(x) in a grid of
+// width × steps.
+func widthNormFigures(e *env, c widthConfig, cells []*widthCell) ([]report.Figure, error) {
+	var figs []report.Figure
 	for _, arch := range widthNets(c) {
 		for _, k := range c.Ks {
 			var panels []plot.HistPanel
@@ -385,12 +389,18 @@ func widthFigures(e *env, c widthConfig, cells []*widthCell, s *report.Summary) 
 				fmt.Sprintf("‖f(x)‖, x ~ N(0,½I_%d), %s: rows width w, columns training steps", k, arch),
 				len(c.Steps), panels, plot.HistOptions{Lo: lo, Hi: hi, XLabel: "‖f(x)‖", PanelW: 230, PanelH: 160, Legend: true})
 			if err != nil {
-				return err
+				return nil, err
 			}
-			s.Figures = append(s.Figures, report.Figure{File: name, Caption: fmt.Sprintf(
+			figs = append(figs, report.Figure{File: name, Caption: fmt.Sprintf(
 				"Norms of the learned flow's output for k = %d (%s), with the target's Chi(%d) density (solid) and the source's (dashed).", k, arch, k)})
 		}
 	}
+	return figs, nil
+}
+
+// widthSlopeFigure draws each learned field's slope ĉ(t) against c(t).
+func widthSlopeFigure(e *env, c widthConfig, cells []*widthCell) ([]report.Figure, error) {
+	longest := c.Steps[len(c.Steps)-1]
 	var lp []plot.LinePanel
 	for _, arch := range widthNets(c) {
 		for _, k := range c.Ks {
@@ -407,9 +417,14 @@ func widthFigures(e *env, c widthConfig, cells []*widthCell, s *report.Summary) 
 		}
 	}
 	if err := plot.LineGrid(e.figure("slopes.png"), "the learned field's slope along x against the exact c(t)", len(c.Ks), lp, 420, 320); err != nil {
-		return err
+		return nil, err
 	}
-	s.Figures = append(s.Figures, report.Figure{File: "slopes.png", Caption: "v*(x,t) = c(t)·x: the slope ĉ(t) of each learned field against the exact c(t) (dashed), at the longest training. c(t) < 0 before t = a/(a+b), where the flow contracts."})
+	return []report.Figure{{File: "slopes.png", Caption: "v*(x,t) = c(t)·x: the slope ĉ(t) of each learned field against the exact c(t) (dashed), at the longest training. c(t) < 0 before t = a/(a+b), where the flow contracts."}}, nil
+}
+
+// widthExcessFigure draws the relative excess loss at the longest training.
+func widthExcessFigure(e *env, c widthConfig, cells []*widthCell) ([]report.Figure, error) {
+	longest := c.Steps[len(c.Steps)-1]
 	h := plot.Heatmap{
 		Title: fmt.Sprintf("excess loss over the floor, relative (%d steps)", longest), XLabel: "hidden width w", YLabel: "",
 		XTicks: c.Widths, BarLabel: "(loss − floor)/floor", Format: "%.3f",
@@ -430,15 +445,25 @@ func widthFigures(e *env, c widthConfig, cells []*widthCell, s *report.Summary) 
 		}
 	}
 	if err := h.Save(e.figure("excess_loss.png"), 760, 120+70*len(h.Values)); err != nil {
-		return err
+		return nil, err
 	}
-	s.Figures = append(s.Figures, report.Figure{File: "excess_loss.png", Caption: "Excess of the flow-matching loss over its floor (π/2)√(ab)·k, relative to the floor, at the longest training."})
-	return nil
+	return []report.Figure{{File: "excess_loss.png", Caption: "Excess of the flow-matching loss over its floor (π/2)√(ab)·k, relative to the floor, at the longest training."}}, nil
 }
 
-func widthSummary(c widthConfig, cells []*widthCell, s *report.Summary) {
-	longest := c.Steps[len(c.Steps)-1]
-	// 1. Jacobian rank never above w.
+// widthFindings: the rank theorem, the loss bounds, the seed's norm
+// shortfall and how time enters the network; then the table of cells.
+func widthFindings(c widthConfig, cells []*widthCell) ([]report.Finding, []report.Table) {
+	fs := []report.Finding{widthRankFinding(cells)}
+	fs = append(fs, widthLossFindings(c, cells)...)
+	fs = append(fs, widthNormFinding(c, cells))
+	if f, ok := widthTimeFinding(c, cells); ok {
+		fs = append(fs, f)
+	}
+	return fs, []report.Table{widthTable(cells)}
+}
+
+// widthRankFinding: the Jacobian rank is never above w.
+func widthRankFinding(cells []*widthCell) report.Finding {
 	worst, over := math.MinInt, 0
 	for _, x := range cells {
 		if x.JacRankMax > x.W {
@@ -446,13 +471,18 @@ func widthSummary(c widthConfig, cells []*widthCell, s *report.Summary) {
 		}
 		worst = max(worst, x.JacRankMax-x.W)
 	}
-	s.Findings = append(s.Findings, report.Finding{
+	return report.Finding{
 		Claim:     "The learned field's Jacobian has rank ≤ w (the narrowest hidden width).",
 		Measured:  fmt.Sprintf("%d of %d cells have a numerical Jacobian rank above w; max (rank − w) = %d.", over, len(cells), worst),
 		Criterion: "rank (tolerance σ_max·k·eps_float32) ≤ w at every (x, t) of every cell",
 		Verdict:   verdict(over == 0, false),
-	})
-	// 2. w < k pays at least the rank bound; w ≥ k beats what w = k−2 must pay.
+	}
+}
+
+// widthLossFindings: w < k pays at least the rank bound; w ≥ k beats what
+// w = k−2 must pay.
+func widthLossFindings(c widthConfig, cells []*widthCell) []report.Finding {
+	longest := c.Steps[len(c.Steps)-1]
 	var narrow, narrowOK, wide, wideOK int
 	var minNarrowRatio, maxWide = math.Inf(1), 0.0
 	for _, x := range cells {
@@ -475,22 +505,24 @@ func widthSummary(c widthConfig, cells []*widthCell, s *report.Summary) {
 			maxWide = max(maxWide, x.Excess/least)
 		}
 	}
-	s.Findings = append(s.Findings, report.Finding{
+	return []report.Finding{{
 		Claim: "w < k cannot express v*: its excess loss is at least (k−w)·E[v*_i²], the part of v* outside any w-dimensional output space.",
 		Measured: fmt.Sprintf("%d of %d narrow cells (w < k, %d steps) pay at least the bound; smallest excess/bound %.3g.",
 			narrowOK, narrow, longest, minNarrowRatio),
 		Criterion: "excess + 3 s.e. ≥ (k−w)·(a + b − floor/k) in every w < k cell",
 		Verdict:   verdict(narrowOK == narrow, false),
-	})
-	s.Findings = append(s.Findings, report.Finding{
+	}, {
 		Claim: "Given enough steps, w ≥ k reaches a loss that no w < k network can: below the least excess of a width-(k−2) field, 2·E[v*_i²].",
 		Measured: fmt.Sprintf("%d of %d wide cells (w ≥ k, %d steps) beat it; largest excess/(2·E[v*_i²]) %.3g.",
 			wideOK, wide, longest, maxWide),
 		Criterion: "excess + 3 s.e. < 2·(a + b − floor/k) in every w ≥ k cell; inconclusive when only some do (undertrained)",
 		Verdict:   verdict(wideOK == wide, wideOK > 0),
-	})
-	// 3. The seed's figure: norms approach Chi(k) with training.
-	first := c.Steps[0]
+	}}
+}
+
+// widthNormFinding: the seed's figure: norms approach Chi(k) with training.
+func widthNormFinding(c widthConfig, cells []*widthCell) report.Finding {
+	first, longest := c.Steps[0], c.Steps[len(c.Steps)-1]
 	gap := func(st int) float64 {
 		g, n := 0.0, 0
 		for _, x := range cells {
@@ -502,15 +534,20 @@ func widthSummary(c widthConfig, cells []*widthCell, s *report.Summary) {
 		return g / float64(n)
 	}
 	g0, g1 := gap(first), gap(longest)
-	s.Findings = append(s.Findings, report.Finding{
+	return report.Finding{
 		Claim: "The seed's norm shortfall is undertraining: with more steps, the learned norms of w ≥ k networks approach the Chi(k) mean.",
 		Measured: fmt.Sprintf("mean |mean ‖f(x)‖ − Chi mean|/Chi mean over w ≥ k: %.3g at %d steps, %.3g at %d steps.",
 			g0, first, g1, longest),
 		Criterion: "the gap at the longest training is below half the gap at the shortest",
 		Verdict:   verdict(g1 < g0/2, g1 < g0),
-	})
-	// 4. Where the plain MLP misses v*: the contracting phase c(t) < 0.
-	// Early time index 1 of SlopeT; ratio ĉ/c there, best cell of each kind.
+	}
+}
+
+// widthTimeFinding: where the plain MLP misses v*: the contracting phase
+// c(t) < 0. Early time index 1 of SlopeT; ratio ĉ/c there, best cell of
+// each kind. ok is false when the grid has only the raw-t MLP.
+func widthTimeFinding(c widthConfig, cells []*widthCell) (f report.Finding, ok bool) {
+	longest := c.Steps[len(c.Steps)-1]
 	rawBest, otherBest := math.Inf(-1), math.Inf(-1)
 	otherName := ""
 	for _, x := range cells {
@@ -524,15 +561,20 @@ func widthSummary(c widthConfig, cells []*widthCell, s *report.Summary) {
 			otherBest, otherName = r, fmt.Sprintf("%s, w=%d, k=%d", x.arch(), x.W, x.K)
 		}
 	}
-	if otherName != "" {
-		s.Findings = append(s.Findings, report.Finding{
-			Claim: "flowlab's diagnosis: part of what looks hard to learn is how t enters the network. With t as one raw input column, the MLP misses the early, contracting phase of v* = c(t)·x (c(t) < 0); with time features or FiLM it learns it.",
-			Measured: fmt.Sprintf("ĉ/c at t = %g, best w ≥ k cell at %d steps: raw-t MLP %.2f; other networks %.2f (%s).",
-				c.SlopeT[1], longest, rawBest, otherBest, otherName),
-			Criterion: "the raw-t MLP's best ĉ/c < ½ while another network's best is > 0.8",
-			Verdict:   verdict(rawBest < 0.5 && otherBest > 0.8, rawBest < 0.5 || otherBest > 0.8),
-		})
+	if otherName == "" {
+		return report.Finding{}, false
 	}
+	return report.Finding{
+		Claim: "flowlab's diagnosis: part of what looks hard to learn is how t enters the network. With t as one raw input column, the MLP misses the early, contracting phase of v* = c(t)·x (c(t) < 0); with time features or FiLM it learns it.",
+		Measured: fmt.Sprintf("ĉ/c at t = %g, best w ≥ k cell at %d steps: raw-t MLP %.2f; other networks %.2f (%s).",
+			c.SlopeT[1], longest, rawBest, otherBest, otherName),
+		Criterion: "the raw-t MLP's best ĉ/c < ½ while another network's best is > 0.8",
+		Verdict:   verdict(rawBest < 0.5 && otherBest > 0.8, rawBest < 0.5 || otherBest > 0.8),
+	}, true
+}
+
+// widthTable lists every cell.
+func widthTable(cells []*widthCell) report.Table {
 	tab := report.Table{
 		Caption: "Every cell: loss against its floor, relative L2 error of v against v*, norms of f(x) against Chi(k), and the Jacobian's numerical rank.",
 		Columns: []string{"k", "w", "network", "steps", "loss", "floor", "excess/floor", "rank bound", "‖v−v*‖/‖v*‖", "mean ‖f(x)‖", "Chi mean", "KS", "Jacobian ranks"},
@@ -541,17 +583,5 @@ func widthSummary(c widthConfig, cells []*widthCell, s *report.Summary) {
 		tab.Rows = append(tab.Rows, []any{x.K, x.W, x.arch(), x.Steps, x.Loss, x.LossFloor, x.RelExcess, x.RankBound,
 			x.RelL2, x.MeanNorm, x.ChiMean, x.KS, fmt.Sprint(x.JacRanks)})
 	}
-	s.Tables = append(s.Tables, tab)
-}
-
-// verdict turns a criterion into a verdict: confirmed when ok, inconclusive
-// when only partly (some evidence either way), not confirmed otherwise.
-func verdict(ok, partly bool) string {
-	switch {
-	case ok:
-		return report.Confirmed
-	case partly:
-		return report.Inconclusive
-	}
-	return report.NotConfirmed
+	return tab
 }

@@ -72,10 +72,6 @@ type Summary struct {
 	Figures    []Figure  `json:"figures"`
 }
 
-// Order is the order in which the study's experiments appear; others follow
-// in alphabetical order.
-var Order = []string{"width", "variance", "rank", "mnist", "stochastic", "latent"}
-
 // Section is one experiment ready to render: its summary, the folder it came
 // from and its figures as data URIs.
 type Section struct {
@@ -92,9 +88,11 @@ type Image struct {
 }
 
 // Load reads every runs/NAME/metrics.json under runsDir that holds a Summary
-// and embeds its figures. A folder without metrics.json is skipped; a broken
+// and embeds its figures, sections in the order of the names in order (the
+// study's, which the experiment package owns), others after them in
+// alphabetical order. A folder without metrics.json is skipped; a broken
 // metrics.json or a missing or undecodable figure is an error naming the file.
-func Load(runsDir string) ([]Section, error) {
+func Load(runsDir string, order []string) ([]Section, error) {
 	entries, err := os.ReadDir(runsDir)
 	if err != nil {
 		return nil, fmt.Errorf("report: read runs folder: %w", err)
@@ -133,7 +131,7 @@ func Load(runsDir string) ([]Section, error) {
 		out = append(out, sec)
 	}
 	slices.SortStableFunc(out, func(a, b Section) int {
-		ia, ib := rank(a.Experiment), rank(b.Experiment)
+		ia, ib := position(order, a.Experiment), position(order, b.Experiment)
 		if ia != ib {
 			return ia - ib
 		}
@@ -178,11 +176,12 @@ func (s Summary) check() error {
 	return nil
 }
 
-func rank(name string) int {
-	if i := slices.Index(Order, name); i >= 0 {
+// position returns name's index in order, or len(order) when absent.
+func position(order []string, name string) int {
+	if i := slices.Index(order, name); i >= 0 {
 		return i
 	}
-	return len(Order)
+	return len(order)
 }
 
 // embedPNG reads a PNG, checks that it decodes and returns it as a data URI.
@@ -202,13 +201,17 @@ func embedPNG(path string) (Image, error) {
 	return Image{DataURI: template.URL(uri), Width: cfg.Width, Height: cfg.Height}, nil
 }
 
-// Write renders sections as the report page to path, atomically.
-func Write(path string, sections []Section) error {
-	return atomicfile.Write(path, func(w io.Writer) error { return Render(w, sections) })
+// Write renders sections as the report page to path, atomically; expected
+// names the experiments the page should hold (those without a section are
+// listed as not run).
+func Write(path string, sections []Section, expected []string) error {
+	return atomicfile.Write(path, func(w io.Writer) error { return Render(w, sections, expected) })
 }
 
-// Render writes the report page for sections to w.
-func Render(w io.Writer, sections []Section) error {
+// Render writes the report page for sections to w; expected names the
+// experiments the page should hold (those without a section are listed as
+// not run).
+func Render(w io.Writer, sections []Section, expected []string) error {
 	type row struct {
 		Experiment, Title string
 		Finding
@@ -220,7 +223,7 @@ func Render(w io.Writer, sections []Section) error {
 		}
 	}
 	missing := []string{}
-	for _, name := range Order {
+	for _, name := range expected {
 		if !slices.ContainsFunc(sections, func(s Section) bool { return s.Experiment == name }) {
 			missing = append(missing, name)
 		}

@@ -17,6 +17,10 @@ import (
 	"github.com/flowlab/flowlab/plot"
 )
 
+// study is the order of the study's experiments, as the experiment package
+// gives it.
+var study = []string{"width", "variance", "rank", "mnist", "stochastic", "latent"}
+
 // writeRun creates runs/name with a metrics.json holding s and one small
 // real figure per entry of s.Figures.
 func writeRun(t *testing.T, runs string, s Summary) {
@@ -68,7 +72,7 @@ var imgSrc = regexp.MustCompile(`<img src="([^"]*)"`)
 
 func TestReportSelfContained(t *testing.T) {
 	runs := fixture(t)
-	secs, err := Load(runs)
+	secs, err := Load(runs, study)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +80,7 @@ func TestReportSelfContained(t *testing.T) {
 		t.Fatalf("sections %v, want width then rank (the study's order)", names(secs))
 	}
 	out := filepath.Join(t.TempDir(), "report.html")
-	if err := Write(out, secs); err != nil {
+	if err := Write(out, secs, study); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -149,13 +153,13 @@ func TestLoadErrors(t *testing.T) {
 			if c.figure != nil {
 				os.WriteFile(filepath.Join(dir, "figures", "f.png"), c.figure, 0o644)
 			}
-			_, err := Load(runs)
+			_, err := Load(runs, study)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want one containing %q", err, c.want)
 			}
 		})
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "nope")); err == nil {
+	if _, err := Load(filepath.Join(t.TempDir(), "nope"), study); err == nil {
 		t.Error("missing runs folder: want error")
 	}
 }
@@ -182,13 +186,13 @@ func TestChromiumRendersReport(t *testing.T) {
 		t.Skip("chromium not installed")
 	}
 	runs := fixture(t)
-	secs, err := Load(runs)
+	secs, err := Load(runs, study)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.html")
-	if err := Write(out, secs); err != nil {
+	if err := Write(out, secs, study); err != nil {
 		t.Fatal(err)
 	}
 	widths, errs := probe(t, bin, out)
@@ -281,7 +285,7 @@ func FuzzParseSummary(f *testing.F) {
 		}
 		// Whatever parses must render.
 		var buf bytes.Buffer
-		if err := Render(&buf, []Section{{Summary: s}}); err != nil {
+		if err := Render(&buf, []Section{{Summary: s}}, study); err != nil {
 			t.Fatalf("render of a parsed summary: %v", err)
 		}
 	})

@@ -81,12 +81,12 @@ minutes on two cores), paper (the seed's scale).`,
 
 // writeReport renders the report of the run folders under runs to path.
 func writeReport(runs, path string) error {
-	secs, err := report.Load(runs)
+	secs, err := report.Load(runs, experiment.Names())
 	if err != nil {
 		return err
 	}
 	if len(secs) == 0 {
 		return fmt.Errorf("report: no run folder with a metrics.json under %s", runs)
 	}
-	return report.Write(path, secs)
+	return report.Write(path, secs, experiment.Names())
 }
