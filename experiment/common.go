@@ -12,7 +12,6 @@ import (
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/metrics"
-	"github.com/flowlab/flowlab/report"
 	"github.com/flowlab/flowlab/solve"
 	"github.com/flowlab/flowlab/train"
 )
@@ -159,18 +158,6 @@ func curve(xs []float64, f func(float64) float64) []float64 {
 // initial values.
 func emaFor(maxDecay float64, steps int) float64 {
 	return max(0, min(maxDecay, 1-10/float64(steps)))
-}
-
-// verdict turns a criterion into a verdict: confirmed when ok, inconclusive
-// when only partly (some evidence either way), not confirmed otherwise.
-func verdict(ok, partly bool) string {
-	switch {
-	case ok:
-		return report.Confirmed
-	case partly:
-		return report.Inconclusive
-	}
-	return report.NotConfirmed
 }
 
 // toyConfig is the shared training setting of the 2-D experiments.

@@ -134,6 +134,7 @@ func (e *env) timed(part string, t0 time.Time) { e.timing[part] += time.Since(t0
 type outcome struct {
 	config  any
 	results any
+	stats   []cellStat
 	summary report.Summary
 }
 
@@ -156,6 +157,7 @@ type plan[C, X any] struct {
 	figures  func(e *env, c C, xs []X) ([]report.Figure, error)
 	findings func(c C, xs []X) ([]report.Finding, []report.Table)
 	results  func(c C, xs []X) any
+	stats    func(c C, xs []X) []cellStat
 }
 
 // run runs the plan in its order.
@@ -183,6 +185,9 @@ func (p plan[C, X]) run(e *env) (*outcome, error) {
 		return nil, err
 	}
 	out.summary.Findings, out.summary.Tables = p.findings(c, xs)
+	if p.stats != nil {
+		out.stats = p.stats(c, xs)
+	}
 	return out, nil
 }
 
@@ -238,8 +243,10 @@ func runOne(ctx context.Context, name string, scale Scale, outDir string, seed u
 	}{name, scale, seed, out.config}
 	met := struct {
 		report.Summary
-		Results any `json:"results"`
-	}{s, out.results}
+		Intervals string     `json:"intervals"`
+		Stats     []cellStat `json:"stats"`
+		Results   any        `json:"results"`
+	}{s, intervalRule, out.stats, out.results}
 	e.timing["total"] = time.Since(e.start).Seconds()
 	for _, f := range []struct {
 		file string

@@ -3,10 +3,11 @@
 // built from the run folders that the experiments write.
 //
 // Each experiment's metrics.json carries a Summary: the question it asks, the
-// seed's claim, tables of what flowlab measured and the findings, each a
-// verdict that the experiment computed from its measurements with a stated
-// criterion. The report lays these out, with a table of seed claims against
-// measurements at the top.
+// seed's claim, tables of what flowlab measured and the findings, each of one
+// kind (the seed's claim, flowlab's hypothesis, a check of the code) with a
+// verdict that the experiment computed from intervals over seeds by a stated
+// criterion. The report only renders: the overview at the top lists the
+// seed's claims first, then the hypotheses, then the code checks.
 package report
 
 import (
@@ -31,17 +32,28 @@ import (
 
 // Verdicts a Finding can carry.
 const (
-	Confirmed    = "confirmed"     // the measurement meets the criterion for the claim
-	NotConfirmed = "not confirmed" // the measurement contradicts the claim
-	Inconclusive = "inconclusive"  // the measurement cannot decide (too small a run, too noisy)
+	Confirmed    = "confirmed"    // the interval lies wholly on the claim's side of the criterion
+	Refuted      = "refuted"      // the interval lies wholly on the other side
+	Inconclusive = "inconclusive" // the interval straddles the criterion's threshold
+)
+
+// Kinds of Finding, kept apart: what the seed claims (quoted from the
+// study), what flowlab hypothesises beyond it, and checks of the code
+// (theorems that any correct implementation must meet).
+const (
+	SeedClaim  = "seed claim"
+	Hypothesis = "hypothesis"
+	CodeCheck  = "code check"
 )
 
 // Finding is one claim checked against measurements.
 type Finding struct {
-	Claim     string `json:"claim"`     // the claim in plain words
-	Measured  string `json:"measured"`  // what flowlab measured, with the numbers
-	Criterion string `json:"criterion"` // the rule that turns the numbers into the verdict
-	Verdict   string `json:"verdict"`   // Confirmed, NotConfirmed or Inconclusive
+	Kind      string `json:"kind"`           // SeedClaim, Hypothesis or CodeCheck
+	Claim     string `json:"claim"`          // the claim in plain words (quoted, for a seed claim)
+	Measured  string `json:"measured"`       // what flowlab measured, with the numbers
+	Criterion string `json:"criterion"`      // the rule that turns the numbers into the verdict
+	Verdict   string `json:"verdict"`        // Confirmed, Refuted or Inconclusive
+	Test      any    `json:"test,omitempty"` // the criterion as data and the values it judged
 }
 
 // Table is a table of measurements. Cells are strings or numbers; numbers
@@ -161,9 +173,14 @@ func ParseSummary(b []byte) (Summary, error) {
 func (s Summary) check() error {
 	for i, f := range s.Findings {
 		switch f.Verdict {
-		case Confirmed, NotConfirmed, Inconclusive:
+		case Confirmed, Refuted, Inconclusive:
 		default:
-			return fmt.Errorf("finding %d: verdict %q is not %q, %q or %q", i, f.Verdict, Confirmed, NotConfirmed, Inconclusive)
+			return fmt.Errorf("finding %d: verdict %q is not %q, %q or %q", i, f.Verdict, Confirmed, Refuted, Inconclusive)
+		}
+		switch f.Kind {
+		case SeedClaim, Hypothesis, CodeCheck:
+		default:
+			return fmt.Errorf("finding %d: kind %q is not %q, %q or %q", i, f.Kind, SeedClaim, Hypothesis, CodeCheck)
 		}
 	}
 	for i, t := range s.Tables {
@@ -216,10 +233,24 @@ func Render(w io.Writer, sections []Section, expected []string) error {
 		Experiment, Title string
 		Finding
 	}
-	var overview []row
+	type group struct {
+		Title string
+		Rows  []row
+	}
+	overview := []group{
+		{Title: "The seed's claims (quoted from the study)"},
+		{Title: "flowlab's own hypotheses and controls"},
+		{Title: "Checks of the code (theorems any correct implementation meets)"},
+	}
+	kinds := []string{SeedClaim, Hypothesis, CodeCheck}
 	for _, s := range sections {
 		for _, f := range s.Findings {
-			overview = append(overview, row{s.Experiment, s.Title, f})
+			k := slices.Index(kinds, f.Kind)
+			if k < 0 {
+				return fmt.Errorf("report: %s: finding kind %q is not %q, %q or %q", s.Experiment, f.Kind, SeedClaim, Hypothesis, CodeCheck)
+			}
+			g := &overview[k]
+			g.Rows = append(g.Rows, row{s.Experiment, s.Title, f})
 		}
 	}
 	missing := []string{}
