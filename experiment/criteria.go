@@ -87,12 +87,22 @@ const (
 // instead (a theorem: one counterexample refutes it, and it is confirmed
 // only when every value holds).
 type criterion struct {
+	ID     string  `json:"id"` // experiment/name, set by named
 	Metric string  `json:"metric"`
 	Cmp    string  `json:"cmp"`
 	Lo     float64 `json:"threshold"`
 	Hi     float64 `json:"upper,omitempty"`
 	Every  bool    `json:"every,omitempty"`
 	Why    string  `json:"why"`
+}
+
+// named sets each criterion's ID to exp/key.
+func named(exp string, m map[string]criterion) map[string]criterion {
+	for k, c := range m {
+		c.ID = exp + "/" + k
+		m[k] = c
+	}
+	return m
 }
 
 // holds reports whether x is on the claim's side.

@@ -6,6 +6,13 @@
 // seed's claim), setup(scale) → cells → measure each cell → figures →
 // findings. The study's list and order of experiments lives here (Names).
 //
+// Every cell runs with several seeds (2 at smoke, 5 at quick, 3 at paper).
+// Each finding is of one kind (the seed's claim quoted from the study,
+// flowlab's hypothesis, or a check of the code), judged by a criterion fixed
+// in the code before any result: the metric, the side of a threshold the
+// claim is on, and why that threshold. The verdict comes from the 95 %
+// Student t interval of the metric's mean over seeds.
+//
 // Run writes runs/NAME/config.json (the scale, the seed and every
 // hyperparameter chosen for that scale), metrics.json (the measurements and
 // the verdicts computed from them, byte-identical for the same seed and
@@ -23,7 +30,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -226,6 +235,10 @@ func runOne(ctx context.Context, name string, scale Scale, outDir string, seed u
 		return fmt.Errorf("experiment %s: %w", name, err)
 	}
 	e := &env{ctx: ctx, scale: scale, seed: seed, dir: dir, opts: opts, start: time.Now(), timing: map[string]float64{}}
+	e.timing["gomaxprocs"] = float64(runtime.GOMAXPROCS(0))
+	if l, ok := loadAverage(); ok {
+		e.timing["load_average_start"] = l
+	}
 	e.logf("start (scale %s, seed %d)", scale, seed)
 	out, err := sp.run(e)
 	if err != nil {
@@ -248,6 +261,9 @@ func runOne(ctx context.Context, name string, scale Scale, outDir string, seed u
 		Results   any        `json:"results"`
 	}{s, intervalRule, out.stats, out.results}
 	e.timing["total"] = time.Since(e.start).Seconds()
+	if l, ok := loadAverage(); ok {
+		e.timing["load_average_end"] = l
+	}
 	for _, f := range []struct {
 		file string
 		v    any
@@ -265,4 +281,20 @@ func runOne(ctx context.Context, name string, scale Scale, outDir string, seed u
 	}
 	e.logf("done")
 	return nil
+}
+
+// loadAverage returns the machine's one-minute load average where the
+// system reports it (/proc/loadavg), to tell a busy machine's times from an
+// idle one's.
+func loadAverage() (float64, bool) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, false
+	}
+	l, err := strconv.ParseFloat(f[0], 64)
+	return l, err == nil
 }

@@ -337,7 +337,7 @@ func shortData(s string) string {
 
 // latentCriteria are the latent experiment's rules.
 func latentCriteria() map[string]criterion {
-	return map[string]criterion{
+	return named("latent", map[string]criterion{
 		"latent": {Metric: "KS(‖f⁻¹(x)‖, Chi(d)) / KS bound, embedded data, PCA latent", Cmp: "<", Lo: 2,
 			Why: "the rank experiment's full-rank control: within twice the 95 % KS sampling bound"},
 		"full": {Metric: "KS(‖f⁻¹(x)‖, Chi(d)) / KS bound, embedded data, full space", Cmp: ">", Lo: 2,
@@ -348,7 +348,7 @@ func latentCriteria() map[string]criterion {
 			Why: "the rank experiment's full-rank control"},
 		"mnist-mmd": {Metric: "MNIST forward MMD, first PCA latent / full space", Cmp: "<", Lo: 1,
 			Why: "below 1 the latent flow's digits are nearer the test digits (same bandwidths for both)"},
-	}
+	})
 }
 
 // latentFindings: the seed's claim and flowlab's tests of it; the table.

@@ -18,6 +18,17 @@ func mnistSpec() spec {
 		setup: mnistSetup, cells: mnistCells,
 		measure: mnistMeasure, figures: mnistFigures, findings: mnistFindings,
 		cost: func(r *mnistResult) int { return r.cost },
+		stats: func(c mnistConfig, xs []*mnistResult) []cellStat {
+			return cellStats(xs, func(r *mnistResult) string {
+				if r.Seed == 0 {
+					return c.Split + " split"
+				}
+				return fmt.Sprintf("subsets of %d", c.SubsetN)
+			}, func(r *mnistResult) []metric {
+				return []metric{{"rank", float64(r.Rank)}, {"rank32", float64(r.Rank32)}, {"components_95", float64(r.Explained[0].Count)},
+					{"components_99", float64(r.Explained[1].Count)}, {"lambda_228_lo", r.Lambda228[0]}, {"lambda_228_hi", r.Lambda228[1]}}
+			})
+		},
 	}
 	return spec{
 		name:     "mnist",
@@ -149,12 +160,12 @@ func mnistFigures(e *env, c mnistConfig, xs []*mnistResult) ([]report.Figure, er
 
 // mnistCriteria are the mnist experiment's rules.
 func mnistCriteria() map[string]criterion {
-	return map[string]criterion{
+	return named("mnist", map[string]criterion{
 		"228": {Metric: "standard rules (float64 rank, float32 rank, 95 % and 99 % of variance, and the float64 rank of every subset) that give 228", Cmp: ">", Lo: 0.5, Every: true,
 			Why: "the seed's number is confirmed if any standard rule reproduces it; a threshold chosen to give 228 is not a rule"},
 		"subsets": {Metric: "float64 numerical rank of a random subset of the split", Cmp: ">", Lo: 2 * seedMNISTRank,
 			Why: "twice the seed's number: a subset rank that far above 228 leaves no room for it being MNIST's rank"},
-	}
+	})
 }
 
 // mnistFindings: the seed's 228 against each rule; the subsets; the table.

@@ -11,6 +11,7 @@ import (
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/plot"
 	"github.com/flowlab/flowlab/report"
+	"github.com/flowlab/flowlab/solve"
 	"github.com/flowlab/flowlab/train"
 )
 
@@ -110,6 +111,7 @@ type exactRun struct {
 	KSFull    float64 `json:"ks_chi_full"`   // against Chi(D)
 	KSLearned float64 `json:"ks_vs_learned"` // two-sample KS of the learned flow's norms against these
 	DeadVar   float64 `json:"dead_var"`
+	LiveVar   float64 `json:"live_var"`
 	norms     []float64
 }
 
@@ -239,17 +241,24 @@ func exactRankFlow(e *env, c rankConfig, rank int, x *mat.Dense) (*exactRun, err
 	if err != nil {
 		return nil, err
 	}
-	ex := &exactRun{norms: norms(fx)}
-	ex.MeanNorm = mean(ex.norms)
-	ex.KSRank, ex.KSFull = ksChi(ex.norms, rank, 1), ksChi(ex.norms, c.D, 1)
-	ex.DeadVar = mean(colVars(fx)[rank:])
+	ex := &exactRun{}
+	ex.measure(fx, rank, c.D)
 	return ex, nil
+}
+
+// measure fills the exact flow's metrics from its output.
+func (ex *exactRun) measure(fx *mat.Dense, rank, d int) {
+	ex.norms = norms(fx)
+	ex.MeanNorm = mean(ex.norms)
+	ex.KSRank, ex.KSFull = ksChi(ex.norms, rank, 1), ksChi(ex.norms, d, 1)
+	v := colVars(fx)
+	ex.LiveVar, ex.DeadVar = mean(v[:rank]), mean(v[rank:])
 }
 
 // awayFromZero evaluates a field at max(t, 1e-9): the exact field of a
 // degenerate source is x/t in its dead directions, 0/0 at t = 0 where the
 // source puts x = 0, and 0 for every t > 0 there.
-type awayFromZero struct{ f *exact.GaussianField }
+type awayFromZero struct{ f solve.Field }
 
 func (a awayFromZero) Dim() int { return a.f.Dim() }
 
@@ -302,7 +311,7 @@ func centres(edges []float64) []float64 {
 
 // rankCriteria are the rank experiment's rules, stated before any result.
 func rankCriteria() map[string]criterion {
-	return map[string]criterion{
+	return named("rank", map[string]criterion{
 		"far": {Metric: "KS(half-rank flow, Chi(D)) / KS bound", Cmp: ">", Lo: 2,
 			Why: "twice the 95 % KS sampling bound is what the full-rank control must reach; a flow beyond it is not at Chi(128)"},
 		"control": {Metric: "KS(full-rank flow, Chi(D)) / KS bound", Cmp: "<", Lo: 2,
@@ -317,7 +326,7 @@ func rankCriteria() map[string]criterion {
 			Why: "the closed form: the exact flow is x ↦ √2·x on the live directions and keeps the dead ones at 0, so its norms follow Chi(64); twice the sampling bound allows the RK4 error"},
 		"short": {Metric: "half-rank live-direction variance, short recipe", Cmp: "<", Lo: 0.75,
 			Why: "halfway between the source's 0.5 and the target's 1: below it the live directions were not learned"},
-	}
+	})
 }
 
 // rankFindings: the seed's claim, the controls, the exact flow and the

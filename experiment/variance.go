@@ -278,7 +278,7 @@ func varianceFigures(e *env, _ varianceConfig, pairs []*pairResult) ([]report.Fi
 
 // varianceCriteria are the variance experiment's rules.
 func varianceCriteria() map[string]criterion {
-	return map[string]criterion{
+	return named("variance", map[string]criterion{
 		"line": {Metric: "line → 8 gaussians W2 / floor", Cmp: ">", Lo: 1.5,
 			Why: "the moons control's threshold, seen from the other side: a flow within 1.5× the sampling floor works"},
 		"moons": {Metric: "moons → 8 gaussians W2 / floor", Cmp: "<", Lo: 1.5,
@@ -289,7 +289,7 @@ func varianceCriteria() map[string]criterion {
 			Why: "a curve through the modes has aspect ≈ 0, the 8 gaussians' own modes ≈ 1; half separates them"},
 		"ideal": {Metric: "max over both directions of the exact flow's W2 / floor", Cmp: "<", Lo: 1.5,
 			Why: "the exact flow is perfect, so W2 must read at the sampling floor: this checks W2 and the integrator"},
-	}
+	})
 }
 
 // varianceFindings: the seed's claim, the controls, the mode shape and the

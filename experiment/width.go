@@ -460,7 +460,7 @@ func widthExcessFigure(e *env, c widthConfig, cells []*widthCell) ([]report.Figu
 
 // widthCriteria are the width experiment's rules.
 func widthCriteria() map[string]criterion {
-	return map[string]criterion{
+	return named("width", map[string]criterion{
 		"rank": {Metric: "Jacobian rank − w", Cmp: "<", Lo: 0.5, Every: true,
 			Why: "the theorem: the Jacobian factors through the narrowest layer, so its rank is an integer ≤ w"},
 		"bound": {Metric: "(excess loss + 3 s.e.) / ((k−w)·E[v*_i²]), w < k, longest training", Cmp: ">", Lo: 1, Every: true,
@@ -475,7 +475,7 @@ func widthCriteria() map[string]criterion {
 			Why: "2·E[v*_i²] is the least excess of any width-(k−2) field: below it, w ≥ k does what no w < k network can"},
 		"time": {Metric: "mean ĉ/c at t = 0.1, other networks − raw-t MLP, w ≥ k, longest training", Cmp: ">", Lo: 0.3,
 			Why: "the gap between the two thresholds first stated (raw-t below ½, the others above 0.8)"},
-	}
+	})
 }
 
 // widthFindings: the seed's claims, flowlab's hypotheses, the theorems;
