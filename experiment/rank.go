@@ -65,8 +65,9 @@ const (
 func rankSetup(s Scale) rankConfig {
 	conv := gaussSetup(s)
 	conv.Hidden = pick(s, []int{64, 64, 64}, []int{512, 512, 512}, []int{512, 512, 512})
-	conv.Fourier, conv.Schedule, conv.Warmup, conv.EMA = 0, "constant", 0, 0
-	conv.LR = 1e-3
+	conv.Fourier, conv.Schedule, conv.EMA = 8, "cosine", 0.999
+	conv.LR = pick(s, 5e-3, 1e-2, 1e-2)
+	conv.Warmup = pick(s, 10, 100, 100)
 	conv.Steps = pick(s, 300, 4000, 10000)
 	conv.Batch = pick(s, 128, 512, 512)
 	old := gaussSetup(pick(s, Smoke, Quick, Quick))
@@ -74,7 +75,7 @@ func rankSetup(s Scale) rankConfig {
 		D: conv.D, Var: conv.Var, Seeds: seedsFor(s), FlowN: conv.FlowN, KSAlpha: 0.05,
 		Recipes: []rankRecipe{
 			{Name: converging, Ranks: []int{conv.D / 2, conv.D}, Train: conv,
-				Why: "a plain PyTorch peer's recipe (3×512 SiLU, t as one input, Adam 1e-3 constant, batch 512, 4000 steps), with which the live directions are learned: the controls converge"},
+				Why: "3×512 SiLU with 8 Fourier time features, Adam lr 1e-2 with 100 warm-up steps and cosine decay, EMA, batch 512, 4000 steps (quick): chosen in a calibration run on a seed no verdict uses, where it was the only one of three recipes whose controls both converged (rank-128 KS 0.036, rank-64 live variance 1.04); a plain PyTorch peer's recipe (t as one input, Adam 1e-3 constant) left the rank-128 flow at KS 0.79, the same with Fourier features and EMA at 0.55"},
 			{Name: short, Ranks: []int{conv.D / 2}, Train: old,
 				Why: "the short budget of earlier versions (3×256, 1500 steps, lr 1e-2 cosine): the live directions stay near the source's variance and the norms peak near 6, where the seed's figure peaks"},
 		},
