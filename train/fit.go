@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/flowlab/flowlab/coupling"
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
@@ -116,7 +117,7 @@ type trainer struct {
 	cfg      Config
 	src, tgt dist.Sampler
 	ip       interp.Interpolant
-	coupling interp.Coupling
+	coupling coupling.Coupling
 	sched    optim.Schedule
 	pcg      *rand.PCG
 	rng      *rand.Rand
@@ -205,7 +206,7 @@ func newTrainer(src, tgt dist.Sampler, cfg Config) (*trainer, error) {
 	if err != nil {
 		return nil, cfgErrorf("%w", err)
 	}
-	cp, err := interp.ParseCoupling(cfg.Coupling)
+	cp, err := coupling.Parse(cfg.Coupling)
 	if err != nil {
 		return nil, cfgErrorf("coupling: %w", err)
 	}

@@ -1,4 +1,7 @@
-package metrics
+// Package assign solves dense linear assignment problems: the permutation
+// that pairs n rows with n columns at the least total cost. metrics uses it
+// for the exact W2 distance and coupling for minibatch optimal transport.
+package assign
 
 import (
 	"context"
@@ -25,7 +28,7 @@ type LAP struct {
 // when a cost is NaN or infinite. It panics when len(cost) ≠ n².
 func (w *LAP) Solve(ctx context.Context, n int, cost []float64, dst []int) ([]int, error) {
 	if len(cost) != n*n {
-		panic(fmt.Sprintf("metrics: LAP.Solve: cost has %d entries, want %d×%d", len(cost), n, n))
+		panic(fmt.Sprintf("assign: LAP.Solve: cost has %d entries, want %d×%d", len(cost), n, n))
 	}
 	w.u = resize(w.u, n)
 	w.v = resize(w.v, n)
