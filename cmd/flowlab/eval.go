@@ -206,8 +206,8 @@ func evaluate(ctx context.Context, run *train.Trained, src, tgt dist.Sampler, f 
 		return x
 	}
 	x0, x1, x0ref, x1ref, x0ref2, x1ref2 := draw(src), draw(tgt), draw(src), draw(tgt), draw(src), draw(tgt)
-	opts := train.TransportOptions{Solver: f.solver, NFE: f.nfe}
-	if _, err := run.Transport(ctx, x0, opts, rng); err != nil {
+	opts := train.SampleOptions{Solver: f.solver, NFE: f.nfe}
+	if _, err := run.Sample(ctx, x0, opts, rng); err != nil {
 		return nil, err
 	}
 	if g, ok := tgt.(*dist.Gaussian); ok && g.Mean == 0 && n > 1 {
@@ -216,7 +216,7 @@ func evaluate(ctx context.Context, run *train.Trained, src, tgt dist.Sampler, f 
 		}
 	}
 	opts.Backward = true
-	if _, err := run.Transport(ctx, x1, opts, rng); err != nil {
+	if _, err := run.Sample(ctx, x1, opts, rng); err != nil {
 		return nil, err
 	}
 	for _, c := range []struct {

@@ -54,7 +54,7 @@ carried in order (the first --n when --n is given).`,
 	fl.Float64Var(&f.rtol, "rtol", 1e-5, "dopri5 relative tolerance")
 	fl.Float64Var(&f.atol, "atol", 1e-5, "dopri5 absolute tolerance")
 	fl.BoolVar(&f.sde, "sde", false, "sample the SDE (needs a run with a denoiser η)")
-	fl.Float64Var(&f.eps, "eps", 0.5, "SDE diffusion scale ε")
+	fl.Float64Var(&f.eps, "eps", train.DefaultEps, "SDE diffusion scale: the largest ε(t)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed for the starting draws and the SDE noise")
 	fl.StringVar(&f.out, "out", "", "output .npy file")
 	return cmd
@@ -109,7 +109,7 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 		return usagef("--run: %v", err)
 	}
 	// The points are held in memory (the integration works on chunks of
-	// train.TransportChunk rows): refuse up front what cannot fit.
+	// train.SampleChunk rows): refuse up front what cannot fit.
 	if err := checkMemory(fmt.Sprintf("--n %d: %d points of dimension %d", f.n, f.n, run.Config.Dim),
 		memBytes(uint64(f.n), uint64(run.Config.Dim), 4)); err != nil {
 		return err
@@ -131,7 +131,7 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	res, err := run.Transport(ctx, x, train.TransportOptions{
+	res, err := run.Sample(ctx, x, train.SampleOptions{
 		Backward: backward, Solver: f.solver, NFE: f.nfe, RTol: f.rtol, ATol: f.atol, SDE: f.sde, Eps: f.eps,
 	}, rng)
 	if errors.Is(err, train.ErrConfig) {
