@@ -12,7 +12,6 @@ import (
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/exact"
-	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/train"
@@ -90,17 +89,7 @@ func lawAgainst(x *mat.Dense, v float64) (*gaussianLaw, error) {
 	}
 	law := &gaussianLaw{MeanNorm: metrics.NormStatsOf(x).Mean, ChiMean: exact.Chi{K: float64(k), S: s}.Mean(),
 		KSChi: ks, VarMin: math.Inf(1), VarMax: math.Inf(-1), TargetVar: v}
-	for j := 0; j < k; j++ {
-		var m, ss float64
-		for i := 0; i < x.R; i++ {
-			m += float64(x.At(i, j))
-		}
-		m /= float64(x.R)
-		for i := 0; i < x.R; i++ {
-			d := float64(x.At(i, j)) - m
-			ss += d * d
-		}
-		cv := ss / float64(x.R-1)
+	for _, cv := range metrics.ColVars(x) {
 		law.VarMean += cv / float64(k)
 		law.VarMin, law.VarMax = min(law.VarMin, cv), max(law.VarMax, cv)
 	}
@@ -267,33 +256,8 @@ func gaussianChecks(rep *evalReport, run *train.Trained, src, tgt dist.Sampler, 
 		}
 	}
 	// Field error on x_t draws.
-	n := rep.N
-	x0, x1, xt, b := mat.New(n, d), mat.New(n, d), mat.New(n, d), mat.New(n, d)
-	src.Sample(rng, x0)
-	tgt.Sample(rng, x1)
-	var z *mat.Dense
-	if !ip.Gamma.Zero() {
-		z = mat.New(n, d)
-		interp.FillNormal(rng, z)
-	}
-	ts := make([]float32, n)
-	ip.SampleT(rng, ts)
-	ip.Batch(x0, x1, z, ts, xt, b, nil)
-	learned := run.Net.Forward(xt, ts)
-	row, out := mat.New(1, d), mat.New(1, d)
-	var num, den float64
-	for i := 0; i < n; i++ {
-		copy(row.Data, xt.Row(i))
-		g.Eval(float64(ts[i]), row, out)
-		for j, v := range out.Data {
-			e := float64(learned.At(i, j)) - float64(v)
-			num += e * e
-			den += float64(v) * float64(v)
-		}
-	}
-	if den > 0 {
-		r := math.Sqrt(num / den)
-		rep.FieldRelL2 = &r
+	if fe := g.FieldError(run.Net.Forward, rng, rep.N); !math.IsNaN(fe.RelL2) && !math.IsInf(fe.RelL2, 0) { // Σ‖b‖² = 0 leaves it undefined
+		rep.FieldRelL2 = &fe.RelL2
 	}
 	return nil
 }
