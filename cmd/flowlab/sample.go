@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowlab/flowlab/dist"
-	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/train"
 )
 
@@ -60,31 +59,6 @@ carried in order (the first --n when --n is given).`,
 	return cmd
 }
 
-// startPoints returns the points to carry: n draws from spec, or the rows of
-// a data file (the first n when nSet).
-func startPoints(spec string, n int, nSet bool, rng *rand.Rand) (*mat.Dense, error) {
-	if !strings.HasPrefix(spec, "file:") && (strings.HasSuffix(spec, ".npy") || strings.HasSuffix(spec, ".csv")) {
-		spec = "file:" + spec
-	}
-	s, err := dist.Parse(spec)
-	if err != nil {
-		return nil, err
-	}
-	if fin, ok := s.(*dist.Dataset); ok && strings.HasPrefix(spec, "file:") {
-		data := fin.Data()
-		if !nSet {
-			return data.Clone(), nil
-		}
-		if n > data.R {
-			return nil, fmt.Errorf("--n %d: %s has only %d rows", n, spec, data.R)
-		}
-		return data.Rows(0, n).Clone(), nil
-	}
-	x := mat.New(n, s.Dim())
-	s.Sample(rng, x)
-	return x, nil
-}
-
 func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	if f.run == "" || f.out == "" {
 		return usagef("sample needs --run DIR and --out FILE.npy")
@@ -117,13 +91,10 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	backward := f.direction == "backward"
 	from := f.from
 	if from == "" {
-		from = run.Config.Source
-		if backward {
-			from = run.Config.Target
-		}
+		from = run.StartLaw(backward)
 	}
 	rng := rand.New(rand.NewPCG(f.seed, sampleStream))
-	x, err := startPoints(from, f.n, cmd.Flags().Changed("n"), rng)
+	x, err := train.StartPoints(from, f.n, !cmd.Flags().Changed("n"), rng)
 	if err != nil {
 		return usagef("--from %s: %v", from, err)
 	}
