@@ -39,12 +39,10 @@ func (w *LAP) Solve(ctx context.Context, n int, cost []float64, dst []int) ([]in
 	w.remaining = resize(w.remaining, n)
 	w.sr = resize(w.sr, n)
 	w.sc = resize(w.sc, n)
-	u, v, spc, path := w.u, w.v, w.spc, w.path
-	col4row, row4col, remaining, sr, sc := w.col4row, w.row4col, w.remaining, w.sr, w.sc
-	clear(u)
-	clear(v)
-	for i := range col4row {
-		col4row[i], row4col[i] = -1, -1
+	clear(w.u)
+	clear(w.v)
+	for i := range w.col4row {
+		w.col4row[i], w.row4col[i] = -1, -1
 	}
 	for cur := 0; cur < n; cur++ {
 		if cur%64 == 63 {
@@ -52,73 +50,91 @@ func (w *LAP) Solve(ctx context.Context, n int, cost []float64, dst []int) ([]in
 				return nil, err
 			}
 		}
-		// Dijkstra from row cur over reduced costs c_ij − u_i − v_j ≥ 0.
-		minVal := 0.0
-		for j := range remaining {
-			remaining[j] = n - 1 - j
-			spc[j] = math.Inf(1)
+		sink, minVal, err := w.search(cur, n, cost)
+		if err != nil {
+			return nil, err
 		}
-		clear(sr)
-		clear(sc)
-		numRem := n
-		sink := -1
-		i := cur
-		for sink == -1 {
-			sr[i] = true
-			index := -1
-			lowest := math.Inf(1)
-			row := cost[i*n : (i+1)*n]
-			ui := u[i]
-			for it := 0; it < numRem; it++ {
-				j := remaining[it]
-				r := minVal + row[j] - ui - v[j]
-				if r < spc[j] {
-					path[j] = i
-					spc[j] = r
-				}
-				if spc[j] < lowest || (spc[j] == lowest && row4col[j] == -1) {
-					lowest = spc[j]
-					index = it
-				}
-			}
-			if index < 0 || math.IsInf(lowest, 1) || math.IsNaN(lowest) {
-				return nil, fmt.Errorf("assignment: the cost matrix has non-finite entries (NaN or Inf in the samples)")
-			}
-			minVal = lowest
-			j := remaining[index]
-			if row4col[j] == -1 {
-				sink = j
-			} else {
-				i = row4col[j]
-			}
-			sc[j] = true
-			numRem--
-			remaining[index] = remaining[numRem]
-		}
-		// Update the duals, then augment along the path.
-		u[cur] += minVal
-		for r := 0; r < n; r++ {
-			if sr[r] && r != cur {
-				u[r] += minVal - spc[col4row[r]]
-			}
-		}
-		for c := 0; c < n; c++ {
-			if sc[c] {
-				v[c] -= minVal - spc[c]
-			}
-		}
-		for j := sink; ; {
-			r := path[j]
-			row4col[j] = r
-			col4row[r], j = j, col4row[r]
-			if r == cur {
-				break
-			}
-		}
+		w.augment(cur, sink, minVal)
 	}
 	dst = resize(dst, n)
-	copy(dst, col4row)
+	copy(dst, w.col4row)
 	return dst, nil
+}
+
+// search runs Dijkstra from row cur over the reduced costs
+// c_ij − u_i − v_j ≥ 0 until it reaches an unassigned column, the sink. It
+// returns the sink and the length of the shortest path to it.
+func (w *LAP) search(cur, n int, cost []float64) (sink int, minVal float64, err error) {
+	u, v, spc, path := w.u, w.v, w.spc, w.path
+	row4col, remaining, sr, sc := w.row4col, w.remaining, w.sr, w.sc
+	for j := range remaining {
+		remaining[j] = n - 1 - j
+		spc[j] = math.Inf(1)
+	}
+	clear(sr)
+	clear(sc)
+	numRem := n
+	sink = -1
+	i := cur
+	for sink == -1 {
+		sr[i] = true
+		index := -1
+		lowest := math.Inf(1)
+		row := cost[i*n : (i+1)*n]
+		ui := u[i]
+		for it := 0; it < numRem; it++ {
+			j := remaining[it]
+			r := minVal + row[j] - ui - v[j]
+			if r < spc[j] {
+				path[j] = i
+				spc[j] = r
+			}
+			if spc[j] < lowest || (spc[j] == lowest && row4col[j] == -1) {
+				lowest = spc[j]
+				index = it
+			}
+		}
+		if index < 0 || math.IsInf(lowest, 1) || math.IsNaN(lowest) {
+			return -1, 0, fmt.Errorf("assignment: the cost matrix has non-finite entries (NaN or Inf in the samples)")
+		}
+		minVal = lowest
+		j := remaining[index]
+		if row4col[j] == -1 {
+			sink = j
+		} else {
+			i = row4col[j]
+		}
+		sc[j] = true
+		numRem--
+		remaining[index] = remaining[numRem]
+	}
+	return sink, minVal, nil
+}
+
+// augment updates the duals after the search from row cur, then flips the
+// assignment along the path to sink.
+func (w *LAP) augment(cur, sink int, minVal float64) {
+	u, v, spc, path := w.u, w.v, w.spc, w.path
+	col4row, row4col, sr, sc := w.col4row, w.row4col, w.sr, w.sc
+	u[cur] += minVal
+	for r := range u {
+		if sr[r] && r != cur {
+			u[r] += minVal - spc[col4row[r]]
+		}
+	}
+	for c := range v {
+		if sc[c] {
+			v[c] -= minVal - spc[c]
+		}
+	}
+	for j := sink; ; {
+		r := path[j]
+		row4col[j] = r
+		col4row[r], j = j, col4row[r]
+		if r == cur {
+			break
+		}
+	}
 }
 
 // resize returns s with length n, reallocated only when its capacity is short.

@@ -102,51 +102,9 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 		return nil, fmt.Errorf("run folder: %w", err)
 	}
 	cfgPath, ckptPath := filepath.Join(dir, ConfigFile), filepath.Join(dir, CheckpointFile)
-	var resume *Checkpoint
-	if opts.Resume {
-		data, err := os.ReadFile(cfgPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, cfgErrorf("nothing to resume: %s has no %s", dir, ConfigFile)
-		}
-		if err != nil {
-			return nil, err
-		}
-		old, err := ParseConfig(data)
-		if err != nil {
-			return nil, cfgErrorf("%s: %w", cfgPath, err)
-		}
-		for _, d := range [...]struct{ role, spec, oldSpec, was, now string }{
-			{"source", cfg.Source, old.Source, old.SourceData, cfg.SourceData},
-			{"target", cfg.Target, old.Target, old.TargetData, cfg.TargetData},
-		} {
-			switch {
-			case d.spec != d.oldSpec || d.was == "" || d.was == d.now:
-				// Another SPEC is refused by the hash below; a run
-				// recorded before digests existed cannot be checked.
-			case d.now == "":
-				return nil, cfgErrorf("the %s data (%s) of the run in %s was recorded as %s, but this %s is not a file: data set, so it cannot be checked: resume with the file",
-					d.role, d.spec, dir, d.was, d.role)
-			default:
-				return nil, cfgErrorf("the %s data (%s) has changed since the run in %s started (recorded %s, now %s): restore it, or train into another folder",
-					d.role, d.spec, dir, d.was, d.now)
-			}
-		}
-		if old.Hash() != cfg.Hash() {
-			return nil, cfgErrorf("%s was written by another configuration (%s); resume with the same settings or choose another folder",
-				cfgPath, ConfigDiff(old, cfg))
-		}
-		resume, err = LoadCheckpoint(ckptPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			resume = nil // killed before the first checkpoint: start over
-		} else if err != nil {
-			return nil, cfgErrorf("%w", err)
-		}
-	} else {
-		for _, f := range []string{ConfigFile, CheckpointFile, ModelFile} {
-			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-				return nil, cfgError{ErrRunExists, fmt.Errorf("%s already holds a run (%s): resume it or choose another folder", dir, f)}
-			}
-		}
+	resume, err := checkFolder(dir, cfg, opts.Resume)
+	if err != nil {
+		return nil, err
 	}
 	if err := atomicfile.WriteBytes(cfgPath, cfg.MarshalIndent()); err != nil {
 		return nil, err
@@ -169,12 +127,72 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 	if err != nil {
 		return res, err
 	}
+	return res, writeModel(dir, cfg, res)
+}
+
+// checkFolder checks dir for a run: with resume, that it holds one of the
+// same configuration and data, and returns its checkpoint (nil when none was
+// written yet); without, that it holds none.
+func checkFolder(dir string, cfg Config, resume bool) (*Checkpoint, error) {
+	cfgPath, ckptPath := filepath.Join(dir, ConfigFile), filepath.Join(dir, CheckpointFile)
+	if !resume {
+		for _, f := range []string{ConfigFile, CheckpointFile, ModelFile} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				return nil, cfgError{ErrRunExists, fmt.Errorf("%s already holds a run (%s): resume it or choose another folder", dir, f)}
+			}
+		}
+		return nil, nil
+	}
+	data, err := os.ReadFile(cfgPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, cfgErrorf("nothing to resume: %s has no %s", dir, ConfigFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	old, err := ParseConfig(data)
+	if err != nil {
+		return nil, cfgErrorf("%s: %w", cfgPath, err)
+	}
+	for _, d := range [...]struct{ role, spec, oldSpec, was, now string }{
+		{"source", cfg.Source, old.Source, old.SourceData, cfg.SourceData},
+		{"target", cfg.Target, old.Target, old.TargetData, cfg.TargetData},
+	} {
+		switch {
+		case d.spec != d.oldSpec || d.was == "" || d.was == d.now:
+			// Another SPEC is refused by the hash below; a run
+			// recorded before digests existed cannot be checked.
+		case d.now == "":
+			return nil, cfgErrorf("the %s data (%s) of the run in %s was recorded as %s, but this %s is not a file: data set, so it cannot be checked: resume with the file",
+				d.role, d.spec, dir, d.was, d.role)
+		default:
+			return nil, cfgErrorf("the %s data (%s) has changed since the run in %s started (recorded %s, now %s): restore it, or train into another folder",
+				d.role, d.spec, dir, d.was, d.now)
+		}
+	}
+	if old.Hash() != cfg.Hash() {
+		return nil, cfgErrorf("%s was written by another configuration (%s); resume with the same settings or choose another folder",
+			cfgPath, ConfigDiff(old, cfg))
+	}
+	ck, err := LoadCheckpoint(ckptPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // killed before the first checkpoint: start over
+	}
+	if err != nil {
+		return nil, cfgErrorf("%w", err)
+	}
+	return ck, nil
+}
+
+// writeModel writes a finished run's networks and metrics.json into dir.
+func writeModel(dir string, cfg Config, res *Result) error {
+	hasEta := cfg.HasEta()
 	if err := res.Net.Save(filepath.Join(dir, ModelFile)); err != nil {
-		return res, err
+		return err
 	}
 	if res.Eta != nil {
 		if err := res.Eta.Save(filepath.Join(dir, EtaFile)); err != nil {
-			return res, err
+			return err
 		}
 	}
 	m := Metrics{Steps: cfg.Steps, ConfigHash: cfg.Hash(), Weights: "raw", FinalWindow: min(finalWindow, len(res.Losses))}
@@ -188,12 +206,12 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return res, err
+		return err
 	}
 	if err := atomicfile.WriteBytes(filepath.Join(dir, MetricsFile), append(b, '\n')); err != nil {
-		return res, err
+		return err
 	}
-	return res, nil
+	return nil
 }
 
 // lossRows returns the loss history held by a checkpoint.
