@@ -111,10 +111,10 @@ stop() {
   pkill -x munged 2>/dev/null || true
   # The daemons finish their jobs' clean-up before exiting; wait, then insist.
   for _ in $(seq 100); do
-    pgrep -x 'slurmd|slurmctld|munged' >/dev/null || return 0
+    pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || pgrep -x munged >/dev/null || return 0
     sleep 0.1
   done
-  pkill -9 -x 'slurmd|slurmctld|munged' 2>/dev/null || true
+  for d in slurmd slurmctld munged; do pkill -9 -x "$d" 2>/dev/null || true; done
 }
 
 case "${1:-}" in
