@@ -83,4 +83,3 @@ func TestKilledHolderLeavesNoLock(t *testing.T) {
 	}
 	unlock()
 }
-
