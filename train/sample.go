@@ -62,9 +62,9 @@ type SampleOptions struct {
 //   - eps means the same for every γ: it is the peak diffusion, whatever the
 //     scale a of γ (ε = γ² would make the noise a/4 at the peak of the
 //     Brownian √(a t(1−t)), and the SDE a near-ODE for small a);
-//   - it vanishes like γ, not γ²: with a rank-64 source in 128 dimensions
-//     and a Brownian γ, ε = eps·γ/max γ fills the dead directions (variance
-//     1.02–1.06 for eps 0.5, 1, 2), ε = γ² only about half (0.48).
+//   - it vanishes like γ, not γ², so the noise stays strong enough near the
+//     ends to fill the directions a rank-deficient source lacks, which ε = γ²
+//     left about half empty.
 //
 // It returns nil when γ ≡ 0 (no SDE to sample).
 func Diffusion(ip interp.Interpolant, eps float64) func(t float64) float64 {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
 )
@@ -110,5 +113,41 @@ func TestSampleErrors(t *testing.T) {
 				t.Errorf("error %v does not wrap ErrConfig", err)
 			}
 		})
+	}
+}
+
+// TestStartPoints: a SPEC gives n draws; a data file gives its rows in
+// order (all of them, or the first n), and more rows than it has is an
+// error; the run's start law follows the direction.
+func TestStartPoints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, err := StartPoints("gaussian:dim=3,var=1", 7, false, rng)
+	if err != nil || x.R != 7 || x.C != 3 {
+		t.Fatalf("SPEC: %v, %v", x, err)
+	}
+	data := mat.NewFrom(3, 2, []float32{1, 2, 3, 4, 5, 6})
+	path := filepath.Join(t.TempDir(), "pts.npy")
+	if err := dist.WriteNPYFile(path, data); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		n    int
+		all  bool
+		want []float32
+	}{{"all", 1000, true, data.Data}, {"first 2", 2, false, data.Data[:4]}} {
+		t.Run(c.name, func(t *testing.T) {
+			x, err := StartPoints(path, c.n, c.all, rng)
+			if err != nil || !slices.Equal(x.Data, c.want) {
+				t.Errorf("%v, %v; want %v", x, err, c.want)
+			}
+		})
+	}
+	if _, err := StartPoints(path, 4, false, rng); err == nil {
+		t.Error("4 rows of a 3-row file: no error")
+	}
+	m := Model{Config: Config{Source: "a", Target: "b"}}
+	if m.StartLaw(false) != "a" || m.StartLaw(true) != "b" {
+		t.Error("StartLaw does not follow the direction")
 	}
 }
