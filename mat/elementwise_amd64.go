@@ -102,24 +102,7 @@ func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool
 		return false
 	}
 	if cols < l && l%cols == 0 && len(z) >= l {
-		// Narrow rows (a 2-D field's output layer: 2 columns) that tile a
-		// vector: rows of l elements against the bias repeated l/cols
-		// times, the same operations element by element. The scalar loop
-		// took 1.6 % of the tiny net's Eval on its 512×2 output blocks.
-		var rb [16]float32
-		for i := range l {
-			rb[i] = bias[i%cols]
-		}
-		body := len(z) - len(z)%l
-		_, _ = z[body-1], out[body-1]
-		biasActKern(k, act, &z[0], &rb[0], &out[0], l, body/l, l)
-		if tail := len(z) - body; tail > 0 { // whole rows: body is a multiple of cols
-			var tz, to [16]float32
-			copy(tz[:], z[body:])
-			biasActKern(k, act, &tz[0], &rb[0], &to[0], l, 1, l)
-			copy(z[body:], tz[:tail])
-			copy(out[body:], to[:tail])
-		}
+		biasActNarrow(k, act, z, bias, out, cols, l)
 		return true
 	}
 	if act != SiLU && cols < l {
@@ -145,6 +128,27 @@ func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool
 		copy(or[body:], to[:n-body])
 	}
 	return true
+}
+
+// biasActNarrow is biasActVec for narrow rows (a 2-D field's output layer: 2
+// columns) that tile a vector of l lanes: rows of l elements against the
+// bias repeated l/cols times, the same operations element by element, where
+// the scalar loop would spend most of its time on loop overhead.
+func biasActNarrow(k Kernel, act Activation, z, bias, out []float32, cols, l int) {
+	var rb [16]float32
+	for i := range l {
+		rb[i] = bias[i%cols]
+	}
+	body := len(z) - len(z)%l
+	_, _ = z[body-1], out[body-1]
+	biasActKern(k, act, &z[0], &rb[0], &out[0], l, body/l, l)
+	if tail := len(z) - body; tail > 0 { // whole rows: body is a multiple of cols
+		var tz, to [16]float32
+		copy(tz[:], z[body:])
+		biasActKern(k, act, &tz[0], &rb[0], &to[0], l, 1, l)
+		copy(z[body:], tz[:tail])
+		copy(out[body:], to[:tail])
+	}
 }
 
 // actBackwardVec is ActBackward on kernel k's vector path; false when k or
