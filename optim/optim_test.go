@@ -10,7 +10,7 @@ import (
 )
 
 // adam64 is torch.optim.Adam's update written out in float64 from its
-// documented formula, independently of mat.AdamUpdate.
+// documented formula, independently of adamUpdate.
 func adam64(p, m, v []float64, g []float64, t int, lr, b1, b2, eps float64) {
 	for i := range p {
 		m[i] = b1*m[i] + (1-b1)*g[i]
@@ -246,7 +246,7 @@ func TestResumeBitIdentical(t *testing.T) {
 // vectors but the last, taken in reverse order and concurrently) leaves the
 // parameters and the state with exactly the bits Step leaves, for every
 // optimizer and variant, over four steps: 1003 parameters in blocks of 48,
-// and 70001 (where Step's AdamUpdate splits the work across goroutines) in
+// and 70001 (where Step's adamUpdate splits the work across goroutines) in
 // blocks of 16384.
 func TestStepBlocksMatchesStep(t *testing.T) {
 	for _, sz := range [][2]int{{1003, 48}, {70001, 16384}} {

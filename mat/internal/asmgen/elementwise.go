@@ -67,7 +67,7 @@ func (c expConst) bits() string {
 }
 
 // genElementwise returns mat/elementwise_amd64.s: exp, the bias + activation
-// loops, the activation gradients, Adam and the column sum, each for AVX-512
+// loops, the activation gradients and the column sum, each for AVX-512
 // (16 lanes, suffix 512) and AVX2 (8 lanes, suffix 256). n must be a
 // multiple of the lane count.
 func genElementwise() string {
@@ -308,56 +308,6 @@ rg{sfx}done:
 			g.tmpl(`	VMOVUPS {R0}, (DX)
 `+rowsEpilogue, v)
 		}
-
-		// adam: the constants c are 64 bytes apart (one zmm each).
-		g.tmpl(`// func adam{sfx}(p, gr, m, v *float32, n int, c *float32)
-// One Adam(W) step over n (a multiple of {L}) parameters. c holds 9 constants,
-// each repeated 16 times: β1, 1−β1, β2, 1−β2, lr·wd, c1, lr, c2, eps.
-// The operations are those of the pure-Go AdamUpdate, in the same order.
-TEXT ·adam{sfx}(SB), NOSPLIT, $0-48
-	MOVQ p+0(FP), AX
-	MOVQ gr+8(FP), BX
-	MOVQ m+16(FP), DX
-	MOVQ v+24(FP), SI
-	MOVQ n+32(FP), CX
-	MOVQ c+40(FP), R8
-	TESTQ CX, CX
-	JEQ adam{sfx}done
-adam{sfx}loop:
-	VMOVUPS (BX), {R0}
-	VMOVUPS (DX), {R4}
-	VMULPS 0(R8), {R4}, {R4}
-	VMULPS 64(R8), {R0}, {R5}
-	VADDPS {R5}, {R4}, {R1}
-	VMOVUPS {R1}, (DX)
-	VMULPS 192(R8), {R0}, {R5}
-	VMULPS {R0}, {R5}, {R5}
-	VMOVUPS (SI), {R4}
-	VMULPS 128(R8), {R4}, {R4}
-	VADDPS {R5}, {R4}, {R2}
-	VMOVUPS {R2}, (SI)
-	VMOVUPS (AX), {R3}
-	VMULPS 256(R8), {R3}, {R6}
-	VSUBPS {R6}, {R3}, {R3}
-	VDIVPS 320(R8), {R1}, {R7}
-	VMULPS 384(R8), {R7}, {R7}
-	VDIVPS 448(R8), {R2}, {R8}
-	VSQRTPS {R8}, {R8}
-	VADDPS 512(R8), {R8}, {R8}
-	VDIVPS {R8}, {R7}, {R7}
-	VSUBPS {R7}, {R3}, {R3}
-	VMOVUPS {R3}, (AX)
-	ADDQ ${B}, AX
-	ADDQ ${B}, BX
-	ADDQ ${B}, DX
-	ADDQ ${B}, SI
-	SUBQ ${L}, CX
-	JNZ adam{sfx}loop
-adam{sfx}done:
-	VZEROUPPER
-	RET
-
-`, v)
 
 		// colsum: four vectors of columns at a time while they last, then one.
 		g.tmpl(`// func colSum{sfx}(gr *float32, ldg, rows int, dst *float32, n int)
