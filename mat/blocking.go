@@ -112,8 +112,7 @@ func (g *gemmPath) getJob(threads int) *gemmJob {
 // kcBlock returns the reduction block of a product with reduction k and n
 // columns: kc, or up to 4·kc when C is narrow, so that the B block (kc ×
 // min(n, nc)) fills about 1 MiB of L2 — fewer blocks mean fewer passes over
-// C and fewer fork/joins (512×256×257 on two cores: 146 → 188 GFLOPS).
-// Equal blocks, so that none is a sliver. It depends on k and n alone, never
+// C and fewer fork/joins. Equal blocks, so that none is a sliver. It depends on k and n alone, never
 // on the number of goroutines.
 func (g *gemmPath) kcBlock(k, n int) int {
 	kc := max(g.kc, min(kcGrow*g.kc, bBlockElems/min(n, g.nc))) &^ 7
@@ -244,8 +243,8 @@ func (j *gemmJob) panelRow(ap []float32, rsa, csa, row, rows, mEff, jp0, jp1 int
 // edgeTile computes the mEff×nEff tile of C at (row, col), smaller than the
 // rows×cols micro-kernel, with that kernel on a full tile in a temporary.
 // (A function of its own so that only edge tiles pay for zeroing the
-// temporary: in panelRow, a REP STOSQ of 1.5 KiB on every call, a few % of a
-// 64-wide layer whose rows make two tiles.)
+// temporary, maxTile floats: in panelRow it would be zeroed on every call,
+// full tiles included.)
 func (j *gemmJob) edgeTile(ap []float32, rsa, csa int, bpan []float32, ldb, row, col, rows, cols, mEff, nEff int) {
 	var tmp [maxTile]float32
 	t := tmp[:rows*cols]

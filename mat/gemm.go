@@ -136,26 +136,27 @@ func transposedRoute(g *gemmPath, tA, tB bool, m, n int) bool {
 }
 
 // dotMax is the width of C up to which C = A·Bᵀ runs on the dot-product
-// kernels (where they exist): the output layer of a 2-D field, 256×2×64,
-// takes ~1 µs there against ~5.6 µs through the packed path.
+// kernels (where they exist): for a C this narrow (the output layer of a 2-D
+// field has 2 columns) the packed path spends its time packing and filling
+// mostly empty tiles, while dot products of rows pack nothing.
 const dotMax = 4
 
 // skinnyMax is the width of C up to which Gemm computes Cᵀ instead: a C with
 // few columns wastes most of a 16- or 32-column micro-kernel, while few rows
-// fill 4-, 8- or 12-row ones. (This wins even when it means packing a
-// transpose of a large A: measured 5.6 against 8.9 µs for 256×2×64.)
+// fill 4-, 8- or 12-row ones. (This pays even when it means packing a
+// transpose of a large A.)
 const skinnyMax = 12
 
 // wideTransMin: a product C = Aᵀ·B (a weight gradient Xᵀ·G) with more
 // columns than rows, and at least wideTransMin·nr rows, is computed as Cᵀ:
 // the reduction block grows as C narrows (see run), so the narrower Cᵀ takes
 // fewer, longer reduction blocks, each one pass over C and one wait for the
-// slowest goroutine. Two cores, AVX-512, 256×784×4096: 195–241 → 256–265
-// GFLOPS (67 → 75 % of peak; alternating runs); one core unchanged (141–145).
+// slowest goroutine. (On one goroutine there is no wait, and the route
+// neither gains nor loses.)
 const wideTransMin = 4
 
 // parallelMin is the number of multiply-adds below which a product runs on
-// one goroutine (4M: ~25 µs on one core): starting and joining goroutines
+// one goroutine: starting and joining goroutines
 // costs microseconds on an idle machine, and far more when the other cores
 // are busy and the woken thread waits for one.
 const parallelMin = 1 << 22

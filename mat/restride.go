@@ -4,9 +4,8 @@ package mat
 // put every row of a row-major A panel in the same L1 set: the micro-kernel
 // reads the panel's 12 rows side by side, more lines than an 8-way L1 (AMD
 // Zen 4's 32 KiB) holds in one set, so they evict each other every 16
-// reduction steps. One core, 1032×1024×k (AMD EPYC, best of 15, same run):
-// k = 1024 99 GFLOPS, 2048 98, against 109 for 1008 and 108 for 2064.
-// restrideA copies such a panel to rows restridePad elements (one cache
+// reduction steps and a product with such a stride runs slower than one with
+// a stride a little shorter or longer. restrideA copies such a panel to rows restridePad elements (one cache
 // line) longer than the block's reduction; the kernel's arithmetic, and so
 // the bits, do not change.
 const (
@@ -17,8 +16,8 @@ const (
 // restrides reports whether a product with A's row stride lda and n columns
 // copies row-major A's panels to a non-aliasing stride: when lda is a
 // multiple of aliasStride, the path's panels have more rows than an 8-way
-// L1 has ways (the AVX-512 path's 12; the AVX2 path's 6 fit and were not
-// measured), and the product has at least four B panels, so that a copy is
+// L1 has ways (the AVX-512 path's 12; the AVX2 path's 6 fit), and the
+// product has at least four B panels, so that a copy is
 // usually shared by several (a split by column panels can leave one per
 // copy: still a copy of 12·kb elements against 12·32·kb multiply-adds).
 func (g *gemmPath) restrides(tA bool, lda, n int) bool {

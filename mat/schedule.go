@@ -3,7 +3,8 @@ package mat
 import "runtime"
 
 // chunkWork is the number of multiply-adds in one chunk of a parallel
-// multiply (about 15 µs on one core).
+// multiply: enough to make taking a chunk cheap beside doing it, few enough
+// that each goroutine takes many.
 const chunkWork = 2 << 20
 
 // startHelpers starts the call's helper goroutines, when it has more than
@@ -114,9 +115,9 @@ func (j *gemmJob) takeChunks(w int, e int64) {
 // prefetchNextB asks for part `part` of `parts` of the next reduction
 // block's B (its rows, spread evenly) to be brought into L2 while this block
 // computes, so that packing the next block does not wait on memory. Only for
-// a row-major B that is packed here (not read in place, not packed before), when there is a next block, and on several
-// goroutines (measured, alternating binaries: two cores 1024³ 225–243 →
-// 236–286 GFLOPS; on one core it was no better).
+// a row-major B that is packed here (not read in place, not packed before),
+// when there is a next block, and on several goroutines (on one it does not
+// help).
 func (j *gemmJob) prefetchNextB(part, parts int) {
 	next := j.pc + j.kb
 	if j.threads == 1 || j.tB || j.bInPlace || j.packed != nil || next >= j.k || j.g.kernel == Generic {

@@ -8,9 +8,9 @@ const smallKRows = 256
 // smallKMax steps and n a multiple of nr — the first layer of a low-dimensional
 // field, [x, t]·Wᵀ with k = 3 — with the small-k kernels: B's panels (from
 // bPacked, or packed here) each held in registers while rows of A stream
-// past. Through the micro-kernels such a product was nearly all per-tile
-// overhead (512×64×3: 8.5 µs, a quarter of a 64-step layer's time). Same
-// bits as the micro-kernels; the epilogue follows each block of rows.
+// past. Through the micro-kernels such a product is nearly all per-tile
+// overhead, and it runs once per layer evaluation. Same bits as the
+// micro-kernels; the epilogue follows each block of rows.
 func gemmSmallK(g *gemmPath, threads int, tB bool, m, n, k int, a, b, c *Dense, epi epilogue, bPacked []float32) {
 	bp := bPacked
 	var j *gemmJob

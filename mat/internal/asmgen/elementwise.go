@@ -26,13 +26,13 @@ type expConst struct {
 // clamped to [lo, hi] (to [−88, 88] for SiLU's exp(−z)), so that exp
 // saturates at about 2.4e38 and 1.2e-38 on both paths. P is the degree-6
 // polynomial that interpolates exp at the 7 Chebyshev nodes of [−ln2/2,
-// ln2/2] (widened by 0.05 %): its own relative error is 2.5e-9; evaluated
-// in float32 with FMAs (Horner measured 7.4e-8, 0.6 ulp, on a fine grid;
-// expCode's Estrin-like form 9.8e-8 in TestExpVec). The p* constants
-// are those coefficients, the m* ones the same with the sign of the odd ones
-// flipped (P(−s), for exp(−z) computed from s = −r without negating z).
-// P replaced Cephes' expf form 1 + r + r²·Q(r) (Q of degree 5), as accurate
-// and two vector instructions longer.
+// ln2/2] (widened by 0.05 %): its own relative error is 2.5e-9, far below
+// float32 rounding, so the error of exp is that of evaluating P in float32
+// with FMAs (TestExpVec bounds it by 1.5 ulp). The p* constants are those
+// coefficients, the m* ones the same with the sign of the odd ones flipped
+// (P(−s), for exp(−z) computed from s = −r without negating z). Cephes'
+// expf form 1 + r + r²·Q(r) (Q of degree 5) is as accurate and two vector
+// instructions longer.
 func expConsts() []expConst {
 	cs := []expConst{
 		{name: "log2e", val: 1.44269504088896341}, {name: "ln2hi", val: 0.693359375}, {name: "ln2lo", val: -2.12194440e-4},
@@ -173,18 +173,15 @@ exp{sfx}done:
 			// polynomial, the sum 1 + 2ⁿ formed meanwhile.
 			expand("\tVADDPS {R8}, {R1}, {R9}\n\tVFMADD213PS {R9}, {R1}, {R0}\n", v) +
 			// out = zl/d, correctly rounded. (VRCP14PS and a Newton step
-			// instead measured slower since the chain before it was
-			// shortened: fewer µops in flight per element.)
+			// instead put more µops in flight per element, and the chain
+			// before the division is short enough that it gains nothing.)
 			expand("\tVDIVPS {R0}, {R5}, {R0}\n\tVMOVUPS {R0}, (DX)\n", v)
 		if wide {
 			// Two vectors a trip, their instructions interleaved (the second
 			// in Z22–Z29), then one for an odd count: the same operations on
 			// each element, so the same bits. The loop is bound by the FMA
 			// pipes (the exp's 11 FMA-class instructions a vector) and the
-			// divider, which two independent chains in view keep busier. Zen
-			// 4 (AMD EPYC), one core: 32×64 in L1, best of 12 runs, 3.85 →
-			// 4.11 elements/ns; BenchmarkSiLUHidden (512×64, in L2), median
-			// of 8 alternating runs of two test binaries, 3.46 → 3.64.
+			// divider, which two independent chains in view keep busier.
 			g.raw(twoAtATime(expand("{nm}", neg), one, []string{"AX", "BX", "DX"}, L, B) + expand(`	ADDQ R11, AX
 	ADDQ R11, DX
 	DECQ SI
@@ -428,7 +425,7 @@ const rowsEpilogue = `	ADDQ ${B}, AX
 // SiLU loops are bound by latency (the out-of-order window holds about four
 // iterations), not by instruction count. p0 = p1 = 1 exactly in float32, and
 // the sum adds the small terms first and 1 last, so it rounds about as
-// little as Horner (TestExpVec: 9.8e-8 relative).
+// little as Horner (within TestExpVec's bound).
 func expCode(wide, neg bool, v vars, x, t1, t2, t3, t4 string) string {
 	a := &asm{}
 	c := func(name string) any { return v["C."+name] }
