@@ -65,9 +65,11 @@ func TestRunErrors(t *testing.T) {
 		{"-out", out, "fft"},
 		{"-nosuchflag", "gemm"},
 	} {
-		if err := run(args, io.Discard); err == nil {
-			t.Errorf("run(%q) = nil, want an error", args)
-		}
+		t.Run(strings.Join(args, "_"), func(t *testing.T) {
+			if err := run(args, io.Discard); err == nil {
+				t.Errorf("run(%q) = nil, want an error", args)
+			}
+		})
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a failed run left %s (stat: %v)", out, err)
