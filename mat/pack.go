@@ -29,13 +29,8 @@ func (j *gemmJob) packA(i0, mEff, rows int, dst []float32) {
 	if j.tA { // op(A)[i][p] = A[p][i]: rows of A are contiguous in i.
 		for p := 0; p < kb; p++ {
 			d := dst[p*mr : p*mr+rows]
-			s := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+mEff]
-			for i, v := range s {
-				d[i] = v
-			}
-			for i := mEff; i < rows; i++ {
-				d[i] = 0
-			}
+			copy(d, a[(pc+p)*lda+i0:(pc+p)*lda+i0+mEff])
+			clear(d[mEff:])
 		}
 		return
 	}
