@@ -52,7 +52,7 @@ func stochasticSetup(s Scale) stochasticConfig {
 		Epss:      pick(s, []float64{0.1}, []float64{0.01, 0.1, 0.5}, []float64{0.001, 0.01, 0.1, 0.5}),
 		Selection: "ε is chosen on seed 0, which no verdict uses: the ε whose flow has the smallest KS against Chi(D); seeds 1… then run with that ε only",
 		Gamma:     "1",
-		Eps:       "ε(t) = γ(t)², zero at both ends",
+		Eps:       fmt.Sprintf("ε(t) = %g·γ(t)/max γ (train.Diffusion), zero at both ends", train.DefaultEps),
 	}
 }
 
@@ -157,7 +157,8 @@ func stochasticTrain(e *env, c stochasticConfig, x *stochasticCell) error {
 
 // exactSDE integrates the half-rank source's SDE with the exact drift and
 // score of its Gaussian interpolant (closed form) and the sampler's
-// conventions (ε(t) = γ(t)², the same Euler–Maruyama steps) from the
+// conventions (ε(t) = train.Diffusion(γ, train.DefaultEps), the same
+// Euler–Maruyama steps) from the
 // learned SDE's source points: where the learned SDE falls short and this
 // one does not, the learning lost it; where both do, the sampler.
 func exactSDE(e *env, c stochasticConfig, x *mat.Dense, seed int) (*exactRun, error) {
@@ -178,7 +179,7 @@ func exactSDE(e *env, c stochasticConfig, x *mat.Dense, seed int) (*exactRun, er
 		return nil, err
 	}
 	y := x.Clone()
-	eps := func(t float64) float64 { s := ip.NoiseScale(t); return s * s }
+	eps := train.Diffusion(ip, train.DefaultEps)
 	rng := newRNG(e.seed, "stochastic-exact-sde", seed)
 	if _, err := solve.IntegrateSDE(e.ctx, awayFromZero{f}, awayFromZero{f.ScoreField()}, y, rng, solve.SDEOptions{Steps: g.SDESteps, Eps: eps}); err != nil {
 		return nil, err
@@ -298,7 +299,7 @@ func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Find
 			crit: cr["noise-rank"], values: rv(noised, ks), note: fmt.Sprintf("ε = %g (Lipschitz √(1/ε) = %.3g), chosen on seed 0; dead-direction variance %s.", eps, math.Sqrt(1/eps), tInterval(rv(noised, dead)))},
 		test{kind: hypothesis, claim: "The SDE fills the dead directions with the target's variance.",
 			crit: cr["sde-dead"], values: rv(sde, dead), note: fmt.Sprintf("Live directions: %s.", tInterval(rv(sde, func(r *rankRun) float64 { return r.LiveVar })))},
-		test{kind: hypothesis, claim: "The sampler is sound: the same SDE (ε(t) = γ(t)², the same Euler–Maruyama steps) with the exact drift and score fills the dead directions.",
+		test{kind: hypothesis, claim: "The sampler is sound: the same SDE (the sampler's ε(t), the same Euler–Maruyama steps) with the exact drift and score fills the dead directions.",
 			crit: cr["exact-sde-dead"], values: rv(sde, func(r *rankRun) float64 { return r.Exact.DeadVar }),
 			note: fmt.Sprintf("Live directions %s; KS against Chi(%d) %s.", tInterval(rv(sde, func(r *rankRun) float64 { return r.Exact.LiveVar })), c.Gauss.D,
 				tInterval(rv(sde, func(r *rankRun) float64 { return r.Exact.KSFull })))},
