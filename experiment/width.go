@@ -131,8 +131,9 @@ func widthSetup(s Scale) widthConfig {
 	c.Steps = pick(s, []int{100, 400}, []int{500, 4000}, []int{1000, 10000, 100000})
 	if s == Quick {
 		// Five seeds of every cell fit the quick budget with the seed's
-		// raw-t MLP and FiLM beside it.
+		// raw-t MLP and FiLM beside it, at two widths each side of k.
 		c.Nets = []netSpec{{"mlp", 0}, {"film", 8}}
+		c.Widths = []string{"k/2", "k-2", "k", "2k"}
 	}
 	c.Batch = pick(s, 128, 256, 512)
 	// Measured (k = 16, w = 64, 4000 steps): lr 2e-3 with raw t learns the
