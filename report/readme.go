@@ -4,7 +4,7 @@ package report
 // figure per experiment, every number taken from the results file.
 const readmeTemplate = `## The study, one figure and one sentence each
 
-Numbers are means over five seeds with 95 % Student t intervals ({{.Scale}} scale, ` + "`reproduce all --scale {{.Scale}} --seed {{.Seed}}`" + `);
+Numbers are means over {{seeds}} seeds with 95 % Student t intervals ({{.Scale}} scale, ` + "`reproduce all --scale {{.Scale}} --seed {{.Seed}}`" + `);
 each verdict comes from a criterion fixed in the code before the results (confirmed: the interval lies wholly
 on the claim's side, refuted: wholly on the other). KS values are in units of the 95 % KS sampling bound,
 W2 values in units of the W2 between two independent samples (the floor).
@@ -22,7 +22,7 @@ back: line → 8 gaussians W2 {{iv "variance/line"}} × the floor ({{verdict "va
 {{iv "variance/ideal"}}.
 ![variance](docs/figures/variance.png)
 
-**rank** — with a recipe whose controls converge, a rank-64 source in 128 dimensions ends at KS
+**rank** — with a recipe chosen so that its controls converge, a rank-64 source in 128 dimensions ends at KS
 {{iv "rank/far"}} bounds from Chi(128) ({{verdict "rank/far"}}) with live-direction variance
 {{stat "rank" "converging rank 64" "live_var"}} (every seed in [0.9, 1.1]: {{verdict "rank/live"}}) and dead-direction variance
 {{stat "rank" "converging rank 64" "dead_var"}}; the full-rank control reaches {{iv "rank/control"}} bounds

@@ -208,6 +208,10 @@ func ReadmeSection(r Results) (string, error) {
 			iv, err := r.stat(exp, cell, metric)
 			return iv.String(), err
 		},
+		"seeds": func() (int, error) {
+			f, err := r.finding("rank/far")
+			return f.N, err
+		},
 		"minutes": func() string {
 			s := 0.0
 			for _, e := range r.Experiments {
