@@ -11,12 +11,29 @@ import (
 // heatmapRows is the most singular values the spectrum heatmap shows.
 const heatmapRows = 24
 
+// Panel names a panel of the figure of the Jacobian along the flow.
+type Panel int
+
+// The panels of lognorm_lipschitz.png.
+const (
+	LogNormPanel Panel = iota
+	LipschitzPanel
+	DivergencePanel
+)
+
+// Overlay is a reference curve (an exact answer, say) drawn dashed over a
+// panel of the figure of the Jacobian along the flow.
+type Overlay struct {
+	Panel Panel
+	Curve plot.Curve
+}
+
 // Figures draws the report's figures into dir (created if needed) and
 // returns their paths: the spectrum of ∂v/∂x against t (median over points
 // of each of the largest singular values, a heatmap), the log-norm, the
-// Lipschitz constant and the divergence against t, and, when the flow map's
-// Jacobian was formed, its singular values.
-func (r *Report) Figures(dir string) ([]string, error) {
+// Lipschitz constant and the divergence against t with the overlays, and,
+// when the flow map's Jacobian was formed, its singular values.
+func (r *Report) Figures(dir string, overlays ...Overlay) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -27,7 +44,13 @@ func (r *Report) Figures(dir string) ([]string, error) {
 	}
 	paths = append(paths, p)
 	p = filepath.Join(dir, "lognorm_lipschitz.png")
-	if err := plot.LineGrid(p, "the field's Jacobian along the flow", 3, r.linePanels(), 420, 340); err != nil {
+	panels := r.linePanels()
+	for _, o := range overlays {
+		c := o.Curve
+		c.Dashed = true
+		panels[o.Panel].Curves = append(panels[o.Panel].Curves, c)
+	}
+	if err := plot.LineGrid(p, "the field's Jacobian along the flow", 3, panels, 420, 340); err != nil {
 		return nil, err
 	}
 	paths = append(paths, p)

@@ -17,6 +17,7 @@ import (
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/internal/atomicfile"
 	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/plot"
 	"github.com/flowlab/flowlab/train"
 )
 
@@ -61,6 +62,7 @@ type exactCompare struct {
 // that of the medians.
 type exactTime struct {
 	T      float64  `json:"t"`
+	C      float64  `json:"c"`
 	AbsC   float64  `json:"abs_c"`
 	MaxRel *float64 `json:"max_rel_err,omitempty"` // omitted where c(t) = 0
 	// MedianRel is the largest over indices i of |median σ_i − |c||/|c|:
@@ -187,7 +189,7 @@ func (f *diagnoseFlags) runCmd(cmd *cobra.Command) error {
 		return err
 	}
 	if f.out != "" {
-		if err := writeDiagnosis(f.out, b, rep); err != nil {
+		if err := writeDiagnosis(f.out, b, rep, out.Exact.overlays()); err != nil {
 			return err
 		}
 	}
@@ -196,15 +198,31 @@ func (f *diagnoseFlags) runCmd(cmd *cobra.Command) error {
 }
 
 // writeDiagnosis writes dir/diagnose.json and dir/figures/*.png.
-func writeDiagnosis(dir string, js []byte, rep *diagnose.Report) error {
+func writeDiagnosis(dir string, js []byte, rep *diagnose.Report, overlays []diagnose.Overlay) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteBytes(filepath.Join(dir, "diagnose.json"), append(js, '\n')); err != nil {
 		return err
 	}
-	_, err := rep.Figures(filepath.Join(dir, "figures"))
+	_, err := rep.Figures(filepath.Join(dir, "figures"), overlays...)
 	return err
+}
+
+// overlays draws the exact field's log-norm c(t) and Lipschitz constant
+// |c(t)| over the learned ones (none when ec is nil).
+func (ec *exactCompare) overlays() []diagnose.Overlay {
+	if ec == nil {
+		return nil
+	}
+	var ts, c, absC []float64
+	for _, et := range ec.Times {
+		ts, c, absC = append(ts, et.T), append(c, et.C), append(absC, et.AbsC)
+	}
+	return []diagnose.Overlay{
+		{Panel: diagnose.LogNormPanel, Curve: plot.Curve{Label: "exact c(t)", X: ts, Y: c}},
+		{Panel: diagnose.LipschitzPanel, Curve: plot.Curve{Label: "exact |c(t)|", X: ts, Y: absC}},
+	}
 }
 
 // exactGaussian compares the report with the exact field when the run
@@ -227,7 +245,7 @@ func exactGaussian(cfg train.Config, rep *diagnose.Report) *exactCompare {
 	for _, ts := range rep.Times {
 		g.Eval(ts.T, one, out) // v*(e₁, t) = c(t)·e₁
 		c := math.Abs(float64(out.Data[0]))
-		et := exactTime{T: ts.T, AbsC: c, Median1: ts.Sigma[0].Median}
+		et := exactTime{T: ts.T, C: float64(out.Data[0]), AbsC: c, Median1: ts.Sigma[0].Median}
 		if c > 0 {
 			var m, med float64
 			for _, q := range ts.Sigma {
