@@ -1,12 +1,15 @@
 package diagnose
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -279,6 +282,37 @@ func TestFigures(t *testing.T) {
 		f.Close()
 		if err != nil || cfg.Width < 400 || cfg.Height < 300 {
 			t.Errorf("%s: %v, %d×%d", p, err, cfg.Width, cfg.Height)
+		}
+	}
+}
+
+// Same points, same report, bit for bit, whatever GOMAXPROCS is (a network
+// field: its JVPs split work by rows only), in full and top-k modes.
+func TestRunSameBitsAnyProcs(t *testing.T) {
+	net, err := nn.New(nn.Config{Dim: 6, Hidden: []int{24, 24}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x0 := points(300, 6, 1)
+	for _, cap := range []int{6, 4} {
+		var first []byte
+		for _, procs := range []int{1, 2, 4} {
+			old := runtime.GOMAXPROCS(procs)
+			rep, err := Run(context.Background(), NewNetField(net), x0, Options{
+				Solve: solve.Options{Method: solve.Midpoint, Steps: 10}, Times: EvenTimes(3), FullCap: cap, TopK: 2, Seed: 5})
+			runtime.GOMAXPROCS(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = b
+			} else if !bytes.Equal(b, first) {
+				t.Fatalf("cap %d: GOMAXPROCS %d changes the report", cap, procs)
+			}
 		}
 	}
 }
