@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowlab/flowlab/internal/dirlock"
 	"github.com/flowlab/flowlab/mat"
 )
 
@@ -50,13 +51,15 @@ func TestRunFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := runFiles(t, dir)
-	for _, f := range []string{ConfigFile, ModelFile, CheckpointFile, LossFile, MetricsFile} {
+	// The lock file stays: deleting it on unlock would let a process that
+	// opened it just before lock a file no longer in the folder.
+	for _, f := range []string{ConfigFile, ModelFile, CheckpointFile, LossFile, MetricsFile, dirlock.Name} {
 		if _, ok := files[f]; !ok {
 			t.Errorf("run folder lacks %s", f)
 		}
 	}
-	if len(files) != 5 {
-		t.Errorf("run folder holds %d files, want 5 (no η, no temporary files): %v", len(files), keys(files))
+	if len(files) != 6 {
+		t.Errorf("run folder holds %d files, want 6 (no η, no temporary files): %v", len(files), keys(files))
 	}
 	// loss.csv: a header and one row per step, matching the Result.
 	rows, err := csv.NewReader(bytes.NewReader(files[LossFile])).ReadAll()
@@ -370,5 +373,36 @@ func TestTransportChunks(t *testing.T) {
 				t.Fatalf("row %d: batch gives %v, alone %v (start %v)", i, x.Row(i), y.Data, orig.Row(i))
 			}
 		}
+	}
+}
+
+// TestRunRefusesLockedFolder: while another process holds a run folder's
+// lock (here this one, through a second open file), Run and Run with Resume
+// refuse with ErrRunLocked and change no file.
+func TestRunRefusesLockedFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := runConfig()
+	if _, err := Run(context.Background(), dir, cfg, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := runFiles(t, dir)
+	unlock, err := dirlock.Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	for _, resume := range []bool{false, true} {
+		t.Run(fmt.Sprintf("resume=%v", resume), func(t *testing.T) {
+			_, err := Run(context.Background(), dir, cfg, RunOptions{Resume: resume})
+			if !errors.Is(err, ErrRunLocked) || !errors.Is(err, dirlock.ErrLocked) {
+				t.Fatalf("got %v, want ErrRunLocked wrapping dirlock.ErrLocked", err)
+			}
+			after := runFiles(t, dir)
+			for name, b := range before {
+				if name != dirlock.Name && !bytes.Equal(b, after[name]) {
+					t.Errorf("%s changed", name)
+				}
+			}
+		})
 	}
 }

@@ -141,7 +141,7 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	case errors.Is(err, train.ErrInterrupted):
 		return fmt.Errorf("%w: checkpoint saved in %s; continue with: flowlab train --out %s --resume",
 			errInterrupted, filepath.Join(f.out, train.CheckpointFile), f.out)
-	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists):
+	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists), errors.Is(err, train.ErrRunLocked):
 		return usageError{err}
 	default:
 		return err
