@@ -129,22 +129,22 @@ type Peak struct {
 
 // Report is Run's result.
 type Report struct {
-	Dim      int          `json:"dim"`
-	N        int          `json:"n"`
-	Start    float64      `json:"t_start"`
-	End      float64      `json:"t_end"`
-	Method   string       `json:"method"`
-	Steps    int          `json:"steps"`
-	NFE      int          `json:"nfe"`
-	Full     bool         `json:"full_spectrum"` // false: top-k above the cap
-	FullCap  int          `json:"full_cap"`
-	TopK     int          `json:"top_k,omitempty"`
-	Note     string       `json:"note,omitempty"`
-	Times    []TimeStats  `json:"times"` // in increasing t
-	MaxLip   Peak         `json:"max_lipschitz"`
-	FlowMap  *FlowMap     `json:"flow_map,omitempty"` // nil above the cap
-	DivInt   Quantiles    `json:"div_integral"`       // ∫ ∇·v dt over the interval (log det Φ by Liouville)
-	LogDetOK *LogDetCheck `json:"log_det_check,omitempty"`
+	Dim         int          `json:"dim"`
+	N           int          `json:"n"`
+	Start       float64      `json:"t_start"`
+	End         float64      `json:"t_end"`
+	Method      string       `json:"method"`
+	Steps       int          `json:"steps"`
+	NFE         int          `json:"nfe"`
+	Full        bool         `json:"full_spectrum"` // false: top-k above the cap
+	FullCap     int          `json:"full_cap"`
+	TopK        int          `json:"top_k,omitempty"`
+	Note        string       `json:"note,omitempty"`
+	Times       []TimeStats  `json:"times"` // in increasing t
+	MaxLip      Peak         `json:"max_lipschitz"`
+	FlowMap     *FlowMap     `json:"flow_map,omitempty"` // nil above the cap
+	DivInt      Quantiles    `json:"div_integral"`       // ∫ ∇·v dt over the interval (log det Φ by Liouville)
+	LogDetCheck *LogDetCheck `json:"log_det_check,omitempty"`
 }
 
 // Run carries the rows of x0 (not modified) along f as o.Solve says and
@@ -160,6 +160,9 @@ func Run(ctx context.Context, f solve.JVPField, x0 *mat.Dense, o Options) (*Repo
 	if x0.R < 1 {
 		return nil, fmt.Errorf("diagnose: no points")
 	}
+	if o.FullCap < 0 || o.TopK < 0 || o.PowerIters < 0 {
+		return nil, fmt.Errorf("diagnose: negative cap %d, top-k %d or power iterations %d", o.FullCap, o.TopK, o.PowerIters)
+	}
 	full := d <= o.FullCap
 	vf, hasVJP := f.(VJPField)
 	if !full && !hasVJP {
@@ -169,26 +172,23 @@ func Run(ctx context.Context, f solve.JVPField, x0 *mat.Dense, o Options) (*Repo
 	so.Record, so.RecordAt = false, slices.Clone(o.Times)
 	t0, t1 := interval(so)
 	rep := &Report{Dim: d, N: x0.R, Start: t0, End: t1, Method: string(so.Method), Steps: so.Steps, Full: full, FullCap: o.FullCap}
-	var path []*mat.Dense
-	var times []float64
+	var field solve.Field = f
 	y := x0.Clone()
 	if full {
-		y = augment(x0)
-		res, err := solve.Integrate(ctx, &variational{f: f, d: d}, y, so)
-		if err != nil {
-			return nil, err
-		}
-		path, times, rep.NFE = res.Path, res.Times, res.NFE
-		rep.FlowMap = flowMapStats(y, d)
+		field, y = &variational{f: f, d: d}, augment(x0)
 	} else {
 		rep.TopK = min(o.TopK, d)
 		rep.Note = fmt.Sprintf("dimension %d is above the full-spectrum cap %d: the top %d singular values by subspace iteration (%d rounds), the log-norm by power iteration, no flow-map Jacobian",
 			d, o.FullCap, rep.TopK, o.PowerIters)
-		res, err := solve.Integrate(ctx, f, y, so)
-		if err != nil {
-			return nil, err
-		}
-		path, times, rep.NFE = res.Path, res.Times, res.NFE
+	}
+	res, err := solve.Integrate(ctx, field, y, so)
+	if err != nil {
+		return nil, err
+	}
+	path, times := res.Path, res.Times
+	rep.NFE = res.NFE
+	if full {
+		rep.FlowMap = flowMapStats(y, d)
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x6469616721)) // "diag!"
 	rep.MaxLip.Value = math.Inf(-1)
@@ -215,7 +215,7 @@ func Run(ctx context.Context, f solve.JVPField, x0 *mat.Dense, o Options) (*Repo
 	}
 	rep.DivInt = quantilesOf(ell)
 	if full {
-		rep.LogDetOK = logDetCheck(y, d, ell)
+		rep.LogDetCheck = logDetCheck(y, d, ell)
 	}
 	return rep, nil
 }

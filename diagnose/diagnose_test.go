@@ -173,8 +173,8 @@ func TestLinearFull(t *testing.T) {
 			wantLD := (math.Sin(2*rep.End) - math.Sin(2*rep.Start)) / 2 * tr
 			near(t, "log det Φ", rep.FlowMap.LogDet.Median, wantLD, 1e-4)
 			near(t, "∫ div", rep.DivInt.Median, wantLD, 1e-4)
-			if rep.LogDetOK.MaxAbsDiff > 1e-4 {
-				t.Errorf("log det Φ vs likelihood integral: %v apart", rep.LogDetOK.MaxAbsDiff)
+			if rep.LogDetCheck.MaxAbsDiff > 1e-4 {
+				t.Errorf("log det Φ vs likelihood integral: %v apart", rep.LogDetCheck.MaxAbsDiff)
 			}
 			if rep.FlowMap.Flipped != 0 {
 				t.Errorf("%d flipped", rep.FlowMap.Flipped)
@@ -251,6 +251,9 @@ func TestRunErrors(t *testing.T) {
 	}
 	if _, err := Run(ctx, l, points(2, 3, 1), Options{Solve: solve.Options{Method: solve.Euler, Steps: 4}, Times: []float64{2}}); err == nil {
 		t.Error("time outside the interval: no error")
+	}
+	if _, err := Run(ctx, l, points(2, 3, 1), Options{Solve: solve.Options{Method: solve.Euler, Steps: 4}, TopK: -1}); err == nil {
+		t.Error("negative top-k: no error")
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()

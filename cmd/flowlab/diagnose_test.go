@@ -35,7 +35,7 @@ type diagnoseJSON struct {
 		FlowMap *struct {
 			LogDet struct{ Median float64 } `json:"log_det"`
 		} `json:"flow_map"`
-		LogDetOK *struct {
+		LogDetCheck *struct {
 			MaxAbsDiff float64 `json:"max_abs_diff"`
 		} `json:"log_det_check"`
 	}
@@ -68,11 +68,11 @@ func TestDiagnoseCmd(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := got.Report
-			if r.Dim != 3 || r.N != 40 || !r.Full || len(r.Times) != 6 || r.FlowMap == nil || r.LogDetOK == nil || got.Exact == nil {
+			if r.Dim != 3 || r.N != 40 || !r.Full || len(r.Times) != 6 || r.FlowMap == nil || r.LogDetCheck == nil || got.Exact == nil {
 				t.Fatalf("report %+v", got)
 			}
-			if r.LogDetOK.MaxAbsDiff > 1e-4 {
-				t.Errorf("log det Φ vs ∫div: %v apart", r.LogDetOK.MaxAbsDiff)
+			if r.LogDetCheck.MaxAbsDiff > 1e-4 {
+				t.Errorf("log det Φ vs ∫div: %v apart", r.LogDetCheck.MaxAbsDiff)
 			}
 			want := 1.5 * math.Log(2)
 			if dir0 == "backward" {
