@@ -105,11 +105,11 @@ type MNISTOptions struct {
 	Digit     int    // the digit kept when OnlyDigit is set
 }
 
-// MNIST is the MNIST data set: 28×28 = 784 pixels per row, float32.
+// MNIST is the MNIST data set: 28×28 = 784 pixels per row, float32, each
+// row labelled with its digit (Labels; Classes is 10).
 type MNIST struct {
 	*Dataset
-	Labels []uint8 // the digit of each row
-	Dir    string  // the directory the files were read from
+	Dir string // the directory the files were read from
 }
 
 // mnistFiles are the names of the images and labels files of each split.
@@ -292,7 +292,15 @@ func LoadMNIST(opt MNISTOptions) (*MNIST, error) {
 		r++
 	}
 	name := "mnist:" + opt.Split
-	return &MNIST{Dataset: NewDataset(name, x), Labels: labels, Dir: dir}, nil
+	ds := NewDataset(name, x)
+	ints := make([]int, len(labels))
+	for i, l := range labels {
+		ints[i] = int(l)
+	}
+	if err := ds.SetLabels(ints, 10); err != nil {
+		return nil, err
+	}
+	return &MNIST{Dataset: ds, Dir: dir}, nil
 }
 
 // PixelValue maps a pixel byte to its float value for range "01" (p/255) or

@@ -110,19 +110,7 @@ func coords(x *mat.Dense, j int) []float64 {
 }
 
 // colVars returns the variance of each column of x (float64, divisor n−1).
-func colVars(x *mat.Dense) []float64 {
-	v := make([]float64, x.C)
-	for j := range v {
-		c := coords(x, j)
-		m := mean(c)
-		s := 0.0
-		for _, a := range c {
-			s += (a - m) * (a - m)
-		}
-		v[j] = s / float64(len(c)-1)
-	}
-	return v
-}
+func colVars(x *mat.Dense) []float64 { return metrics.ColVars(x) }
 
 // finite returns x, or nil (JSON null) when x is NaN or infinite, which JSON
 // cannot hold.

@@ -252,48 +252,14 @@ func widthCellRun(ctx context.Context, c widthConfig, x *widthCell, seed uint64)
 }
 
 // fieldError estimates, on n draws of (x0, x1, t), the flow-matching loss
-// E‖v(x_t,t) − (x1 − x0)‖² with its standard error, and the relative error
+// E‖v(x_t,t) − ẋ_t‖² with its standard error, and the relative error
 // ‖v − v*‖/‖v*‖ of the field v (evaluated per row and time, as
-// nn.Net.Forward) against the exact one, all in float64.
+// nn.Net.Forward) against the exact one: exact.GaussianField.FieldError,
+// which draws from the field's own source and target laws (src and tgt must
+// be those laws; they are not read).
 func fieldError(v func(x *mat.Dense, t []float32) *mat.Dense, field *exact.GaussianField, src, tgt dist.Sampler, n int, rng *rand.Rand) (loss, se, relL2 float64) {
-	k := src.Dim()
-	const chunk = 512
-	var sum, sum2, num, den float64
-	ex := make([]float64, k)
-	xr := make([]float64, k)
-	for done := 0; done < n; done += chunk {
-		b := min(chunk, n-done)
-		x0, x1 := draw(src, b, rng), draw(tgt, b, rng)
-		t := make([]float32, b)
-		xt := mat.New(b, k)
-		for i := range t {
-			t[i] = rng.Float32()
-			ti := float64(t[i])
-			for j := range k {
-				xt.Set(i, j, float32((1-ti)*float64(x0.At(i, j))+ti*float64(x1.At(i, j))))
-			}
-		}
-		v := v(xt, t)
-		for i := range b {
-			for j := range k {
-				xr[j] = float64(xt.At(i, j))
-			}
-			field.Eval64(float64(t[i]), xr, ex)
-			var l float64
-			for j := range k {
-				d := float64(v.At(i, j)) - (float64(x1.At(i, j)) - float64(x0.At(i, j)))
-				l += d * d
-				e := float64(v.At(i, j)) - ex[j]
-				num += e * e
-				den += ex[j] * ex[j]
-			}
-			sum += l
-			sum2 += l * l
-		}
-	}
-	loss = sum / float64(n)
-	se = math.Sqrt((sum2/float64(n) - loss*loss) / float64(n-1))
-	return loss, se, math.Sqrt(num / den)
+	e := field.FieldError(v, rng, n)
+	return e.Loss, e.LossSE, e.RelL2
 }
 
 // slopes returns, at each time, ĉ(t) = E⟨v(x_t,t), x_t⟩ / E‖x_t‖² on n draws
@@ -305,9 +271,11 @@ func slopes(net *nn.Net, field *exact.GaussianField, src, tgt dist.Sampler, ts [
 	for _, t := range ts {
 		x0, x1 := draw(src, n, rng), draw(tgt, n, rng)
 		xt := mat.New(n, k)
-		for i := range xt.Data {
-			xt.Data[i] = float32((1-t)*float64(x0.Data[i]) + t*float64(x1.Data[i]))
+		ts := make([]float32, n)
+		for i := range ts {
+			ts[i] = float32(t)
 		}
+		field.Interp.Batch(x0, x1, nil, ts, xt, mat.New(n, k), nil)
 		net.Eval(t, xt, v)
 		field.Eval(t, xt, ve)
 		var num, nume, den float64

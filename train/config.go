@@ -10,6 +10,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/flowlab/flowlab/coupling"
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/nn"
 )
@@ -53,7 +54,7 @@ type Config struct {
 	// Interpolant x_t = α(t)x0 + β(t)x1 + γ(t)z (interp.New(Interp, Gamma)).
 	Interp   string `json:"interp"`    // linear (default), trig, vp, onesided, onesided-trig, encdec
 	Gamma    string `json:"gamma"`     // interp.ParseGamma: "0" (default), a scale a (√(a t(1−t))), or SHAPE:a=A
-	Coupling string `json:"coupling"`  // interp.ParseCoupling: independent (default), ot, sinkhorn[:eps=E]
+	Coupling string `json:"coupling"`  // coupling.Parse: independent (default), ot, sinkhorn[:eps=E]
 	TSampler string `json:"t_sampler"` // uniform (default) or logitnormal
 
 	// Optimisation.
@@ -193,7 +194,7 @@ func (c Config) Validate() error {
 	if _, err := c.Interpolant(); err != nil {
 		add(err)
 	}
-	if _, err := interp.ParseCoupling(c.Coupling); err != nil {
+	if _, err := coupling.Parse(c.Coupling); err != nil {
 		add(fmt.Errorf("coupling: %w", err))
 	}
 	add(oneOf("t_sampler", c.TSampler, tSamplerNames))

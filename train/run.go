@@ -314,9 +314,10 @@ func ConfigDiff(a, b Config) string {
 
 // Trained is a finished run loaded from its folder.
 type Trained struct {
-	Config  Config
-	Net     *nn.Net // model.safetensors
-	Eta     *nn.Net // eta.safetensors, nil for a deterministic interpolant
+	// Model holds config.json, model.safetensors (Net) and eta.safetensors
+	// (Eta, nil for a deterministic interpolant); Trained.Sample carries
+	// points with it.
+	Model
 	Metrics Metrics
 }
 
@@ -332,7 +333,7 @@ func Load(dir string) (*Trained, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %s: %w", dir, ConfigFile, err)
 	}
-	r := &Trained{Config: cfg}
+	r := &Trained{Model: Model{Config: cfg}}
 	mp := filepath.Join(dir, ModelFile)
 	if _, err := os.Stat(mp); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("run %s has no %s: training has not finished (resume it with --resume)", dir, ModelFile)

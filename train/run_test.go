@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/flowlab/flowlab/internal/dirlock"
-	"github.com/flowlab/flowlab/mat"
 )
 
 func runConfig() Config {
@@ -339,40 +337,6 @@ func TestRunDiskFaults(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(base); len(ents) != 1 {
 		t.Fatalf("left behind: %v", ents)
-	}
-}
-
-// Transport works in chunks of TransportChunk rows: a batch larger than one
-// chunk gives, row by row, what small batches give (fixed-step RK4; rows are
-// independent, so only float32 summation order may differ: 1e-5 absolute on
-// values of order 1).
-func TestTransportChunks(t *testing.T) {
-	src := gauss(t, 2, 1)
-	cfg := smallConfig()
-	cfg.Steps = 5
-	res, err := Fit(context.Background(), src, src, cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &Trained{Config: res.Config, Net: res.Net}
-	n := TransportChunk + 1000
-	x := mat.New(n, 2)
-	src.Sample(rand.New(rand.NewPCG(1, 1)), x)
-	orig := x.Clone()
-	r, err := tr.Transport(context.Background(), x, TransportOptions{NFE: 20}, nil)
-	if err != nil || r.NFE != 20 {
-		t.Fatalf("Transport: %v, NFE %d", err, r.NFE)
-	}
-	for _, i := range []int{0, 17, TransportChunk - 1, TransportChunk, n - 1} {
-		y := orig.Rows(i, i+1).Clone()
-		if _, err := tr.Transport(context.Background(), y, TransportOptions{NFE: 20}, nil); err != nil {
-			t.Fatal(err)
-		}
-		for j, v := range y.Data {
-			if d := math.Abs(float64(v - x.At(i, j))); d > 1e-5 || v == orig.At(i, j) {
-				t.Fatalf("row %d: batch gives %v, alone %v (start %v)", i, x.Row(i), y.Data, orig.Row(i))
-			}
-		}
 	}
 }
 

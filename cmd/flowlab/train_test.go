@@ -352,7 +352,7 @@ func TestTrainSampleEvalGaussian(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errs)
 	}
-	var rep evalReport
+	var rep train.Evaluation
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("eval JSON: %v\n%s", err, out)
 	}
