@@ -11,6 +11,7 @@ import (
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/metrics"
+	"github.com/flowlab/flowlab/train"
 )
 
 // compareStream separates the compare command's random stream.
@@ -106,11 +107,11 @@ func (f *compareFlags) runCmd(cmd *cobra.Command) error {
 	}
 	rng := rand.New(rand.NewPCG(f.seed, compareStream))
 	nSet := cmd.Flags().Changed("n")
-	x, err := startPoints(f.x, f.n, nSet, rng)
+	x, err := train.StartPoints(f.x, f.n, !nSet, rng)
 	if err != nil {
 		return usagef("--x %s: %v", f.x, err)
 	}
-	y, err := startPoints(f.y, f.n, nSet, rng)
+	y, err := train.StartPoints(f.y, f.n, !nSet, rng)
 	if err != nil {
 		return usagef("--y %s: %v", f.y, err)
 	}

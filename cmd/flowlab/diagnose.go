@@ -151,13 +151,10 @@ func (f *diagnoseFlags) runCmd(cmd *cobra.Command) error {
 	}
 	from := f.from
 	if from == "" {
-		from = run.Config.Source
-		if opts.Backward {
-			from = run.Config.Target
-		}
+		from = run.StartLaw(opts.Backward)
 	}
 	rng := rand.New(rand.NewPCG(f.seed, diagnoseStream))
-	x0, err := startPoints(from, f.n, cmd.Flags().Changed("n"), rng)
+	x0, err := train.StartPoints(from, f.n, !cmd.Flags().Changed("n"), rng)
 	if err != nil {
 		return usagef("--from %s: %v", from, err)
 	}

@@ -108,7 +108,7 @@ func (f *likelihoodFlags) runCmd(cmd *cobra.Command) error {
 		return usagef("--run: %v", err)
 	}
 	rng := rand.New(rand.NewPCG(f.seed, likelihoodStream))
-	x, err := startPoints(f.data, f.n, cmd.Flags().Changed("n"), rng)
+	x, err := train.StartPoints(f.data, f.n, !cmd.Flags().Changed("n"), rng)
 	if err != nil {
 		return usagef("--data %s: %v", f.data, err)
 	}
