@@ -55,6 +55,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSpectrumCmd(),
 		newReproduceCmd(),
 		newReportCmd(),
+		newDiagnoseCmd(),
+		newCompareCmd(),
+		newLikelihoodCmd(),
 	)
 	return root
 }
