@@ -52,6 +52,7 @@ that differ from it are refused).`,
 	fl.StringVar(&f.hidden, "hidden", "256,256,256", "hidden layer widths, comma-separated")
 	fl.StringVar(&c.Act, "act", "silu", "activation: silu, relu, tanh, selu, gelu")
 	fl.StringVar(&c.Arch, "arch", "mlp", "network architecture: mlp or film")
+	fl.IntVar(&c.TimeEmbed, "time-embed", 64, "film: width of the learned time embedding (0: the legacy FiLM, linear in [t, sin 2πkt, cos 2πkt]); ignored for mlp")
 	fl.IntVar(&c.Fourier, "fourier", 0, "Fourier features sin/cos(2πkt), k = 1..F, of the time input")
 	fl.StringVar(&c.Interp, "interp", "linear", "interpolant: linear, trig, vp, onesided, onesided-trig, encdec")
 	fl.StringVar(&c.Gamma, "gamma", "0", "noise γ(t): 0, a scale a (√(a·t(1−t))), or brownian|bsquared|sinesquared[:a=A]")
@@ -111,6 +112,9 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 		if len(missing) > 0 {
 			return usagef("train needs %s (a distribution SPEC each)", strings.Join(missing, " and "))
 		}
+	}
+	if cfg.Arch != "film" {
+		cfg.TimeEmbed = 0 // the embedding belongs to film nets
 	}
 	// Every field is set (by a flag or by config.json), so validate as is:
 	// Defaults would read an explicit --batch 0 as "the default batch".
@@ -188,7 +192,8 @@ func resumeConfig(dir string, flags train.Config, set *pflag.FlagSet) (train.Con
 		"source": func() { cfg.Source = flags.Source }, "target": func() { cfg.Target = flags.Target },
 		"hidden": func() { cfg.Hidden = flags.Hidden }, "act": func() { cfg.Act = flags.Act },
 		"arch": func() { cfg.Arch = flags.Arch }, "fourier": func() { cfg.Fourier = flags.Fourier },
-		"interp": func() { cfg.Interp = flags.Interp }, "gamma": func() { cfg.Gamma = flags.Gamma },
+		"time-embed": func() { cfg.TimeEmbed = flags.TimeEmbed },
+		"interp":     func() { cfg.Interp = flags.Interp }, "gamma": func() { cfg.Gamma = flags.Gamma },
 		"coupling": func() { cfg.Coupling = flags.Coupling }, "t-sampler": func() { cfg.TSampler = flags.TSampler },
 		"steps": func() { cfg.Steps = flags.Steps }, "batch": func() { cfg.Batch = flags.Batch },
 		"lr": func() { cfg.LR = flags.LR }, "optimizer": func() { cfg.Optimizer = flags.Optimizer },
