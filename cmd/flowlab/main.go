@@ -58,6 +58,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newDiagnoseCmd(),
 		newCompareCmd(),
 		newLikelihoodCmd(),
+		newFDMNISTCmd(),
 	)
 	return root
 }
