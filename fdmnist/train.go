@@ -22,9 +22,9 @@ type TrainOptions struct {
 }
 
 // DefaultTrainOptions are the options of the cached classifier: 784 → 512
-// → 128 → 10 (128 features), SiLU, 4000 steps of 256 images (17 epochs).
+// → 128 → 10 (128 features), SiLU, 6000 steps of 256 images (26 epochs).
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Hidden: []int{512, 128}, Steps: 4000, Batch: 256, LR: 1e-3, Seed: 1}
+	return TrainOptions{Hidden: []int{512, 128}, Steps: 6000, Batch: 256, LR: 1e-3, Seed: 1}
 }
 
 // trainStream separates the classifier's batches from other streams.
