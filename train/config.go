@@ -55,6 +55,11 @@ type Config struct {
 	// [t, sin 2πkt, cos 2πkt]. Omitted from JSON when 0, so that the
 	// configs and hashes of earlier runs are unchanged.
 	TimeEmbed int `json:"time_embed,omitempty"`
+	// Latent is the latent space the flow was trained in ("pca:K" or
+	// "ae:DIR", see latent.ParseSpec), its map saved in the run folder's
+	// latent/; empty for a flow in data space. Source and Target stay the
+	// data's SPECs, Dim is the latent's. Omitted from JSON when empty.
+	Latent string `json:"latent,omitempty"`
 
 	// Interpolant x_t = α(t)x0 + β(t)x1 + γ(t)z (interp.New(Interp, Gamma)).
 	Interp   string `json:"interp"`    // linear (default), trig, vp, onesided, onesided-trig, encdec

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowlab/flowlab/exact"
+	"github.com/flowlab/flowlab/fdmnist"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/train"
@@ -28,6 +29,7 @@ type compareFlags struct {
 	chiScale float64
 	seed     uint64
 	proj     int
+	fd       fdFlags
 }
 
 // compareSide describes one of the two samples.
@@ -60,6 +62,8 @@ type compareReport struct {
 	MMD      float64     `json:"mmd"`
 	Energy   float64     `json:"energy"`
 	Note     string      `json:"note,omitempty"`
+	// FDMNIST scores --x against --y as the reference (--fd-mnist).
+	FDMNIST *fdmnist.Score `json:"fd_mnist,omitempty"`
 }
 
 func newCompareCmd() *cobra.Command {
@@ -86,6 +90,7 @@ sample's norms against --chi-scale·Chi(K) (K defaults to the dimension).`,
 	fl.Float64Var(&f.chiScale, "chi-scale", 1, "scale s of the Chi law (norms of N(0, s²I))")
 	fl.IntVar(&f.proj, "projections", 64, "directions of the sliced W2")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
+	f.fd.add(fl, false)
 	return cmd
 }
 
@@ -136,6 +141,15 @@ func (f *compareFlags) runCmd(cmd *cobra.Command) error {
 			return fmt.Errorf("%w: %v", errInterrupted, err)
 		}
 		return err
+	}
+	if f.fd.on {
+		if f.fd.pixels != "01" && f.fd.pixels != "pm1" {
+			return usagef("--fd-pixels %q: want 01 or pm1", f.fd.pixels)
+		}
+		pm1 := f.fd.pixels == "pm1"
+		if rep.FDMNIST, err = f.fd.score(cmd, toUnit(x, pm1), toUnit(y, pm1)); err != nil {
+			return err
+		}
 	}
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {

@@ -59,6 +59,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newCompareCmd(),
 		newLikelihoodCmd(),
 		newFDMNISTCmd(),
+		newAECmd(),
 	)
 	return root
 }
