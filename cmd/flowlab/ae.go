@@ -17,7 +17,7 @@ func newAECmd() *cobra.Command {
 		Short: "train an autoencoder whose latent a flow can be trained in (--latent ae:DIR)",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newAETrainCmd())
+	cmd.AddCommand(newAETrainCmd(), newAEEvalCmd())
 	return cmd
 }
 
@@ -25,6 +25,7 @@ type aeFlags struct {
 	data, test, out, hidden string
 	cfg                     latent.AEConfig
 	o                       latent.AEOptions
+	fd                      fdFlags
 }
 
 func newAETrainCmd() *cobra.Command {
@@ -54,6 +55,7 @@ of that data set is printed.`,
 	fl.IntVar(&f.o.Batch, "batch", 256, "batch size")
 	fl.Float64Var(&f.o.LR, "lr", 1e-3, "peak learning rate (cosine schedule)")
 	fl.Uint64Var(&f.o.Seed, "seed", 1, "seed")
+	f.fd.add(fl) // with --test: FD-MNIST of the reconstructions against the originals
 	return cmd
 }
 
@@ -92,6 +94,9 @@ func (f *aeFlags) run(cmd *cobra.Command) error {
 			return usagef("--test is %d-D, --data %d-D", test.C, x.C)
 		}
 	}
+	if f.fd.on && test == nil {
+		return usagef("--fd-mnist scores the reconstructions of --test: give --test")
+	}
 	if f.cfg.Latent < 1 || f.cfg.Latent > x.C {
 		return usagef("--latent-dim %d is not in 1..%d (the data's dimension)", f.cfg.Latent, x.C)
 	}
@@ -103,16 +108,63 @@ func (f *aeFlags) run(cmd *cobra.Command) error {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d-D → %d-D autoencoder\n", f.out, x.C, f.cfg.Latent)
-	if test != nil {
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: reconstruction mean squared error per coordinate %.5g\n", f.test, reconError(a, test))
+	if test == nil {
+		return nil
 	}
+	return reportRecon(cmd, a, f.test, test, &f.fd)
+}
+
+// reportRecon prints the reconstruction error of the rows of test through
+// m and, with --fd-mnist, FD-MNIST of the reconstructions against them.
+func reportRecon(cmd *cobra.Command, m latent.Map, name string, test *mat.Dense, fd *fdFlags) error {
+	y := m.Decode(m.Encode(test))
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: reconstruction mean squared error per coordinate %.5g\n", name, meanSquared(y, test))
+	if !fd.on {
+		return nil
+	}
+	s, err := fd.score(cmd, y, test)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: FD-MNIST of the reconstructions against the originals %.4g (class entropy %.4f nats)\n", name, s.FD, s.Coverage.Entropy)
 	return nil
 }
 
-// reconError returns the mean squared error per coordinate of m's
-// reconstruction of the rows of x.
-func reconError(m latent.Map, x *mat.Dense) float64 {
-	y := m.Decode(m.Encode(x))
+func newAEEvalCmd() *cobra.Command {
+	var dir, test string
+	var fd fdFlags
+	cmd := &cobra.Command{
+		Use:   "eval --map DIR --test SPEC [--fd-mnist]",
+		Short: "reconstruction error of a map folder (an autoencoder, or a run's latent/)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" || test == "" {
+				return usagef("ae eval needs --map DIR and --test SPEC")
+			}
+			m, err := latent.LoadMap(dir)
+			if err != nil {
+				return usagef("--map: %v", err)
+			}
+			x, err := finiteData("test", test)
+			if err != nil {
+				return err
+			}
+			if x.C != m.Dim() {
+				return usagef("--test is %d-D, the map encodes %d-D data", x.C, m.Dim())
+			}
+			return reportRecon(cmd, m, test, x, &fd)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dir, "map", "", "map folder (flowlab ae train's --out, or RUN/latent)")
+	fl.StringVar(&test, "test", "", "data set to reconstruct")
+	fd.add(fl)
+	return cmd
+}
+
+// meanSquared returns the mean squared difference of two equal-shaped
+// matrices, per coordinate.
+func meanSquared(y, x *mat.Dense) float64 {
 	var s float64
 	for i, v := range x.Data {
 		s += math.Pow(float64(y.Data[i])-float64(v), 2)

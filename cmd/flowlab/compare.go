@@ -90,7 +90,8 @@ sample's norms against --chi-scale·Chi(K) (K defaults to the dimension).`,
 	fl.Float64Var(&f.chiScale, "chi-scale", 1, "scale s of the Chi law (norms of N(0, s²I))")
 	fl.IntVar(&f.proj, "projections", 64, "directions of the sliced W2")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
-	f.fd.add(fl, false)
+	f.fd.add(fl)
+	fl.StringVar(&f.fd.pixels, "fd-pixels", "01", "--fd-mnist: pixel range of the samples, 01 ([0, 1]) or pm1 ([−1, 1])")
 	return cmd
 }
 

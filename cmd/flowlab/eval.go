@@ -38,7 +38,8 @@ closed form, the excess loss and the relative L2 error of the learned field.`,
 	fl.StringVar(&f.solver, "solver", "rk4", "ODE solver for the transported samples")
 	fl.IntVar(&f.nfe, "nfe", 100, "field evaluations for fixed-step solvers")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
-	f.fd.add(fl, true)
+	f.fd.add(fl)
+	fl.IntVar(&f.fd.n, "fd-n", 5000, "generated images scored against the MNIST test split (--fd-mnist)")
 	return cmd
 }
 

@@ -24,16 +24,11 @@ type fdFlags struct {
 	pixels               string
 }
 
-// add registers the flags; withN adds --fd-n (eval draws its own samples).
-func (f *fdFlags) add(fl *pflag.FlagSet, withN bool) {
+// add registers --fd-mnist, --classifier and --mnist-dir.
+func (f *fdFlags) add(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.on, "fd-mnist", false, "report FD-MNIST and class coverage (784-D data only)")
 	fl.StringVar(&f.classifier, "classifier", "", "FD-MNIST classifier file (default: the cached one, trained on first use)")
 	fl.StringVar(&f.mnistDir, "mnist-dir", "", "folder of the MNIST files")
-	if withN {
-		fl.IntVar(&f.n, "fd-n", 5000, "generated images scored against the MNIST test split")
-	} else {
-		fl.StringVar(&f.pixels, "fd-pixels", "01", "pixel range of the samples: 01 ([0, 1]) or pm1 ([−1, 1])")
-	}
 }
 
 // toUnit returns x with pixels mapped from [−1, 1] to [0, 1] when pm1.

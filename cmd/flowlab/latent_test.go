@@ -69,6 +69,9 @@ func TestLatentTrainSample(t *testing.T) {
 				t.Errorf("eval of a latent run: %s", out)
 			}
 			mustCLI(t, "train", "--out", run, "--resume") // reads latent/ back
+			if out := mustCLI(t, "ae", "eval", "--map", filepath.Join(run, "latent"), "--test", data); !strings.Contains(out, "reconstruction mean squared error") {
+				t.Errorf("ae eval: %s", out)
+			}
 		})
 	}
 }
