@@ -21,6 +21,15 @@ type fdValidation struct {
 	Noise        []corruptedScore `json:"noise"`
 	Blur         []corruptedScore `json:"blur"`
 	Repeat       [2]float64       `json:"repeat_fd"`
+	// FloorAtN is FD-MNIST of the first N training images against the
+	// test split (eval --fd-mnist's reference): the floor of a score of N
+	// generated images.
+	FloorAtN []nScore `json:"floor_train_n_vs_test"`
+}
+
+type nScore struct {
+	N  int     `json:"n"`
+	FD float64 `json:"fd_mnist"`
 }
 
 type corruptedScore struct {
@@ -78,6 +87,17 @@ func validateFD(c *fdmnist.Classifier, train, test *mat.Dense, seed uint64) (*fd
 		return nil, err
 	}
 	v.Repeat = [2]float64{v.Floor.FD, again.FD}
+	testRef, err := c.Reference(test)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range []int{1000, 5000, 10000} {
+		sc, err := c.Score(train.Rows(0, min(n, train.R)), testRef)
+		if err != nil {
+			return nil, err
+		}
+		v.FloorAtN = append(v.FloorAtN, nScore{sc.N, sc.FD})
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x6e6f697365))
 	for _, s := range []float64{0.05, 0.1, 0.2, 0.3, 0.5} {
 		sc, err := c.Score(fdmnist.Noise(test, s, rng), ref)
