@@ -25,9 +25,8 @@ import (
 // c·λmin(Bs) (c < 0), Bs = (B+Bᵀ)/2; the flow map from t0 to t1 is
 // exp((C(t1) − C(t0))·B), C(t) = sin(2t)/2.
 type linear struct {
-	b   []float64 // d×d row-major
-	d   int
-	vjp bool
+	b []float64 // d×d row-major
+	d int
 }
 
 func (l *linear) c(t float64) float64 { return math.Cos(2 * t) }
