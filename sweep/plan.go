@@ -134,8 +134,8 @@ func Read(dir string) (*Plan, error) {
 	if p.Format != Format {
 		return nil, fmt.Errorf("%w: %s is in format %q, this flowlab reads %q: plan again", ErrPlan, dir, p.Format, Format)
 	}
-	if b := Build(); p.Build != b && known(p.Build) && known(b) {
-		return nil, fmt.Errorf("%w: %s was planned by flowlab %s, this is %s: run it with that build, or plan again", ErrPlan, dir, p.Build, b)
+	if err := checkBuild(dir, p.Build, Build()); err != nil {
+		return nil, err
 	}
 	if p.Cells, err = readCells(filepath.Join(dir, CellsFile)); err != nil {
 		return nil, err
@@ -144,6 +144,15 @@ func Read(dir string) (*Plan, error) {
 		return nil, fmt.Errorf("%w: %s lists %d cells, %s says %d", ErrPlan, CellsFile, len(p.Cells), PlanFile, p.NCells)
 	}
 	return &p, nil
+}
+
+// checkBuild refuses a plan that another known build (planned) wrote when
+// this build (current) is known too.
+func checkBuild(dir, planned, current string) error {
+	if planned != current && known(planned) && known(current) {
+		return fmt.Errorf("%w: %s was planned by flowlab %s, this is %s: run it with that build, or plan again", ErrPlan, dir, planned, current)
+	}
+	return nil
 }
 
 // readCells parses cells.jsonl, checking that cell i has index i and a
