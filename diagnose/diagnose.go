@@ -46,7 +46,8 @@ type Options struct {
 	// RecordAt are set by Run.
 	Solve solve.Options
 	// Times are the times at which the Jacobian of the field is measured
-	// (within the interval; default 11 evenly spaced, ends included).
+	// (within the interval; default 11 evenly spaced over the interval,
+	// ends included).
 	Times []float64
 	// FullCap is the largest dimension decomposed in full (default
 	// DefaultFullCap).
@@ -61,7 +62,8 @@ type Options struct {
 
 func (o Options) defaults() Options {
 	if len(o.Times) == 0 {
-		o.Times = EvenTimes(11)
+		t0, t1 := interval(o.Solve)
+		o.Times = spanTimes(t0, t1, 11)
 	}
 	if o.FullCap == 0 {
 		o.FullCap = DefaultFullCap
@@ -84,6 +86,18 @@ func EvenTimes(k int) []float64 {
 	for i := range ts {
 		ts[i] = float64(i) / float64(k-1)
 	}
+	return ts
+}
+
+// spanTimes returns k ≥ 2 evenly spaced times over the interval from t0 to
+// t1 in increasing order, ends included: EvenTimes(k) itself for [0, 1].
+func spanTimes(t0, t1 float64, k int) []float64 {
+	lo, hi := min(t0, t1), max(t0, t1)
+	ts := EvenTimes(k)
+	for i, x := range ts {
+		ts[i] = min(lo+(hi-lo)*x, hi)
+	}
+	ts[len(ts)-1] = hi
 	return ts
 }
 

@@ -25,9 +25,8 @@ import (
 // c·λmin(Bs) (c < 0), Bs = (B+Bᵀ)/2; the flow map from t0 to t1 is
 // exp((C(t1) − C(t0))·B), C(t) = sin(2t)/2.
 type linear struct {
-	b   []float64 // d×d row-major
-	d   int
-	vjp bool
+	b []float64 // d×d row-major
+	d int
 }
 
 func (l *linear) c(t float64) float64 { return math.Cos(2 * t) }
@@ -240,6 +239,26 @@ func TestNetFieldVJP(t *testing.T) {
 	}
 	if slices.ContainsFunc(net.Grads(), func(g float32) bool { return g != 0 }) {
 		t.Error("VJP left parameter gradients behind")
+	}
+}
+
+// TestDefaultTimesSpanInterval: without Times, Run measures at 11 evenly
+// spaced times of its own interval (here [0.25, 0.75], backward), ends
+// included, not of [0, 1], whose ends lie outside it. The times are
+// lo + (hi − lo)·i/10, compared to 1e-15 (a few ulps of rounding).
+func TestDefaultTimesSpanInterval(t *testing.T) {
+	l := newLinear(2, 1)
+	rep, err := Run(context.Background(), l, points(3, 2, 1), Options{Solve: solve.Options{Method: solve.RK4, Steps: 10, Start: 0.75, End: 0.25}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Times) != 11 {
+		t.Fatalf("%d times, want 11", len(rep.Times))
+	}
+	for i, ts := range rep.Times {
+		if want := 0.25 + 0.5*float64(i)/10; math.Abs(ts.T-want) > 1e-15 {
+			t.Errorf("time %d: %v, want %v", i, ts.T, want)
+		}
 	}
 }
 

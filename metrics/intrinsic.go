@@ -164,7 +164,7 @@ type Intrinsic struct {
 // the neighbours of the query rows q within ref (q may be rows of ref: a
 // point's zero distance to itself is skipped). See NearestNeighbours,
 // TwoNNDim, LevinaBickelDim. Errors: widths that differ, a k range that is
-// not 2 ≤ k, K1 ≤ K2, or too few points.
+// not 2 ≤ k, K1 ≤ K2, a Discard of 1 or more (or NaN), or too few points.
 func IntrinsicDim(ctx context.Context, q, ref *mat.Dense, o IntrinsicOptions) (*Intrinsic, error) {
 	o = o.defaults()
 	kmax := max(2, o.K2)
@@ -176,6 +176,9 @@ func IntrinsicDim(ctx context.Context, q, ref *mat.Dense, o IntrinsicOptions) (*
 	}
 	if o.K1 < 2 || o.K2 < o.K1 {
 		return nil, fmt.Errorf("metrics: intrinsic dimension: averaging range k = %d..%d, want 2 ≤ k1 ≤ k2", o.K1, o.K2)
+	}
+	if !(o.Discard < 1) {
+		return nil, fmt.Errorf("metrics: intrinsic dimension: TwoNN discard fraction %v, want one below 1", o.Discard)
 	}
 	if q.R < 3 {
 		return nil, fmt.Errorf("metrics: intrinsic dimension: %d query points, want at least 3", q.R)

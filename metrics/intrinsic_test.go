@@ -130,6 +130,34 @@ func TestNearestNeighboursErrors(t *testing.T) {
 	}
 }
 
+// TestIntrinsicDimErrors: options a caller can get wrong are errors, not
+// panics: a k below 2, an empty averaging range, a TwoNN discard fraction of
+// 1 or more (nothing left to fit) or NaN, and fewer than 3 queries.
+func TestIntrinsicDimErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := mat.New(40, 3)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	for _, c := range []struct {
+		name string
+		q    *mat.Dense
+		o    IntrinsicOptions
+	}{
+		{"k below 2", x, IntrinsicOptions{Ks: []int{1}}},
+		{"empty range", x, IntrinsicOptions{K1: 5, K2: 4}},
+		{"discard 1", x, IntrinsicOptions{Discard: 1}},
+		{"discard NaN", x, IntrinsicOptions{Discard: math.NaN()}},
+		{"two queries", x.Rows(0, 2), IntrinsicOptions{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := IntrinsicDim(context.Background(), c.q, x, c.o); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+}
+
 // TwoNN on exact Pareto ratios: for a locally uniform density in d
 // dimensions μ = r₂/r₁ has P(μ > m) = m^(−d). At n = 20000 the fit's
 // standard error is about 1.1·d/√n ≈ 0.8 % of d, so 3 % is ≥ 3.5 standard

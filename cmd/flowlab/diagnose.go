@@ -143,9 +143,11 @@ func (f *diagnoseFlags) runCmd(cmd *cobra.Command) error {
 	}
 	d := run.Config.Dim
 	if d <= f.fullCap {
-		// n points × D tangents × D², through the solver's stages (≤ 8 copies).
+		// n rows of x and Φ (D + D² float32s): the state, up to 9 solver
+		// buffers (dopri5's 7 stages, its trial step and a scratch row) and
+		// one recorded copy per measurement time.
 		if err := checkMemory(fmt.Sprintf("--n %d: the flow map of %d points in dimension %d", f.n, f.n, d),
-			memBytes(8, 4, uint64(f.n), uint64(d+d*d))); err != nil {
+			memBytes(uint64(10+f.times), 4, uint64(f.n), uint64(d+d*d))); err != nil {
 			return err
 		}
 	}
