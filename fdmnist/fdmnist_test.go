@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/flowlab/flowlab/dist"
@@ -198,4 +200,29 @@ func covTrace(r *Reference) float64 {
 		s += r.Gauss.Cov.At(i, i)
 	}
 	return s
+}
+
+// TestTrainDeterministic: the same options give the same classifier
+// whatever GOMAXPROCS (Grad's shards and Apply's chunks depend on shapes
+// alone), so the cached classifier is the same on every machine.
+func TestTrainDeterministic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	x, labels := mat.New(600, Pixels), make([]int, 600)
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	for i := range labels {
+		labels[i] = rng.IntN(Classes)
+	}
+	fit := func(procs int) []float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		c, err := Train(context.Background(), x, labels, TrainOptions{Hidden: []int{32, 8}, Steps: 3, Batch: 512, LR: 1e-3, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), c.Net.Params()...)
+	}
+	if !slices.Equal(fit(1), fit(4)) {
+		t.Error("GOMAXPROCS 1 and 4 trained different classifiers")
+	}
 }

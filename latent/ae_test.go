@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -265,4 +266,21 @@ func newNet(t *testing.T, c nn.Config, seed uint64) (*nn.Net, error) {
 		t.Fatal(err)
 	}
 	return n, nil
+}
+
+// TestAEDeterministic: the same options give the same weights whatever
+// GOMAXPROCS (the matrix products split their work by shape alone).
+func TestAEDeterministic(t *testing.T) {
+	x := planeData(600)
+	fit := func(procs int) []float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		a, err := TrainAE(context.Background(), x, AEConfig{Latent: 2, Hidden: []int{300}}, AEOptions{Steps: 5, Batch: 300, LR: 1e-3, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(append([]float32(nil), a.Enc.Params()...), a.Dec.Params()...)
+	}
+	if !slices.Equal(fit(1), fit(4)) {
+		t.Error("GOMAXPROCS 1 and 4 trained different weights")
+	}
 }
