@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -160,6 +161,11 @@ type Intrinsic struct {
 	LBAveraged   IDEstimate   `json:"levina_bickel_averaged"` // mean of the estimates for k = K1..K2
 }
 
+// ErrDegenerate is wrapped by IntrinsicDim's error when the neighbour
+// distances give no finite estimate: points repeated so often that a
+// query's neighbours are all equally far (log-ratios of zero).
+var ErrDegenerate = errors.New("neighbour distances are degenerate (repeated points): no finite estimate")
+
 // IntrinsicDim estimates the intrinsic dimension of the law behind ref from
 // the neighbours of the query rows q within ref (q may be rows of ref: a
 // point's zero distance to itself is skipped). See NearestNeighbours,
@@ -208,6 +214,11 @@ func IntrinsicDim(ctx context.Context, q, ref *mat.Dense, o IntrinsicOptions) (*
 		res.LevinaBickel = append(res.LevinaBickel, IDEstimate{Dim: lbDim(sumsOf(k), k, nil), K: k})
 	}
 	res.LBAveraged = IDEstimate{Dim: averaged(nil), K1: o.K1, K: o.K2}
+	for _, e := range append([]IDEstimate{res.TwoNN, res.LBAveraged}, res.LevinaBickel...) {
+		if math.IsNaN(e.Dim) || math.IsInf(e.Dim, 0) {
+			return nil, fmt.Errorf("metrics: intrinsic dimension: %w", ErrDegenerate)
+		}
+	}
 	if o.Bootstrap > 0 {
 		rng := rand.New(rand.NewPCG(o.Seed, 0x69646473)) // "idds"
 		res.TwoNN.Spread = bootstrapSD(q.R, o.Bootstrap, rng, func(sel []int) float64 { return twoNN(lm, o.Discard, sel) })

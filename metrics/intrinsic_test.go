@@ -306,3 +306,15 @@ func TestIntrinsicMNIST(t *testing.T) {
 		}
 	}
 }
+
+// TestIntrinsicDimDegenerate: points repeated until every neighbour of a
+// query is as far as its first give no finite estimate, and say so.
+func TestIntrinsicDimDegenerate(t *testing.T) {
+	x := mat.New(200, 3)
+	for i := 0; i < x.R; i++ {
+		copy(x.Row(i), []float32{float32(i % 2), 1, 2})
+	}
+	if _, err := IntrinsicDim(context.Background(), x, x, IntrinsicOptions{Seed: 1}); !errors.Is(err, ErrDegenerate) {
+		t.Fatalf("got %v, want ErrDegenerate", err)
+	}
+}

@@ -205,7 +205,7 @@ func (c Config) Validate() error {
 		add(err)
 	}
 	if _, err := coupling.Parse(c.Coupling); err != nil {
-		add(fmt.Errorf("coupling: %w", err))
+		add(err) // coupling.Parse names itself
 	}
 	add(oneOf("t_sampler", c.TSampler, tSamplerNames))
 	if c.Steps <= 0 {

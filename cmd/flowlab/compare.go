@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/fdmnist"
 	"github.com/flowlab/flowlab/mat"
@@ -21,6 +24,40 @@ const compareStream = 0x636d70 // "cmp"
 // idQueries is the most query points of an intrinsic-dimension estimate
 // (each against the whole sample).
 const idQueries = 5000
+
+// specDim returns the dimension of a distribution SPEC without loading a
+// data set (false for a file, whose size is checked when it is read, or a
+// SPEC that does not parse, which StartPoints reports).
+func specDim(spec string) (int, bool) {
+	name, _, _ := strings.Cut(strings.TrimSpace(spec), ":")
+	switch name {
+	case "file":
+		return 0, false
+	case "mnist":
+		return 28 * 28, true
+	}
+	s, err := dist.Parse(spec)
+	if err != nil {
+		return 0, false
+	}
+	return s.Dim(), true
+}
+
+// idQuerySet returns the query points of an intrinsic-dimension estimate:
+// every row of m when it has at most idQueries, else idQueries rows drawn
+// without replacement with seed (a file's first rows may all be one class).
+func idQuerySet(m *mat.Dense, seed uint64) *mat.Dense {
+	if m.R <= idQueries {
+		return m
+	}
+	perm := rand.New(rand.NewPCG(seed, 0x1d)).Perm(m.R)[:idQueries]
+	slices.Sort(perm)
+	q := mat.New(idQueries, m.C)
+	for i, r := range perm {
+		copy(q.Row(i), m.Row(r))
+	}
+	return q
+}
 
 type compareFlags struct {
 	x, y     string
@@ -38,7 +75,10 @@ type compareSide struct {
 	N         int                `json:"n"`
 	Dim       int                `json:"dim"`
 	Intrinsic *metrics.Intrinsic `json:"intrinsic"`
-	KSChi     *ksChi             `json:"ks_chi,omitempty"`
+	// IntrinsicError says why there is no estimate (duplicate rows, too few
+	// points): the other measures stand without it.
+	IntrinsicError string `json:"intrinsic_error,omitempty"`
+	KSChi          *ksChi `json:"ks_chi,omitempty"`
 }
 
 // ksChi is the Kolmogorov–Smirnov statistic of a sample's norms against
@@ -110,6 +150,16 @@ func (f *compareFlags) runCmd(cmd *cobra.Command) error {
 	}
 	if f.proj < 1 {
 		return usagef("--projections %d: want at least 1", f.proj)
+	}
+	// Two samples of --n points; the dimension of a SPEC is known before
+	// drawing (a file's size is checked when it is read).
+	for _, from := range []string{f.x, f.y} {
+		if d, ok := specDim(from); ok {
+			if err := checkMemory(fmt.Sprintf("--n %d: two samples of dimension %d", f.n, d),
+				memBytes(2, uint64(f.n), uint64(d), 4)); err != nil {
+				return err
+			}
+		}
 	}
 	rng := rand.New(rand.NewPCG(f.seed, compareStream))
 	nSet := cmd.Flags().Changed("n")
@@ -190,17 +240,16 @@ func (f *compareFlags) compare(ctx context.Context, x, y *mat.Dense, rng *rand.R
 
 func (f *compareFlags) side(ctx context.Context, from string, m *mat.Dense) (compareSide, error) {
 	s := compareSide{From: from, N: m.R, Dim: m.C}
-	q := m.Rows(0, min(m.R, idQueries))
 	o := metrics.IntrinsicOptions{Seed: f.seed}
 	if m.R <= 20 {
 		o.Ks, o.K1, o.K2 = []int{2}, 2, 2
 	}
 	var err error
-	if s.Intrinsic, err = metrics.IntrinsicDim(ctx, q, m, o); err != nil {
+	if s.Intrinsic, err = metrics.IntrinsicDim(ctx, idQuerySet(m, f.seed), m, o); err != nil {
 		if ctx.Err() != nil {
 			return s, err
 		}
-		return s, usageError{fmt.Errorf("%s: intrinsic dimension: %w", from, err)}
+		s.Intrinsic, s.IntrinsicError = nil, err.Error()
 	}
 	if f.chi != 0 {
 		k := float64(f.chi)

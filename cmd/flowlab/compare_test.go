@@ -85,3 +85,24 @@ func TestCompareCmdFiles(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 }
+
+// TestCompareDuplicateRows: a file whose rows repeat has no intrinsic
+// dimension (zero neighbour distances); compare still reports the
+// distances and says why the estimate is missing.
+func TestCompareDuplicateRows(t *testing.T) {
+	x := mat.New(200, 3)
+	for i := 0; i < x.R; i++ {
+		copy(x.Row(i), []float32{float32(i % 2), 1, 2}) // two distinct rows
+	}
+	p := filepath.Join(t.TempDir(), "dup.npy")
+	if err := dist.WriteNPYFile(p, x); err != nil {
+		t.Fatal(err)
+	}
+	rep := compareRun(t, "--x", "file:"+p, "--y", "gaussian:dim=3", "--n", "200")
+	if rep.X.Intrinsic != nil || rep.X.IntrinsicError == "" {
+		t.Errorf("duplicate rows: intrinsic %+v, error %q; want none and a reason", rep.X.Intrinsic, rep.X.IntrinsicError)
+	}
+	if rep.MMD <= 0 || rep.Y.Intrinsic == nil {
+		t.Errorf("the other measures are missing: %+v", rep)
+	}
+}

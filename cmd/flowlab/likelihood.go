@@ -107,6 +107,11 @@ func (f *likelihoodFlags) runCmd(cmd *cobra.Command) error {
 	if err != nil {
 		return usagef("--run: %v", err)
 	}
+	// The points, their trajectory state and the log-density stay in memory.
+	if err := checkMemory(fmt.Sprintf("--n %d: %d points of dimension %d", f.n, f.n, run.Config.Dim),
+		memBytes(uint64(f.n), uint64(run.Config.Dim)+2, 4*4)); err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(f.seed, likelihoodStream))
 	x, err := train.StartPoints(f.data, f.n, !cmd.Flags().Changed("n"), rng)
 	if err != nil {
