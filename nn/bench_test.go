@@ -27,8 +27,12 @@ func BenchmarkTrainStep(b *testing.B) {
 	for _, c := range benchShapes {
 		for _, arch := range []string{"mlp", "film"} {
 			s := c
+			cfg := Config{Dim: s.dim, Hidden: []int{s.width, s.width, s.width}, Arch: arch}
+			if arch == "film" {
+				cfg.TimeEmbed = 64 // flowlab train's default
+			}
 			b.Run(s.name+"-"+arch, func(b *testing.B) {
-				benchTrainStep(b, Config{Dim: s.dim, Hidden: []int{s.width, s.width, s.width}, Arch: arch}, s.batch)
+				benchTrainStep(b, cfg, s.batch)
 			})
 		}
 	}

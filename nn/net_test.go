@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -34,6 +35,9 @@ func act64(name string, x float64) float64 {
 // ref64 evaluates the network described by cfg and params in float64, one
 // point at a time: the reference every test compares against.
 func ref64(cfg Config, params []float64, x []float64, t float64) []float64 {
+	if cfg.Arch == "film" && cfg.TimeEmbed > 0 {
+		return ref64Learned(cfg, params, x, t)
+	}
 	h := append([]float64(nil), x...)
 	h = append(h, t)
 	for k := 1; k <= cfg.Fourier; k++ {
@@ -83,6 +87,82 @@ func ref64(cfg Config, params []float64, x []float64, t float64) []float64 {
 	return h
 }
 
+// linear64 returns W·h + b for W (out×len(h), row-major) at params[off:]
+// and b after it, with the offset after both.
+func linear64(params []float64, off, out int, h []float64) ([]float64, int) {
+	in := len(h)
+	z := make([]float64, out)
+	for o := range z {
+		s := params[off+in*out+o]
+		for i, v := range h {
+			s += params[off+o*in+i] * v
+		}
+		z[o] = s
+	}
+	return z, off + in*out + out
+}
+
+// ref64Learned is ref64 for a film net with a learned time embedding,
+// written from film.go's description: φ(t) = [sin ω_k t, cos ω_k t] with ω_k
+// = 100^(k/7), e = SiLU(W₂·SiLU(W₁·φ + b₁) + b₂), heads [s; c] = M_l·e + m_l
+// per hidden layer and s_out = M_out·e + m_out.
+func ref64Learned(cfg Config, params []float64, x []float64, t float64) []float64 {
+	const nf = 8
+	phi := make([]float64, 2*nf)
+	for k := 0; k < nf; k++ {
+		w := math.Pow(100, float64(k)/(nf-1))
+		phi[k], phi[nf+k] = math.Sin(w*t), math.Cos(w*t)
+	}
+	h := append(append([]float64(nil), x...), t)
+	for k := 1; k <= cfg.Fourier; k++ {
+		h = append(h, math.Sin(2*math.Pi*float64(k)*t))
+	}
+	for k := 1; k <= cfg.Fourier; k++ {
+		h = append(h, math.Cos(2*math.Pi*float64(k)*t))
+	}
+	widths := append(append([]int{len(h)}, cfg.Hidden...), cfg.Dim)
+	off := 0
+	for l := 1; l < len(widths); l++ {
+		off += (widths[l-1] + 1) * widths[l]
+	}
+	silu := func(v []float64) []float64 {
+		for i := range v {
+			v[i] = act64("silu", v[i])
+		}
+		return v
+	}
+	a1, off := linear64(params, off, cfg.TimeEmbed, phi)
+	e, off := linear64(params, off, cfg.TimeEmbed, silu(a1))
+	e = silu(e)
+	k := cfg.Dim
+	for _, w := range cfg.Hidden {
+		k += 2 * w
+	}
+	mod := make([]float64, k) // M·e then + m: the heads of all layers, stacked
+	for r := range mod {
+		mod[r] = params[off+k*cfg.TimeEmbed+r]
+		for j, v := range e {
+			mod[r] += params[off+r*cfg.TimeEmbed+j] * v
+		}
+	}
+	off, col := 0, 0
+	for l := 1; l < len(widths); l++ {
+		out := widths[l]
+		var z []float64
+		z, off = linear64(params, off, out, h)
+		for o := range z {
+			if l < len(widths)-1 {
+				z[o] = act64(cfg.Act, z[o]*(1+mod[col+o])+mod[col+out+o])
+			} else {
+				z[o] *= 1 + mod[col+o]
+			}
+		}
+		col += 2 * out
+		h = z
+	}
+	return h
+}
+
 func to64(s []float32) []float64 {
 	d := make([]float64, len(s))
 	for i, v := range s {
@@ -113,6 +193,14 @@ func mustNew(t testing.TB, cfg Config, seed uint64) *Net {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(seed, 99))
+	if n.te != nil {
+		for i := range n.te.m.Data {
+			n.te.m.Data[i] = float32(rng.Float64() - 0.5)
+		}
+		for i := range n.te.mb {
+			n.te.mb[i] = float32(rng.Float64() - 0.5)
+		}
+	}
 	for _, l := range n.layers {
 		if l.fm == nil {
 			continue
@@ -144,6 +232,12 @@ func testConfigs() []Config {
 		Config{Dim: 4, Hidden: []int{6, 3, 6}, Act: "selu", Arch: "film"}, // film bottleneck
 		Config{Dim: 2, Hidden: []int{5}, Act: "relu", Arch: "film", Fourier: 1},
 		Config{Dim: 2, Hidden: []int{5}, Act: "silu", Arch: "film"}, // fillInput's 2-D path, then the embedding
+		// The learned time embedding: with Fourier features, a bottleneck,
+		// no hidden layer, the 2-D path, and an embedding wider than the net.
+		Config{Dim: 3, Hidden: []int{7, 5}, Act: "silu", Arch: "film", Fourier: 2, TimeEmbed: 6},
+		Config{Dim: 4, Hidden: []int{6, 3, 6}, Act: "gelu", Arch: "film", TimeEmbed: 4},
+		Config{Dim: 3, Hidden: nil, Act: "tanh", Arch: "film", TimeEmbed: 5},
+		Config{Dim: 2, Hidden: []int{5}, Act: "relu", Arch: "film", TimeEmbed: 8},
 	)
 	return cs
 }
@@ -151,22 +245,24 @@ func testConfigs() []Config {
 func TestForwardMatchesFloat64Reference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, cfg := range testConfigs() {
-		n := mustNew(t, cfg, 7)
-		x, tt := randBatch(rng, 11, cfg.Dim)
-		out := n.Forward(x, tt)
-		p64 := to64(n.Params())
-		// float32 forward vs float64: each output is a chain of ≤ 4 dot
-		// products of ≤ 10 terms of size O(1), each rounding at 2^-24 ≈ 6e-8
-		// relative per operation, plus float32 activations accurate to a few
-		// ulp: the error stays below ~1e-5 of the output scale (1 + |v|).
-		for b := 0; b < x.R; b++ {
-			want := ref64(cfg, p64, to64(x.Row(b)), float64(tt[b]))
-			for j, w := range want {
-				if got := float64(out.At(b, j)); math.Abs(got-w) > 1e-5*(1+math.Abs(w)) {
-					t.Errorf("%+v: v[%d][%d] = %g, float64 reference %g", cfg, b, j, got, w)
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			n := mustNew(t, cfg, 7)
+			x, tt := randBatch(rng, 11, cfg.Dim)
+			out := n.Forward(x, tt)
+			p64 := to64(n.Params())
+			// float32 forward vs float64: each output is a chain of ≤ 4 dot
+			// products of ≤ 10 terms of size O(1), each rounding at 2^-24 ≈ 6e-8
+			// relative per operation, plus float32 activations accurate to a few
+			// ulp: the error stays below ~1e-5 of the output scale (1 + |v|).
+			for b := 0; b < x.R; b++ {
+				want := ref64(cfg, p64, to64(x.Row(b)), float64(tt[b]))
+				for j, w := range want {
+					if got := float64(out.At(b, j)); math.Abs(got-w) > 1e-5*(1+math.Abs(w)) {
+						t.Errorf("%+v: v[%d][%d] = %g, float64 reference %g", cfg, b, j, got, w)
+					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -175,54 +271,56 @@ func TestForwardMatchesFloat64Reference(t *testing.T) {
 func TestParamGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, cfg := range testConfigs() {
-		n := mustNew(t, cfg, 11)
-		x, tt := randBatch(rng, 5, cfg.Dim)
-		c := mat.New(5, cfg.Dim)
-		for i := range c.Data {
-			c.Data[i] = float32(rng.NormFloat64())
-		}
-		n.ZeroGrad()
-		n.Forward(x, tt)
-		if gx := n.Backward(c, false); gx != nil {
-			t.Fatal("Backward(wantGX=false) returned an input gradient")
-		}
-		// Run it twice to check that gradients accumulate (2× the first).
-		n.Forward(x, tt)
-		n.Backward(c, false)
-		p64 := to64(n.Params())
-		loss := func(p []float64) float64 {
-			s := 0.0
-			for b := 0; b < x.R; b++ {
-				v := ref64(cfg, p, to64(x.Row(b)), float64(tt[b]))
-				for j := range v {
-					s += float64(c.At(b, j)) * v[j]
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			n := mustNew(t, cfg, 11)
+			x, tt := randBatch(rng, 5, cfg.Dim)
+			c := mat.New(5, cfg.Dim)
+			for i := range c.Data {
+				c.Data[i] = float32(rng.NormFloat64())
+			}
+			n.ZeroGrad()
+			n.Forward(x, tt)
+			if gx := n.Backward(c, false); gx != nil {
+				t.Fatal("Backward(wantGX=false) returned an input gradient")
+			}
+			// Run it twice to check that gradients accumulate (2× the first).
+			n.Forward(x, tt)
+			n.Backward(c, false)
+			p64 := to64(n.Params())
+			loss := func(p []float64) float64 {
+				s := 0.0
+				for b := 0; b < x.R; b++ {
+					v := ref64(cfg, p, to64(x.Row(b)), float64(tt[b]))
+					for j := range v {
+						s += float64(c.At(b, j)) * v[j]
+					}
+				}
+				return s
+			}
+			// float64 central differences with h = 1e-5: truncation h²·L'''/6 ≈
+			// 1e-11 and rounding 1e-16·|L|/h ≈ 1e-11, so fd is exact to ~1e-10.
+			// The float32 gradient sums ≤ 11 products per entry over ≤ 3 layers:
+			// relative error ≲ 30·6e-8 of the largest term, 1e-4 of the gradient
+			// scale leaves a 50× margin for cancellation.
+			const h = 1e-5
+			fd := make([]float64, len(p64))
+			scale := 0.0
+			for i := range p64 {
+				old := p64[i]
+				p64[i] = old + h
+				lp := loss(p64)
+				p64[i] = old - h
+				lm := loss(p64)
+				p64[i] = old
+				fd[i] = (lp - lm) / (2 * h)
+				scale = math.Max(scale, math.Abs(fd[i]))
+			}
+			for i, g := range n.Grads() {
+				if d := math.Abs(float64(g)/2 - fd[i]); d > 1e-4*scale {
+					t.Errorf("%+v: dL/dθ[%d] = %g, finite differences %g (scale %g)", cfg, i, g/2, fd[i], scale)
 				}
 			}
-			return s
-		}
-		// float64 central differences with h = 1e-5: truncation h²·L'''/6 ≈
-		// 1e-11 and rounding 1e-16·|L|/h ≈ 1e-11, so fd is exact to ~1e-10.
-		// The float32 gradient sums ≤ 11 products per entry over ≤ 3 layers:
-		// relative error ≲ 30·6e-8 of the largest term, 1e-4 of the gradient
-		// scale leaves a 50× margin for cancellation.
-		const h = 1e-5
-		fd := make([]float64, len(p64))
-		scale := 0.0
-		for i := range p64 {
-			old := p64[i]
-			p64[i] = old + h
-			lp := loss(p64)
-			p64[i] = old - h
-			lm := loss(p64)
-			p64[i] = old
-			fd[i] = (lp - lm) / (2 * h)
-			scale = math.Max(scale, math.Abs(fd[i]))
-		}
-		for i, g := range n.Grads() {
-			if d := math.Abs(float64(g)/2 - fd[i]); d > 1e-4*scale {
-				t.Errorf("%+v: dL/dθ[%d] = %g, finite differences %g (scale %g)", cfg, i, g/2, fd[i], scale)
-			}
-		}
+		})
 	}
 }
 
@@ -253,31 +351,33 @@ func inputGrad64(cfg Config, p64, x, c []float64, t float64) []float64 {
 func TestInputGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, cfg := range testConfigs() {
-		n := mustNew(t, cfg, 13)
-		x, tt := randBatch(rng, 6, cfg.Dim)
-		c := mat.New(6, cfg.Dim)
-		for i := range c.Data {
-			c.Data[i] = float32(rng.NormFloat64())
-		}
-		n.Forward(x, tt)
-		gx := n.Backward(c, true)
-		if gx.R != x.R || gx.C != x.C {
-			t.Fatalf("input gradient %s, want %s", gx.Shape(), x.Shape())
-		}
-		p64 := to64(n.Params())
-		for b := 0; b < x.R; b++ {
-			fd := inputGrad64(cfg, p64, to64(x.Row(b)), to64(c.Row(b)), float64(tt[b]))
-			scale := 0.0
-			for _, v := range fd {
-				scale = math.Max(scale, math.Abs(v))
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			n := mustNew(t, cfg, 13)
+			x, tt := randBatch(rng, 6, cfg.Dim)
+			c := mat.New(6, cfg.Dim)
+			for i := range c.Data {
+				c.Data[i] = float32(rng.NormFloat64())
 			}
-			for i, v := range fd {
-				// Same budget as TestParamGradients.
-				if d := math.Abs(float64(gx.At(b, i)) - v); d > 1e-4*max(scale, 1e-3) {
-					t.Errorf("%+v: dL/dx[%d][%d] = %g, finite differences %g", cfg, b, i, gx.At(b, i), v)
+			n.Forward(x, tt)
+			gx := n.Backward(c, true)
+			if gx.R != x.R || gx.C != x.C {
+				t.Fatalf("input gradient %s, want %s", gx.Shape(), x.Shape())
+			}
+			p64 := to64(n.Params())
+			for b := 0; b < x.R; b++ {
+				fd := inputGrad64(cfg, p64, to64(x.Row(b)), to64(c.Row(b)), float64(tt[b]))
+				scale := 0.0
+				for _, v := range fd {
+					scale = math.Max(scale, math.Abs(v))
+				}
+				for i, v := range fd {
+					// Same budget as TestParamGradients.
+					if d := math.Abs(float64(gx.At(b, i)) - v); d > 1e-4*max(scale, 1e-3) {
+						t.Errorf("%+v: dL/dx[%d][%d] = %g, finite differences %g", cfg, b, i, gx.At(b, i), v)
+					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -352,56 +452,60 @@ func jacobian(n *Net, x *mat.Dense, t []float32) [][]float64 {
 func TestJVP(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, cfg := range testConfigs() {
-		n := mustNew(t, cfg, 19)
-		x, tt := randBatch(rng, 7, cfg.Dim)
-		dx, _ := randBatch(rng, 7, cfg.Dim)
-		out, dout := n.JVP(x, dx, tt)
-		want := n.Clone().Forward(x, tt)
-		for i := range want.Data {
-			if out.Data[i] != want.Data[i] {
-				t.Fatalf("%+v: JVP's value differs from Forward at %d: %g vs %g", cfg, i, out.Data[i], want.Data[i])
-			}
-		}
-		dout = dout.Clone()
-		js := jacobian(n.Clone(), x, tt)
-		p64 := to64(n.Params())
-		d := cfg.Dim
-		const h = 1e-5 // float64 central differences, exact to ~1e-10
-		for b := 0; b < x.R; b++ {
-			xb, db := to64(x.Row(b)), to64(dx.Row(b))
-			xp, xm := make([]float64, d), make([]float64, d)
-			for i := range xb {
-				xp[i], xm[i] = xb[i]+h*db[i], xb[i]-h*db[i]
-			}
-			vp := ref64(cfg, p64, xp, float64(tt[b]))
-			vm := ref64(cfg, p64, xm, float64(tt[b]))
-			for j := 0; j < d; j++ {
-				fd := (vp[j] - vm[j]) / (2 * h)
-				jd := 0.0
-				for i := 0; i < d; i++ {
-					jd += js[b][j*d+i] * db[i]
-				}
-				got := float64(dout.At(b, j))
-				// float32 tangents through ≤ 4 layers: error ≲ 1e-5 of the
-				// scale |J|·|dx| ~ O(1); 1e-4·(1+|fd|) leaves a margin.
-				if !(math.Abs(got-fd) <= 1e-4*(1+math.Abs(fd))) {
-					t.Errorf("%+v: JVP[%d][%d] = %g, finite differences %g", cfg, b, j, got, fd)
-				}
-				// J from input gradients is the same float32 chain in
-				// another order: agreement to 1e-5 of the scale.
-				if !(math.Abs(got-jd) <= 1e-5*(1+math.Abs(jd))) {
-					t.Errorf("%+v: JVP[%d][%d] = %g, J·dx from input gradients %g", cfg, b, j, got, jd)
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			n := mustNew(t, cfg, 19)
+			x, tt := randBatch(rng, 7, cfg.Dim)
+			dx, _ := randBatch(rng, 7, cfg.Dim)
+			out, dout := n.JVP(x, dx, tt)
+			want := n.Clone().Forward(x, tt)
+			for i := range want.Data {
+				if out.Data[i] != want.Data[i] {
+					t.Fatalf("%+v: JVP's value differs from Forward at %d: %g vs %g", cfg, i, out.Data[i], want.Data[i])
 				}
 			}
-		}
+			dout = dout.Clone()
+			js := jacobian(n.Clone(), x, tt)
+			p64 := to64(n.Params())
+			d := cfg.Dim
+			const h = 1e-5 // float64 central differences, exact to ~1e-10
+			for b := 0; b < x.R; b++ {
+				xb, db := to64(x.Row(b)), to64(dx.Row(b))
+				xp, xm := make([]float64, d), make([]float64, d)
+				for i := range xb {
+					xp[i], xm[i] = xb[i]+h*db[i], xb[i]-h*db[i]
+				}
+				vp := ref64(cfg, p64, xp, float64(tt[b]))
+				vm := ref64(cfg, p64, xm, float64(tt[b]))
+				for j := 0; j < d; j++ {
+					fd := (vp[j] - vm[j]) / (2 * h)
+					jd := 0.0
+					for i := 0; i < d; i++ {
+						jd += js[b][j*d+i] * db[i]
+					}
+					got := float64(dout.At(b, j))
+					// float32 tangents through ≤ 4 layers: error ≲ 1e-5 of the
+					// scale |J|·|dx| ~ O(1); 1e-4·(1+|fd|) leaves a margin.
+					if !(math.Abs(got-fd) <= 1e-4*(1+math.Abs(fd))) {
+						t.Errorf("%+v: JVP[%d][%d] = %g, finite differences %g", cfg, b, j, got, fd)
+					}
+					// J from input gradients is the same float32 chain in
+					// another order: agreement to 1e-5 of the scale.
+					if !(math.Abs(got-jd) <= 1e-5*(1+math.Abs(jd))) {
+						t.Errorf("%+v: JVP[%d][%d] = %g, J·dx from input gradients %g", cfg, b, j, got, jd)
+					}
+				}
+			}
+		})
 	}
 }
 
 // TestBottleneckJacobianRank checks the fact the width experiment rests on:
 // the Jacobian of a net with a hidden width w < Dim has rank ≤ w.
 func TestBottleneckJacobianRank(t *testing.T) {
-	for _, arch := range []string{"mlp", "film"} {
-		testBottleneckRank(t, Config{Dim: 6, Hidden: []int{16, 2, 16}, Act: "silu", Arch: arch, Fourier: 1})
+	for _, arch := range archs {
+		t.Run(arch, func(t *testing.T) {
+			testBottleneckRank(t, withArch(Config{Dim: 6, Hidden: []int{16, 2, 16}, Act: "silu", Fourier: 1}, arch))
+		})
 	}
 }
 
@@ -513,6 +617,79 @@ func TestFilmStartsAsMLP(t *testing.T) {
 	}
 }
 
+// TestLearnedFilmStartsAsMLP: a fresh film net with a learned time
+// embedding has the MLP's parameters (same seed) first, zero heads, and
+// computes the MLP's bits; its time MLP is drawn (not zero), so the heads'
+// gradient is not zero from the first step.
+func TestLearnedFilmStartsAsMLP(t *testing.T) {
+	cfg := Config{Dim: 3, Hidden: []int{8, 8}, Fourier: 2}
+	m, _ := New(cfg, 5)
+	cfg.Arch, cfg.TimeEmbed = "film", 4
+	f, err := New(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Extra parameters: time MLP (16+1)·4 + (4+1)·4, heads (4+1)·(2·8+2·8+3).
+	if got, want := len(f.Params())-len(m.Params()), 17*4+5*4+5*35; got != want {
+		t.Errorf("film adds %d parameters, want %d", got, want)
+	}
+	for i, v := range m.Params() {
+		if f.Params()[i] != v {
+			t.Fatalf("parameter %d: MLP %g, film %g", i, v, f.Params()[i])
+		}
+	}
+	for _, v := range append(append([]float32(nil), f.te.m.Data...), f.te.mb...) {
+		if v != 0 {
+			t.Fatal("a modulation head does not start at zero")
+		}
+	}
+	x, tt := randBatch(rand.New(rand.NewPCG(1, 1)), 6, 3)
+	a, b := m.Forward(x, tt), f.Forward(x, tt)
+	for i := range a.Data {
+		if a.Data[i] != b.Data[i] {
+			t.Fatalf("output %d: MLP %g, fresh film %g", i, a.Data[i], b.Data[i])
+		}
+	}
+	g := mat.New(6, 3)
+	for i := range g.Data {
+		g.Data[i] = 1
+	}
+	f.Backward(g, false)
+	nonzero := false
+	for _, v := range f.te.gm.Data {
+		nonzero = nonzero || v != 0
+	}
+	if !nonzero {
+		t.Error("the heads' gradient is zero at initialisation")
+	}
+}
+
+// TestLoadLegacyFilm loads testdata/film-linear.safetensors, a film net
+// written before the learned time embedding existed (its config has no
+// time_embed): it loads as the legacy FiLM, linear in [t, sin, cos], and
+// agrees with the float64 reference of that design.
+func TestLoadLegacyFilm(t *testing.T) {
+	n, err := Load("testdata/film-linear.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := n.Config()
+	if cfg.Arch != "film" || cfg.TimeEmbed != 0 || n.te != nil {
+		t.Fatalf("config %+v: want the legacy film", cfg)
+	}
+	x, tt := randBatch(rand.New(rand.NewPCG(2, 3)), 7, cfg.Dim)
+	out := n.Forward(x, tt)
+	p64 := to64(n.Params())
+	for b := 0; b < x.R; b++ {
+		for j, w := range ref64(cfg, p64, to64(x.Row(b)), float64(tt[b])) {
+			// The budget of TestForwardMatchesFloat64Reference.
+			if got := float64(out.At(b, j)); math.Abs(got-w) > 1e-5*(1+math.Abs(w)) {
+				t.Errorf("v[%d][%d] = %g, float64 reference %g", b, j, got, w)
+			}
+		}
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for _, cfg := range []Config{
 		{Dim: 0, Hidden: []int{4}},
@@ -521,11 +698,15 @@ func TestConfigErrors(t *testing.T) {
 		{Dim: 2, Act: "identity"},
 		{Dim: 2, Fourier: -1},
 		{Dim: 2, Arch: "transformer"},
+		{Dim: 2, TimeEmbed: 8}, // an embedding without film
+		{Dim: 2, Arch: "film", TimeEmbed: -1},
 		{Dim: 1 << 20, Hidden: []int{1 << 20}},
 	} {
-		if _, err := New(cfg, 1); err == nil {
-			t.Errorf("New(%+v) accepted", cfg)
-		}
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			if _, err := New(cfg, 1); err == nil {
+				t.Errorf("New(%+v) accepted", cfg)
+			}
+		})
 	}
 	n := mustNew(t, Config{Dim: 2, Hidden: []int{3}}, 1)
 	if c := n.Config(); c.Act != "silu" || c.Arch != "mlp" {
@@ -593,19 +774,21 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 	}
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	for _, arch := range []string{"mlp", "film"} {
-		cfg.Arch = arch
-		runtime.GOMAXPROCS(1)
-		one := runStep(cfg, b)
-		runtime.GOMAXPROCS(2)
-		two := runStep(cfg, b)
-		runtime.GOMAXPROCS(4)
-		four := runStep(cfg, b)
-		for i := range one {
-			if math.Float32bits(one[i]) != math.Float32bits(two[i]) || math.Float32bits(one[i]) != math.Float32bits(four[i]) {
-				t.Fatalf("%s: value %d differs: GOMAXPROCS 1 %g, 2 %g, 4 %g", arch, i, one[i], two[i], four[i])
+	for _, arch := range archs {
+		t.Run(arch, func(t *testing.T) {
+			cfg := withArch(cfg, arch)
+			runtime.GOMAXPROCS(1)
+			one := runStep(cfg, b)
+			runtime.GOMAXPROCS(2)
+			two := runStep(cfg, b)
+			runtime.GOMAXPROCS(4)
+			four := runStep(cfg, b)
+			for i := range one {
+				if math.Float32bits(one[i]) != math.Float32bits(two[i]) || math.Float32bits(one[i]) != math.Float32bits(four[i]) {
+					t.Fatalf("%s: value %d differs: GOMAXPROCS 1 %g, 2 %g, 4 %g", arch, i, one[i], two[i], four[i])
+				}
 			}
-		}
+		})
 	}
 }
 
@@ -613,8 +796,10 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 	if testing.CoverMode() != "" || raceEnabled {
 		t.Skip("coverage and race instrumentation allocate")
 	}
-	for _, arch := range []string{"mlp", "film"} {
-		testNoAllocations(t, Config{Dim: 2, Hidden: []int{64, 64, 64}, Fourier: 1, Arch: arch})
+	for _, arch := range archs {
+		t.Run(arch, func(t *testing.T) {
+			testNoAllocations(t, withArch(Config{Dim: 2, Hidden: []int{64, 64, 64}, Fourier: 1}, arch))
+		})
 	}
 }
 
@@ -640,22 +825,24 @@ func testNoAllocations(t *testing.T, cfg Config) {
 
 // TestEmptyBatch: a batch of zero rows is valid and gives empty results.
 func TestEmptyBatch(t *testing.T) {
-	for _, a := range []string{"mlp", "film"} {
-		n := mustNew(t, Config{Dim: 2, Hidden: []int{4}, Arch: a}, 1)
-		if out := n.Forward(mat.New(0, 2), nil); out.R != 0 || out.C != 2 {
-			t.Fatalf("%s: Forward of no rows gave %s", a, out.Shape())
-		}
-		if gx := n.Backward(mat.New(0, 2), true); gx.R != 0 || gx.C != 2 {
-			t.Fatalf("%s: Backward of no rows gave %s", a, gx.Shape())
-		}
-		if out, dout := n.JVP(mat.New(0, 2), mat.New(0, 2), nil); out.R != 0 || dout.R != 0 {
-			t.Fatalf("%s: JVP of no rows gave %s, %s", a, out.Shape(), dout.Shape())
-		}
-		for _, g := range n.Grads() {
-			if g != 0 {
-				t.Fatalf("%s: empty batch changed a gradient", a)
+	for _, a := range archs {
+		t.Run(a, func(t *testing.T) {
+			n := mustNew(t, withArch(Config{Dim: 2, Hidden: []int{4}}, a), 1)
+			if out := n.Forward(mat.New(0, 2), nil); out.R != 0 || out.C != 2 {
+				t.Fatalf("%s: Forward of no rows gave %s", a, out.Shape())
 			}
-		}
+			if gx := n.Backward(mat.New(0, 2), true); gx.R != 0 || gx.C != 2 {
+				t.Fatalf("%s: Backward of no rows gave %s", a, gx.Shape())
+			}
+			if out, dout := n.JVP(mat.New(0, 2), mat.New(0, 2), nil); out.R != 0 || dout.R != 0 {
+				t.Fatalf("%s: JVP of no rows gave %s, %s", a, out.Shape(), dout.Shape())
+			}
+			for _, g := range n.Grads() {
+				if g != 0 {
+					t.Fatalf("%s: empty batch changed a gradient", a)
+				}
+			}
+		})
 	}
 }
 
@@ -664,6 +851,7 @@ func TestEmptyBatch(t *testing.T) {
 var chunkConfigs = []Config{
 	{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "mlp"},
 	{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
+	{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film", TimeEmbed: 16},
 	{Dim: 3, Hidden: []int{520, 24}, Arch: "mlp"},
 }
 
@@ -677,7 +865,7 @@ func TestEvalChunked(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
 	for _, cfg := range chunkConfigs {
-		arch := cfg.Arch
+		arch := cfgName(cfg)
 		n := mustNew(t, cfg, 7)
 		if w := cfg.Hidden[0]; (w > 512) != (n.evalChunk() == 256) {
 			t.Fatalf("width %d: %d-row chunks", w, n.evalChunk())
@@ -800,81 +988,83 @@ func mseLoss(target *mat.Dense) LossFunc {
 func TestGradShards(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	for _, arch := range []string{"mlp", "film"} {
-		for _, rows := range []int{200, 300, 600, 2100} {
-			cfg := Config{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: arch}
-			n := mustNew(t, cfg, 9)
-			rng := rand.New(rand.NewPCG(7, uint64(rows)))
-			x, tt := randBatch(rng, rows, cfg.Dim)
-			target, _ := randBatch(rng, rows, cfg.Dim)
-			prior := make([]float32, len(n.Grads()))
-			for i := range prior {
-				prior[i] = float32(rng.NormFloat64())
-			}
-			s := shardCount(rows)
+	for _, arch := range archs {
+		t.Run(arch, func(t *testing.T) {
+			for _, rows := range []int{200, 300, 600, 2100} {
+				cfg := withArch(Config{Dim: 3, Hidden: []int{32, 24}, Fourier: 1}, arch)
+				n := mustNew(t, cfg, 9)
+				rng := rand.New(rand.NewPCG(7, uint64(rows)))
+				x, tt := randBatch(rng, rows, cfg.Dim)
+				target, _ := randBatch(rng, rows, cfg.Dim)
+				prior := make([]float32, len(n.Grads()))
+				for i := range prior {
+					prior[i] = float32(rng.NormFloat64())
+				}
+				s := shardCount(rows)
 
-			// Reference: each shard alone on a clone, summed in order.
-			c := n.Clone()
-			sum := make([]float32, len(prior))
-			var wantLoss float64
-			for k := 0; k < s; k++ {
-				r0, r1 := k*rows/s, (k+1)*rows/s
-				xs := mat.NewFrom(r1-r0, cfg.Dim, x.Data[r0*cfg.Dim:r1*cfg.Dim])
-				out := c.Forward(xs, tt[r0:r1])
-				g := mat.New(out.R, out.C)
-				wantLoss += mseLoss(target)(r0, out, g)
-				c.ZeroGrad()
-				c.Backward(g, false)
-				for i, v := range c.Grads() {
-					if k == 0 {
-						sum[i] = v
-					} else {
-						sum[i] += v
+				// Reference: each shard alone on a clone, summed in order.
+				c := n.Clone()
+				sum := make([]float32, len(prior))
+				var wantLoss float64
+				for k := 0; k < s; k++ {
+					r0, r1 := k*rows/s, (k+1)*rows/s
+					xs := mat.NewFrom(r1-r0, cfg.Dim, x.Data[r0*cfg.Dim:r1*cfg.Dim])
+					out := c.Forward(xs, tt[r0:r1])
+					g := mat.New(out.R, out.C)
+					wantLoss += mseLoss(target)(r0, out, g)
+					c.ZeroGrad()
+					c.Backward(g, false)
+					for i, v := range c.Grads() {
+						if k == 0 {
+							sum[i] = v
+						} else {
+							sum[i] += v
+						}
 					}
 				}
-			}
-			want := make([]float32, len(prior))
-			for i := range want {
-				want[i] = prior[i] + sum[i]
-			}
-			if s == 1 { // Backward adds straight into the gradients
-				copy(c.Grads(), prior)
+				want := make([]float32, len(prior))
+				for i := range want {
+					want[i] = prior[i] + sum[i]
+				}
+				if s == 1 { // Backward adds straight into the gradients
+					copy(c.Grads(), prior)
+					out := c.Forward(x, tt)
+					g := mat.New(out.R, out.C)
+					mseLoss(target)(0, out, g)
+					c.Backward(g, false)
+					copy(want, c.Grads())
+				}
+				for _, procs := range []int{1, 2, 4, 2} {
+					runtime.GOMAXPROCS(procs)
+					copy(n.Grads(), prior)
+					loss := n.Grad(x, tt, mseLoss(target))
+					if loss != wantLoss {
+						t.Fatalf("%s %d rows GOMAXPROCS %d: loss %v, want %v", arch, rows, procs, loss, wantLoss)
+					}
+					for i, v := range n.Grads() {
+						if math.Float32bits(v) != math.Float32bits(want[i]) {
+							t.Fatalf("%s %d rows GOMAXPROCS %d: gradient %d: %v, want %v", arch, rows, procs, i, v, want[i])
+						}
+					}
+				}
+
+				// Against one Backward over the whole batch.
+				c.ZeroGrad()
 				out := c.Forward(x, tt)
 				g := mat.New(out.R, out.C)
 				mseLoss(target)(0, out, g)
 				c.Backward(g, false)
-				copy(want, c.Grads())
-			}
-			for _, procs := range []int{1, 2, 4, 2} {
-				runtime.GOMAXPROCS(procs)
-				copy(n.Grads(), prior)
-				loss := n.Grad(x, tt, mseLoss(target))
-				if loss != wantLoss {
-					t.Fatalf("%s %d rows GOMAXPROCS %d: loss %v, want %v", arch, rows, procs, loss, wantLoss)
+				var diff, norm float64
+				for i, v := range c.Grads() {
+					e := float64(v) - float64(n.Grads()[i]-prior[i])
+					diff += e * e
+					norm += float64(v) * float64(v)
 				}
-				for i, v := range n.Grads() {
-					if math.Float32bits(v) != math.Float32bits(want[i]) {
-						t.Fatalf("%s %d rows GOMAXPROCS %d: gradient %d: %v, want %v", arch, rows, procs, i, v, want[i])
-					}
+				if !(math.Sqrt(diff) <= 1e-5*math.Sqrt(norm)) {
+					t.Fatalf("%s %d rows: sharded gradient differs from one Backward by %.3g of its norm", arch, rows, math.Sqrt(diff/norm))
 				}
 			}
-
-			// Against one Backward over the whole batch.
-			c.ZeroGrad()
-			out := c.Forward(x, tt)
-			g := mat.New(out.R, out.C)
-			mseLoss(target)(0, out, g)
-			c.Backward(g, false)
-			var diff, norm float64
-			for i, v := range c.Grads() {
-				e := float64(v) - float64(n.Grads()[i]-prior[i])
-				diff += e * e
-				norm += float64(v) * float64(v)
-			}
-			if !(math.Sqrt(diff) <= 1e-5*math.Sqrt(norm)) {
-				t.Fatalf("%s %d rows: sharded gradient differs from one Backward by %.3g of its norm", arch, rows, math.Sqrt(diff/norm))
-			}
-		}
+		})
 	}
 }
 
@@ -893,60 +1083,63 @@ func TestGradUpdate(t *testing.T) {
 	for _, cfg := range []Config{
 		{Dim: 3, Hidden: []int{8, 6}, Fourier: 1},
 		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film"},
+		{Dim: 3, Hidden: []int{32, 24}, Fourier: 1, Arch: "film", TimeEmbed: 16},
 		{Dim: 5, Hidden: []int{64}},
 		{Dim: 2, Hidden: []int{64, 64, 64}},
 	} {
-		for _, rows := range []int{200, 300, 2100} {
-			rng := rand.New(rand.NewPCG(3, uint64(rows)))
-			x, tt := randBatch(rng, rows, cfg.Dim)
-			target, _ := randBatch(rng, rows, cfg.Dim)
-			ref := mustNew(t, cfg, 4)
-			ref.ZeroGrad()
-			wantLoss := ref.Grad(x, tt, mseLoss(target))
-			wantG := append([]float32(nil), ref.Grads()...)
-			wantP := append([]float32(nil), ref.Params()...)
-			for i := range wantP {
-				wantP[i] -= 0.01 * wantG[i]
-			}
-			for _, procs := range []int{1, 2, 4} {
-				runtime.GOMAXPROCS(procs)
-				n := mustNew(t, cfg, 4)
-				n.ZeroGrad()
-				seen := make([]int32, len(n.Params()))
-				var bad atomic.Int32
-				p, g := n.Params(), n.Grads()
-				loss := n.GradUpdate(x, tt, mseLoss(target), func(lo, hi int) {
-					if lo%16 != 0 {
-						bad.Store(1)
-					}
-					for i := lo; i < hi; i++ {
-						seen[i]++
-						if math.Float32bits(g[i]) != math.Float32bits(wantG[i]) {
-							bad.Store(2)
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			for _, rows := range []int{200, 300, 2100} {
+				rng := rand.New(rand.NewPCG(3, uint64(rows)))
+				x, tt := randBatch(rng, rows, cfg.Dim)
+				target, _ := randBatch(rng, rows, cfg.Dim)
+				ref := mustNew(t, cfg, 4)
+				ref.ZeroGrad()
+				wantLoss := ref.Grad(x, tt, mseLoss(target))
+				wantG := append([]float32(nil), ref.Grads()...)
+				wantP := append([]float32(nil), ref.Params()...)
+				for i := range wantP {
+					wantP[i] -= 0.01 * wantG[i]
+				}
+				for _, procs := range []int{1, 2, 4} {
+					runtime.GOMAXPROCS(procs)
+					n := mustNew(t, cfg, 4)
+					n.ZeroGrad()
+					seen := make([]int32, len(n.Params()))
+					var bad atomic.Int32
+					p, g := n.Params(), n.Grads()
+					loss := n.GradUpdate(x, tt, mseLoss(target), func(lo, hi int) {
+						if lo%16 != 0 {
+							bad.Store(1)
 						}
-						p[i] -= 0.01 * g[i]
+						for i := lo; i < hi; i++ {
+							seen[i]++
+							if math.Float32bits(g[i]) != math.Float32bits(wantG[i]) {
+								bad.Store(2)
+							}
+							p[i] -= 0.01 * g[i]
+						}
+					})
+					where := fmt.Sprintf("%d params, %d rows, GOMAXPROCS %d", len(p), rows, procs)
+					switch bad.Load() {
+					case 1:
+						t.Fatalf("%s: a block starts off a multiple of 16", where)
+					case 2:
+						t.Fatalf("%s: update saw a gradient that was not final", where)
 					}
-				})
-				where := fmt.Sprintf("%d params, %d rows, GOMAXPROCS %d", len(p), rows, procs)
-				switch bad.Load() {
-				case 1:
-					t.Fatalf("%s: a block starts off a multiple of 16", where)
-				case 2:
-					t.Fatalf("%s: update saw a gradient that was not final", where)
-				}
-				if loss != wantLoss {
-					t.Fatalf("%s: loss %v, want %v", where, loss, wantLoss)
-				}
-				for i := range p {
-					if seen[i] != 1 {
-						t.Fatalf("%s: parameter %d updated %d times", where, i, seen[i])
+					if loss != wantLoss {
+						t.Fatalf("%s: loss %v, want %v", where, loss, wantLoss)
 					}
-					if math.Float32bits(g[i]) != math.Float32bits(wantG[i]) || math.Float32bits(p[i]) != math.Float32bits(wantP[i]) {
-						t.Fatalf("%s: parameter %d: %v (gradient %v), want %v (%v)", where, i, p[i], g[i], wantP[i], wantG[i])
+					for i := range p {
+						if seen[i] != 1 {
+							t.Fatalf("%s: parameter %d updated %d times", where, i, seen[i])
+						}
+						if math.Float32bits(g[i]) != math.Float32bits(wantG[i]) || math.Float32bits(p[i]) != math.Float32bits(wantP[i]) {
+							t.Fatalf("%s: parameter %d: %v (gradient %v), want %v (%v)", where, i, p[i], g[i], wantP[i], wantG[i])
+						}
 					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -965,4 +1158,30 @@ func TestGradNoAllocations(t *testing.T) {
 	if a := testing.AllocsPerRun(10, func() { n.Grad(x, tt, loss) }); a != 0 {
 		t.Errorf("Grad allocates %v times per call in steady state", a)
 	}
+}
+
+// cfgName names a config's subtest, e.g. "film-silu-d3-h7,5-f2".
+func cfgName(c Config) string {
+	arch := c.Arch
+	if arch == "" {
+		arch = "mlp"
+	}
+	return fmt.Sprintf("%s-%s-d%d-h%s-f%d-e%d", arch, c.Act, c.Dim, strings.Trim(strings.ReplaceAll(fmt.Sprint(c.Hidden), " ", ","), "[]"), c.Fourier, c.TimeEmbed)
+}
+
+// archs names the architectures that tests run through withArch.
+var archs = []string{"mlp", "film-linear", "film"}
+
+// withArch returns c as an MLP, a legacy film net (linear in e(t)) or a
+// film net with a learned time embedding of width 8.
+func withArch(c Config, arch string) Config {
+	switch arch {
+	case "film-linear":
+		c.Arch, c.TimeEmbed = "film", 0
+	case "film":
+		c.Arch, c.TimeEmbed = "film", 8
+	default:
+		c.Arch, c.TimeEmbed = arch, 0
+	}
+	return c
 }

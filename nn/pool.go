@@ -8,8 +8,8 @@ import (
 
 // pool is a set of persistent worker goroutines that run a net's parallel
 // jobs (Eval's chunks, Grad's shards and their reduction). Starting a
-// goroutine per job costs a thread wake-up on another core, tens of µs on
-// this VM, as much as a tiny net's whole training step on one shard; a
+// goroutine per job costs a thread wake-up on another core, comparable to a
+// tiny net's whole training step on one shard; a
 // worker that has just finished a job instead waits for the next one by
 // polling an atomic for up to spinFor (yielding to other goroutines as it
 // goes), and only then parks on a channel of its own, so that a job wakes

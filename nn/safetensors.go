@@ -24,7 +24,8 @@ import (
 // Tensor names are those of a PyTorch nn.Sequential of Linear and activation
 // modules: Linear layer l is module 2l, so its tensors are "2l.weight"
 // (out×in) and "2l.bias" (out); a film net adds "film.l.weight" and
-// "film.l.bias" per hidden layer l. The metadata key "flowlab_config" holds
+// "film.l.bias" per hidden layer l (see tensors for the learned
+// embedding's). The metadata key "flowlab_config" holds
 // the Config as JSON; "format" is "pt".
 
 // maxHeader bounds the JSON header, as the reference implementation does.
@@ -42,8 +43,14 @@ type tensor struct {
 
 // tensors lists the network's tensors in the order of the flat parameter
 // slice: Linear layer l as "2l.weight" (out×in) and "2l.bias" (out), then,
-// for film, hidden layer l's modulation as "film.l.weight" (2·out×EmbedDim)
-// and "film.l.bias" (2·out), s in the first out rows and c in the rest.
+// for a legacy film net, hidden layer l's modulation as "film.l.weight"
+// (2·out×EmbedDim) and "film.l.bias" (2·out), s in the first out rows and c
+// in the rest. A learned-embedding film net has instead the time MLP as a
+// PyTorch nn.Sequential(Linear, SiLU, Linear, SiLU) named "time_embed"
+// ("time_embed.0.weight" E×2F, "time_embed.0.bias", "time_embed.2.weight"
+// E×E, "time_embed.2.bias"), then the heads as an nn.ModuleList "film" of
+// Linear(E, ·): "film.l.weight" for every layer l (2·out×E for a hidden
+// layer, s then c; Dim×E for the output's scale), then every "film.l.bias".
 func (n *Net) tensors() []tensor {
 	var ts []tensor
 	for i, l := range n.layers {
@@ -51,6 +58,9 @@ func (n *Net) tensors() []tensor {
 		ts = append(ts,
 			tensor{p + ".weight", []int64{int64(l.out), int64(l.in)}, l.w.Data},
 			tensor{p + ".bias", []int64{int64(l.out)}, l.b})
+	}
+	if n.te != nil {
+		return append(ts, n.te.tensors(n.layers)...)
 	}
 	for i, l := range n.layers {
 		if l.fm == nil {
@@ -60,6 +70,39 @@ func (n *Net) tensors() []tensor {
 		ts = append(ts,
 			tensor{p + ".weight", []int64{int64(l.fm.R), int64(l.fm.C)}, l.fm.Data},
 			tensor{p + ".bias", []int64{int64(len(l.fb))}, l.fb})
+	}
+	return ts
+}
+
+// tensors lists the time MLP's and the heads' tensors (see Net.tensors).
+func (te *timeEmbed) tensors(layers []layer) []tensor {
+	shape := func(d ...int) []int64 {
+		s := make([]int64, len(d))
+		for i, v := range d {
+			s[i] = int64(v)
+		}
+		return s
+	}
+	e := te.w2.C
+	ts := []tensor{
+		{"time_embed.0.weight", shape(te.w1.R, te.w1.C), te.w1.Data},
+		{"time_embed.0.bias", shape(len(te.b1)), te.b1},
+		{"time_embed.2.weight", shape(e, e), te.w2.Data},
+		{"time_embed.2.bias", shape(e), te.b2},
+	}
+	rows := func(i int) int {
+		if i == len(layers)-1 {
+			return layers[i].out
+		}
+		return 2 * layers[i].out
+	}
+	for i, l := range layers {
+		r := rows(i)
+		ts = append(ts, tensor{"film." + strconv.Itoa(i) + ".weight", shape(r, e), te.m.Data[l.col*e : (l.col+r)*e]})
+	}
+	for i, l := range layers {
+		r := rows(i)
+		ts = append(ts, tensor{"film." + strconv.Itoa(i) + ".bias", shape(r), te.mb[l.col : l.col+r]})
 	}
 	return ts
 }
@@ -197,9 +240,18 @@ func decodeSafetensors(data []byte) (*Net, error) {
 	if err != nil {
 		return nil, formatErr("%s: %v", metaConfig, err)
 	}
-	ts := n.tensors()
+	if err := readTensors(n.tensors(), raw, body); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// readTensors fills ts from the header entries raw and the data section
+// body, checking each entry's dtype, shape and offsets, and that no two
+// tensors overlap.
+func readTensors(ts []tensor, raw map[string]json.RawMessage, body []byte) error {
 	if len(raw)-1 != len(ts) {
-		return nil, formatErr("%d tensors, want %d for this config", len(raw)-1, len(ts))
+		return formatErr("%d tensors, want %d for this config", len(raw)-1, len(ts))
 	}
 	type span struct {
 		begin, end int64
@@ -209,27 +261,27 @@ func decodeSafetensors(data []byte) (*Net, error) {
 	for _, t := range ts {
 		r, ok := raw[t.name]
 		if !ok {
-			return nil, formatErr("missing tensor %q", t.name)
+			return formatErr("missing tensor %q", t.name)
 		}
 		var info tensorInfo
 		if err := json.Unmarshal(r, &info); err != nil {
-			return nil, formatErr("tensor %q: %v", t.name, err)
+			return formatErr("tensor %q: %v", t.name, err)
 		}
 		if info.DType != "F32" {
-			return nil, formatErr("tensor %q: dtype %q, want F32", t.name, info.DType)
+			return formatErr("tensor %q: dtype %q, want F32", t.name, info.DType)
 		}
 		if !slices.Equal(info.Shape, t.shape) {
-			return nil, formatErr("tensor %q: shape %v, want %v for this config", t.name, info.Shape, t.shape)
+			return formatErr("tensor %q: shape %v, want %v for this config", t.name, info.Shape, t.shape)
 		}
 		if len(info.DataOffsets) != 2 {
-			return nil, formatErr("tensor %q: data_offsets %v, want [begin, end]", t.name, info.DataOffsets)
+			return formatErr("tensor %q: data_offsets %v, want [begin, end]", t.name, info.DataOffsets)
 		}
 		b, e := info.DataOffsets[0], info.DataOffsets[1]
 		if b < 0 || e < b || e > int64(len(body)) {
-			return nil, formatErr("tensor %q: data_offsets [%d, %d] outside the %d-byte data section", t.name, b, e, len(body))
+			return formatErr("tensor %q: data_offsets [%d, %d] outside the %d-byte data section", t.name, b, e, len(body))
 		}
 		if e-b != 4*int64(len(t.data)) {
-			return nil, formatErr("tensor %q: data_offsets [%d, %d] span %d bytes, want %d", t.name, b, e, e-b, 4*len(t.data))
+			return formatErr("tensor %q: data_offsets [%d, %d] span %d bytes, want %d", t.name, b, e, e-b, 4*len(t.data))
 		}
 		for j := range t.data {
 			t.data[j] = math.Float32frombits(binary.LittleEndian.Uint32(body[b+4*int64(j):]))
@@ -244,8 +296,8 @@ func decodeSafetensors(data []byte) (*Net, error) {
 	})
 	for i := 1; i < len(spans); i++ {
 		if spans[i].begin < spans[i-1].end {
-			return nil, formatErr("tensors %q and %q overlap", spans[i-1].name, spans[i].name)
+			return formatErr("tensors %q and %q overlap", spans[i-1].name, spans[i].name)
 		}
 	}
-	return n, nil
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -24,23 +25,25 @@ func encode(t testing.TB, n *Net) []byte {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	for _, cfg := range testConfigs() {
-		n := mustNew(t, cfg, 41)
-		path := filepath.Join(dir, "model.safetensors")
-		if err := n.Save(path); err != nil {
-			t.Fatal(err)
-		}
-		m, err := Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a, b := n.Config(), m.Config(); a.Dim != b.Dim || a.Act != b.Act || a.Fourier != b.Fourier || a.Arch != b.Arch || len(a.Hidden) != len(b.Hidden) {
-			t.Fatalf("config %+v loaded as %+v", a, b)
-		}
-		for i, v := range n.Params() {
-			if math.Float32bits(v) != math.Float32bits(m.Params()[i]) {
-				t.Fatalf("%+v: parameter %d: saved %g, loaded %g", cfg, i, v, m.Params()[i])
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			n := mustNew(t, cfg, 41)
+			path := filepath.Join(dir, "model.safetensors")
+			if err := n.Save(path); err != nil {
+				t.Fatal(err)
 			}
-		}
+			m, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := n.Config(), m.Config(); a.Dim != b.Dim || a.Act != b.Act || a.Fourier != b.Fourier || a.Arch != b.Arch || len(a.Hidden) != len(b.Hidden) {
+				t.Fatalf("config %+v loaded as %+v", a, b)
+			}
+			for i, v := range n.Params() {
+				if math.Float32bits(v) != math.Float32bits(m.Params()[i]) {
+					t.Fatalf("%+v: parameter %d: saved %g, loaded %g", cfg, i, v, m.Params()[i])
+				}
+			}
+		})
 	}
 }
 
@@ -111,23 +114,55 @@ func TestSafetensorsLayout(t *testing.T) {
 	if len(hdr) != len(want)+5 {
 		t.Errorf("film header has %d entries, want %d", len(hdr), len(want)+5)
 	}
+
+}
+
+// TestSafetensorsLayoutLearned: a film net with a learned time embedding
+// adds time_embed.{0,2} and film.l for every layer, the names and shapes of
+// the PyTorch module in torch_test.go, to the MLP's six tensors.
+func TestSafetensorsLayoutLearned(t *testing.T) {
+	cfg := Config{Dim: 2, Hidden: []int{4, 3}, Act: "relu", Fourier: 1, Arch: "film", TimeEmbed: 6}
+	data := encode(t, mustNew(t, cfg, 43))
+	hlen := binary.LittleEndian.Uint64(data)
+	var hdr map[string]json.RawMessage
+	if err := json.Unmarshal(data[8:8+hlen], &hdr); err != nil {
+		t.Fatal(err)
+	}
+	learned := map[string][]int64{
+		"time_embed.0.weight": {6, 16}, "time_embed.0.bias": {6},
+		"time_embed.2.weight": {6, 6}, "time_embed.2.bias": {6},
+		"film.0.weight": {8, 6}, "film.0.bias": {8},
+		"film.1.weight": {6, 6}, "film.1.bias": {6},
+		"film.2.weight": {2, 6}, "film.2.bias": {2},
+	}
+	for name, shape := range learned {
+		var info tensorInfo
+		if err := json.Unmarshal(hdr[name], &info); err != nil || !slices.Equal(info.Shape, shape) {
+			t.Errorf("%s: %+v (%v), want shape %v", name, info, err, shape)
+		}
+	}
+	if len(hdr) != 6+len(learned)+1 {
+		t.Errorf("learned film header has %d entries, want %d", len(hdr), 6+len(learned)+1)
+	}
 }
 
 // TestTensorsCoverParams checks that the tensors, in order, are exactly the
 // flat parameter slice (what Save writes as one block).
 func TestTensorsCoverParams(t *testing.T) {
 	for _, cfg := range testConfigs() {
-		n := mustNew(t, cfg, 3)
-		off := 0
-		for _, ts := range n.tensors() {
-			if len(ts.data) > 0 && &ts.data[0] != &n.params[off] {
-				t.Fatalf("%+v: tensor %s does not start at parameter %d", cfg, ts.name, off)
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			n := mustNew(t, cfg, 3)
+			off := 0
+			for _, ts := range n.tensors() {
+				if len(ts.data) > 0 && &ts.data[0] != &n.params[off] {
+					t.Fatalf("%+v: tensor %s does not start at parameter %d", cfg, ts.name, off)
+				}
+				off += len(ts.data)
 			}
-			off += len(ts.data)
-		}
-		if off != len(n.params) {
-			t.Fatalf("%+v: tensors cover %d of %d parameters", cfg, off, len(n.params))
-		}
+			if off != len(n.params) {
+				t.Fatalf("%+v: tensors cover %d of %d parameters", cfg, off, len(n.params))
+			}
+		})
 	}
 }
 
@@ -186,18 +221,20 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for name, data := range cases {
-		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".safetensors")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, err := Load(path)
-		if err == nil {
-			t.Errorf("%s: loaded without error", name)
-			continue
-		}
-		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), path) {
-			t.Errorf("%s: error %q should wrap ErrFormat and name the file", name, err)
-		}
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".safetensors")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			if err == nil {
+				t.Errorf("%s: loaded without error", name)
+				return
+			}
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: error %q should wrap ErrFormat and name the file", name, err)
+			}
+		})
 	}
 	// Every prefix of a valid file is an error, never a panic.
 	for i := 0; i < len(good); i++ {

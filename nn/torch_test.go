@@ -29,13 +29,37 @@ def run(d):
     cfg = json.loads(hdr["__metadata__"]["flowlab_config"])
     acts = {"silu": torch.nn.SiLU, "relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "selu": torch.nn.SELU,
             "gelu": lambda: torch.nn.GELU(approximate="tanh")}
+    E = cfg.get("time_embed", 0)
+    class FiLM(torch.nn.Module):
+        # The MLP's layers as an nn.Sequential names them ("0", "2", ...), a
+        # time MLP on sinusoidal features and one Linear head per layer.
+        def __init__(self):
+            super().__init__()
+            w, hs = cfg["dim"] + 1 + 2 * cfg["fourier"], cfg["hidden"]
+            for i, h in enumerate(hs + [cfg["dim"]]):
+                self.add_module(str(2 * i), torch.nn.Linear(w, h))
+                w = h
+            self.act = acts[cfg["act"]]()
+            self.time_embed = torch.nn.Sequential(torch.nn.Linear(16, E), torch.nn.SiLU(), torch.nn.Linear(E, E), torch.nn.SiLU())
+            self.film = torch.nn.ModuleList([torch.nn.Linear(E, 2 * h) for h in hs] + [torch.nn.Linear(E, cfg["dim"])])
+        def forward(self, inp, t):
+            om = 100.0 ** (torch.arange(8, dtype=torch.float64) / 7)
+            phi = torch.cat([torch.sin(om * t.double()), torch.cos(om * t.double())], 1).float()
+            e, h, n = self.time_embed(phi), inp, len(cfg["hidden"])
+            for i in range(n):
+                s, c = self.film[i](e).chunk(2, dim=1)
+                h = self.act(getattr(self, str(2 * i))(h) * (1 + s) + c)
+            return getattr(self, str(2 * n))(h) * (1 + self.film[n](e))
     def build():
+        if E > 0:
+            return FiLM()
         layers, w = [], cfg["dim"] + 1 + 2 * cfg["fourier"]
         for h in cfg["hidden"]:
             layers += [torch.nn.Linear(w, h), acts[cfg["act"]]()]
             w = h
         layers.append(torch.nn.Linear(w, cfg["dim"]))
         return torch.nn.Sequential(*layers)
+    call = (lambda m, inp: m(inp, t)) if E > 0 else (lambda m, inp: m(inp))
     net = build()
     sd = {}
     for k, v in hdr.items():
@@ -50,10 +74,10 @@ def run(d):
     feats += [torch.sin(2 * math.pi * ks * t.double()).float(), torch.cos(2 * math.pi * ks * t.double()).float()]
     inp = torch.cat(feats, 1)
     with torch.no_grad():
-        open(d + "/out.bin", "wb").write(net(inp).numpy().tobytes())
+        open(d + "/out.bin", "wb").write(call(net, inp).numpy().tobytes())
         torch.manual_seed(7)
         net2 = build()
-        open(d + "/out2.bin", "wb").write(net2(inp).numpy().tobytes())
+        open(d + "/out2.bin", "wb").write(call(net2, inp).numpy().tobytes())
     hdr2, off, blobs = {"__metadata__": {"flowlab_config": json.dumps(cfg)}}, 0, []
     for k, v in net2.state_dict().items():
         b = v.numpy().astype("<f4").tobytes()
@@ -88,7 +112,9 @@ func readF32(t *testing.T, path string) []float32 {
 }
 
 // TestTorchInterop checks the safetensors files and the forward pass against
-// PyTorch itself, both ways: a flowlab net loaded into nn.Sequential gives
+// PyTorch itself, both ways: a flowlab net loaded into nn.Sequential (or,
+// for a film net with a learned time embedding, the equivalent module
+// written from film.go's description) gives
 // flowlab's outputs, and a PyTorch-initialised net saved from Python loads
 // into flowlab and gives PyTorch's outputs. Skipped without python3-torch.
 func TestTorchInterop(t *testing.T) {
@@ -105,6 +131,8 @@ func TestTorchInterop(t *testing.T) {
 		{Dim: 4, Hidden: []int{12, 2, 12}, Act: "selu"},
 		{Dim: 2, Hidden: []int{16}, Act: "tanh", Fourier: 1},
 		{Dim: 5, Hidden: []int{20, 20}, Act: "relu"},
+		{Dim: 3, Hidden: []int{16, 12}, Act: "silu", Arch: "film", TimeEmbed: 10},
+		{Dim: 2, Hidden: []int{8, 8, 8}, Act: "gelu", Arch: "film", Fourier: 2, TimeEmbed: 6},
 	}
 	rng := rand.New(rand.NewPCG(21, 22))
 	const b = 9
@@ -127,27 +155,29 @@ func TestTorchInterop(t *testing.T) {
 		t.Fatalf("python: %v\n%s", err, out)
 	}
 	for i, cfg := range cfgs {
-		dir, n, x, tt := dirs[i], nets[i], xs[i], ts[i]
-		// Same float32 arithmetic in another summation order and with other
-		// activation kernels: agreement to 1e-5 of the output scale.
-		check := func(what string, got *mat.Dense, want []float32) {
-			if len(want) != len(got.Data) {
-				t.Fatalf("%s: %d values from torch, want %d", what, len(want), len(got.Data))
-			}
-			for i, w := range want {
-				if !(math.Abs(float64(got.Data[i]-w)) <= 1e-5*(1+math.Abs(float64(w)))) {
-					t.Errorf("%+v %s: output %d: flowlab %g, PyTorch %g", cfg, what, i, got.Data[i], w)
+		t.Run(cfgName(cfg), func(t *testing.T) {
+			dir, n, x, tt := dirs[i], nets[i], xs[i], ts[i]
+			// Same float32 arithmetic in another summation order and with other
+			// activation kernels: agreement to 1e-5 of the output scale.
+			check := func(what string, got *mat.Dense, want []float32) {
+				if len(want) != len(got.Data) {
+					t.Fatalf("%s: %d values from torch, want %d", what, len(want), len(got.Data))
+				}
+				for i, w := range want {
+					if !(math.Abs(float64(got.Data[i]-w)) <= 1e-5*(1+math.Abs(float64(w)))) {
+						t.Errorf("%+v %s: output %d: flowlab %g, PyTorch %g", cfg, what, i, got.Data[i], w)
+					}
 				}
 			}
-		}
-		check("flowlab→torch", n.Forward(x, tt), readF32(t, filepath.Join(dir, "out.bin")))
-		m, err := Load(filepath.Join(dir, "torch.safetensors"))
-		if err != nil {
-			t.Fatalf("%+v: loading PyTorch's file: %v", cfg, err)
-		}
-		if !strings.EqualFold(m.Config().Act, cfg.Act) {
-			t.Errorf("config %+v", m.Config())
-		}
-		check("torch→flowlab", m.Forward(x, tt), readF32(t, filepath.Join(dir, "out2.bin")))
+			check("flowlab→torch", n.Forward(x, tt), readF32(t, filepath.Join(dir, "out.bin")))
+			m, err := Load(filepath.Join(dir, "torch.safetensors"))
+			if err != nil {
+				t.Fatalf("%+v: loading PyTorch's file: %v", cfg, err)
+			}
+			if !strings.EqualFold(m.Config().Act, cfg.Act) {
+				t.Errorf("config %+v", m.Config())
+			}
+			check("torch→flowlab", m.Forward(x, tt), readF32(t, filepath.Join(dir, "out2.bin")))
+		})
 	}
 }

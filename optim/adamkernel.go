@@ -46,15 +46,18 @@ func adamUpdate(h adamStep, p, g, m, v []float32) {
 // adamRange is adamUpdate on one goroutine: the vector body on kernel path
 // k (see adamVec), the rest in the scalar loop, whose operations the vector
 // kernels repeat in the same order, so that every element gets the same bits
-// wherever it lies.
+// wherever it lies. The kernels round every product before the sum it enters
+// (no FMA), so the scalar loop converts each such product to float32
+// explicitly: the Go spec then forbids fusing it, which the compiler does
+// otherwise from GOAMD64=v3 on.
 func adamRange(k mat.Kernel, h adamStep, p, g, m, v []float32) {
 	done := adamVec(k, h, p, g, m, v)
 	for i := done; i < len(p); i++ {
 		gi := g[i]
-		mi := h.beta1*m[i] + (1-h.beta1)*gi
-		vi := h.beta2*v[i] + (1-h.beta2)*gi*gi
+		mi := float32(h.beta1*m[i]) + float32((1-h.beta1)*gi)
+		vi := float32(h.beta2*v[i]) + float32((1-h.beta2)*gi*gi)
 		m[i], v[i] = mi, vi
-		pi := p[i] - h.lr*h.wd*p[i]
+		pi := p[i] - float32(h.lr*h.wd*p[i])
 		p[i] = pi - h.lr*(mi/h.c1)/(float32(math.Sqrt(float64(vi/h.c2)))+h.eps)
 	}
 }

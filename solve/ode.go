@@ -464,25 +464,32 @@ func (s *stepper[T]) dopri5(ctx context.Context, y []T, t0, t1 float64, opts Opt
 			}
 			s.res.Steps++
 			after(t)
-			fac := 10.0
-			if rejectedLast {
-				fac = 1
-			}
-			if en > 0 {
-				fac = math.Min(fac, 0.9*math.Pow(en, -1.0/5))
-			}
-			h *= math.Max(0.2, fac)
-			rejectedLast = false
 		} else {
 			s.res.Rejected++
-			h *= math.Max(0.2, 0.9*math.Pow(en, -1.0/5))
-			rejectedLast = true
 		}
+		h *= dopriFactor(en, rejectedLast)
+		rejectedLast = en > 1
 		if h < 1e-14*math.Max(1, math.Abs(t)) && dir*(t1-t) > 0 {
 			return fmt.Errorf("solve: dopri5 step size underflow at t=%v", t)
 		}
 	}
 	return nil
+}
+
+// dopriFactor is the step-size factor after a trial step of scaled error en:
+// 0.9·en^(−1/5) within [0.2, 10], and at most 1 right after a rejection.
+func dopriFactor(en float64, rejectedLast bool) float64 {
+	if en > 1 {
+		return math.Max(0.2, 0.9*math.Pow(en, -1.0/5))
+	}
+	fac := 10.0
+	if rejectedLast {
+		fac = 1
+	}
+	if en > 0 {
+		fac = math.Min(fac, 0.9*math.Pow(en, -1.0/5))
+	}
+	return math.Max(0.2, fac)
 }
 
 // initialStep is dopri5's first step size (Hairer, Nørsett & Wanner, II.4):

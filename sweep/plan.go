@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/flowlab/flowlab/internal/atomicfile"
+	"github.com/flowlab/flowlab/internal/buildinfo"
 )
 
 // Format names the layout of a plan folder; a folder of another format is
@@ -56,7 +57,7 @@ func (c Cell) Digest() string {
 // Plan is a plan folder's header and its cells.
 type Plan struct {
 	Format      string   `json:"format"`
-	Build       string   `json:"build"` // the flowlab build that wrote it (Build())
+	Build       string   `json:"build"` // the flowlab build that wrote it (buildinfo.Version)
 	Experiments []string `json:"experiments"`
 	Scale       string   `json:"scale"`
 	Seeds       int      `json:"seeds"`
@@ -104,9 +105,12 @@ func Write(dir string, p *Plan) error {
 		}
 		lines.Write(append(b, '\n'))
 	}
+	if id := nested(p.Cells); id != "" {
+		panic(fmt.Sprintf("sweep: cell id %q is a folder of another cell", id))
+	}
 	p.Format, p.NCells, p.CostS = Format, len(p.Cells), cost
 	if p.Build == "" {
-		p.Build = Build()
+		p.Build = buildinfo.Version()
 	}
 	if err := os.MkdirAll(filepath.Join(dir, CellsDir), 0o755); err != nil {
 		return err
@@ -134,8 +138,8 @@ func Read(dir string) (*Plan, error) {
 	if p.Format != Format {
 		return nil, fmt.Errorf("%w: %s is in format %q, this flowlab reads %q: plan again", ErrPlan, dir, p.Format, Format)
 	}
-	if b := Build(); p.Build != b && known(p.Build) && known(b) {
-		return nil, fmt.Errorf("%w: %s was planned by flowlab %s, this is %s: run it with that build, or plan again", ErrPlan, dir, p.Build, b)
+	if err := checkBuild(dir, p.Build, buildinfo.Version()); err != nil {
+		return nil, err
 	}
 	if p.Cells, err = readCells(filepath.Join(dir, CellsFile)); err != nil {
 		return nil, err
@@ -146,12 +150,21 @@ func Read(dir string) (*Plan, error) {
 	return &p, nil
 }
 
+// checkBuild refuses a plan that another known build (planned) wrote when
+// this build (current) is known too.
+func checkBuild(dir, planned, current string) error {
+	if planned != current && buildinfo.Identifies(planned) && buildinfo.Identifies(current) {
+		return fmt.Errorf("%w: %s was planned by flowlab %s, this is %s: run it with that build, or plan again", ErrPlan, dir, planned, current)
+	}
+	return nil
+}
+
 // readCells parses cells.jsonl, checking that cell i has index i and a
 // path-safe id.
 func readCells(path string) ([]Cell, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrPlan, err)
+		return nil, fmt.Errorf("%w: %w", ErrPlan, err)
 	}
 	defer f.Close()
 	var cells []Cell
@@ -170,7 +183,27 @@ func readCells(path string) ([]Cell, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrPlan, path, err)
 	}
+	if id := nested(cells); id != "" {
+		return nil, fmt.Errorf("%w: %s: cell id %q is also the folder of another cell", ErrPlan, path, id)
+	}
 	return cells, nil
+}
+
+// nested returns an id that is a leading part of another's ("a" and "a/b"),
+// whose folders would hold each other; "" when there is none.
+func nested(cells []Cell) string {
+	ids := make(map[string]bool, len(cells))
+	for _, c := range cells {
+		ids[c.ID] = true
+	}
+	for _, c := range cells {
+		for i := range len(c.ID) {
+			if c.ID[i] == '/' && ids[c.ID[:i]] {
+				return c.ID[:i]
+			}
+		}
+	}
+	return ""
 }
 
 // writeJSON writes v indented, atomically.

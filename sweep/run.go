@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/flowlab/flowlab/internal/dirlock"
 )
@@ -17,6 +18,7 @@ const (
 	CellFile   = "cell.json"   // the Cell as planned, written when it first runs
 	DoneFile   = "done.json"   // written last: the cell is finished
 	FailedFile = "failed.json" // the error of the last attempt
+	LockFile   = ".cell.lock"  // the cell's lock; a Runner's own locks (train.Run's) are apart
 )
 
 // ErrCellBusy is wrapped by RunCell's error when another process holds the
@@ -65,7 +67,7 @@ func RunCell(ctx context.Context, dir string, p *Plan, index int, r Runner) (Out
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return 0, err
 	}
-	unlock, err := dirlock.Lock(cdir)
+	unlock, err := lockCell(ctx, cdir)
 	if err != nil {
 		if errors.Is(err, dirlock.ErrLocked) {
 			return 0, fmt.Errorf("cell %d (%s): %w: %w", index, c.ID, ErrCellBusy, err)
@@ -87,6 +89,23 @@ func RunCell(ctx context.Context, dir string, p *Plan, index int, r Runner) (Out
 		return 0, fmt.Errorf("cell %d (%s): %w", index, c.ID, err)
 	}
 	return Ran, writeJSON(filepath.Join(cdir, DoneFile), Done{ID: c.ID, Digest: c.Digest()})
+}
+
+// lockCell takes the cell's lock, waiting up to two seconds while another
+// process holds it: Status takes each cell's lock for a moment to tell a
+// running cell, and a task that starts then must not fail for it.
+func lockCell(ctx context.Context, cdir string) (func() error, error) {
+	for try := 0; ; try++ {
+		unlock, err := dirlock.LockNamed(cdir, LockFile)
+		if err == nil || !errors.Is(err, dirlock.ErrLocked) || try == 20 {
+			return unlock, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // runCell calls r.RunCell, turning a panic into an error so that one broken

@@ -47,7 +47,7 @@ func cellState(cdir string, c Cell) (State, string, error) {
 	if _, err := os.Stat(cdir); errors.Is(err, os.ErrNotExist) {
 		return Missing, "", nil
 	}
-	unlock, err := dirlock.Lock(cdir)
+	unlock, err := dirlock.LockNamed(cdir, LockFile)
 	if errors.Is(err, dirlock.ErrLocked) {
 		return Running, "", nil
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/flowlab/flowlab/internal/dirlock"
 )
@@ -81,20 +82,43 @@ func TestReadRefuses(t *testing.T) {
 	}{
 		{"no plan", func(dir string) { os.Remove(filepath.Join(dir, PlanFile)) }},
 		{"other format", func(dir string) { rewrite(dir, PlanFile, `"flowlab-sweep/1"`, `"flowlab-sweep/0"`) }},
-		{"other build", func(dir string) { rewrite(dir, PlanFile, `"build": "`+Build()+`"`, `"build": "0123456789ab"`) }},
 		{"cell count", func(dir string) { rewrite(dir, PlanFile, `"cells": 3`, `"cells": 4`) }},
 		{"bad line", func(dir string) { rewrite(dir, CellsFile, `"index":1`, `"index":"x"`) }},
 		{"index order", func(dir string) { rewrite(dir, CellsFile, `"index":1`, `"index":2`) }},
 		{"unsafe id", func(dir string) { rewrite(dir, CellsFile, `toy/seed2`, `../seed2`) }},
+		{"nested ids", func(dir string) { rewrite(dir, CellsFile, `toy/seed2`, `toy/seed1/x`) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, _ := testPlan(t, 3)
 			tc.edit(dir)
-			if tc.name == "other build" && !known(Build()) {
-				t.Skip("this test binary has no VCS build information, so no build is refused")
-			}
 			if _, err := Read(dir); !errors.Is(err, ErrPlan) {
 				t.Fatalf("got %v, want ErrPlan", err)
+			}
+		})
+	}
+}
+
+// TestCheckBuild: a plan written by another known build is refused; an
+// unknown build on either side (dev, a dirty tree) is not. (Read's own
+// call cannot be tested with two builds: a test binary carries no VCS
+// stamp, so its buildinfo.Version is never known.)
+func TestCheckBuild(t *testing.T) {
+	for _, tc := range []struct {
+		planned, current string
+		refused          bool
+	}{
+		{"dev-0123456789ab", "dev-ba9876543210", true},
+		{"dev-0123456789ab", "dev-0123456789ab", false},
+		{"1.2.0", "1.3.0", true},
+		{"dev", "dev-0123456789ab", false},
+		{"dev-0123456789ab", "dev", false},
+		{"dev-0123456789ab-dirty", "dev-ba9876543210", false},
+		{"", "dev-ba9876543210", false},
+	} {
+		t.Run(tc.planned+"→"+tc.current, func(t *testing.T) {
+			err := checkBuild("plan", tc.planned, tc.current)
+			if tc.refused != errors.Is(err, ErrPlan) || !tc.refused && err != nil {
+				t.Errorf("got %v, want refused %v", err, tc.refused)
 			}
 		})
 	}
@@ -139,7 +163,7 @@ func TestRunCellBusy(t *testing.T) {
 	dir, p := testPlan(t, 1)
 	cdir := CellDir(dir, p.Cells[0])
 	os.MkdirAll(cdir, 0o755)
-	unlock, err := dirlock.Lock(cdir)
+	unlock, err := dirlock.LockNamed(cdir, LockFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +247,52 @@ func FuzzReadCells(f *testing.F) {
 			}
 			return
 		}
+		if id := nested(cells); id != "" {
+			t.Fatalf("accepted nested id %q", id)
+		}
 		for i, c := range cells {
 			if c.Index != i || !validID(c.ID) {
 				t.Fatalf("accepted cell %d: %+v", i, c)
 			}
 		}
 	})
+}
+
+// TestRunCellWaitsForBriefLock: a lock held for a moment (as Status holds
+// each cell's) delays RunCell instead of failing it.
+func TestRunCellWaitsForBriefLock(t *testing.T) {
+	dir, p := testPlan(t, 1)
+	cdir := CellDir(dir, p.Cells[0])
+	os.MkdirAll(cdir, 0o755)
+	unlock, err := dirlock.LockNamed(cdir, LockFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { time.Sleep(300 * time.Millisecond); unlock() }()
+	if out, err := RunCell(context.Background(), dir, p, 0, &fake{}); err != nil || out != Ran {
+		t.Fatalf("got %v, %v; want Ran", out, err)
+	}
+}
+
+// TestRunnerMayLockItsFolder: a Runner that takes the folder's own lock (as
+// train.Run does) is not refused by the cell's lock.
+func TestRunnerMayLockItsFolder(t *testing.T) {
+	dir, p := testPlan(t, 1)
+	r := runnerFunc(func(dir string) error {
+		unlock, err := dirlock.Lock(dir)
+		if err != nil {
+			return err
+		}
+		return unlock()
+	})
+	if _, err := RunCell(context.Background(), dir, p, 0, r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type runnerFunc func(dir string) error
+
+func (f runnerFunc) RunCell(_ context.Context, _ Cell, dir string) error { return f(dir) }
+func (f runnerFunc) Collect(context.Context, *Plan, func(Cell) string, string) error {
+	return nil
 }

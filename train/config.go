@@ -50,6 +50,16 @@ type Config struct {
 	Act     string `json:"act"`     // silu (default), relu, tanh, selu, gelu
 	Fourier int    `json:"fourier"` // Fourier features of t; 0 = raw t only
 	Arch    string `json:"arch"`    // mlp (default) or film
+	// TimeEmbed is the width of a film net's learned time embedding
+	// (nn.Config.TimeEmbed); 0 with film is the legacy FiLM, linear in
+	// [t, sin 2πkt, cos 2πkt]. Omitted from JSON when 0, so that the
+	// configs and hashes of earlier runs are unchanged.
+	TimeEmbed int `json:"time_embed,omitempty"`
+	// Latent is the latent space the flow was trained in ("pca:K" or
+	// "ae:DIR", see latent.ParseSpec), its map saved in the run folder's
+	// latent/; empty for a flow in data space. Source and Target stay the
+	// data's SPECs, Dim is the latent's. Omitted from JSON when empty.
+	Latent string `json:"latent,omitempty"`
 
 	// Interpolant x_t = α(t)x0 + β(t)x1 + γ(t)z (interp.New(Interp, Gamma)).
 	Interp   string `json:"interp"`    // linear (default), trig, vp, onesided, onesided-trig, encdec
@@ -138,7 +148,7 @@ func (c Config) HasEta() bool {
 
 // NetConfig returns the network configuration of the drift (and of η).
 func (c Config) NetConfig() nn.Config {
-	return nn.Config{Dim: c.Dim, Hidden: append([]int(nil), c.Hidden...), Act: c.Act, Fourier: c.Fourier, Arch: c.Arch}
+	return nn.Config{Dim: c.Dim, Hidden: append([]int(nil), c.Hidden...), Act: c.Act, Fourier: c.Fourier, Arch: c.Arch, TimeEmbed: c.TimeEmbed}
 }
 
 func oneOf(field, v string, names []string) error {
@@ -195,7 +205,7 @@ func (c Config) Validate() error {
 		add(err)
 	}
 	if _, err := coupling.Parse(c.Coupling); err != nil {
-		add(fmt.Errorf("coupling: %w", err))
+		add(err) // coupling.Parse names itself
 	}
 	add(oneOf("t_sampler", c.TSampler, tSamplerNames))
 	if c.Steps <= 0 {

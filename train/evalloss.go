@@ -31,7 +31,7 @@ func EvalLoss(ctx context.Context, net, eta *nn.Net, cfg Config, src, tgt dist.S
 	}
 	cp, err := coupling.Parse(cfg.Coupling)
 	if err != nil {
-		return 0, 0, cfgErrorf("coupling: %w", err)
+		return 0, 0, cfgErrorf("%w", err)
 	}
 	d := cfg.Dim
 	var x0, x1, z, xt, bT, etaT mat.Dense

@@ -208,7 +208,7 @@ func newTrainer(src, tgt dist.Sampler, cfg Config) (*trainer, error) {
 	}
 	cp, err := coupling.Parse(cfg.Coupling)
 	if err != nil {
-		return nil, cfgErrorf("coupling: %w", err)
+		return nil, cfgErrorf("%w", err)
 	}
 	tr := &trainer{cfg: cfg, src: src, tgt: tgt, ip: ip, coupling: cp, sched: schedule(cfg)}
 	tr.pcg = rand.NewPCG(cfg.Seed, loopStream)
@@ -317,7 +317,7 @@ func (tr *trainer) trainStep() (StepInfo, error) {
 	tr.src.Sample(tr.rng, tr.x0)
 	tr.tgt.Sample(tr.rng, tr.x1)
 	if err := tr.coupling.Couple(context.Background(), tr.rng, tr.x0, tr.x1); err != nil {
-		return StepInfo{}, fmt.Errorf("coupling: %w", err)
+		return StepInfo{}, err // coupling errors name themselves
 	}
 	sampleT(tr.rng, cfg.TSampler, tr.ip, tr.t)
 	if tr.z != nil {

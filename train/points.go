@@ -21,7 +21,7 @@ func (m *Model) StartLaw(backward bool) string {
 // StartPoints returns points to carry: n draws from spec (a dist SPEC;
 // FILE.npy and FILE.csv stand for file:FILE), or, for a data file, its rows
 // in order: every row when allRows, else the first n (an error when the file
-// has fewer).
+// has fewer). n < 1 is an error wherever n is used.
 func StartPoints(spec string, n int, allRows bool, rng *rand.Rand) (*mat.Dense, error) {
 	if !strings.HasPrefix(spec, "file:") && (strings.HasSuffix(spec, ".npy") || strings.HasSuffix(spec, ".csv")) {
 		spec = "file:" + spec
@@ -30,11 +30,16 @@ func StartPoints(spec string, n int, allRows bool, rng *rand.Rand) (*mat.Dense, 
 	if err != nil {
 		return nil, err
 	}
-	if fin, ok := s.(*dist.Dataset); ok && strings.HasPrefix(spec, "file:") {
+	fin, isFile := s.(*dist.Dataset)
+	isFile = isFile && strings.HasPrefix(spec, "file:")
+	if isFile && allRows {
+		return fin.Data().Clone(), nil
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("%d points: want at least 1", n)
+	}
+	if isFile {
 		data := fin.Data()
-		if allRows {
-			return data.Clone(), nil
-		}
 		if n > data.R {
 			return nil, fmt.Errorf("%d points: %s has only %d rows", n, spec, data.R)
 		}

@@ -146,6 +146,13 @@ func TestStartPoints(t *testing.T) {
 	if _, err := StartPoints(path, 4, false, rng); err == nil {
 		t.Error("4 rows of a 3-row file: no error")
 	}
+	for _, spec := range []string{path, "gaussian:dim=3"} {
+		for _, n := range []int{0, -1} {
+			if _, err := StartPoints(spec, n, false, rng); err == nil {
+				t.Errorf("%s, n = %d: no error", spec, n)
+			}
+		}
+	}
 	m := Model{Config: Config{Source: "a", Target: "b"}}
 	if m.StartLaw(false) != "a" || m.StartLaw(true) != "b" {
 		t.Error("StartLaw does not follow the direction")

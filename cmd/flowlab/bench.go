@@ -10,12 +10,13 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/flowlab/flowlab/internal/atomicfile"
+	"github.com/flowlab/flowlab/internal/buildinfo"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/nn"
 	"github.com/flowlab/flowlab/optim"
@@ -53,6 +54,9 @@ type benchResult struct {
 	ODEEvalsPerS   float64 `json:"ode_evals_per_s"`
 	ODESamples     int     `json:"ode_samples"`
 	FinalLoss      float64 `json:"final_loss"`
+	// Arch is "film-E" for a film net with a learned time embedding of
+	// width E (--arch film), absent for the MLP that torch_fm.py times.
+	Arch string `json:"arch,omitempty"`
 }
 
 func newBenchCmd() *cobra.Command {
@@ -60,7 +64,8 @@ func newBenchCmd() *cobra.Command {
 		caseName                string
 		asJSON                  bool
 		steps, samples, odeStep int
-		cpuProfile              string
+		cpuProfile, arch        string
+		timeEmbed               int
 	)
 	names := make([]string, len(benchCases))
 	for i, c := range benchCases {
@@ -77,6 +82,9 @@ figures of ../shared/bench/torch_fm.py (same cases, same loss, same JSON fields)
 so that the two can be compared side by side. The loss is the torch script's,
 not flowlab train's.
 
+--arch film times a film net with a learned time embedding of width
+--time-embed at the same widths instead of the MLP.
+
 Cases (dim, width, batch): ` + caseList() + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
@@ -88,6 +96,12 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 			}
 			if len(run) == 0 {
 				return usagef("bench: unknown --case %q (want %s or all)", caseName, strings.Join(names, ", "))
+			}
+			if arch != "mlp" && arch != "film" {
+				return usagef("bench: unknown --arch %q (want mlp or film)", arch)
+			}
+			if arch == "film" && timeEmbed < 1 {
+				return usagef("bench: --time-embed %d, want ≥ 1", timeEmbed)
 			}
 			if steps < 1 || samples < 1 || odeStep < 1 {
 				return usagef("bench: --steps (%d), --samples (%d) and --ode-steps (%d) must be ≥ 1", steps, samples, odeStep)
@@ -116,7 +130,11 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 			}
 			out := cmd.OutOrStdout()
 			for _, c := range run {
-				res, err := runBenchCase(cmd.Context(), c, steps, samples, odeStep)
+				net := nn.Config{Dim: c.dim, Hidden: slices.Repeat([]int{c.width}, c.depth), Act: "silu"}
+				if arch == "film" {
+					net.Arch, net.TimeEmbed = "film", timeEmbed
+				}
+				res, err := runBenchCase(cmd.Context(), c, net, steps, samples, odeStep)
 				if err != nil {
 					return err
 				}
@@ -129,6 +147,8 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&caseName, "case", "all", "benchmark case: "+strings.Join(names, ", ")+" or all")
+	f.StringVar(&arch, "arch", "mlp", "network: mlp (as torch_fm.py) or film (learned time embedding of width --time-embed)")
+	f.IntVar(&timeEmbed, "time-embed", 64, "film: width of the learned time embedding")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per case, as torch_fm.py does")
 	f.IntVar(&steps, "steps", 300, "timed training steps (after 20 warm-up steps)")
 	f.IntVar(&samples, "samples", 10000, "points integrated by the Euler sampler")
@@ -154,49 +174,19 @@ func printBench(w io.Writer, r benchResult, asJSON bool) error {
 		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
 	}
+	name := r.Case
+	if r.Arch != "" {
+		name += " " + r.Arch
+	}
 	_, err := fmt.Fprintf(w, "%-9s dim %3d width %3d batch %4d: %8.1f train steps/s (%6.1f GFLOPS), %7.1f field evals/s on %d points, final loss %.4f, %d threads\n",
-		r.Case, r.Dim, r.Width, r.Batch, r.TrainStepsPerS, r.TrainGFLOPS, r.ODEEvalsPerS, r.ODESamples, r.FinalLoss, r.Threads)
+		name, r.Dim, r.Width, r.Batch, r.TrainStepsPerS, r.TrainGFLOPS, r.ODEEvalsPerS, r.ODESamples, r.FinalLoss, r.Threads)
 	return err
 }
 
-// flowlabVersion names the build: the module version, or the VCS revision
-// for a development build.
-func flowlabVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return strings.TrimPrefix(v, "v")
-	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return "dev-" + rev
-}
-
 // runBenchCase does what torch_fm.py's run() does for one case.
-func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int) (benchResult, error) {
-	hidden := make([]int, c.depth)
-	for i := range hidden {
-		hidden[i] = c.width
-	}
-	net, err := nn.New(nn.Config{Dim: c.dim, Hidden: hidden, Act: "silu"}, 0)
+// The network is cfg (c's MLP, or a film net of c's widths).
+func runBenchCase(ctx context.Context, c benchCase, cfg nn.Config, steps, samples, odeSteps int) (benchResult, error) {
+	net, err := nn.New(cfg, 0)
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -252,14 +242,23 @@ func runBenchCase(ctx context.Context, c benchCase, steps, samples, odeSteps int
 		return math.Round(v*p) / p
 	}
 	return benchResult{
-		Impl: "flowlab-" + flowlabVersion(), Case: c.name, Dim: c.dim, Width: c.width, Depth: c.depth,
+		Impl: "flowlab-" + buildinfo.Version(), Case: c.name, Dim: c.dim, Width: c.width, Depth: c.depth,
 		Batch: c.batch, Params: params, Threads: runtime.GOMAXPROCS(0),
 		TrainStepsPerS: round(float64(steps)/trainS, 1),
 		TrainGFLOPS:    round(6*float64(params)*float64(c.batch)*float64(steps)/trainS/1e9, 2),
 		ODEEvalsPerS:   round(float64(odeSteps)/odeS, 1),
 		ODESamples:     samples,
 		FinalLoss:      round(loss, 4),
+		Arch:           benchArch(cfg),
 	}, nil
+}
+
+// benchArch names a film config as "film-E", and the MLP as "".
+func benchArch(cfg nn.Config) string {
+	if cfg.Arch != "film" {
+		return ""
+	}
+	return fmt.Sprintf("film-%d", cfg.TimeEmbed)
 }
 
 // fmBatch holds one flow-matching minibatch of the linear interpolant:

@@ -16,6 +16,7 @@ type evalFlags struct {
 	run, solver string
 	n, nfe      int
 	seed        uint64
+	fd          fdFlags
 }
 
 func newEvalCmd() *cobra.Command {
@@ -37,6 +38,8 @@ closed form, the excess loss and the relative L2 error of the learned field.`,
 	fl.StringVar(&f.solver, "solver", "rk4", "ODE solver for the transported samples")
 	fl.IntVar(&f.nfe, "nfe", 100, "field evaluations for fixed-step solvers")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
+	f.fd.add(fl)
+	fl.IntVar(&f.fd.n, "fd-n", 5000, "generated images scored against the MNIST test split (--fd-mnist)")
 	return cmd
 }
 
@@ -62,7 +65,7 @@ func (f *evalFlags) runCmd(cmd *cobra.Command) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep, err := run.Evaluate(ctx, train.EvalOptions{N: f.n, Solver: f.solver, NFE: f.nfe, Seed: f.seed})
+	out, err := f.evaluate(ctx, cmd, run)
 	if errors.Is(err, train.ErrConfig) {
 		return usageError{err}
 	}
@@ -72,11 +75,37 @@ func (f *evalFlags) runCmd(cmd *cobra.Command) error {
 		}
 		return err
 	}
-	rep.Run = f.run
-	b, err := json.MarshalIndent(rep, "", "  ")
+	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), string(b))
 	return nil
+}
+
+// evaluate returns the run's Evaluation (none for a latent run) and, with
+// --fd-mnist, its FD-MNIST.
+func (f *evalFlags) evaluate(ctx context.Context, cmd *cobra.Command, run *train.Trained) (any, error) {
+	lat, err := runLatent(f.run, run)
+	if err != nil {
+		return nil, err
+	}
+	out := &fdEvaluation{Run: f.run, Latent: run.Config.Latent}
+	if lat == nil {
+		if out.Evaluation, err = run.Evaluate(ctx, train.EvalOptions{N: f.n, Solver: f.solver, NFE: f.nfe, Seed: f.seed}); err != nil {
+			return nil, err
+		}
+		out.Evaluation.Run = f.run
+		if !f.fd.on {
+			return out.Evaluation, nil // the report as it always was
+		}
+	} else {
+		out.Note = latentNote(run.Config.Latent)
+	}
+	if f.fd.on {
+		if out.FDMNIST, err = f.fd.runFD(ctx, cmd, run, lat, train.SampleOptions{Solver: f.solver, NFE: f.nfe}, f.seed); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -98,6 +98,15 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	if err != nil {
 		return usagef("--from %s: %v", from, err)
 	}
+	lat, err := runLatent(f.run, run)
+	if err != nil {
+		return err
+	}
+	if lat != nil {
+		if x, err = toLatent(lat, x); err != nil {
+			return usagef("--from %s: %v", from, err)
+		}
+	}
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -113,6 +122,9 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 			return fmt.Errorf("%w: %v", errInterrupted, err)
 		}
 		return err
+	}
+	if lat != nil && endInData(run, lat, backward) {
+		x = lat.Decode(x)
 	}
 	if err := dist.WriteNPYFile(f.out, x); err != nil {
 		return err

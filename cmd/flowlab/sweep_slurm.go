@@ -27,10 +27,10 @@ type slurmOptions struct {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // slurmScripts returns the array job's and the collect job's sbatch scripts
-// for the cells idx of the plan in dir (absolute).
+// for the cells idx of the plan in dir (absolute). Paths (the folder, the
+// logs) are not in #SBATCH lines, which Slurm does not unquote: sbatchArgs
+// passes them on the command line.
 func slurmScripts(dir string, idx []int, o slurmOptions) (array, collect string) {
-	name := "flowlab-" + filepath.Base(dir)
-	logs := filepath.Join(dir, "slurm")
 	var common strings.Builder
 	if o.partition != "" {
 		fmt.Fprintf(&common, "#SBATCH --partition=%s\n", o.partition)
@@ -46,24 +46,31 @@ func slurmScripts(dir string, idx []int, o slurmOptions) (array, collect string)
 		list += fmt.Sprintf("%%%d", o.maxParallel)
 	}
 	array = fmt.Sprintf(`#!/bin/bash
-#SBATCH --job-name=%s
 #SBATCH --array=%s
 #SBATCH --cpus-per-task=%d
-%s#SBATCH --output=%s
-# One task a cell: flowlab sweep run reads the cell's index from
+%s# One task a cell: flowlab sweep run reads the cell's index from
 # SLURM_ARRAY_TASK_ID, skips a finished cell and resumes an interrupted one.
 set -eu
 export GOMAXPROCS="${SLURM_CPUS_PER_TASK:-%d}"
 exec %s sweep run %s
-`, name, list, o.cpus, common.String(), filepath.Join(logs, "cell-%A_%a.out"), o.cpus, shellQuote(o.flowlab), shellQuote(dir))
+`, list, o.cpus, common.String(), o.cpus, shellQuote(o.flowlab), shellQuote(dir))
 	collect = fmt.Sprintf(`#!/bin/bash
-#SBATCH --job-name=%s-collect
 #SBATCH --cpus-per-task=1
-%s#SBATCH --output=%s
-set -eu
+%sset -eu
 exec %s sweep collect %s
-`, name, common.String(), filepath.Join(logs, "collect-%j.out"), shellQuote(o.flowlab), shellQuote(dir))
+`, common.String(), shellQuote(o.flowlab), shellQuote(dir))
 	return array, collect
+}
+
+// sbatchArgs are the options given to sbatch on its command line for the
+// array job (collect false) or the collect job: the job name and the log
+// file, both made from the plan folder's path.
+func sbatchArgs(dir string, collect bool) []string {
+	name, log := "flowlab-"+filepath.Base(dir), filepath.Join(dir, "slurm", "cell-%A_%a.out")
+	if collect {
+		name, log = name+"-collect", filepath.Join(dir, "slurm", "collect-%j.out")
+	}
+	return []string{"--job-name=" + name, "--output=" + log}
 }
 
 // errNoSbatch is wrapped when sbatch cannot be found.
@@ -84,20 +91,28 @@ func submitSlurm(ctx context.Context, w io.Writer, dir string, idx []int, o slur
 			return err
 		}
 	}
+	arrayArgs, collectArgs := sbatchArgs(dir, false), sbatchArgs(dir, true)
 	if o.dryRun {
-		fmt.Fprintf(w, "# %s\n%s\n# %s\n%s\n# commands:\nsbatch --parsable %s\nsbatch --parsable --dependency=afterok:JOBID %s\n",
-			arrayPath, array, collectPath, collect, shellQuote(arrayPath), shellQuote(collectPath))
+		quote := func(args []string) string {
+			q := make([]string, len(args))
+			for i, a := range args {
+				q[i] = shellQuote(a)
+			}
+			return strings.Join(q, " ")
+		}
+		fmt.Fprintf(w, "# %s\n%s\n# %s\n%s\n# commands:\nsbatch --parsable %s %s\nsbatch --parsable --dependency=afterok:JOBID %s %s\n",
+			arrayPath, array, collectPath, collect, quote(arrayArgs), shellQuote(arrayPath), quote(collectArgs), shellQuote(collectPath))
 		return nil
 	}
 	sbatch, err := exec.LookPath("sbatch")
 	if err != nil {
 		return usagef("sweep slurm: %w: run it where Slurm's client commands are installed (a login node), or use flowlab sweep local %s", errNoSbatch, dir)
 	}
-	job, err := sbatchRun(ctx, sbatch, arrayPath)
+	job, err := sbatchRun(ctx, sbatch, append(arrayArgs, arrayPath)...)
 	if err != nil {
 		return err
 	}
-	cjob, err := sbatchRun(ctx, sbatch, "--dependency=afterok:"+job, collectPath)
+	cjob, err := sbatchRun(ctx, sbatch, append(append([]string{"--dependency=afterok:" + job}, collectArgs...), collectPath)...)
 	if err != nil {
 		return fmt.Errorf("%w (the array job %s was submitted; collect by hand with flowlab sweep collect %s once it ends)", err, job, dir)
 	}

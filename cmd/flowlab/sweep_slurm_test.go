@@ -17,7 +17,6 @@ func TestSlurmScripts(t *testing.T) {
 		"#SBATCH --array=0-2,5%3\n",
 		"#SBATCH --cpus-per-task=2\n",
 		"#SBATCH --partition=cpu\n#SBATCH --time=02:00:00\n#SBATCH --mem=4G\n",
-		"#SBATCH --output=/scratch/it's/slurm/cell-%A_%a.out\n",
 		`exec '/opt/flow lab/flowlab' sweep run '/scratch/it'\''s'` + "\n",
 	} {
 		if !strings.Contains(array, want) {
@@ -45,8 +44,9 @@ func TestSubmitSlurm(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls, _ := os.ReadFile(log)
-	want := "--parsable " + filepath.Join(dir, "slurm", "array.sbatch") + "\n" +
-		"--parsable --dependency=afterok:42 " + filepath.Join(dir, "slurm", "collect.sbatch") + "\n"
+	name := "flowlab-" + filepath.Base(dir)
+	want := "--parsable --job-name=" + name + " --output=" + filepath.Join(dir, "slurm", "cell-%A_%a.out") + " " + filepath.Join(dir, "slurm", "array.sbatch") + "\n" +
+		"--parsable --dependency=afterok:42 --job-name=" + name + "-collect --output=" + filepath.Join(dir, "slurm", "collect-%j.out") + " " + filepath.Join(dir, "slurm", "collect.sbatch") + "\n"
 	if string(calls) != want {
 		t.Errorf("sbatch calls:\n%s\nwant:\n%s", calls, want)
 	}

@@ -24,8 +24,14 @@ var ErrLocked = errors.New("folder is in use by another flowlab process")
 // releases it. The folder must exist. When another process holds it, the
 // error wraps ErrLocked and names the folder and, where it can be read, the
 // holder's process id.
-func Lock(dir string) (unlock func() error, err error) {
-	path := filepath.Join(dir, Name)
+func Lock(dir string) (unlock func() error, err error) { return LockNamed(dir, Name) }
+
+// LockNamed is Lock with a lock file of another name, for a second lock on
+// one folder that guards something else (a sweep's cell, around the
+// training run inside it): locks of different names do not exclude each
+// other.
+func LockNamed(dir, name string) (unlock func() error, err error) {
+	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)

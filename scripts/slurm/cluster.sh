@@ -30,7 +30,8 @@ start_munge() {
   mkdir -p /run/munge /var/lib/munge /var/log/munge
   chown munge:munge /run/munge /var/lib/munge /var/log/munge
   if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-    runuser -u munge -- /usr/sbin/munged --force
+    runuser -u munge -- /usr/sbin/munged --force --pid-file="$dir/munged.pid"
+    touch "$dir/munged.ours"
     for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && return; sleep 0.1; done
     echo "cluster: munged did not answer" >&2
     exit 1
@@ -77,6 +78,8 @@ CONF
 
 start() {
   install
+  mkdir -p "$dir"
+  chown munge "$dir" 2>/dev/null || true
   start_munge
   write_conf
   export SLURM_CONF=$dir/slurm.conf
@@ -100,6 +103,7 @@ start() {
 }
 
 stop() {
+  # Only the daemons this script started (their pids), never a system's own.
   local pids=()
   for d in slurmd slurmctld; do
     if [ -f "$dir/$d.bg" ]; then
@@ -107,14 +111,20 @@ stop() {
       rm -f "$dir/$d.bg"
     fi
   done
-  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
-  pkill -x munged 2>/dev/null || true
+  if [ -f "$dir/munged.ours" ] && [ -f "$dir/munged.pid" ]; then
+    pids+=("$(cat "$dir/munged.pid")")
+    rm -f "$dir/munged.ours"
+  fi
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill "${pids[@]}" 2>/dev/null || true
   # The daemons finish their jobs' clean-up before exiting; wait, then insist.
   for _ in $(seq 100); do
-    pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || pgrep -x munged >/dev/null || return 0
+    local alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
     sleep 0.1
   done
-  for d in slurmd slurmctld munged; do pkill -9 -x "$d" 2>/dev/null || true; done
+  kill -9 "${pids[@]}" 2>/dev/null || true
 }
 
 case "${1:-}" in

@@ -1,0 +1,260 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/flowlab/flowlab/mat"
+)
+
+// A "film" net with Config.TimeEmbed = E > 0 conditions the MLP on time the
+// way diffusion and flow-matching models do. The time t goes through
+//
+//	φ(t) = [sin ω_k t, cos ω_k t], k = 0..timeFreqs−1 (ω_k geometric from 1 to timeFreqMax),
+//	e(t) = SiLU(W₂·SiLU(W₁·φ(t) + b₁) + b₂)  (the "time_embed" MLP, width E),
+//
+// and linear heads read e(t): hidden layer l's pre-activation
+// u = W·h + b becomes u⊙(1 + s_l) + c_l, [s_l; c_l] = M_l·e + m_l, and the
+// output v = W·h + b becomes v⊙(1 + s_out), s_out = M_out·e + m_out. The
+// input still holds [x, t, Fourier features], as the MLP's does.
+//
+// Initialisation: the MLP's layers are drawn first, exactly as New draws
+// the MLP of the same seed, then W₁, b₁, W₂, b₂ with PyTorch's Linear
+// default; every head (M, m) starts at zero. So a fresh net has s = c = 0
+// and computes the MLP of the same seed, bit for bit, while the gradient
+// reaching the heads is not zero (e(t) is), so they start learning at once.
+//
+// The heads of every layer are stacked into one K×E matrix (K = 2·Σ hidden
+// widths + Dim), so that all modulations of a batch come from one product
+// and their gradients from two; layer l's columns of the B×K result start
+// at its col: scale then shift for a hidden layer, scale for the output.
+
+// timeFreqs is the number of sinusoid frequencies of φ(t), and timeFreqMax
+// the highest (the lowest is 1): periods from 2π down to 2π/timeFreqMax,
+// enough to resolve the fields of the study near t = 0 and t = 1 while
+// staying smooth on the step sizes of the ODE solvers.
+const (
+	timeFreqs   = 8
+	timeFreqMax = 100.0
+)
+
+// timeEmbed is a learned-embedding film net's time MLP and modulation
+// heads (views into the net's parameters and gradients) and their buffers.
+type timeEmbed struct {
+	freqs            [timeFreqs]float64
+	w1, gw1, w2, gw2 *mat.Dense // E×2F and E×E
+	b1, gb1, b2, gb2 []float32
+	m, gm            *mat.Dense // K×E heads of every layer, stacked
+	mb, gmb          []float32  // K
+	mb1              []float32  // mb plus 1 on the scale columns
+
+	phi, p1, a1, p2, e *mat.Dense // B×2F features; B×E pre-activations and activations
+	sc                 *mat.Dense // B×K: 1+s on scale columns, c on shift columns
+	dsc                *mat.Dense // B×K gradient of sc
+	de, da             *mat.Dense // B×E gradients of the embedding's layers
+	gv                 *mat.Dense // B×Dim gradient of the output before its scale
+}
+
+// newTimeEmbed lays out the time MLP and heads of a learned-embedding film
+// net in params/grads from off, sets each layer's col, and returns the
+// embedding and the offset after it.
+func newTimeEmbed(cfg *Config, layers []layer, params, grads []float32, off int) (*timeEmbed, int) {
+	e, f2, k := cfg.TimeEmbed, 2*timeFreqs, cfg.headRows()
+	te := &timeEmbed{}
+	for i := range te.freqs {
+		te.freqs[i] = math.Pow(timeFreqMax, float64(i)/float64(timeFreqs-1))
+	}
+	dense := func(r, c int) (*mat.Dense, *mat.Dense) {
+		a, b := mat.NewFrom(r, c, params[off:off+r*c]), mat.NewFrom(r, c, grads[off:off+r*c])
+		off += r * c
+		return a, b
+	}
+	vec := func(r int) ([]float32, []float32) {
+		a, b := params[off:off+r:off+r], grads[off:off+r:off+r]
+		off += r
+		return a, b
+	}
+	te.w1, te.gw1 = dense(e, f2)
+	te.b1, te.gb1 = vec(e)
+	te.w2, te.gw2 = dense(e, e)
+	te.b2, te.gb2 = vec(e)
+	te.m, te.gm = dense(k, e)
+	te.mb, te.gmb = vec(k)
+	te.mb1 = make([]float32, k)
+	col := 0
+	for i := range layers {
+		l := &layers[i]
+		l.col = col
+		l.u = mat.New(0, l.out)
+		if i < len(layers)-1 {
+			col += 2 * l.out
+		} else {
+			col += l.out
+		}
+	}
+	te.phi = mat.New(0, f2)
+	te.p1, te.a1, te.p2, te.e = mat.New(0, e), mat.New(0, e), mat.New(0, e), mat.New(0, e)
+	te.sc, te.dsc = mat.New(0, k), mat.New(0, k)
+	te.de, te.da = mat.New(0, e), mat.New(0, e)
+	te.gv = mat.New(0, cfg.Dim)
+	return te, off
+}
+
+// features writes φ(t) for every time into te.phi (B×2F).
+func (te *timeEmbed) features(t []float32) {
+	f := timeFreqs
+	te.phi.Reshape(len(t), 2*f)
+	for i, ti := range t {
+		row := te.phi.Data[i*2*f : (i+1)*2*f]
+		for k, w := range te.freqs {
+			s, c := math.Sincos(w * float64(ti))
+			row[k], row[f+k] = float32(s), float32(c)
+		}
+	}
+}
+
+// forward computes e(t) from φ(t) and the modulation sc = [1+s; c; 1+s_out]
+// of every layer (B×K).
+func (te *timeEmbed) forward(th mat.Threads, cfg *Config, layers []layer) {
+	b, e := te.phi.R, cfg.TimeEmbed
+	te.p1.Reshape(b, e)
+	te.a1.Reshape(b, e)
+	th.GemmBiasAct(false, true, te.phi, te.w1, te.b1, mat.SiLU, te.p1, te.a1)
+	te.p2.Reshape(b, e)
+	te.e.Reshape(b, e)
+	th.GemmBiasAct(false, true, te.a1, te.w2, te.b2, mat.SiLU, te.p2, te.e)
+	copy(te.mb1, te.mb)
+	for i := range layers {
+		l := &layers[i]
+		scale := te.mb1[l.col : l.col+l.out]
+		for j := range scale {
+			scale[j]++
+		}
+	}
+	te.sc.Reshape(b, len(te.mb))
+	th.GemmBiasAct(false, true, te.e, te.m, te.mb1, mat.Identity, te.sc, te.sc)
+}
+
+// modulate sets dst = u⊙(1+s) (+ c when shift) row by row from the columns
+// of sc that start at col.
+func (te *timeEmbed) modulate(dst, u *mat.Dense, col int, shift bool) {
+	w, k := u.C, te.sc.C
+	for r := 0; r < u.R; r++ {
+		d := dst.Data[r*w : (r+1)*w]
+		ur := u.Data[r*w : (r+1)*w]
+		s1 := te.sc.Data[r*k+col : r*k+col+w]
+		ur, s1 = ur[:len(d)], s1[:len(d)]
+		if !shift {
+			for j := range d {
+				d[j] = ur[j] * s1[j]
+			}
+			continue
+		}
+		c := te.sc.Data[r*k+col+w : r*k+col+2*w]
+		c = c[:len(d)]
+		for j := range d {
+			d[j] = ur[j]*s1[j] + c[j]
+		}
+	}
+}
+
+// filmHidden computes hidden layer l of a learned-embedding film net from its
+// input h: u = W·h + b (Wᵀ from p when not nil), pre = u⊙(1+s) + c and
+// act = act(pre).
+func (n *Net) filmHidden(l *layer, h *mat.Dense, p *mat.Packed) {
+	l.u.Reshape(h.R, l.out)
+	n.gemmLayer(h, l, p, mat.Identity, l.u, l.u)
+	n.te.modulate(l.pre, l.u, l.col, true)
+	l.act.Reshape(h.R, l.out)
+	n.th.BiasAct(n.act, l.pre, n.zero[:l.out], l.act)
+}
+
+// filmOutput computes the output of a learned-embedding film net into dst:
+// u = W·h + b, v = u⊙(1+s_out).
+func (n *Net) filmOutput(l *layer, h, dst *mat.Dense, p *mat.Packed) {
+	l.u.Reshape(h.R, l.out)
+	n.gemmLayer(h, l, p, mat.Identity, l.u, l.u)
+	n.te.modulate(dst, l.u, l.col, false)
+}
+
+// scaleTangent multiplies d (B×w, a tangent of u) by 1+s from the columns of
+// sc that start at col: s and c do not depend on x, so d(u⊙(1+s) + c) =
+// d(u)⊙(1+s).
+func (te *timeEmbed) scaleTangent(d *mat.Dense, col int) {
+	w, k := d.C, te.sc.C
+	for r := 0; r < d.R; r++ {
+		dr := d.Data[r*w : (r+1)*w]
+		s1 := te.sc.Data[r*k+col : r*k+col+w]
+		s1 = s1[:len(dr)]
+		for j := range dr {
+			dr[j] *= s1[j]
+		}
+	}
+}
+
+// outputBackward takes g = dL/dv, writes dL/ds_out = g⊙u into dsc and
+// returns dL/du = g⊙(1+s_out) (te.gv). It starts a backward pass: dsc is
+// reshaped, and its shift columns are all written later by layerBackward.
+func (te *timeEmbed) outputBackward(l *layer, g *mat.Dense) *mat.Dense {
+	te.dsc.Reshape(g.R, te.sc.C)
+	te.gv.Reshape(g.R, g.C)
+	w, k := g.C, te.sc.C
+	for r := 0; r < g.R; r++ {
+		gr := g.Data[r*w : (r+1)*w]
+		u := l.u.Data[r*w : (r+1)*w]
+		s1 := te.sc.Data[r*k+l.col : r*k+l.col+w]
+		ds := te.dsc.Data[r*k+l.col : r*k+l.col+w]
+		gv := te.gv.Data[r*w : (r+1)*w]
+		u, s1, ds, gv = u[:len(gr)], s1[:len(gr)], ds[:len(gr)], gv[:len(gr)]
+		for j, gj := range gr {
+			ds[j] = gj * u[j]
+			gv[j] = gj * s1[j]
+		}
+	}
+	return te.gv
+}
+
+// layerBackward takes g = dL/d(pre) of hidden layer l, writes dL/ds = g⊙u
+// and dL/dc = g into dsc, and turns g into dL/du = g⊙(1+s) in place.
+func (te *timeEmbed) layerBackward(l *layer, g *mat.Dense) {
+	w, k := l.out, te.sc.C
+	for r := 0; r < g.R; r++ {
+		gr := g.Data[r*w : (r+1)*w]
+		u := l.u.Data[r*w : (r+1)*w]
+		s1 := te.sc.Data[r*k+l.col : r*k+l.col+w]
+		ds := te.dsc.Data[r*k+l.col : r*k+l.col+w]
+		u, s1, ds = u[:len(gr)], s1[:len(gr)], ds[:len(gr)]
+		copy(te.dsc.Data[r*k+l.col+w:r*k+l.col+2*w], gr) // dc = g
+		for j, gj := range gr {
+			ds[j] = gj * u[j]
+			gr[j] = gj * s1[j]
+		}
+	}
+}
+
+// backward adds the gradients of the heads and of the time MLP from dsc,
+// which outputBackward and layerBackward have filled.
+func (te *timeEmbed) backward(th mat.Threads) {
+	th.Gemm(true, false, 1, te.dsc, te.e, 1, te.gm)
+	mat.ColSumAdd(te.dsc, te.gmb)
+	te.de.Reshape(te.dsc.R, te.e.C)
+	th.Gemm(false, false, 1, te.dsc, te.m, 0, te.de)
+	th.ActBackward(mat.SiLU, te.p2, te.de)
+	th.Gemm(true, false, 1, te.de, te.a1, 1, te.gw2)
+	mat.ColSumAdd(te.de, te.gb2)
+	te.da.Reshape(te.de.R, te.e.C)
+	th.Gemm(false, false, 1, te.de, te.w2, 0, te.da)
+	th.ActBackward(mat.SiLU, te.p1, te.da)
+	th.Gemm(true, false, 1, te.da, te.phi, 1, te.gw1)
+	mat.ColSumAdd(te.da, te.gb1)
+}
+
+// init draws the time MLP's weights and biases with PyTorch's Linear
+// default, uniform in ±1/√fan_in, after the MLP's; the heads stay zero.
+func (te *timeEmbed) init(draw func(bound float64, dst []float32)) {
+	b1 := 1 / math.Sqrt(float64(te.w1.C))
+	draw(b1, te.w1.Data)
+	draw(b1, te.b1)
+	b2 := 1 / math.Sqrt(float64(te.w2.C))
+	draw(b2, te.w2.Data)
+	draw(b2, te.b2)
+}
