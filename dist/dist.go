@@ -52,8 +52,10 @@ func checkDst(name string, dim int, dst *mat.Dense) {
 
 // Dataset is a Finite sampler over the rows of a matrix.
 type Dataset struct {
-	name string
-	data *mat.Dense
+	name    string
+	data    *mat.Dense
+	labels  []int // nil, or each row's class (SetLabels)
+	classes int
 }
 
 // NewDataset wraps data (not copied) as a Finite sampler; name is used in
@@ -79,7 +81,8 @@ func (d *Dataset) Data() *mat.Dense { return d.data }
 
 // Digest returns "sha256:" and the hex SHA-256 of the data set's shape and
 // values (rows and columns as little-endian uint64, then each float32's bits,
-// little-endian, row by row): it identifies what a model was trained on,
+// little-endian, row by row, then, when it has labels, "labels" and each
+// label as a little-endian uint32): it identifies what a model was trained on,
 // whatever file format or spelling of the numbers held it.
 func (d *Dataset) Digest() string {
 	h := sha256.New()
@@ -96,14 +99,29 @@ func (d *Dataset) Digest() string {
 		h.Write(buf[:4*n])
 		vals = vals[n:]
 	}
+	if d.labels != nil {
+		// Labels change what a conditional model learns; unlabelled data
+		// keeps the digest it had before labels existed.
+		h.Write([]byte("labels"))
+		for _, l := range d.labels {
+			binary.LittleEndian.PutUint32(buf[:4], uint32(l))
+			h.Write(buf[:4])
+		}
+	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // Sample fills dst with rows drawn uniformly with replacement.
-func (d *Dataset) Sample(rng *rand.Rand, dst *mat.Dense) {
+func (d *Dataset) Sample(rng *rand.Rand, dst *mat.Dense) { d.sample(rng, dst, nil) }
+
+func (d *Dataset) sample(rng *rand.Rand, dst *mat.Dense, labels []int) {
 	checkDst(d.name, d.data.C, dst)
 	for i := 0; i < dst.R; i++ {
-		copy(dst.Row(i), d.data.Row(rng.IntN(d.data.R)))
+		k := rng.IntN(d.data.R)
+		copy(dst.Row(i), d.data.Row(k))
+		if labels != nil {
+			labels[i] = d.labels[k]
+		}
 	}
 }
 

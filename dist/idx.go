@@ -105,11 +105,11 @@ type MNISTOptions struct {
 	Digit     int    // the digit kept when OnlyDigit is set
 }
 
-// MNIST is the MNIST data set: 28×28 = 784 pixels per row, float32.
+// MNIST is the MNIST data set: 28×28 = 784 pixels per row, float32, each
+// row labelled with its digit (Labels; Classes is 10).
 type MNIST struct {
 	*Dataset
-	Labels []uint8 // the digit of each row
-	Dir    string  // the directory the files were read from
+	Dir string // the directory the files were read from
 }
 
 // mnistFiles are the names of the images and labels files of each split.
@@ -235,64 +235,64 @@ func LoadMNIST(opt MNISTOptions) (*MNIST, error) {
 	if opt.Range != "01" && opt.Range != "pm1" {
 		return nil, fmt.Errorf("mnist: range %q is not 01 or pm1", opt.Range)
 	}
+	if opt.OnlyDigit && (opt.Digit < 0 || opt.Digit > 9) {
+		return nil, fmt.Errorf("mnist: digit %d is not in 0..9", opt.Digit)
+	}
 	dir, err := FindMNIST(opt.Dir)
 	if err != nil {
 		return nil, err
 	}
 	ipath, _ := mnistPath(dir, names[0])
 	lpath, _ := mnistPath(dir, names[1])
-	img, err := ReadIDXFile(ipath)
+	img, lab, err := readMNISTFiles(ipath, lpath)
 	if err != nil {
 		return nil, err
 	}
-	lab, err := ReadIDXFile(lpath)
-	if err != nil {
-		return nil, err
-	}
-	if len(img.Dims) != 3 || img.Dims[1] != 28 || img.Dims[2] != 28 {
-		return nil, fmt.Errorf("%s: images have dimensions %v, want n×28×28", ipath, img.Dims)
-	}
-	if len(lab.Dims) != 1 || lab.Dims[0] != img.Dims[0] {
-		return nil, fmt.Errorf("%s: labels have dimensions %v, want [%d] to match %s", lpath, lab.Dims, img.Dims[0], ipath)
-	}
-	for i, l := range lab.Data {
-		if l > 9 {
-			return nil, fmt.Errorf("%s: label %d of item %d is not a digit", lpath, l, i)
-		}
-	}
-	n := img.Dims[0]
 	const d = 28 * 28
-	keep := n
-	if opt.OnlyDigit {
-		if opt.Digit < 0 || opt.Digit > 9 {
-			return nil, fmt.Errorf("mnist: digit %d is not in 0..9", opt.Digit)
-		}
-		keep = 0
-		for _, l := range lab.Data {
-			if int(l) == opt.Digit {
-				keep++
-			}
-		}
-		if keep == 0 {
-			return nil, fmt.Errorf("mnist: no images of digit %d in %s", opt.Digit, lpath)
+	var rows, labels []int
+	for i, l := range lab.Data {
+		if !opt.OnlyDigit || int(l) == opt.Digit {
+			rows, labels = append(rows, i), append(labels, int(l))
 		}
 	}
-	x := mat.New(keep, d)
-	labels := make([]uint8, 0, keep)
-	r := 0
-	for i := 0; i < n; i++ {
-		if opt.OnlyDigit && int(lab.Data[i]) != opt.Digit {
-			continue
-		}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("mnist: no images of digit %d in %s", opt.Digit, lpath)
+	}
+	x := mat.New(len(rows), d)
+	for r, i := range rows {
 		row := x.Row(r)
 		for j, p := range img.Data[i*d : (i+1)*d] {
 			row[j] = PixelValue(p, opt.Range)
 		}
-		labels = append(labels, lab.Data[i])
-		r++
 	}
-	name := "mnist:" + opt.Split
-	return &MNIST{Dataset: NewDataset(name, x), Labels: labels, Dir: dir}, nil
+	ds := NewDataset("mnist:"+opt.Split, x)
+	if err := ds.SetLabels(labels, 10); err != nil {
+		return nil, err
+	}
+	return &MNIST{Dataset: ds, Dir: dir}, nil
+}
+
+// readMNISTFiles reads an images file and its labels file and checks them:
+// n×28×28 images, n labels, each a digit.
+func readMNISTFiles(ipath, lpath string) (img, lab *IDX, err error) {
+	if img, err = ReadIDXFile(ipath); err != nil {
+		return nil, nil, err
+	}
+	if lab, err = ReadIDXFile(lpath); err != nil {
+		return nil, nil, err
+	}
+	if len(img.Dims) != 3 || img.Dims[1] != 28 || img.Dims[2] != 28 {
+		return nil, nil, fmt.Errorf("%s: images have dimensions %v, want n×28×28", ipath, img.Dims)
+	}
+	if len(lab.Dims) != 1 || lab.Dims[0] != img.Dims[0] {
+		return nil, nil, fmt.Errorf("%s: labels have dimensions %v, want [%d] to match %s", lpath, lab.Dims, img.Dims[0], ipath)
+	}
+	for i, l := range lab.Data {
+		if l > 9 {
+			return nil, nil, fmt.Errorf("%s: label %d of item %d is not a digit", lpath, l, i)
+		}
+	}
+	return img, lab, nil
 }
 
 // PixelValue maps a pixel byte to its float value for range "01" (p/255) or

@@ -281,11 +281,11 @@ func TestMNIST(t *testing.T) {
 	// Facts about MNIST from outside: the first training label is 5, the
 	// first test label 7; every digit class holds between 5000 and 7000
 	// training images.
-	if train.Labels[0] != 5 {
-		t.Errorf("first train label %d, want 5", train.Labels[0])
+	if train.Labels()[0] != 5 {
+		t.Errorf("first train label %d, want 5", train.Labels()[0])
 	}
 	var counts [10]int
-	for _, l := range train.Labels {
+	for _, l := range train.Labels() {
 		counts[l]++
 	}
 	for d, c := range counts {
@@ -306,8 +306,8 @@ func TestMNIST(t *testing.T) {
 	}
 	tf := test.(*MNIST)
 	all, _ := LoadMNIST(MNISTOptions{Split: "test"})
-	if all.Len() != 10000 || all.Labels[0] != 7 {
-		t.Errorf("test: %d rows, first label %d; want 10000, 7", all.Len(), all.Labels[0])
+	if all.Len() != 10000 || all.Labels()[0] != 7 {
+		t.Errorf("test: %d rows, first label %d; want 10000, 7", all.Len(), all.Labels()[0])
 	}
 	// The digit-7 subset starts with the first test image, mapped to [-1, 1].
 	for j := 0; j < 784; j++ {
@@ -316,7 +316,7 @@ func TestMNIST(t *testing.T) {
 			t.Fatalf("pixel %d: %v, want 2·%v − 1", j, tf.Data().At(0, j), all.Data().At(0, j))
 		}
 	}
-	for _, l := range tf.Labels {
+	for _, l := range tf.Labels() {
 		if l != 7 {
 			t.Fatal("digit filter kept a non-7")
 		}

@@ -34,66 +34,96 @@ const maxNPYHeader = 1 << 16
 // without a newline) and allocates whatever size a header claims.
 func ReadNPY(r io.Reader) (*mat.Dense, error) {
 	br := bufio.NewReader(r)
+	h, err := readNPYHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	size, err := h.elemSize()
+	if err != nil {
+		return nil, err
+	}
+	n, d, err := h.matrixShape()
+	if err != nil {
+		return nil, err
+	}
+	return readNPYData(br, h, n, d, size)
+}
+
+// readNPYHeader reads the magic string, the version, the header length and
+// the header dictionary.
+func readNPYHeader(br *bufio.Reader) (npyHeader, error) {
 	var pre [8]byte
 	if _, err := io.ReadFull(br, pre[:]); err != nil {
-		return nil, fmt.Errorf("npy: truncated header: %w", err)
+		return npyHeader{}, fmt.Errorf("npy: truncated header: %w", err)
 	}
 	if string(pre[:6]) != npyMagic {
-		return nil, fmt.Errorf("npy: not an NPY file (magic % x, want 93 4e 55 4d 50 59)", pre[:6])
+		return npyHeader{}, fmt.Errorf("npy: not an NPY file (magic % x, want 93 4e 55 4d 50 59)", pre[:6])
 	}
 	var hlen int
 	switch pre[6] {
 	case 1:
 		var b [2]byte
 		if _, err := io.ReadFull(br, b[:]); err != nil {
-			return nil, fmt.Errorf("npy: truncated header length: %w", err)
+			return npyHeader{}, fmt.Errorf("npy: truncated header length: %w", err)
 		}
 		hlen = int(binary.LittleEndian.Uint16(b[:]))
 	case 2, 3:
 		var b [4]byte
 		if _, err := io.ReadFull(br, b[:]); err != nil {
-			return nil, fmt.Errorf("npy: truncated header length: %w", err)
+			return npyHeader{}, fmt.Errorf("npy: truncated header length: %w", err)
 		}
 		h := binary.LittleEndian.Uint32(b[:])
 		if h > maxNPYHeader {
-			return nil, fmt.Errorf("npy: header length %d exceeds %d bytes", h, maxNPYHeader)
+			return npyHeader{}, fmt.Errorf("npy: header length %d exceeds %d bytes", h, maxNPYHeader)
 		}
 		hlen = int(h)
 	default:
-		return nil, fmt.Errorf("npy: format version %d.%d not supported (1.0, 2.0, 3.0 are)", pre[6], pre[7])
+		return npyHeader{}, fmt.Errorf("npy: format version %d.%d not supported (1.0, 2.0, 3.0 are)", pre[6], pre[7])
 	}
 	hdr := make([]byte, hlen)
 	if _, err := io.ReadFull(br, hdr); err != nil {
-		return nil, fmt.Errorf("npy: truncated header (%d bytes announced): %w", hlen, err)
+		return npyHeader{}, fmt.Errorf("npy: truncated header (%d bytes announced): %w", hlen, err)
 	}
-	h, err := parseNPYHeader(string(hdr))
-	if err != nil {
-		return nil, err
-	}
-	var size int
+	return parseNPYHeader(string(hdr))
+}
+
+// elemSize is the byte size of the header's dtype: 4 or 8 for
+// little-endian floats, an error for anything else.
+func (h npyHeader) elemSize() (int, error) {
 	switch h.descr {
 	case "<f4":
-		size = 4
+		return 4, nil
 	case "<f8":
-		size = 8
+		return 8, nil
 	case ">f4", ">f8":
-		return nil, fmt.Errorf("npy: dtype %q is big-endian; only little-endian '<f4' and '<f8' are read (use arr.astype('<f8'))", h.descr)
+		return 0, fmt.Errorf("npy: dtype %q is big-endian; only little-endian '<f4' and '<f8' are read (use arr.astype('<f8'))", h.descr)
 	default:
-		return nil, fmt.Errorf("npy: dtype %q not supported (want float32 '<f4' or float64 '<f8')", h.descr)
+		return 0, fmt.Errorf("npy: dtype %q not supported (want float32 '<f4' or float64 '<f8')", h.descr)
 	}
+}
+
+// matrixShape checks that the header describes a C-order, non-empty 2-D
+// array of a size that fits a matrix and returns its shape.
+func (h npyHeader) matrixShape() (n, d int, err error) {
 	if h.fortran {
-		return nil, fmt.Errorf("npy: Fortran-order array not supported (save np.ascontiguousarray(arr))")
+		return 0, 0, fmt.Errorf("npy: Fortran-order array not supported (save np.ascontiguousarray(arr))")
 	}
 	if len(h.shape) != 2 {
-		return nil, fmt.Errorf("npy: shape %v is not 2-D (n, d) (reshape a 1-D array to (n, 1))", h.shape)
+		return 0, 0, fmt.Errorf("npy: shape %v is not 2-D (n, d) (reshape a 1-D array to (n, 1))", h.shape)
 	}
-	n, d := h.shape[0], h.shape[1]
+	n, d = h.shape[0], h.shape[1]
 	if n < 1 || d < 1 {
-		return nil, fmt.Errorf("npy: shape (%d, %d) is empty", n, d)
+		return 0, 0, fmt.Errorf("npy: shape (%d, %d) is empty", n, d)
 	}
 	if n > math.MaxInt32 || d > math.MaxInt32 || int64(n)*int64(d) > math.MaxInt32*4 {
-		return nil, fmt.Errorf("npy: shape (%d, %d) is too large", n, d)
+		return 0, 0, fmt.Errorf("npy: shape (%d, %d) is too large", n, d)
 	}
+	return n, d, nil
+}
+
+// readNPYData reads exactly n·d elements of size bytes and converts them to
+// float32, refusing non-finite values and float32 overflow.
+func readNPYData(br *bufio.Reader, h npyHeader, n, d, size int) (*mat.Dense, error) {
 	want := int64(n) * int64(d) * int64(size)
 	// Read what is there, not what the header claims, before allocating the
 	// matrix.

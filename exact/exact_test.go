@@ -268,49 +268,55 @@ func (s scaled) Eval(t float64, x, out *mat.Dense) {
 	}
 }
 
-// TestFieldError checks the field-error measure: 0 for the exact field, 0.5
-// for 1.5·b (exactly, up to float32 rounding: bound 1e-6), and the loss
-// decomposition E‖f − ẋ‖² = floor + E‖f − b‖² by Monte Carlo (4 SE; the
-// excess is ~50 SE, so omitting it would fail).
+// perRow adapts a field with one time per batch to a BatchField (one time
+// per row).
+func perRow(f interface {
+	Dim() int
+	Eval(t float64, x, out *mat.Dense)
+}) exact.BatchField {
+	return func(x *mat.Dense, ts []float32) *mat.Dense {
+		out := mat.New(x.R, x.C)
+		for i := range x.R {
+			f.Eval(float64(ts[i]), x.Rows(i, i+1), out.Rows(i, i+1))
+		}
+		return out
+	}
+}
+
+// TestFieldError checks the field-error measure on the exact field and on
+// 1.5·b, for a deterministic and a stochastic interpolant: relative error 0
+// and 0.5 (up to float32 rounding of f against b in float64: 1e-6), MSE
+// E‖f − b‖² = 0 and 0.25·E‖b‖², and the loss decomposition E‖f − ẋ‖² =
+// LossFloor + MSE within 4 standard errors of the loss (for 1.5·b the excess
+// is ~30 SE, so a loss measured against the wrong target would fail).
 func TestFieldError(t *testing.T) {
-	g := exact.Isotropic(4, 0.5, 1)
-	rng := rand.New(rand.NewPCG(3, 3))
-	if rel, mse := g.FieldError(g, rng, 16, 64); rel != 0 || mse != 0 {
-		t.Errorf("exact field: rel %v, mse %v", rel, mse)
-	}
-	f := scaled{g, 1.5}
-	rel, mse := f.g.FieldError(f, rng, 64, 512)
-	if !(math.Abs(rel-0.5) <= 1e-6) {
-		t.Errorf("1.5·b: relative error %v, want 0.5", rel)
-	}
-	// Monte-Carlo loss of f against ẋ = x1 − x0.
-	const n = 200000
-	var s, s2 float64
-	x, out := mat.New(1, 4), mat.New(1, 4)
-	dot := make([]float64, 4)
-	for i := 0; i < n; i++ {
-		tt := rng.Float64()
-		for j := 0; j < 4; j++ {
-			x0, x1 := math.Sqrt(0.5)*rng.NormFloat64(), rng.NormFloat64()
-			x.Data[j] = float32((1-tt)*x0 + tt*x1)
-			dot[j] = x1 - x0
-		}
-		f.Eval(tt, x, out)
-		var l float64
-		for j := range dot {
-			e := float64(out.Data[j]) - dot[j]
-			l += e * e
-		}
-		s += l
-		s2 += l * l
-	}
-	mean := s / n
-	se := math.Sqrt((s2/n - mean*mean) / n)
-	want := g.LossFloor() + mse
-	t.Logf("loss of 1.5·b: Monte Carlo %.5f ± %.5f, floor %.5f + excess %.5f = %.5f", mean, se, g.LossFloor(), mse, want)
-	// mse itself carries Monte-Carlo error (64×512 draws, ~1 % of 0.4, i.e.
-	// ~0.004), below the loss's SE.
-	if !(math.Abs(mean-want) <= 4*se) {
-		t.Errorf("loss %.5f ± %.5f, floor + excess %.5f", mean, se, want)
+	for _, c := range []struct{ path, gamma string }{{"linear", "0"}, {"trig", "sinesquared:a=0.5"}} {
+		t.Run(c.path+"+"+c.gamma, func(t *testing.T) {
+			ip, err := interp.New(c.path, c.gamma)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := exact.NewGaussianField([]float64{0, 0, 0, 0}, []float64{0.5, 0.5, 0.5, 0.5}, []float64{0, 0, 0, 0}, []float64{1, 1, 1, 1}, ip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(3, 3))
+			fe := g.FieldError(perRow(g), rng, 1000)
+			if !(fe.RelL2 <= 1e-6) || !(fe.MSE <= 1e-12) || fe.N != 1000 {
+				t.Errorf("exact field: %+v", fe)
+			}
+			if floor := g.LossFloor(); !(math.Abs(fe.Loss-floor) <= 4*fe.LossSE) {
+				t.Errorf("exact field: loss %.5f ± %.5f, floor %.5f", fe.Loss, fe.LossSE, floor)
+			}
+			fe = g.FieldError(perRow(scaled{g, 1.5}), rng, 100000)
+			if !(math.Abs(fe.RelL2-0.5) <= 1e-6) {
+				t.Errorf("1.5·b: relative error %v, want 0.5", fe.RelL2)
+			}
+			want := g.LossFloor() + fe.MSE
+			t.Logf("loss of 1.5·b: %.5f ± %.5f, floor %.5f + excess %.5f = %.5f", fe.Loss, fe.LossSE, g.LossFloor(), fe.MSE, want)
+			if !(math.Abs(fe.Loss-want) <= 4*fe.LossSE) {
+				t.Errorf("loss %.5f ± %.5f, floor + excess %.5f", fe.Loss, fe.LossSE, want)
+			}
+		})
 	}
 }

@@ -8,7 +8,6 @@ package exact
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
@@ -293,45 +292,4 @@ func Integrate(f func(float64) float64, a, b float64, panels int) float64 {
 		}
 	}
 	return s * h / 2
-}
-
-// FieldError measures a field f (a trained network, say) against the exact
-// drift b on x_t samples: `times` stratified times t_i = (i + U)/times, each
-// with perTime draws of x_t from its Gaussian marginal, f and b evaluated on
-// the whole batch at once. It returns the relative L2 error
-// √(Σ‖f − b‖² / Σ‖b‖²) and the mean squared error E‖f − b‖², which is the
-// excess of f's flow-matching loss over LossFloor (the loss decomposes as
-// E‖f − ẋ_t‖² = E‖b − ẋ_t‖² + E‖f − b‖²). It panics if f.Dim() ≠ Dim().
-func (g *GaussianField) FieldError(f interface {
-	Dim() int
-	Eval(t float64, x, out *mat.Dense)
-}, rng *rand.Rand, times, perTime int) (rel, mse float64) {
-	d := g.Dim()
-	if f.Dim() != d {
-		panic(fmt.Sprintf("exact: FieldError: field of dimension %d against a Gaussian field of dimension %d", f.Dim(), d))
-	}
-	if times <= 0 || perTime <= 0 {
-		panic(fmt.Sprintf("exact: FieldError: %d times × %d draws", times, perTime))
-	}
-	x := mat.New(perTime, d)
-	fo, bo := mat.New(perTime, d), mat.New(perTime, d)
-	var num, den float64
-	for i := 0; i < times; i++ {
-		t := (float64(i) + rng.Float64()) / float64(times)
-		for j := 0; j < d; j++ {
-			m, v := g.Marginal(t, j)
-			sd := math.Sqrt(v)
-			for r := 0; r < perTime; r++ {
-				x.Data[r*d+j] = float32(m + sd*rng.NormFloat64())
-			}
-		}
-		f.Eval(t, x, fo)
-		g.Eval(t, x, bo)
-		for k := range fo.Data {
-			e := float64(fo.Data[k]) - float64(bo.Data[k])
-			num += e * e
-			den += float64(bo.Data[k]) * float64(bo.Data[k])
-		}
-	}
-	return math.Sqrt(num / den), num / float64(times*perTime)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/solve"
+	"github.com/flowlab/flowlab/train"
 )
 
 // subSeed derives an independent seed for one piece of an experiment from
@@ -110,19 +111,7 @@ func coords(x *mat.Dense, j int) []float64 {
 }
 
 // colVars returns the variance of each column of x (float64, divisor n−1).
-func colVars(x *mat.Dense) []float64 {
-	v := make([]float64, x.C)
-	for j := range v {
-		c := coords(x, j)
-		m := mean(c)
-		s := 0.0
-		for _, a := range c {
-			s += (a - m) * (a - m)
-		}
-		v[j] = s / float64(len(c)-1)
-	}
-	return v
-}
+func colVars(x *mat.Dense) []float64 { return metrics.ColVars(x) }
 
 // finite returns x, or nil (JSON null) when x is NaN or infinite, which JSON
 // cannot hold.
@@ -157,4 +146,86 @@ func curve(xs []float64, f func(float64) float64) []float64 {
 // initial values.
 func emaFor(maxDecay float64, steps int) float64 {
 	return max(0, min(maxDecay, 1-10/float64(steps)))
+}
+
+// toyConfig is the shared training setting of the 2-D experiments.
+type toyConfig struct {
+	Hidden   []int   `json:"hidden"`
+	Act      string  `json:"act"`
+	Steps    int     `json:"steps"`
+	Batch    int     `json:"batch"`
+	LR       float64 `json:"lr"`
+	Schedule string  `json:"schedule"`
+	Warmup   int     `json:"warmup"`
+	EMA      float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
+	EvalN    int     `json:"eval_n"`  // points per sample for W2 (exact, Hungarian), MMD and modes
+	Solver   string  `json:"solver"`
+	NFE      int     `json:"nfe"`
+	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
+}
+
+func toySetup(s Scale) toyConfig {
+	return toyConfig{
+		Hidden: pick(s, []int{64, 64, 64}, []int{128, 128, 128}, []int{256, 256, 256}),
+		Act:    "silu",
+		Steps:  pick(s, 300, 3000, 20000),
+		Batch:  pick(s, 256, 512, 1024),
+		LR:     2e-3, Schedule: "cosine",
+		Warmup: pick(s, 10, 100, 500),
+		EMA:    pick(s, 0.99, 0.999, 0.9995),
+		EvalN:  pick(s, 500, 1000, 2000),
+		Solver: "rk4", NFE: 4 * flowSteps,
+		SDESteps: pick(s, 100, 400, 1000),
+	}
+}
+
+func (c toyConfig) train(hidden []int, seed uint64) train.Config {
+	return train.Config{Hidden: hidden, Act: c.Act, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
+		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
+}
+
+// gaussConfig is the shared training setting of the high-dimensional
+// Gaussian experiments (rank, and the noised sources of stochastic).
+type gaussConfig struct {
+	D        int     `json:"dim"`
+	Var      float64 `json:"source_var"` // in the live directions; the target is N(0, I_D)
+	Hidden   []int   `json:"hidden"`
+	Act      string  `json:"act"`
+	Arch     string  `json:"arch"`
+	Fourier  int     `json:"fourier"` // sin/cos(2πjt) time features, j = 1..Fourier, beside raw t
+	Steps    int     `json:"steps"`
+	Batch    int     `json:"batch"`
+	LR       float64 `json:"lr"`
+	Schedule string  `json:"schedule"`
+	Warmup   int     `json:"warmup"`
+	EMA      float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
+	FlowN    int     `json:"flow_n"`
+	Solver   string  `json:"solver"`
+	NFE      int     `json:"nfe"`
+	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
+}
+
+func gaussSetup(s Scale) gaussConfig {
+	return gaussConfig{
+		D: pick(s, 32, 128, 128), Var: 0.5,
+		Hidden: pick(s, []int{64, 64, 64}, []int{256, 256, 256}, []int{512, 512, 512}),
+		Act:    "silu", Arch: "mlp", Fourier: 8,
+		Steps: pick(s, 300, 1500, 10000),
+		Batch: pick(s, 128, 256, 512),
+		// Measured at quick scale (rank-128 → N(0, I_128), 1500 steps):
+		// lr 1e-3 or 2e-3 leaves the flow's variance at 1.4–1.5 (it misses
+		// the early, contracting phase of v*); lr 1e-2 with 8 Fourier time
+		// features brings it to 1.03 and the KS statistic to 0.09.
+		LR: pick(s, 5e-3, 1e-2, 5e-3), Schedule: "cosine",
+		Warmup: pick(s, 10, 100, 500),
+		EMA:    pick(s, 0.99, 0.999, 0.9995),
+		FlowN:  pick(s, 500, 2000, 5000),
+		Solver: "rk4", NFE: 4 * flowSteps,
+		SDESteps: pick(s, 100, 400, 1000),
+	}
+}
+
+func (c gaussConfig) train(seed uint64) train.Config {
+	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Fourier: c.Fourier, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
+		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
 }

@@ -39,7 +39,7 @@ func runSmoke(t *testing.T, name string, seed uint64) string {
 			t.Errorf("%s is not valid JSON", f)
 		}
 	}
-	secs, err := report.Load(out) // parses metrics.json and decodes every figure
+	secs, err := report.Load(out, Names()) // parses metrics.json and decodes every figure
 	if err != nil {
 		t.Fatal(err)
 	}

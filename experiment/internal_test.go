@@ -1,10 +1,12 @@
 package experiment
 
 import (
-	"gonum.org/v1/gonum/stat/distuv"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/exact"
@@ -124,8 +126,11 @@ func TestModeAspect(t *testing.T) {
 }
 
 func TestSubSeed(t *testing.T) {
-	if subSeed(1, "a", 2) != subSeed(1, "a", 2) {
-		t.Error("subSeed is not a function of its arguments")
+	// The definition: FNV-1a of "seed/label/i…".
+	h := fnv.New64a()
+	h.Write([]byte("1/a/2"))
+	if got, want := subSeed(1, "a", 2), h.Sum64(); got != want {
+		t.Errorf("subSeed(1, a, 2) = %#x, want FNV-1a(\"1/a/2\") = %#x", got, want)
 	}
 	if subSeed(1, "a", 2) == subSeed(1, "a", 3) || subSeed(1, "a") == subSeed(2, "a") || subSeed(1, "a", 12) == subSeed(1, "a1", 2) {
 		t.Error("subSeed collides on different labels")

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"math"
+	"slices"
 
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/metrics"
@@ -39,4 +40,35 @@ func ksCrit(n int, alpha float64) float64 {
 // chiCurve returns the density curve of s·Chi(k) on xs, labelled.
 func chiCurve(label string, xs []float64, k int, s float64, dashed bool) plot.Curve {
 	return plot.Curve{Label: label, X: xs, Y: curve(xs, chiPDF(k, s)), Dashed: dashed}
+}
+
+// ks2 returns the two-sample Kolmogorov–Smirnov statistic of a and b: the
+// largest gap between their empirical CDFs (0 when either is empty).
+func ks2(a, b []float64) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	var i, j int
+	d := 0.0
+	for i < len(x) && j < len(y) {
+		v := min(x[i], y[j])
+		for i < len(x) && x[i] == v {
+			i++
+		}
+		for j < len(y) && y[j] == v {
+			j++
+		}
+		d = max(d, math.Abs(float64(i)/float64(len(x))-float64(j)/float64(len(y))))
+	}
+	return d
+}
+
+// ks2Crit is the two-sample analogue of ksCrit: the statistic two samples
+// of sizes n and m from one law exceed with probability alpha
+// (asymptotically).
+func ks2Crit(n, m int, alpha float64) float64 {
+	return math.Sqrt(-math.Log(alpha/2)/2) * math.Sqrt(float64(n+m)/float64(n*m))
 }

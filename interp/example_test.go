@@ -1,9 +1,7 @@
 package interp_test
 
 import (
-	"context"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
@@ -21,7 +19,6 @@ func Example() {
 	lo, hi := ip.TRange()
 	fmt.Printf("training times drawn from [%g, %g]\n", lo, hi)
 
-	rng := rand.New(rand.NewPCG(1, 2))
 	x0 := mat.NewFrom(2, 1, []float32{0, 1})
 	x1 := mat.NewFrom(2, 1, []float32{3, -1})
 	z := mat.NewFrom(2, 1, []float32{0.5, 0})
@@ -30,13 +27,8 @@ func Example() {
 	ip.Batch(x0, x1, z, t, xt, b, eta)
 	fmt.Printf("x_t %.3f, b %.3f, η %.1f\n", xt.Data, b.Data, eta.Data)
 
-	// Exact minibatch OT re-pairs x1 with x0.
-	cp, _ := interp.ParseCoupling("ot")
-	_ = cp.Couple(context.Background(), rng, x0, x1)
-	fmt.Println("paired x1:", x1.Data)
 	// Output:
 	// linear+brownian:a=0.5: at t=½ α=0.500 β=0.500 γ=0.354 α'=-1 β'=1 γ'=0
 	// training times drawn from [0.001, 0.999]
 	// x_t [1.677 0.500], b [3.000 -2.000], η [0.5 0.0]
-	// paired x1: [-1 3]
 }

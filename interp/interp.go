@@ -3,9 +3,9 @@
 //	x_t = α(t)·x0 + β(t)·x1 + γ(t)·z,   z ~ N(0, I),
 //
 // their time derivatives, the regression targets a flow-matching model is
-// trained on (the drift b = ẋ_t and the denoiser η = z), and the couplings that
-// pair the rows of a source batch x0 with a target batch x1 (independent,
-// exact minibatch optimal transport, entropic OT via Sinkhorn, reflow).
+// trained on (the drift b = ẋ_t and the denoiser η = z). It imports only mat:
+// the couplings that pair x0's rows with x1's live in package coupling, and
+// reflow and the velocity-derived score with the trainer (package train).
 //
 // The zero Interpolant is the linear interpolant (rectified flow / CondOT)
 // without noise: α = 1−t, β = t, γ = 0.

@@ -245,39 +245,3 @@ func forChunks(threads, n, chunk int, f func(lo, hi int)) {
 	work()
 	wg.Wait()
 }
-
-// AdamParams are the constants of one Adam(W) step. C1 and C2 are the bias
-// corrections 1−β1ᵗ and 1−β2ᵗ; WD is decoupled weight decay (AdamW), 0 for Adam.
-type AdamParams struct {
-	LR, Beta1, Beta2, Eps, C1, C2, WD float32
-}
-
-// AdamUpdate applies one Adam(W) step to parameters p with gradients g and
-// moment estimates m and v (all the same length), as torch.optim.Adam(W) does:
-// m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
-// p ← p − lr·wd·p − lr · (m/c1) / (√(v/c2) + eps).
-func AdamUpdate(h AdamParams, p, g, m, v []float32) {
-	if len(g) != len(p) || len(m) != len(p) || len(v) != len(p) {
-		panic(fmt.Sprintf("mat: AdamUpdate lengths p %d g %d m %d v %d", len(p), len(g), len(m), len(v)))
-	}
-	k, n := CurrentKernel(), len(p)
-	if n < ewParallelMin {
-		adamRange(k, h, p, g, m, v)
-		return
-	}
-	forChunks(runtime.GOMAXPROCS(0), n, ewChunk, func(lo, hi int) {
-		adamRange(k, h, p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
-	})
-}
-
-func adamRange(k Kernel, h AdamParams, p, g, m, v []float32) {
-	done := adamVec(k, h, p, g, m, v)
-	for i := done; i < len(p); i++ {
-		gi := g[i]
-		mi := h.Beta1*m[i] + (1-h.Beta1)*gi
-		vi := h.Beta2*v[i] + (1-h.Beta2)*gi*gi
-		m[i], v[i] = mi, vi
-		pi := p[i] - h.LR*h.WD*p[i]
-		p[i] = pi - h.LR*(mi/h.C1)/(float32(math.Sqrt(float64(vi/h.C2)))+h.Eps)
-	}
-}

@@ -42,12 +42,6 @@ func biasRelu512(z, bias, out *float32, n, rows, ld int)
 func biasRelu256(z, bias, out *float32, n, rows, ld int)
 
 //go:noescape
-func adam512(p, gr, m, v *float32, n int, c *float32)
-
-//go:noescape
-func adam256(p, gr, m, v *float32, n int, c *float32)
-
-//go:noescape
 func colSum512(gr *float32, ldg, rows int, dst *float32, n int)
 
 //go:noescape
@@ -102,24 +96,7 @@ func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool
 		return false
 	}
 	if cols < l && l%cols == 0 && len(z) >= l {
-		// Narrow rows (a 2-D field's output layer: 2 columns) that tile a
-		// vector: rows of l elements against the bias repeated l/cols
-		// times, the same operations element by element. The scalar loop
-		// took 1.6 % of the tiny net's Eval on its 512×2 output blocks.
-		var rb [16]float32
-		for i := range l {
-			rb[i] = bias[i%cols]
-		}
-		body := len(z) - len(z)%l
-		_, _ = z[body-1], out[body-1]
-		biasActKern(k, act, &z[0], &rb[0], &out[0], l, body/l, l)
-		if tail := len(z) - body; tail > 0 { // whole rows: body is a multiple of cols
-			var tz, to [16]float32
-			copy(tz[:], z[body:])
-			biasActKern(k, act, &tz[0], &rb[0], &to[0], l, 1, l)
-			copy(z[body:], tz[:tail])
-			copy(out[body:], to[:tail])
-		}
+		biasActNarrow(k, act, z, bias, out, cols, l)
 		return true
 	}
 	if act != SiLU && cols < l {
@@ -145,6 +122,27 @@ func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool
 		copy(or[body:], to[:n-body])
 	}
 	return true
+}
+
+// biasActNarrow is biasActVec for narrow rows (a 2-D field's output layer: 2
+// columns) that tile a vector of l lanes: rows of l elements against the
+// bias repeated l/cols times, the same operations element by element, where
+// the scalar loop would spend most of its time on loop overhead.
+func biasActNarrow(k Kernel, act Activation, z, bias, out []float32, cols, l int) {
+	var rb [16]float32
+	for i := range l {
+		rb[i] = bias[i%cols]
+	}
+	body := len(z) - len(z)%l
+	_, _ = z[body-1], out[body-1]
+	biasActKern(k, act, &z[0], &rb[0], &out[0], l, body/l, l)
+	if tail := len(z) - body; tail > 0 { // whole rows: body is a multiple of cols
+		var tz, to [16]float32
+		copy(tz[:], z[body:])
+		biasActKern(k, act, &tz[0], &rb[0], &to[0], l, 1, l)
+		copy(z[body:], tz[:tail])
+		copy(out[body:], to[:tail])
+	}
 }
 
 // actBackwardVec is ActBackward on kernel k's vector path; false when k or
@@ -195,33 +193,6 @@ func colSumVec(k Kernel, g *Dense, dst []float32) int {
 		colSum512(&g.Data[0], g.C, g.R, &dst[0], n)
 	} else {
 		colSum256(&g.Data[0], g.C, g.R, &dst[0], n)
-	}
-	return n
-}
-
-// adamVec applies AdamUpdate to the first elements of p, g, m and v (all of
-// the same length) on kernel k's vector path, with the scalar loop's
-// operations in the same order, and returns how many it did.
-func adamVec(k Kernel, h AdamParams, p, g, m, v []float32) int {
-	l := lanes(k)
-	if l == 0 {
-		return 0
-	}
-	n := len(p) - len(p)%l
-	if n == 0 {
-		return 0
-	}
-	var c [9 * 16]float32
-	for i, x := range [9]float32{h.Beta1, 1 - h.Beta1, h.Beta2, 1 - h.Beta2, h.LR * h.WD, h.C1, h.LR, h.C2, h.Eps} {
-		for j := range 16 {
-			c[16*i+j] = x
-		}
-	}
-	_, _, _ = g[n-1], m[n-1], v[n-1]
-	if k == AVX512 {
-		adam512(&p[0], &g[0], &m[0], &v[0], n, &c[0])
-	} else {
-		adam256(&p[0], &g[0], &m[0], &v[0], n, &c[0])
 	}
 	return n
 }

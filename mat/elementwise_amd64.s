@@ -815,53 +815,6 @@ biasRelu512done:
 	VZEROUPPER
 	RET
 
-// func adam512(p, gr, m, v *float32, n int, c *float32)
-// One Adam(W) step over n (a multiple of 16) parameters. c holds 9 constants,
-// each repeated 16 times: β1, 1−β1, β2, 1−β2, lr·wd, c1, lr, c2, eps.
-// The operations are those of the pure-Go AdamUpdate, in the same order.
-TEXT ·adam512(SB), NOSPLIT, $0-48
-	MOVQ p+0(FP), AX
-	MOVQ gr+8(FP), BX
-	MOVQ m+16(FP), DX
-	MOVQ v+24(FP), SI
-	MOVQ n+32(FP), CX
-	MOVQ c+40(FP), R8
-	TESTQ CX, CX
-	JEQ adam512done
-adam512loop:
-	VMOVUPS (BX), Z0
-	VMOVUPS (DX), Z4
-	VMULPS 0(R8), Z4, Z4
-	VMULPS 64(R8), Z0, Z5
-	VADDPS Z5, Z4, Z1
-	VMOVUPS Z1, (DX)
-	VMULPS 192(R8), Z0, Z5
-	VMULPS Z0, Z5, Z5
-	VMOVUPS (SI), Z4
-	VMULPS 128(R8), Z4, Z4
-	VADDPS Z5, Z4, Z2
-	VMOVUPS Z2, (SI)
-	VMOVUPS (AX), Z3
-	VMULPS 256(R8), Z3, Z6
-	VSUBPS Z6, Z3, Z3
-	VDIVPS 320(R8), Z1, Z7
-	VMULPS 384(R8), Z7, Z7
-	VDIVPS 448(R8), Z2, Z8
-	VSQRTPS Z8, Z8
-	VADDPS 512(R8), Z8, Z8
-	VDIVPS Z8, Z7, Z7
-	VSUBPS Z7, Z3, Z3
-	VMOVUPS Z3, (AX)
-	ADDQ $64, AX
-	ADDQ $64, BX
-	ADDQ $64, DX
-	ADDQ $64, SI
-	SUBQ $16, CX
-	JNZ adam512loop
-adam512done:
-	VZEROUPPER
-	RET
-
 // func colSum512(gr *float32, ldg, rows int, dst *float32, n int)
 // dst[j] += Σ_i g[i*ldg+j] (rows summed in order) for j < n, n a multiple of 16.
 TEXT ·colSum512(SB), NOSPLIT, $0-40
@@ -1192,53 +1145,6 @@ biasRelu256loop:
 	DECQ SI
 	JNZ biasRelu256row
 biasRelu256done:
-	VZEROUPPER
-	RET
-
-// func adam256(p, gr, m, v *float32, n int, c *float32)
-// One Adam(W) step over n (a multiple of 8) parameters. c holds 9 constants,
-// each repeated 16 times: β1, 1−β1, β2, 1−β2, lr·wd, c1, lr, c2, eps.
-// The operations are those of the pure-Go AdamUpdate, in the same order.
-TEXT ·adam256(SB), NOSPLIT, $0-48
-	MOVQ p+0(FP), AX
-	MOVQ gr+8(FP), BX
-	MOVQ m+16(FP), DX
-	MOVQ v+24(FP), SI
-	MOVQ n+32(FP), CX
-	MOVQ c+40(FP), R8
-	TESTQ CX, CX
-	JEQ adam256done
-adam256loop:
-	VMOVUPS (BX), Y0
-	VMOVUPS (DX), Y4
-	VMULPS 0(R8), Y4, Y4
-	VMULPS 64(R8), Y0, Y5
-	VADDPS Y5, Y4, Y1
-	VMOVUPS Y1, (DX)
-	VMULPS 192(R8), Y0, Y5
-	VMULPS Y0, Y5, Y5
-	VMOVUPS (SI), Y4
-	VMULPS 128(R8), Y4, Y4
-	VADDPS Y5, Y4, Y2
-	VMOVUPS Y2, (SI)
-	VMOVUPS (AX), Y3
-	VMULPS 256(R8), Y3, Y6
-	VSUBPS Y6, Y3, Y3
-	VDIVPS 320(R8), Y1, Y7
-	VMULPS 384(R8), Y7, Y7
-	VDIVPS 448(R8), Y2, Y8
-	VSQRTPS Y8, Y8
-	VADDPS 512(R8), Y8, Y8
-	VDIVPS Y8, Y7, Y7
-	VSUBPS Y7, Y3, Y3
-	VMOVUPS Y3, (AX)
-	ADDQ $32, AX
-	ADDQ $32, BX
-	ADDQ $32, DX
-	ADDQ $32, SI
-	SUBQ $8, CX
-	JNZ adam256loop
-adam256done:
 	VZEROUPPER
 	RET
 

@@ -15,12 +15,7 @@ func BenchmarkElementwise(b *testing.B) {
 	z, out, g := randDense(rng, r, c), New(r, c), randDense(rng, r, c)
 	g0 := g.Clone()
 	bias := randDense(rng, 1, c).Data
-	p, m, v := randDense(rng, 1, r*c).Data, make([]float32, r*c), make([]float32, r*c)
 	dst := make([]float32, c)
-	h := AdamParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, C1: 0.1, C2: 0.001}
-	for i := range v {
-		m[i], v[i] = 0.01, 1e-4
-	}
 	ops := []struct {
 		name string
 		f    func()
@@ -29,7 +24,6 @@ func BenchmarkElementwise(b *testing.B) {
 		{"BiasReLU", func() { BiasAct(ReLU, z, bias, out) }},
 		{"SiLUBackward", func() { ActBackward(SiLU, z, g) }},
 		{"ColSumAdd", func() { ColSumAdd(g, dst) }},
-		{"Adam", func() { AdamUpdate(h, p, g.Data, m, v) }},
 	}
 	for _, k := range SupportedKernels() {
 		for _, op := range ops {

@@ -6,4 +6,3 @@ func expVec(k Kernel, dst, src []float32) bool                                  
 func biasActVec(k Kernel, act Activation, z, bias, out []float32, cols int) bool { return false }
 func actBackwardVec(k Kernel, act Activation, pre, g []float32) bool             { return false }
 func colSumVec(k Kernel, g *Dense, dst []float32) int                            { return 0 }
-func adamVec(k Kernel, h AdamParams, p, g, m, v []float32) int                   { return 0 }

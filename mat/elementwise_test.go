@@ -1,6 +1,7 @@
 package mat
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -25,9 +26,8 @@ func withKernels(t *testing.T, f func(t *testing.T, k Kernel)) {
 // polynomial's own error is 2.5e-9 on |r| ≤ ln2/2, its float32 evaluation
 // rounds about four times at ≤ ½ ulp of terms below ½ except the last, the
 // two-part ln 2 reduction with FMA adds far less, and the scaling by 2ⁿ is
-// exact. (Measured worst case: 9.8e-8; Cephes' polynomial before it, 7.7e-8.)
-// The 15 special points make the length odd, so the padded tail is covered
-// too.
+// exact. The 15 special points make the length odd, so the padded tail is
+// covered too.
 func TestExpVec(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	xs := []float32{0, 1, -1, 1e-8, -1e-8, 0.5, -0.5, 0.34657359, -0.34657359, 10, -10, 80, -80, 88, -87}
@@ -126,74 +126,17 @@ func close32(got float32, want, rel, abs float64) bool {
 // covers SiLU of very negative inputs, where the vector path's exp saturates
 // and returns ±0 or a tiny value for a true value of order 1e-37 or less.
 func TestBiasAct(t *testing.T) {
+	shapes := [][2]int{{5, 1}, {5, 2}, {5, 7}, {5, 16}, {5, 17}, {5, 33}, {5, 48}, {5, 64}, {5, 80},
+		// Narrow rows that tile a vector, with and without a tail.
+		{17, 1}, {11, 2}, {16, 2}, {9, 4}, {3, 8}}
 	withKernels(t, func(t *testing.T, k Kernel) {
 		rng := rand.New(rand.NewPCG(9, 10))
 		for _, act := range []Activation{Identity, SiLU, ReLU, Tanh, SELU, GELU} {
-			for _, sh := range [][2]int{{5, 1}, {5, 2}, {5, 7}, {5, 16}, {5, 17}, {5, 33}, {5, 48}, {5, 64}, {5, 80},
-				// Narrow rows that tile a vector, with and without a tail.
-				{17, 1}, {11, 2}, {16, 2}, {9, 4}, {3, 8}} {
-				rows, cols := sh[0], sh[1]
-				z := randDense(rng, rows, cols)
-				for i := range z.Data {
-					z.Data[i] *= 12 // spread over the interesting range
+			t.Run(act.String(), func(t *testing.T) {
+				for _, sh := range shapes {
+					checkBiasAct(t, rng, act, sh[0], sh[1])
 				}
-				if cols == 17 {
-					z.Data[0], z.Data[1], z.Data[2] = -100, 100, 0
-				}
-				bias := randDense(rng, 1, cols).Data
-				z0 := z.Clone()
-				out := New(rows, cols)
-				BiasAct(act, z, bias, out)
-				for i := range z.Data {
-					pre := z0.Data[i] + bias[i%cols]
-					if z.Data[i] != pre {
-						t.Fatalf("%s %d×%d: z[%d] = %v, want %v", act, rows, cols, i, z.Data[i], pre)
-					}
-					if act == Identity || act == ReLU { // exact: one add (and a max)
-						want := pre
-						if act == ReLU {
-							want = max(pre, 0)
-						}
-						if out.Data[i] != want {
-							t.Fatalf("%s %d×%d: out[%d] = %v, want %v exactly", act, rows, cols, i, out.Data[i], want)
-						}
-					}
-					if want := act64(act, float64(pre)); !close32(out.Data[i], want, 1e-6, 1e-30) {
-						t.Fatalf("%s %d×%d: act(%v) = %v, want %v", act, rows, cols, pre, out.Data[i], want)
-					}
-				}
-			}
-		}
-		// NaN, ±0 and ±Inf through Identity and ReLU give the bits of Go's
-		// z + b and max(z + b, 0) on each kernel path, with narrow rows
-		// (vectors of rows, then a tail of 14 elements), one vector a row,
-		// and vectors plus a tail of 4 (the bias is −0, so that a −0
-		// reaches the activation).
-		specials := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, float32(math.Inf(1)), float32(math.Inf(-1)), -3, 5}
-		for _, act := range []Activation{Identity, ReLU} {
-			for _, cols := range []int{2, 16, 20} {
-				z := New(23, cols)
-				for i := range z.Data {
-					z.Data[i] = specials[i%len(specials)]
-				}
-				bias := make([]float32, cols)
-				for j := range bias {
-					bias[j] = float32(math.Copysign(0, -1))
-				}
-				out := New(23, cols)
-				want := z.Clone()
-				BiasAct(act, z, bias, out)
-				for i, x := range want.Data {
-					pre := x + bias[i%cols]
-					w := pre
-					if act == ReLU {
-						w = max(pre, 0)
-					}
-					if math.Float32bits(z.Data[i]) != math.Float32bits(pre) || math.Float32bits(out.Data[i]) != math.Float32bits(w) {
-						t.Fatalf("%s cols %d: %v → pre %v, out %v; want %v, %v", act, cols, x, z.Data[i], out.Data[i], pre, w)
-					}
-				}
-			}
+			})
 		}
 		// Rows narrower than a vector take the vector path (a vector of
 		// rows against the repeated bias), with or without a tail.
@@ -218,6 +161,80 @@ func TestBiasAct(t *testing.T) {
 	})
 }
 
+// checkBiasAct runs BiasAct on a random rows×cols z (spread over the
+// interesting range, with −100, 100 and 0 for 17 columns) and checks it
+// within TestBiasAct's tolerances.
+func checkBiasAct(t *testing.T, rng *rand.Rand, act Activation, rows, cols int) {
+	t.Helper()
+	z := randDense(rng, rows, cols)
+	for i := range z.Data {
+		z.Data[i] *= 12
+	}
+	if cols == 17 {
+		z.Data[0], z.Data[1], z.Data[2] = -100, 100, 0
+	}
+	bias := randDense(rng, 1, cols).Data
+	z0 := z.Clone()
+	out := New(rows, cols)
+	BiasAct(act, z, bias, out)
+	for i := range z.Data {
+		pre := z0.Data[i] + bias[i%cols]
+		if z.Data[i] != pre {
+			t.Fatalf("%d×%d: z[%d] = %v, want %v", rows, cols, i, z.Data[i], pre)
+		}
+		if act == Identity || act == ReLU { // exact: one add (and a max)
+			want := pre
+			if act == ReLU {
+				want = max(pre, 0)
+			}
+			if out.Data[i] != want {
+				t.Fatalf("%d×%d: out[%d] = %v, want %v exactly", rows, cols, i, out.Data[i], want)
+			}
+		}
+		if want := act64(act, float64(pre)); !close32(out.Data[i], want, 1e-6, 1e-30) {
+			t.Fatalf("%d×%d: act(%v) = %v, want %v", rows, cols, pre, out.Data[i], want)
+		}
+	}
+}
+
+// TestBiasActSpecials checks that NaN, ±0 and ±Inf through Identity and
+// ReLU give the bits of Go's z + b and max(z + b, 0) on each kernel path,
+// with narrow rows (vectors of rows, then a tail of 14 elements), one vector
+// a row, and vectors plus a tail of 4 (the bias is −0, so that a −0 reaches
+// the activation).
+func TestBiasActSpecials(t *testing.T) {
+	specials := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, float32(math.Inf(1)), float32(math.Inf(-1)), -3, 5}
+	withKernels(t, func(t *testing.T, k Kernel) {
+		for _, act := range []Activation{Identity, ReLU} {
+			for _, cols := range []int{2, 16, 20} {
+				t.Run(fmt.Sprintf("%s_cols%d", act, cols), func(t *testing.T) {
+					z := New(23, cols)
+					for i := range z.Data {
+						z.Data[i] = specials[i%len(specials)]
+					}
+					bias := make([]float32, cols)
+					for j := range bias {
+						bias[j] = float32(math.Copysign(0, -1))
+					}
+					out := New(23, cols)
+					want := z.Clone()
+					BiasAct(act, z, bias, out)
+					for i, x := range want.Data {
+						pre := x + bias[i%cols]
+						w := pre
+						if act == ReLU {
+							w = max(pre, 0)
+						}
+						if math.Float32bits(z.Data[i]) != math.Float32bits(pre) || math.Float32bits(out.Data[i]) != math.Float32bits(w) {
+							t.Fatalf("%v → pre %v, out %v; want %v, %v", x, z.Data[i], out.Data[i], pre, w)
+						}
+					}
+				})
+			}
+		}
+	})
+}
+
 // TestActBackward checks g·act'(pre) against the float64 derivative.
 // Tolerance 2e-6 relative + 1e-15 absolute: act' is a handful of float32
 // operations (each ≤ 1 ulp) or a float64 formula rounded once, plus the
@@ -232,34 +249,36 @@ func TestActBackward(t *testing.T) {
 	withKernels(t, func(t *testing.T, k Kernel) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		for _, act := range []Activation{Identity, SiLU, ReLU, Tanh, SELU, GELU} {
-			for _, n := range []int{1, 7, 16, 33, 100} {
-				pre, g := randDense(rng, 1, n), randDense(rng, 1, n)
-				for i := range pre.Data {
-					pre.Data[i] *= 12
-					if math.Abs(float64(pre.Data[i])) < 1e-3 {
-						pre.Data[i] = 0.5
+			t.Run(act.String(), func(t *testing.T) {
+				for _, n := range []int{1, 7, 16, 33, 100} {
+					pre, g := randDense(rng, 1, n), randDense(rng, 1, n)
+					for i := range pre.Data {
+						pre.Data[i] *= 12
+						if math.Abs(float64(pre.Data[i])) < 1e-3 {
+							pre.Data[i] = 0.5
+						}
+					}
+					if n == 33 {
+						pre.Data[0], pre.Data[1] = -100, 100
+					}
+					g0 := g.Clone()
+					ActBackward(act, pre, g)
+					for i, x := range pre.Data {
+						want := float64(g0.Data[i]) * actD64(act, float64(x))
+						// SiLU's s(1 + x(1−s)) cancels where it crosses zero
+						// (x ≈ −1.28): bound its error by the size of its terms.
+						scale := math.Abs(want)
+						if act == SiLU {
+							x := float64(x)
+							s := 1 / (1 + math.Exp(-x))
+							scale = math.Abs(float64(g0.Data[i])) * s * (1 + math.Abs(x)*(1-s))
+						}
+						if !(math.Abs(float64(g.Data[i])-want) <= 2e-6*scale+1e-15) {
+							t.Fatalf("%s n=%d: g·act'(%v) = %v, want %v", act, n, x, g.Data[i], want)
+						}
 					}
 				}
-				if n == 33 {
-					pre.Data[0], pre.Data[1] = -100, 100
-				}
-				g0 := g.Clone()
-				ActBackward(act, pre, g)
-				for i, x := range pre.Data {
-					want := float64(g0.Data[i]) * actD64(act, float64(x))
-					// SiLU's s(1 + x(1−s)) cancels where it crosses zero
-					// (x ≈ −1.28): bound its error by the size of its terms.
-					scale := math.Abs(want)
-					if act == SiLU {
-						x := float64(x)
-						s := 1 / (1 + math.Exp(-x))
-						scale = math.Abs(float64(g0.Data[i])) * s * (1 + math.Abs(x)*(1-s))
-					}
-					if !(math.Abs(float64(g.Data[i])-want) <= 2e-6*scale+1e-15) {
-						t.Fatalf("%s n=%d: g·act'(%v) = %v, want %v", act, n, x, g.Data[i], want)
-					}
-				}
-			}
+			})
 		}
 	})
 }
@@ -271,67 +290,22 @@ func TestColSumAdd(t *testing.T) {
 	withKernels(t, func(t *testing.T, k Kernel) {
 		rng := rand.New(rand.NewPCG(13, 14))
 		for _, sh := range [][2]int{{1, 1}, {3, 7}, {50, 16}, {17, 33}, {200, 64}, {64, 100}, {5, 200}} {
-			g := randDense(rng, sh[0], sh[1])
-			dst := randDense(rng, 1, sh[1]).Data
-			d0 := append([]float32(nil), dst...)
-			ColSumAdd(g, dst)
-			for j := range dst {
-				s, abs := float64(d0[j]), math.Abs(float64(d0[j]))
-				for i := 0; i < g.R; i++ {
-					s += float64(g.At(i, j))
-					abs += math.Abs(float64(g.At(i, j)))
+			t.Run(fmt.Sprintf("%dx%d", sh[0], sh[1]), func(t *testing.T) {
+				g := randDense(rng, sh[0], sh[1])
+				dst := randDense(rng, 1, sh[1]).Data
+				d0 := append([]float32(nil), dst...)
+				ColSumAdd(g, dst)
+				for j := range dst {
+					s, abs := float64(d0[j]), math.Abs(float64(d0[j]))
+					for i := 0; i < g.R; i++ {
+						s += float64(g.At(i, j))
+						abs += math.Abs(float64(g.At(i, j)))
+					}
+					if tol := float64(g.R+1) * 6e-8 * abs; math.Abs(float64(dst[j])-s) > tol {
+						t.Fatalf("shape %v col %d: %v, want %v ± %.2g", sh, j, dst[j], s, tol)
+					}
 				}
-				if tol := float64(g.R+1) * 6e-8 * abs; math.Abs(float64(dst[j])-s) > tol {
-					t.Fatalf("shape %v col %d: %v, want %v ± %.2g", sh, j, dst[j], s, tol)
-				}
-			}
-		}
-	})
-}
-
-// TestAdamUpdate runs two Adam(W) steps and compares each with the formulas of
-// torch.optim.AdamW evaluated in float64 from the same float32 starting point.
-// Tolerance on p: 1e-5 of the step's change plus 1e-7·|p|: the update is ~10
-// float32 operations of ≤ 1 ulp each (≤ 1e-6 relative to the change), and
-// p − change is rounded once more to float32 (≤ 6e-8·|p|). m and v are two
-// products and a sum (≤ 3 ulp = 2e-7 of the larger term; v has no
-// cancellation, so 1e-6 relative to v).
-func TestAdamUpdate(t *testing.T) {
-	withKernels(t, func(t *testing.T, k Kernel) {
-		rng := rand.New(rand.NewPCG(15, 16))
-		const n = 37 // a vector body plus a scalar tail on both vector paths
-		p := randDense(rng, 1, n).Data
-		m, v := make([]float32, n), make([]float32, n)
-		m64, v64 := make([]float64, n), make([]float64, n)
-		// The hyper-parameters are float32 in AdamParams; the reference uses
-		// exactly those values (float32(0.999) is 0.99899995…, so 1−β2 is
-		// 1.0000467e-3, not 1e-3).
-		h := AdamParams{LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WD: 0.01}
-		lr, b1, b2, eps, wd := float64(h.LR), float64(h.Beta1), float64(h.Beta2), float64(h.Eps), float64(h.WD)
-		for step := 1; step <= 2; step++ {
-			g := randDense(rng, 1, n).Data
-			h.C1, h.C2 = float32(1-math.Pow(b1, float64(step))), float32(1-math.Pow(b2, float64(step)))
-			c1, c2 := float64(h.C1), float64(h.C2)
-			pOld := append([]float32(nil), p...)
-			AdamUpdate(h, p, g, m, v)
-			for i := range p {
-				gi := float64(g[i])
-				mPrev := m64[i]
-				m64[i] = b1*mPrev + (1-b1)*gi
-				v64[i] = b2*v64[i] + (1-b2)*gi*gi
-				p0 := float64(pOld[i])
-				want := p0 - lr*wd*p0 - lr*(m64[i]/c1)/(math.Sqrt(v64[i]/c2)+eps)
-				if !(math.Abs(float64(p[i])-want) <= 1e-5*math.Abs(want-p0)+1e-7*math.Abs(want)) {
-					t.Fatalf("step %d, i=%d: p = %v, want %v", step, i, p[i], want)
-				}
-				// m is a sum of two products that may cancel: bound its error
-				// by 3 ulp of the larger term, not of the result.
-				mScale := max(math.Abs(b1*mPrev), math.Abs((1-b1)*gi))
-				if !(math.Abs(float64(m[i])-m64[i]) <= 2e-7*mScale) || !close32(v[i], v64[i], 1e-6, 0) {
-					t.Fatalf("step %d, i=%d: m, v = %v, %v, want %v, %v", step, i, m[i], v[i], m64[i], v64[i])
-				}
-				m64[i], v64[i] = float64(m[i]), float64(v[i])
-			}
+			})
 		}
 	})
 }
@@ -350,7 +324,6 @@ func TestElementwiseThreadsBitIdentical(t *testing.T) {
 			z0.Data[i] *= 8
 		}
 		bias := randDense(rng, 1, c).Data
-		h := AdamParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, C1: 0.1, C2: 0.001, WD: 0.01}
 		run := func(th Threads) [][]float32 {
 			z, out, g := z0.Clone(), New(r, c), g0.Clone()
 			if th == 0 {
@@ -360,11 +333,9 @@ func TestElementwiseThreadsBitIdentical(t *testing.T) {
 				th.BiasAct(SiLU, z, bias, out)
 				th.ActBackward(SiLU, z, g)
 			}
-			p, m, v := z0.Clone().Data, g0.Clone().Data, make([]float32, r*c)
-			AdamUpdate(h, p, g.Data, m, v)
 			dst := make([]float32, c)
 			ColSumAdd(g, dst)
-			return [][]float32{z.Data, out.Data, g.Data, p, m, v, dst}
+			return [][]float32{z.Data, out.Data, g.Data, dst}
 		}
 		runtime.GOMAXPROCS(1)
 		want := run(0)
@@ -400,25 +371,27 @@ func TestActBackwardSpecials(t *testing.T) {
 	pre := NewFrom(1, 20, []float32{-1, 1, 0, -0.5, 2, nan, inf, -inf, 3, -3, 0.25, -2, 1, -1, 5, -5, 0.5, -0.5, 7, -7})
 	g0 := NewFrom(1, 20, []float32{nan, inf, -inf, nan, nan, 1, 1, 1, inf, -inf, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	for _, act := range []Activation{ReLU, SiLU} {
-		want := make([]float32, 20)
-		for i, x := range pre.Data {
-			want[i] = g0.Data[i] * actD(act, x)
-		}
-		withKernels(t, func(t *testing.T, k Kernel) {
-			g := g0.Clone()
-			ActBackward(act, pre, g)
-			for i := range want {
-				w, v := want[i], g.Data[i]
-				if act == SiLU && math.IsInf(float64(pre.Data[i]), 0) {
-					continue // s(1+x(1−s)) at x = ±Inf is 0·Inf: undefined either way
-				}
-				if v == w || (math.IsNaN(float64(w)) && math.IsNaN(float64(v))) {
-					continue
-				}
-				if math.IsNaN(float64(w)) != math.IsNaN(float64(v)) || math.IsInf(float64(w), 0) || !close32(v, float64(w), 2e-6, 0) {
-					t.Errorf("%s: g=%v pre=%v: got %v, want %v", act, g0.Data[i], pre.Data[i], v, w)
-				}
+		t.Run(act.String(), func(t *testing.T) {
+			want := make([]float32, 20)
+			for i, x := range pre.Data {
+				want[i] = g0.Data[i] * actD(act, x)
 			}
+			withKernels(t, func(t *testing.T, k Kernel) {
+				g := g0.Clone()
+				ActBackward(act, pre, g)
+				for i := range want {
+					w, v := want[i], g.Data[i]
+					if act == SiLU && math.IsInf(float64(pre.Data[i]), 0) {
+						continue // s(1+x(1−s)) at x = ±Inf is 0·Inf: undefined either way
+					}
+					if v == w || (math.IsNaN(float64(w)) && math.IsNaN(float64(v))) {
+						continue
+					}
+					if math.IsNaN(float64(w)) != math.IsNaN(float64(v)) || math.IsInf(float64(w), 0) || !close32(v, float64(w), 2e-6, 0) {
+						t.Errorf("%s: g=%v pre=%v: got %v, want %v", act, g0.Data[i], pre.Data[i], v, w)
+					}
+				}
+			})
 		})
 	}
 }

@@ -114,36 +114,41 @@ func TestGemmAccuracy(t *testing.T) {
 	for si, sh := range gemmShapes(testing.Short()) {
 		m, n, k := sh[0], sh[1], sh[2]
 		a, b, c0 := randDense(rng, m, k), randDense(rng, k, n), randDense(rng, m, n)
-		at, bt := transposeDense(a), transposeDense(b)
 		alpha := float32(0.75)
 		beta := []float32{0, 1, -0.5}[si%3]
-		want := refGemm(float64(alpha), a, b, float64(beta), c0)
-		for _, kern := range SupportedKernels() {
-			restore, err := SetKernel(kern)
-			if err != nil {
-				t.Fatal(err)
+		t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
+			want := refGemm(float64(alpha), a, b, float64(beta), c0)
+			withKernels(t, func(t *testing.T, kern Kernel) {
+				checkGemmForms(t, a, b, c0, alpha, beta, want)
+			})
+		})
+	}
+}
+
+// checkGemmForms runs C = α·A·B + β·C in all four transpose forms (A and B
+// given untransposed) and checks each against want within TestGemmAccuracy's
+// tolerance; with β = 0, C starts as NaN, which must not leak.
+func checkGemmForms(t *testing.T, a, b, c0 *Dense, alpha, beta float32, want []float64) {
+	t.Helper()
+	at, bt := transposeDense(a), transposeDense(b)
+	for tr := 0; tr < 4; tr++ {
+		tA, tB := tr&1 != 0, tr&2 != 0
+		aa, bb := a, b
+		if tA {
+			aa = at
+		}
+		if tB {
+			bb = bt
+		}
+		c := c0.Clone()
+		if beta == 0 {
+			for i := range c.Data {
+				c.Data[i] = float32(math.NaN())
 			}
-			for tr := 0; tr < 4; tr++ {
-				tA, tB := tr&1 != 0, tr&2 != 0
-				aa, bb := a, b
-				if tA {
-					aa = at
-				}
-				if tB {
-					bb = bt
-				}
-				c := c0.Clone()
-				if beta == 0 {
-					for i := range c.Data {
-						c.Data[i] = float32(math.NaN()) // must not leak with β = 0
-					}
-				}
-				Gemm(tA, tB, alpha, aa, bb, beta, c)
-				if e := relErr(c.Data, want); !(e < 1e-5) {
-					t.Errorf("%s m=%d n=%d k=%d tA=%v tB=%v α=%v β=%v: relative error %.3g", kern, m, n, k, tA, tB, alpha, beta, e)
-				}
-			}
-			restore()
+		}
+		Gemm(tA, tB, alpha, aa, bb, beta, c)
+		if e := relErr(c.Data, want); !(e < 1e-5) {
+			t.Errorf("tA=%v tB=%v α=%v β=%v: relative error %.3g", tA, tB, alpha, beta, e)
 		}
 	}
 }
@@ -178,45 +183,51 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	shapes := [][3]int{{301, 67, 530}, {29, 1100, 300}, {256, 64, 65}, {200, 700, 300}}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, kern := range SupportedKernels() {
-		restore, _ := SetKernel(kern)
+	withKernels(t, func(t *testing.T, kern Kernel) {
 		for _, sh := range shapes {
 			m, n, k := sh[0], sh[1], sh[2]
-			for tr := 0; tr < 4; tr++ {
-				tA, tB := tr&1 != 0, tr&2 != 0
-				a, b, c0 := randDense(rng, m, k), randDense(rng, k, n), randDense(rng, m, n)
-				if tA {
-					a = transposeDense(a)
-				}
-				if tB {
-					b = transposeDense(b)
-				}
-				var first []float32
-				// GOMAXPROCS 1, 2, 3 with the package function, then
-				// Threads(1) and Threads(2) under GOMAXPROCS 3.
-				for i, th := range []Threads{0, 0, 0, 1, 2} {
-					procs := min(i+1, 3)
-					runtime.GOMAXPROCS(procs)
-					c := c0.Clone()
-					if th == 0 {
-						Gemm(tA, tB, 1.25, a, b, 0.5, c)
-					} else {
-						th.Gemm(tA, tB, 1.25, a, b, 0.5, c)
+			t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
+				for tr := 0; tr < 4; tr++ {
+					tA, tB := tr&1 != 0, tr&2 != 0
+					a, b, c0 := randDense(rng, m, k), randDense(rng, k, n), randDense(rng, m, n)
+					if tA {
+						a = transposeDense(a)
 					}
-					if first == nil {
-						first = c.Data
-						continue
+					if tB {
+						b = transposeDense(b)
 					}
-					for i := range first {
-						if math.Float32bits(first[i]) != math.Float32bits(c.Data[i]) {
-							t.Fatalf("%s %v tA=%v tB=%v: GOMAXPROCS=%d Threads(%d) differs from GOMAXPROCS 1 at %d: %v vs %v",
-								kern, sh, tA, tB, procs, th, i, c.Data[i], first[i])
-						}
-					}
+					checkGemmThreads(t, tA, tB, a, b, c0)
 				}
+			})
+		}
+	})
+}
+
+// checkGemmThreads checks that C = 1.25·op(A)·op(B) + 0.5·C has the same
+// bits under GOMAXPROCS 1, 2 and 3 with the package function, and with
+// Threads(1) and Threads(2) under GOMAXPROCS 3.
+func checkGemmThreads(t *testing.T, tA, tB bool, a, b, c0 *Dense) {
+	t.Helper()
+	var first []float32
+	for i, th := range []Threads{0, 0, 0, 1, 2} {
+		procs := min(i+1, 3)
+		runtime.GOMAXPROCS(procs)
+		c := c0.Clone()
+		if th == 0 {
+			Gemm(tA, tB, 1.25, a, b, 0.5, c)
+		} else {
+			th.Gemm(tA, tB, 1.25, a, b, 0.5, c)
+		}
+		if first == nil {
+			first = c.Data
+			continue
+		}
+		for i := range first {
+			if math.Float32bits(first[i]) != math.Float32bits(c.Data[i]) {
+				t.Fatalf("tA=%v tB=%v: GOMAXPROCS=%d Threads(%d) differs from GOMAXPROCS 1 at %d: %v vs %v",
+					tA, tB, procs, th, i, c.Data[i], first[i])
 			}
 		}
-		restore()
 	}
 }
 
@@ -304,8 +315,6 @@ func TestNoAllocations(t *testing.T) {
 	bias64 := randDense(rng, 1, 64).Data
 	z, out := randDense(rng, 64, 37), New(64, 37)
 	bias := randDense(rng, 1, 37).Data
-	p, g, m, v := make([]float32, 100), make([]float32, 100), make([]float32, 100), make([]float32, 100)
-	h := AdamParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, C1: 0.1, C2: 0.001}
 	withKernels(t, func(t *testing.T, k Kernel) {
 		if n := testing.AllocsPerRun(20, func() {
 			Gemm(false, true, 1, a, b, 0, c)
@@ -314,7 +323,6 @@ func TestNoAllocations(t *testing.T) {
 			BiasAct(SiLU, z, bias, out)
 			ActBackward(SiLU, z, out)
 			ColSumAdd(out, bias)
-			AdamUpdate(h, p, g, m, v)
 		}); n != 0 {
 			t.Errorf("%v allocations per run", n)
 		}
@@ -335,32 +343,34 @@ func TestGemmBiasAct(t *testing.T) {
 			m, n, k := sh[0], sh[1], sh[2]
 			tA, tB := si&1 != 0, si&2 != 0
 			act := []Activation{SiLU, ReLU, Identity, GELU, Tanh, SELU}[si%6]
-			a, b := randDense(rng, m, k), randDense(rng, k, n)
-			if tA {
-				a = transposeDense(a)
-			}
-			if tB {
-				b = transposeDense(b)
-			}
-			bias := randDense(rng, 1, n).Data
-			wantPre, wantOut := New(m, n), New(m, n)
-			Gemm(tA, tB, 1, a, b, 0, wantPre)
-			BiasAct(act, wantPre, bias, wantOut)
-			for _, procs := range []int{1, 2} {
-				runtime.GOMAXPROCS(procs)
-				pre, out := New(m, n), New(m, n)
-				for i := range pre.Data {
-					pre.Data[i] = float32(math.NaN())
+			t.Run(fmt.Sprintf("%dx%dx%d_%s", m, n, k, act), func(t *testing.T) {
+				a, b := randDense(rng, m, k), randDense(rng, k, n)
+				if tA {
+					a = transposeDense(a)
 				}
-				GemmBiasAct(tA, tB, a, b, bias, act, pre, out)
-				for i := range pre.Data {
-					if math.Float32bits(pre.Data[i]) != math.Float32bits(wantPre.Data[i]) ||
-						math.Float32bits(out.Data[i]) != math.Float32bits(wantOut.Data[i]) {
-						t.Fatalf("%v %s tA=%v tB=%v GOMAXPROCS=%d: element %d: pre %v out %v, want %v %v",
-							sh, act, tA, tB, procs, i, pre.Data[i], out.Data[i], wantPre.Data[i], wantOut.Data[i])
+				if tB {
+					b = transposeDense(b)
+				}
+				bias := randDense(rng, 1, n).Data
+				wantPre, wantOut := New(m, n), New(m, n)
+				Gemm(tA, tB, 1, a, b, 0, wantPre)
+				BiasAct(act, wantPre, bias, wantOut)
+				for _, procs := range []int{1, 2} {
+					runtime.GOMAXPROCS(procs)
+					pre, out := New(m, n), New(m, n)
+					for i := range pre.Data {
+						pre.Data[i] = float32(math.NaN())
+					}
+					GemmBiasAct(tA, tB, a, b, bias, act, pre, out)
+					for i := range pre.Data {
+						if math.Float32bits(pre.Data[i]) != math.Float32bits(wantPre.Data[i]) ||
+							math.Float32bits(out.Data[i]) != math.Float32bits(wantOut.Data[i]) {
+							t.Fatalf("tA=%v tB=%v GOMAXPROCS=%d: element %d: pre %v out %v, want %v %v",
+								tA, tB, procs, i, pre.Data[i], out.Data[i], wantPre.Data[i], wantOut.Data[i])
+						}
 					}
 				}
-			}
+			})
 		}
 	})
 	func() {

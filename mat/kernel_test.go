@@ -30,15 +30,17 @@ func TestKernelEnv(t *testing.T) {
 		cases = append(cases, struct{ env, kernel, err string }{"avx512", Best().String(), "does not support"})
 	}
 	for _, c := range cases {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKernelEnv$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "FLOWLAB_KERNEL_CHILD=1", "FLOWLAB_KERNEL="+c.env)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("FLOWLAB_KERNEL=%q: %v\n%s", c.env, err, out)
-		}
-		s := string(out)
-		if !strings.Contains(s, "kernel="+c.kernel+" ") || !strings.Contains(s, c.err) {
-			t.Errorf("FLOWLAB_KERNEL=%q: got %q, want kernel %s and error containing %q", c.env, s, c.kernel, c.err)
-		}
+		t.Run("env_"+c.env, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestKernelEnv$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "FLOWLAB_KERNEL_CHILD=1", "FLOWLAB_KERNEL="+c.env)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("FLOWLAB_KERNEL=%q: %v\n%s", c.env, err, out)
+			}
+			s := string(out)
+			if !strings.Contains(s, "kernel="+c.kernel+" ") || !strings.Contains(s, c.err) {
+				t.Errorf("FLOWLAB_KERNEL=%q: got %q, want kernel %s and error containing %q", c.env, s, c.kernel, c.err)
+			}
+		})
 	}
 }

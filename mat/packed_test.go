@@ -1,6 +1,7 @@
 package mat
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
@@ -24,28 +25,30 @@ func TestPackedBitIdentical(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
 		var p Packed
 		for _, s := range shapes {
-			for _, tB := range []bool{false, true} {
-				a := randDense(rng, s.m, s.k)
-				b := randDense(rng, s.k, s.n)
-				if tB {
-					b = randDense(rng, s.n, s.k)
-				}
-				bias := randDense(rng, 1, s.n).Data
-				wantPre, wantOut := New(s.m, s.n), New(s.m, s.n)
-				GemmBiasAct(false, tB, a, b, bias, SiLU, wantPre, wantOut)
-				Pack(tB, b, &p)
-				for _, th := range []Threads{1, 2} {
-					pre, out := New(s.m, s.n), New(s.m, s.n)
-					th.GemmBiasActPacked(a, &p, bias, SiLU, pre, out)
-					for i := range pre.Data {
-						if math.Float32bits(pre.Data[i]) != math.Float32bits(wantPre.Data[i]) ||
-							math.Float32bits(out.Data[i]) != math.Float32bits(wantOut.Data[i]) {
-							t.Fatalf("%v tB=%v Threads(%d): element %d: pre %v out %v, want %v %v",
-								s, tB, th, i, pre.Data[i], out.Data[i], wantPre.Data[i], wantOut.Data[i])
+			t.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(t *testing.T) {
+				for _, tB := range []bool{false, true} {
+					a := randDense(rng, s.m, s.k)
+					b := randDense(rng, s.k, s.n)
+					if tB {
+						b = randDense(rng, s.n, s.k)
+					}
+					bias := randDense(rng, 1, s.n).Data
+					wantPre, wantOut := New(s.m, s.n), New(s.m, s.n)
+					GemmBiasAct(false, tB, a, b, bias, SiLU, wantPre, wantOut)
+					Pack(tB, b, &p)
+					for _, th := range []Threads{1, 2} {
+						pre, out := New(s.m, s.n), New(s.m, s.n)
+						th.GemmBiasActPacked(a, &p, bias, SiLU, pre, out)
+						for i := range pre.Data {
+							if math.Float32bits(pre.Data[i]) != math.Float32bits(wantPre.Data[i]) ||
+								math.Float32bits(out.Data[i]) != math.Float32bits(wantOut.Data[i]) {
+								t.Fatalf("%v tB=%v Threads(%d): element %d: pre %v out %v, want %v %v",
+									s, tB, th, i, pre.Data[i], out.Data[i], wantPre.Data[i], wantOut.Data[i])
+							}
 						}
 					}
 				}
-			}
+			})
 		}
 		// Packed on this path, used on another: B itself is read.
 		a, b := randDense(rng, 50, 70), randDense(rng, 40, 70)
@@ -77,34 +80,36 @@ func TestSmallK(t *testing.T) {
 		var p Packed
 		for k := 1; k <= 5; k++ {
 			for _, n := range []int{32, 64, 96, 2048} {
-				for _, m := range []int{1, 7, 300, 513} {
-					for _, tB := range []bool{false, true} {
-						a := randDense(rng, m, k)
-						b := randDense(rng, k, n)
-						if tB {
-							b = randDense(rng, n, k)
-						}
-						want := New(m, n)
-						Gemm(false, tB, 1, a, b, 1, want)
-						got := New(m, n)
-						Gemm(false, tB, 1, a, b, 0, got)
-						bias := randDense(rng, 1, n).Data
-						pre, out := New(m, n), New(m, n)
-						GemmBiasAct(false, tB, a, b, bias, SiLU, pre, out)
-						Pack(tB, b, &p)
-						ppre, pout := New(m, n), New(m, n)
-						Threads(1).GemmBiasActPacked(a, &p, bias, SiLU, ppre, pout)
-						wantPre, wantOut := want.Clone(), New(m, n)
-						BiasAct(SiLU, wantPre, bias, wantOut)
-						for i := range want.Data {
-							if got.Data[i] != want.Data[i] || pre.Data[i] != wantPre.Data[i] || out.Data[i] != wantOut.Data[i] ||
-								ppre.Data[i] != wantPre.Data[i] || pout.Data[i] != wantOut.Data[i] {
-								t.Fatalf("k %d n %d m %d tB %v element %d: Gemm %v GemmBiasAct %v %v packed %v %v, want %v %v %v",
-									k, n, m, tB, i, got.Data[i], pre.Data[i], out.Data[i], ppre.Data[i], pout.Data[i], want.Data[i], wantPre.Data[i], wantOut.Data[i])
+				t.Run(fmt.Sprintf("k%d_n%d", k, n), func(t *testing.T) {
+					for _, m := range []int{1, 7, 300, 513} {
+						for _, tB := range []bool{false, true} {
+							a := randDense(rng, m, k)
+							b := randDense(rng, k, n)
+							if tB {
+								b = randDense(rng, n, k)
+							}
+							want := New(m, n)
+							Gemm(false, tB, 1, a, b, 1, want)
+							got := New(m, n)
+							Gemm(false, tB, 1, a, b, 0, got)
+							bias := randDense(rng, 1, n).Data
+							pre, out := New(m, n), New(m, n)
+							GemmBiasAct(false, tB, a, b, bias, SiLU, pre, out)
+							Pack(tB, b, &p)
+							ppre, pout := New(m, n), New(m, n)
+							Threads(1).GemmBiasActPacked(a, &p, bias, SiLU, ppre, pout)
+							wantPre, wantOut := want.Clone(), New(m, n)
+							BiasAct(SiLU, wantPre, bias, wantOut)
+							for i := range want.Data {
+								if got.Data[i] != want.Data[i] || pre.Data[i] != wantPre.Data[i] || out.Data[i] != wantOut.Data[i] ||
+									ppre.Data[i] != wantPre.Data[i] || pout.Data[i] != wantOut.Data[i] {
+									t.Fatalf("k %d n %d m %d tB %v element %d: Gemm %v GemmBiasAct %v %v packed %v %v, want %v %v %v",
+										k, n, m, tB, i, got.Data[i], pre.Data[i], out.Data[i], ppre.Data[i], pout.Data[i], want.Data[i], wantPre.Data[i], wantOut.Data[i])
+								}
 							}
 						}
 					}
-				}
+				})
 			}
 		}
 	})
@@ -136,28 +141,30 @@ func TestRestrideBitIdentical(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(23, 24))
 		for _, s := range shapes {
-			if !g.restrides(false, s.k, s.n) || inPlace.restrides(false, s.k, s.n) {
-				t.Fatalf("%v: restrides %v, with keepStride %v", s, g.restrides(false, s.k, s.n), inPlace.restrides(false, s.k, s.n))
-			}
-			a, b, c0 := randDense(rng, s.m, s.k), randDense(rng, s.k, s.n), randDense(rng, s.m, s.n)
-			bias := randDense(rng, 1, s.n).Data
-			for _, threads := range []int{1, 2} {
-				want, got := c0.Clone(), c0.Clone()
-				gemmOn(inPlace, threads, false, false, s.m, s.n, s.k, 0.75, a, b, 0.5, want, epilogue{}, nil)
-				gemmOn(g, threads, false, false, s.m, s.n, s.k, 0.75, a, b, 0.5, got, epilogue{}, nil)
-				if e := relErr(got.Data, refGemm(0.75, a, b, 0.5, c0)); e > 1e-5 {
-					t.Errorf("%v threads %d: relative error %.3g against float64", s, threads, e)
+			t.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(t *testing.T) {
+				if !g.restrides(false, s.k, s.n) || inPlace.restrides(false, s.k, s.n) {
+					t.Fatalf("%v: restrides %v, with keepStride %v", s, g.restrides(false, s.k, s.n), inPlace.restrides(false, s.k, s.n))
 				}
-				if i := firstDiff(got.Data, want.Data); i >= 0 {
-					t.Fatalf("%v threads %d: element %d: restrided %v, in place %v", s, threads, i, got.Data[i], want.Data[i])
+				a, b, c0 := randDense(rng, s.m, s.k), randDense(rng, s.k, s.n), randDense(rng, s.m, s.n)
+				bias := randDense(rng, 1, s.n).Data
+				for _, threads := range []int{1, 2} {
+					want, got := c0.Clone(), c0.Clone()
+					gemmOn(inPlace, threads, false, false, s.m, s.n, s.k, 0.75, a, b, 0.5, want, epilogue{}, nil)
+					gemmOn(g, threads, false, false, s.m, s.n, s.k, 0.75, a, b, 0.5, got, epilogue{}, nil)
+					if e := relErr(got.Data, refGemm(0.75, a, b, 0.5, c0)); e > 1e-5 {
+						t.Errorf("%v threads %d: relative error %.3g against float64", s, threads, e)
+					}
+					if i := firstDiff(got.Data, want.Data); i >= 0 {
+						t.Fatalf("%v threads %d: element %d: restrided %v, in place %v", s, threads, i, got.Data[i], want.Data[i])
+					}
+					wantOut, gotOut := New(s.m, s.n), New(s.m, s.n)
+					gemmOn(inPlace, threads, false, false, s.m, s.n, s.k, 1, a, b, 0, want, epilogue{on: true, kernel: kern, act: SiLU, bias: bias, out: wantOut.Data}, nil)
+					gemmOn(g, threads, false, false, s.m, s.n, s.k, 1, a, b, 0, got, epilogue{on: true, kernel: kern, act: SiLU, bias: bias, out: gotOut.Data}, nil)
+					if i := firstDiff(append(got.Data, gotOut.Data...), append(want.Data, wantOut.Data...)); i >= 0 {
+						t.Fatalf("%v threads %d, bias+SiLU epilogue: element %d of [pre, out] differs", s, threads, i)
+					}
 				}
-				wantOut, gotOut := New(s.m, s.n), New(s.m, s.n)
-				gemmOn(inPlace, threads, false, false, s.m, s.n, s.k, 1, a, b, 0, want, epilogue{on: true, kernel: kern, act: SiLU, bias: bias, out: wantOut.Data}, nil)
-				gemmOn(g, threads, false, false, s.m, s.n, s.k, 1, a, b, 0, got, epilogue{on: true, kernel: kern, act: SiLU, bias: bias, out: gotOut.Data}, nil)
-				if i := firstDiff(append(got.Data, gotOut.Data...), append(want.Data, wantOut.Data...)); i >= 0 {
-					t.Fatalf("%v threads %d, bias+SiLU epilogue: element %d of [pre, out] differs", s, threads, i)
-				}
-			}
+			})
 		}
 		// The copies ran on the restrided path and never with keepStride.
 		if copied.Load() == 0 || copiedInPlace.Load() != 0 {

@@ -1,6 +1,9 @@
 package mat
 
-import "runtime"
+import (
+	"fmt"
+	"runtime"
+)
 
 // Threads is the number of goroutines one mat operation may use; zero or less
 // means GOMAXPROCS, which is what the package-level functions use. Its
@@ -40,4 +43,20 @@ func (t Threads) BiasAct(act Activation, z *Dense, bias []float32, out *Dense) {
 // ActBackward is the package's ActBackward on at most t goroutines.
 func (t Threads) ActBackward(act Activation, pre, g *Dense) {
 	actBackward(t.n(), act, pre, g)
+}
+
+// ForChunks runs f on [0, n) in chunks of chunk elements (the last may be
+// shorter), which up to t goroutines take in turn, and returns when all are
+// done; on one goroutine, or when n fits one chunk, f gets [0, n) whole. It
+// is the split the element-wise operations use, for element-wise work
+// outside the package (optim's Adam step): work that treats each element
+// alone gives the same bits for any t. It panics if chunk < 1.
+func (t Threads) ForChunks(n, chunk int, f func(lo, hi int)) {
+	if chunk < 1 {
+		panic(fmt.Sprintf("mat: ForChunks chunk %d < 1", chunk))
+	}
+	if n <= 0 {
+		return
+	}
+	forChunks(t.n(), n, chunk, f)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/flowlab/flowlab/assign"
 	"github.com/flowlab/flowlab/mat"
 )
 
@@ -17,7 +18,7 @@ const MaxAssignmentBytes = 1 << 30
 //
 //	W2 = √( min over permutations σ of (1/n) Σ_i ‖x_i − y_σ(i)‖² ),
 //
-// found by shortest augmenting paths with dual potentials (LAP: O(n³) time,
+// found by shortest augmenting paths with dual potentials (assign.LAP: O(n³) time,
 // n² float64s of memory). It returns an error when the
 // sizes differ, when the cost matrix would exceed MaxAssignmentBytes, or
 // when ctx is cancelled. It panics when the dimensions differ.
@@ -54,7 +55,7 @@ func Assignment(ctx context.Context, x, y *mat.Dense) (perm []int, cost float64,
 			row[j] = sqdist(xf[i], yf[j])
 		}
 	})
-	var lap LAP
+	var lap assign.LAP
 	perm, err = lap.Solve(ctx, n, c, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("W2: %w", err)

@@ -20,6 +20,12 @@ type Config struct {
 	// FiLM whose modulation is linear in [t, sin 2πkt, cos 2πkt] (run folders
 	// written before the learned embedding existed). Only film nets have one.
 	TimeEmbed int `json:"time_embed,omitempty"`
+	// Out is the output width when it differs from Dim (a classifier's
+	// classes, an encoder's latent); 0 means Dim. Only mlp nets have one.
+	Out int `json:"out,omitempty"`
+	// NoTime drops the time input: the net maps x alone (a classifier, an
+	// autoencoder's halves); Fourier must then be 0. Only mlp nets.
+	NoTime bool `json:"no_time,omitempty"`
 }
 
 // maxParams bounds the parameter count a Config may ask for (2^31 float32
@@ -51,6 +57,9 @@ func (c *Config) normalize() (mat.Activation, error) {
 	if c.TimeEmbed < 0 || c.TimeEmbed > 0 && c.Arch != "film" {
 		return 0, fmt.Errorf("nn: config: time_embed %d with arch %s (want 0, or > 0 with film)", c.TimeEmbed, c.Arch)
 	}
+	if err := c.checkShape(); err != nil {
+		return 0, err
+	}
 	act, err := mat.ParseActivation(c.Act)
 	if err != nil || act == mat.Identity {
 		return 0, fmt.Errorf("nn: config: unknown activation %q (want silu, relu, tanh, selu or gelu)", c.Act)
@@ -62,8 +71,13 @@ func (c *Config) normalize() (mat.Activation, error) {
 }
 
 // InputDim is the width of the network's first layer input: Dim data columns,
-// one raw t column and 2·Fourier time features.
-func (c *Config) InputDim() int { return c.Dim + 1 + 2*c.Fourier }
+// one raw t column and 2·Fourier time features (no time columns for NoTime).
+func (c *Config) InputDim() int {
+	if c.NoTime {
+		return c.Dim
+	}
+	return c.Dim + 1 + 2*c.Fourier
+}
 
 // EmbedDim is the width of the time embedding e(t) that the modulation
 // heads read: TimeEmbed for the learned embedding, else 1 + 2·Fourier (the
@@ -94,13 +108,13 @@ func (c *Config) widths() []int {
 	w := make([]int, 0, len(c.Hidden)+2)
 	w = append(w, c.InputDim())
 	w = append(w, c.Hidden...)
-	return append(w, c.Dim)
+	return append(w, c.OutDim())
 }
 
 // paramCount returns the number of parameters and false when it exceeds
 // maxParams (or a width overflows), checked without overflow.
 func (c *Config) paramCount() (int, bool) {
-	if c.Dim > maxParams || c.Fourier > maxParams || c.TimeEmbed > maxParams {
+	if c.Dim > maxParams || c.Out > maxParams || c.Fourier > maxParams || c.TimeEmbed > maxParams {
 		return 0, false
 	}
 	w := c.widths()

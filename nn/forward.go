@@ -16,7 +16,9 @@ func (n *Net) fillInput(x, dx *mat.Dense, t []float32) {
 	}
 	b, w := x.R, n.cfg.InputDim()
 	n.in.Reshape(b, w)
-	if f := n.cfg.Fourier; f == 0 && d == 2 {
+	if f := n.cfg.Fourier; n.cfg.NoTime {
+		copy(n.in.Data, x.Data[:b*d])
+	} else if f == 0 && d == 2 {
 		// [x0, x1, t], the 2-D fields of the toy experiments, with a
 		// loop body of fixed size instead of fillRows' general one, which
 		// is a visible part of the tiny net's Eval.
@@ -177,8 +179,8 @@ func (n *Net) linear(l *layer, h *mat.Dense, p *mat.Packed) {
 // until the next Backward); otherwise nil. gOut is not modified.
 func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
 	last := len(n.layers) - 1
-	if gOut.R != n.in.R || gOut.C != n.cfg.Dim {
-		panic(fmt.Sprintf("nn: Backward gOut %s, want %d×%d (the last Forward's output)", gOut.Shape(), n.in.R, n.cfg.Dim))
+	if gOut.R != n.in.R || gOut.C != n.cfg.OutDim() {
+		panic(fmt.Sprintf("nn: Backward gOut %s, want %d×%d (the last Forward's output)", gOut.Shape(), n.in.R, n.cfg.OutDim()))
 	}
 	g := gOut
 	if n.te != nil {

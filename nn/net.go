@@ -143,7 +143,7 @@ func newNetOn(cfg Config, params, grads []float32) (*Net, error) {
 	}
 	n.in, n.din = mat.New(0, w[0]), mat.New(0, w[0])
 	n.g = [2]*mat.Dense{mat.New(0, 0), mat.New(0, 0)}
-	n.gx, n.gOut = mat.New(0, cfg.Dim), mat.New(0, cfg.Dim)
+	n.gx, n.gOut = mat.New(0, cfg.Dim), mat.New(0, cfg.OutDim())
 	return n, nil
 }
 

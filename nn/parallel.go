@@ -29,7 +29,7 @@ func (n *Net) timeColumn(b int, t float64) []float32 {
 // chunks, which two or three workers share evenly; large enough that a
 // chunk's products keep the micro-kernels busy (docs/PERFORMANCE.md).
 func (n *Net) evalChunk() int {
-	widest := max(n.cfg.InputDim(), n.cfg.Dim)
+	widest := max(n.cfg.InputDim(), n.cfg.OutDim())
 	for _, w := range n.cfg.Hidden { // may be empty
 		widest = max(widest, w)
 	}
@@ -197,7 +197,8 @@ func (n *Net) evalItem(net *Net, i int) {
 		// above, so they can be updated now.
 		addScaled(net.xv.Data, j.h, net.forwardTo(nil, j.packs).Data)
 	} else {
-		net.ov = mat.Dense{R: r1 - r0, C: d, Data: j.out.Data[r0*d : r1*d]}
+		oc := j.out.C // Dim, or OutDim for Apply
+		net.ov = mat.Dense{R: r1 - r0, C: oc, Data: j.out.Data[r0*oc : r1*oc]}
 		net.forwardTo(&net.ov, j.packs)
 	}
 	net.xv, net.ov = mat.Dense{}, mat.Dense{}

@@ -3,6 +3,7 @@ package optim
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -10,7 +11,7 @@ import (
 )
 
 // adam64 is torch.optim.Adam's update written out in float64 from its
-// documented formula, independently of mat.AdamUpdate.
+// documented formula, independently of adamUpdate.
 func adam64(p, m, v []float64, g []float64, t int, lr, b1, b2, eps float64) {
 	for i := range p {
 		m[i] = b1*m[i] + (1-b1)*g[i]
@@ -95,17 +96,19 @@ func TestSGDMomentum(t *testing.T) {
 		{"nesterov", true, 0, 0.905, 0.9215},
 		{"dampening", false, 0.5, 0.95, 0.92},
 	} {
-		s := NewSGD(1, 0.9)
-		s.Nesterov, s.Dampening = c.nesterov, c.damp
-		p := []float32{1}
-		s.Step(p, []float32{0.5}, 0.1)
-		if !(math.Abs(float64(p[0])-c.wantP1) <= 1e-6) {
-			t.Errorf("%s step 1: %g, want %g", c.name, p[0], c.wantP1)
-		}
-		s.Step(p, []float32{-0.3}, 0.1)
-		if !(math.Abs(float64(p[0])-c.pP2) <= 1e-6) {
-			t.Errorf("%s step 2: %g, want %g", c.name, p[0], c.pP2)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			s := NewSGD(1, 0.9)
+			s.Nesterov, s.Dampening = c.nesterov, c.damp
+			p := []float32{1}
+			s.Step(p, []float32{0.5}, 0.1)
+			if !(math.Abs(float64(p[0])-c.wantP1) <= 1e-6) {
+				t.Errorf("%s step 1: %g, want %g", c.name, p[0], c.wantP1)
+			}
+			s.Step(p, []float32{-0.3}, 0.1)
+			if !(math.Abs(float64(p[0])-c.pP2) <= 1e-6) {
+				t.Errorf("%s step 2: %g, want %g", c.name, p[0], c.pP2)
+			}
+		})
 	}
 	// No momentum, weight decay 0.1: p ← p − lr(g + 0.1p) = 1 − 0.1·0.6 = 0.94.
 	s := &SGD{WeightDecay: 0.1}
@@ -187,54 +190,60 @@ func TestEMA(t *testing.T) {
 // TestResumeBitIdentical: stopping after 3 steps, saving the state and
 // continuing from it gives the same bits as 6 uninterrupted steps.
 func TestResumeBitIdentical(t *testing.T) {
-	for _, mk := range []func() Optimizer{
-		func() Optimizer { return NewAdam(50) },
-		func() Optimizer { return NewAdamW(50, 0.01) },
-		func() Optimizer { s := NewSGD(50, 0.9); s.Nesterov = true; return s },
+	for _, c := range []struct {
+		name string
+		mk   func() Optimizer
+	}{
+		{"Adam", func() Optimizer { return NewAdam(50) }},
+		{"AdamW", func() Optimizer { return NewAdamW(50, 0.01) }},
+		{"SGD_nesterov", func() Optimizer { s := NewSGD(50, 0.9); s.Nesterov = true; return s }},
 	} {
-		rng := rand.New(rand.NewPCG(1, 2))
-		grads := make([][]float32, 6)
-		for i := range grads {
-			grads[i] = make([]float32, 50)
-			for j := range grads[i] {
-				grads[i][j] = float32(rng.NormFloat64())
+		t.Run(c.name, func(t *testing.T) {
+			mk := c.mk
+			rng := rand.New(rand.NewPCG(1, 2))
+			grads := make([][]float32, 6)
+			for i := range grads {
+				grads[i] = make([]float32, 50)
+				for j := range grads[i] {
+					grads[i][j] = float32(rng.NormFloat64())
+				}
 			}
-		}
-		p0 := make([]float32, 50)
-		for j := range p0 {
-			p0[j] = float32(rng.NormFloat64())
-		}
-		full := append([]float32(nil), p0...)
-		o := mk()
-		for _, g := range grads {
-			o.Step(full, g, 0.01)
-		}
-		part := append([]float32(nil), p0...)
-		o = mk()
-		for _, g := range grads[:3] {
-			o.Step(part, g, 0.01)
-		}
-		state, err := o.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := mk()
-		if err := r.UnmarshalBinary(state); err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range grads[3:] {
-			r.Step(part, g, 0.01)
-		}
-		for j := range full {
-			if math.Float32bits(full[j]) != math.Float32bits(part[j]) {
-				t.Fatalf("%T: parameter %d: %g uninterrupted, %g resumed", o, j, full[j], part[j])
+			p0 := make([]float32, 50)
+			for j := range p0 {
+				p0[j] = float32(rng.NormFloat64())
 			}
-		}
-		for i := 0; i < len(state); i++ {
-			if err := mk().UnmarshalBinary(state[:i]); err == nil || !errors.Is(err, ErrState) {
-				t.Fatalf("%T: truncated state (%d of %d bytes): %v", o, i, len(state), err)
+			full := append([]float32(nil), p0...)
+			o := mk()
+			for _, g := range grads {
+				o.Step(full, g, 0.01)
 			}
-		}
+			part := append([]float32(nil), p0...)
+			o = mk()
+			for _, g := range grads[:3] {
+				o.Step(part, g, 0.01)
+			}
+			state, err := o.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := mk()
+			if err := r.UnmarshalBinary(state); err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range grads[3:] {
+				r.Step(part, g, 0.01)
+			}
+			for j := range full {
+				if math.Float32bits(full[j]) != math.Float32bits(part[j]) {
+					t.Fatalf("%T: parameter %d: %g uninterrupted, %g resumed", o, j, full[j], part[j])
+				}
+			}
+			for i := 0; i < len(state); i++ {
+				if err := mk().UnmarshalBinary(state[:i]); err == nil || !errors.Is(err, ErrState) {
+					t.Fatalf("%T: truncated state (%d of %d bytes): %v", o, i, len(state), err)
+				}
+			}
+		})
 	}
 	a, _ := NewAdam(3).MarshalBinary()
 	if err := NewSGD(3, 0).UnmarshalBinary(a); err == nil {
@@ -246,54 +255,60 @@ func TestResumeBitIdentical(t *testing.T) {
 // vectors but the last, taken in reverse order and concurrently) leaves the
 // parameters and the state with exactly the bits Step leaves, for every
 // optimizer and variant, over four steps: 1003 parameters in blocks of 48,
-// and 70001 (where Step's AdamUpdate splits the work across goroutines) in
+// and 70001 (where Step's adamUpdate splits the work across goroutines) in
 // blocks of 16384.
 func TestStepBlocksMatchesStep(t *testing.T) {
 	for _, sz := range [][2]int{{1003, 48}, {70001, 16384}} {
 		n, bs := sz[0], sz[1]
-		for _, mk := range []func() BlockStepper{
-			func() BlockStepper { return NewAdam(n) },
-			func() BlockStepper { return NewAdamW(n, 0.01) },
-			func() BlockStepper { a := NewAdam(n); a.WeightDecay = 0.1; return a },
-			func() BlockStepper { return NewSGD(n, 0) },
-			func() BlockStepper {
+		for _, c := range []struct {
+			name string
+			mk   func() BlockStepper
+		}{
+			{"Adam", func() BlockStepper { return NewAdam(n) }},
+			{"AdamW", func() BlockStepper { return NewAdamW(n, 0.01) }},
+			{"Adam_L2", func() BlockStepper { a := NewAdam(n); a.WeightDecay = 0.1; return a }},
+			{"SGD", func() BlockStepper { return NewSGD(n, 0) }},
+			{"SGD_nesterov_wd_damp", func() BlockStepper {
 				s := NewSGD(n, 0.9)
 				s.Nesterov, s.WeightDecay, s.Dampening = true, 0.01, 0.1
 				return s
-			},
+			}},
 		} {
-			rng := rand.New(rand.NewPCG(5, 6))
-			p0, g := make([]float32, n), make([][]float32, 4)
-			for j := range p0 {
-				p0[j] = float32(rng.NormFloat64())
-			}
-			for i := range g {
-				g[i] = make([]float32, n)
-				for j := range g[i] {
-					g[i][j] = float32(rng.NormFloat64())
+			t.Run(fmt.Sprintf("%s_%d", c.name, n), func(t *testing.T) {
+				mk := c.mk
+				rng := rand.New(rand.NewPCG(5, 6))
+				p0, g := make([]float32, n), make([][]float32, 4)
+				for j := range p0 {
+					p0[j] = float32(rng.NormFloat64())
 				}
-			}
-			whole, blocks := append([]float32(nil), p0...), append([]float32(nil), p0...)
-			ow, ob := mk(), mk()
-			for i := range g {
-				ow.Step(whole, g[i], 0.01)
-				apply := ob.StepBlocks(blocks, g[i], 0.01)
-				var wg sync.WaitGroup
-				for lo := (n - 1) / bs * bs; lo >= 0; lo -= bs {
-					wg.Go(func() { apply(lo, min(lo+bs, n)) })
+				for i := range g {
+					g[i] = make([]float32, n)
+					for j := range g[i] {
+						g[i][j] = float32(rng.NormFloat64())
+					}
 				}
-				wg.Wait()
-			}
-			sw, _ := ow.MarshalBinary()
-			sb, _ := ob.MarshalBinary()
-			for j := range whole {
-				if math.Float32bits(whole[j]) != math.Float32bits(blocks[j]) {
-					t.Fatalf("%T, %d parameters: parameter %d: %g by Step, %g by blocks", ow, n, j, whole[j], blocks[j])
+				whole, blocks := append([]float32(nil), p0...), append([]float32(nil), p0...)
+				ow, ob := mk(), mk()
+				for i := range g {
+					ow.Step(whole, g[i], 0.01)
+					apply := ob.StepBlocks(blocks, g[i], 0.01)
+					var wg sync.WaitGroup
+					for lo := (n - 1) / bs * bs; lo >= 0; lo -= bs {
+						wg.Go(func() { apply(lo, min(lo+bs, n)) })
+					}
+					wg.Wait()
 				}
-			}
-			if !bytes.Equal(sw, sb) {
-				t.Fatalf("%T, %d parameters: states differ", ow, n)
-			}
+				sw, _ := ow.MarshalBinary()
+				sb, _ := ob.MarshalBinary()
+				for j := range whole {
+					if math.Float32bits(whole[j]) != math.Float32bits(blocks[j]) {
+						t.Fatalf("%T, %d parameters: parameter %d: %g by Step, %g by blocks", ow, n, j, whole[j], blocks[j])
+					}
+				}
+				if !bytes.Equal(sw, sb) {
+					t.Fatalf("%T, %d parameters: states differ", ow, n)
+				}
+			})
 		}
 	}
 }

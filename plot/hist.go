@@ -88,6 +88,31 @@ func HistGrid(path, title string, cols int, panels []HistPanel, o HistOptions) e
 	if len(panels) == 0 {
 		return fmt.Errorf("plot %s: no panels", path)
 	}
+	o.fillDefaults()
+	lo, hi, err := histRange(panels, o)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	ps := make([]*gplot.Plot, len(panels))
+	for k, pan := range panels {
+		lo, hi := lo, hi
+		if o.PanelRange {
+			lo, hi = panelRange(pan, lo, hi)
+		}
+		p, err := histPanel(pan, lo, hi, o, k == 0)
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", path, err)
+		}
+		ps[k] = p
+	}
+	rows := toRows(ps, cols)
+	wPx := o.PanelW * len(rows[0])
+	hPx := o.PanelH*len(rows) + titleHeight(title)
+	return savePNG(path, wPx, hPx, func(dc draw.Canvas) { drawGrid(dc, title, rows) })
+}
+
+// fillDefaults sets the bin count and panel size left at zero.
+func (o *HistOptions) fillDefaults() {
 	if o.Bins <= 0 {
 		o.Bins = 40
 	}
@@ -97,95 +122,118 @@ func HistGrid(path, title string, cols int, panels []HistPanel, o HistOptions) e
 	if o.PanelH <= 0 {
 		o.PanelH = 200
 	}
-	lo, hi := o.Lo, o.Hi
-	if !(hi > lo) {
-		var all [][]float64
-		for _, p := range panels {
-			all = append(all, p.Values)
-			for _, c := range p.Curves {
-				all = append(all, c.X)
-			}
-		}
-		var ok bool
-		if lo, hi, ok = finiteRange(all...); !ok {
-			return fmt.Errorf("plot %s: no finite values to plot", path)
-		}
-		if hi == lo {
-			lo, hi = lo-1, hi+1
+}
+
+// histRange is the x range shared by every panel: o.Lo..o.Hi when set, else
+// the finite range of all values and curves.
+func histRange(panels []HistPanel, o HistOptions) (lo, hi float64, err error) {
+	lo, hi = o.Lo, o.Hi
+	if hi > lo {
+		return lo, hi, nil
+	}
+	var all [][]float64
+	for _, p := range panels {
+		all = append(all, p.Values)
+		for _, c := range p.Curves {
+			all = append(all, c.X)
 		}
 	}
-	ps := make([]*gplot.Plot, len(panels))
-	for k, pan := range panels {
-		lo, hi := lo, hi
-		if o.PanelRange {
-			vlo, vhi, ok := RobustRange(pan.Values, 0.005)
-			var xs [][]float64
-			for _, c := range pan.Curves {
-				xs = append(xs, c.X)
-			}
-			clo, chi, cok := finiteRange(xs...)
-			switch {
-			case ok && cok:
-				lo, hi = min(vlo, clo), max(vhi, chi)
-			case ok:
-				lo, hi = vlo, vhi
-			case cok:
-				lo, hi = clo, chi
-			}
-		}
-		p := newPlot(pan.Title)
-		p.X.Label.Text = o.XLabel
-		p.X.Min, p.X.Max = lo, hi
-		edges, dens := Histogram(pan.Values, lo, hi, o.Bins)
-		h := &plotter.Histogram{FillColor: color.RGBA{160, 174, 192, 255}, LineStyle: plotter.DefaultLineStyle}
-		h.LineStyle.Width = px(0.5)
-		h.LineStyle.Color = color.RGBA{90, 100, 120, 255}
-		ymax := 0.0
-		for i, d := range dens {
-			h.Bins = append(h.Bins, plotter.HistogramBin{Min: edges[i], Max: edges[i+1], Weight: d})
-			ymax = max(ymax, d)
-		}
-		h.Width = edges[1] - edges[0]
-		p.Add(h)
-		for ci, c := range pan.Curves {
-			if len(c.X) != len(c.Y) {
-				panic(fmt.Sprintf("plot: curve %q has %d x and %d y values", c.Label, len(c.X), len(c.Y)))
-			}
-			pts := make(plotter.XYs, 0, len(c.X))
-			for i := range c.X {
-				if c.X[i] >= lo && c.X[i] <= hi && !math.IsNaN(c.Y[i]) {
-					pts = append(pts, plotter.XY{X: c.X[i], Y: c.Y[i]})
-					ymax = max(ymax, c.Y[i])
-				}
-			}
-			if len(pts) < 2 {
-				continue
-			}
-			l, err := plotter.NewLine(pts)
-			if err != nil {
-				return fmt.Errorf("plot %s: %w", path, err)
-			}
-			l.Color = Colour(ci)
-			l.Width = px(2)
-			if c.Dashed {
-				l.Dashes = []vg.Length{px(6), px(4)}
-			}
-			p.Add(l)
-			if o.Legend && k == 0 && c.Label != "" {
-				p.Legend.Add(c.Label, l)
-			}
-		}
-		p.Y.Min, p.Y.Max = 0, 1.08*ymax
-		if ymax == 0 {
-			p.Y.Max = 1
-		}
-		p.Legend.Top = true
-		ps[k] = p
+	var ok bool
+	if lo, hi, ok = finiteRange(all...); !ok {
+		return 0, 0, fmt.Errorf("no finite values to plot")
 	}
-	rows := toRows(ps, cols)
-	wPx := o.PanelW * len(rows[0])
-	hPx := o.PanelH*len(rows) + titleHeight(title)
-	return savePNG(path, wPx, hPx, func(dc draw.Canvas) { drawGrid(dc, title, rows) })
+	if hi == lo {
+		lo, hi = lo-1, hi+1
+	}
+	return lo, hi, nil
+}
+
+// panelRange is one panel's own x range: the robust range of its values
+// joined with its curves' range; lo, hi when it has neither.
+func panelRange(pan HistPanel, lo, hi float64) (float64, float64) {
+	vlo, vhi, ok := RobustRange(pan.Values, 0.005)
+	var xs [][]float64
+	for _, c := range pan.Curves {
+		xs = append(xs, c.X)
+	}
+	clo, chi, cok := finiteRange(xs...)
+	switch {
+	case ok && cok:
+		return min(vlo, clo), max(vhi, chi)
+	case ok:
+		return vlo, vhi
+	case cok:
+		return clo, chi
+	}
+	return lo, hi
+}
+
+// histPanel draws one panel: the density histogram of pan.Values on
+// [lo, hi] and its curves (in the legend when legend is set).
+func histPanel(pan HistPanel, lo, hi float64, o HistOptions, legend bool) (*gplot.Plot, error) {
+	p := newPlot(pan.Title)
+	p.X.Label.Text = o.XLabel
+	p.X.Min, p.X.Max = lo, hi
+	edges, dens := Histogram(pan.Values, lo, hi, o.Bins)
+	h := &plotter.Histogram{FillColor: color.RGBA{160, 174, 192, 255}, LineStyle: plotter.DefaultLineStyle}
+	h.LineStyle.Width = px(0.5)
+	h.LineStyle.Color = color.RGBA{90, 100, 120, 255}
+	ymax := 0.0
+	for i, d := range dens {
+		h.Bins = append(h.Bins, plotter.HistogramBin{Min: edges[i], Max: edges[i+1], Weight: d})
+		ymax = max(ymax, d)
+	}
+	h.Width = edges[1] - edges[0]
+	p.Add(h)
+	for ci, c := range pan.Curves {
+		l, cmax, err := histCurve(c, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		if l == nil {
+			continue
+		}
+		ymax = max(ymax, cmax)
+		l.Color = Colour(ci)
+		p.Add(l)
+		if o.Legend && legend && c.Label != "" {
+			p.Legend.Add(c.Label, l)
+		}
+	}
+	p.Y.Min, p.Y.Max = 0, 1.08*ymax
+	if ymax == 0 {
+		p.Y.Max = 1
+	}
+	p.Legend.Top = true
+	return p, nil
+}
+
+// histCurve is the line of curve c's points with x in [lo, hi] and their
+// largest y; nil when fewer than two points remain.
+func histCurve(c Curve, lo, hi float64) (*plotter.Line, float64, error) {
+	if len(c.X) != len(c.Y) {
+		panic(fmt.Sprintf("plot: curve %q has %d x and %d y values", c.Label, len(c.X), len(c.Y)))
+	}
+	pts := make(plotter.XYs, 0, len(c.X))
+	ymax := 0.0
+	for i := range c.X {
+		if c.X[i] >= lo && c.X[i] <= hi && !math.IsNaN(c.Y[i]) {
+			pts = append(pts, plotter.XY{X: c.X[i], Y: c.Y[i]})
+			ymax = max(ymax, c.Y[i])
+		}
+	}
+	if len(pts) < 2 {
+		return nil, 0, nil
+	}
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return nil, 0, err
+	}
+	l.Width = px(2)
+	if c.Dashed {
+		l.Dashes = []vg.Length{px(6), px(4)}
+	}
+	return l, ymax, nil
 }
 
 // titleHeight is the pixel height reserved for a figure title.

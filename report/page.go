@@ -20,7 +20,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; font-weight: bold; padding: 0.3em 0; }
 .verdict { font-weight: bold; white-space: nowrap; }
 .confirmed { color: #116329; }
-.not-confirmed { color: #a40e26; }
+.refuted { color: #a40e26; }
 .inconclusive { color: #7d4e00; }
 .meta { color: #57606a; font-size: 0.9em; }
 .q { background: #f6f8fa; border-left: 4px solid #0969da; padding: 0.5em 0.8em; }
@@ -37,11 +37,16 @@ the seed's claim, what flowlab measured, and a verdict computed from the measure
 criterion.</p>
 {{if .Missing}}<p class="meta">Not run: {{range $i, $m := .Missing}}{{if $i}}, {{end}}{{$m}}{{end}}.</p>{{end}}
 
-<h2 id="summary">Seed claims against measurements</h2>
+<h2 id="summary">Claims against measurements</h2>
+<p>Every verdict comes from a criterion stated in the code before the results: <b>confirmed</b> when the
+95 % interval over seeds lies wholly on the claim's side of its threshold, <b>refuted</b> when it lies
+wholly on the other side, <b>inconclusive</b> otherwise.</p>
+{{range .Overview}}{{if .Rows}}<h3>{{.Title}}</h3>
 <table>
 <tr><th>experiment</th><th>claim</th><th>flowlab measured</th><th>verdict</th></tr>
-{{range .Overview}}<tr><td><a href="#{{.Experiment}}">{{.Experiment}}</a></td><td>{{.Claim}}</td><td>{{.Measured}}</td><td class="verdict {{vclass .Verdict}}">{{.Verdict}}</td></tr>
+{{range .Rows}}<tr><td><a href="#{{.Experiment}}">{{.Experiment}}</a></td><td>{{.Claim}}</td><td>{{.Measured}}</td><td class="verdict {{vclass .Verdict}}">{{.Verdict}}</td></tr>
 {{end}}</table>
+{{end}}{{end}}
 
 {{range .Sections}}
 <h2 id="{{.Experiment}}">{{.Experiment}}{{if .Title}}: {{.Title}}{{end}}</h2>
@@ -50,8 +55,8 @@ criterion.</p>
 <p class="claim"><b>The seed's claim.</b> {{.SeedClaim}}</p>
 <h3>Verdicts</h3>
 <table>
-<tr><th>claim</th><th>measured</th><th>criterion</th><th>verdict</th></tr>
-{{range .Findings}}<tr><td>{{.Claim}}</td><td>{{.Measured}}</td><td>{{.Criterion}}</td><td class="verdict {{vclass .Verdict}}">{{.Verdict}}</td></tr>
+<tr><th>kind</th><th>claim</th><th>measured</th><th>criterion</th><th>verdict</th></tr>
+{{range .Findings}}<tr><td>{{.Kind}}</td><td>{{.Claim}}</td><td>{{.Measured}}</td><td>{{.Criterion}}</td><td class="verdict {{vclass .Verdict}}">{{.Verdict}}</td></tr>
 {{end}}</table>
 {{range .Images}}<figure><img src="{{.DataURI}}" width="{{.Width}}" height="{{.Height}}" alt="{{.Caption}}"><figcaption>{{.Caption}}</figcaption></figure>
 {{end}}

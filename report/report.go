@@ -3,10 +3,11 @@
 // built from the run folders that the experiments write.
 //
 // Each experiment's metrics.json carries a Summary: the question it asks, the
-// seed's claim, tables of what flowlab measured and the findings, each a
-// verdict that the experiment computed from its measurements with a stated
-// criterion. The report lays these out, with a table of seed claims against
-// measurements at the top.
+// seed's claim, tables of what flowlab measured and the findings, each of one
+// kind (the seed's claim, flowlab's hypothesis, a check of the code) with a
+// verdict that the experiment computed from intervals over seeds by a stated
+// criterion. The report only renders: the overview at the top lists the
+// seed's claims first, then the hypotheses, then the code checks.
 package report
 
 import (
@@ -31,17 +32,28 @@ import (
 
 // Verdicts a Finding can carry.
 const (
-	Confirmed    = "confirmed"     // the measurement meets the criterion for the claim
-	NotConfirmed = "not confirmed" // the measurement contradicts the claim
-	Inconclusive = "inconclusive"  // the measurement cannot decide (too small a run, too noisy)
+	Confirmed    = "confirmed"    // the interval lies wholly on the claim's side of the criterion
+	Refuted      = "refuted"      // the interval lies wholly on the other side
+	Inconclusive = "inconclusive" // the interval straddles the criterion's threshold
+)
+
+// Kinds of Finding, kept apart: what the seed claims (quoted from the
+// study), what flowlab hypothesises beyond it, and checks of the code
+// (theorems that any correct implementation must meet).
+const (
+	SeedClaim  = "seed claim"
+	Hypothesis = "hypothesis"
+	CodeCheck  = "code check"
 )
 
 // Finding is one claim checked against measurements.
 type Finding struct {
-	Claim     string `json:"claim"`     // the claim in plain words
-	Measured  string `json:"measured"`  // what flowlab measured, with the numbers
-	Criterion string `json:"criterion"` // the rule that turns the numbers into the verdict
-	Verdict   string `json:"verdict"`   // Confirmed, NotConfirmed or Inconclusive
+	Kind      string `json:"kind"`           // SeedClaim, Hypothesis or CodeCheck
+	Claim     string `json:"claim"`          // the claim in plain words (quoted, for a seed claim)
+	Measured  string `json:"measured"`       // what flowlab measured, with the numbers
+	Criterion string `json:"criterion"`      // the rule that turns the numbers into the verdict
+	Verdict   string `json:"verdict"`        // Confirmed, Refuted or Inconclusive
+	Test      any    `json:"test,omitempty"` // the criterion as data and the values it judged
 }
 
 // Table is a table of measurements. Cells are strings or numbers; numbers
@@ -72,10 +84,6 @@ type Summary struct {
 	Figures    []Figure  `json:"figures"`
 }
 
-// Order is the order in which the study's experiments appear; others follow
-// in alphabetical order.
-var Order = []string{"width", "variance", "rank", "mnist", "stochastic", "latent"}
-
 // Section is one experiment ready to render: its summary, the folder it came
 // from and its figures as data URIs.
 type Section struct {
@@ -92,9 +100,11 @@ type Image struct {
 }
 
 // Load reads every runs/NAME/metrics.json under runsDir that holds a Summary
-// and embeds its figures. A folder without metrics.json is skipped; a broken
+// and embeds its figures, sections in the order of the names in order (the
+// study's, which the experiment package owns), others after them in
+// alphabetical order. A folder without metrics.json is skipped; a broken
 // metrics.json or a missing or undecodable figure is an error naming the file.
-func Load(runsDir string) ([]Section, error) {
+func Load(runsDir string, order []string) ([]Section, error) {
 	entries, err := os.ReadDir(runsDir)
 	if err != nil {
 		return nil, fmt.Errorf("report: read runs folder: %w", err)
@@ -133,7 +143,7 @@ func Load(runsDir string) ([]Section, error) {
 		out = append(out, sec)
 	}
 	slices.SortStableFunc(out, func(a, b Section) int {
-		ia, ib := rank(a.Experiment), rank(b.Experiment)
+		ia, ib := position(order, a.Experiment), position(order, b.Experiment)
 		if ia != ib {
 			return ia - ib
 		}
@@ -163,9 +173,14 @@ func ParseSummary(b []byte) (Summary, error) {
 func (s Summary) check() error {
 	for i, f := range s.Findings {
 		switch f.Verdict {
-		case Confirmed, NotConfirmed, Inconclusive:
+		case Confirmed, Refuted, Inconclusive:
 		default:
-			return fmt.Errorf("finding %d: verdict %q is not %q, %q or %q", i, f.Verdict, Confirmed, NotConfirmed, Inconclusive)
+			return fmt.Errorf("finding %d: verdict %q is not %q, %q or %q", i, f.Verdict, Confirmed, Refuted, Inconclusive)
+		}
+		switch f.Kind {
+		case SeedClaim, Hypothesis, CodeCheck:
+		default:
+			return fmt.Errorf("finding %d: kind %q is not %q, %q or %q", i, f.Kind, SeedClaim, Hypothesis, CodeCheck)
 		}
 	}
 	for i, t := range s.Tables {
@@ -178,11 +193,12 @@ func (s Summary) check() error {
 	return nil
 }
 
-func rank(name string) int {
-	if i := slices.Index(Order, name); i >= 0 {
+// position returns name's index in order, or len(order) when absent.
+func position(order []string, name string) int {
+	if i := slices.Index(order, name); i >= 0 {
 		return i
 	}
-	return len(Order)
+	return len(order)
 }
 
 // embedPNG reads a PNG, checks that it decodes and returns it as a data URI.
@@ -202,25 +218,43 @@ func embedPNG(path string) (Image, error) {
 	return Image{DataURI: template.URL(uri), Width: cfg.Width, Height: cfg.Height}, nil
 }
 
-// Write renders sections as the report page to path, atomically.
-func Write(path string, sections []Section) error {
-	return atomicfile.Write(path, func(w io.Writer) error { return Render(w, sections) })
+// Write renders sections as the report page to path, atomically; expected
+// names the experiments the page should hold (those without a section are
+// listed as not run).
+func Write(path string, sections []Section, expected []string) error {
+	return atomicfile.Write(path, func(w io.Writer) error { return Render(w, sections, expected) })
 }
 
-// Render writes the report page for sections to w.
-func Render(w io.Writer, sections []Section) error {
+// Render writes the report page for sections to w; expected names the
+// experiments the page should hold (those without a section are listed as
+// not run).
+func Render(w io.Writer, sections []Section, expected []string) error {
 	type row struct {
 		Experiment, Title string
 		Finding
 	}
-	var overview []row
+	type group struct {
+		Title string
+		Rows  []row
+	}
+	overview := []group{
+		{Title: "The seed's claims (quoted from the study)"},
+		{Title: "flowlab's own hypotheses and controls"},
+		{Title: "Checks of the code (theorems any correct implementation meets)"},
+	}
+	kinds := []string{SeedClaim, Hypothesis, CodeCheck}
 	for _, s := range sections {
 		for _, f := range s.Findings {
-			overview = append(overview, row{s.Experiment, s.Title, f})
+			k := slices.Index(kinds, f.Kind)
+			if k < 0 {
+				return fmt.Errorf("report: %s: finding kind %q is not %q, %q or %q", s.Experiment, f.Kind, SeedClaim, Hypothesis, CodeCheck)
+			}
+			g := &overview[k]
+			g.Rows = append(g.Rows, row{s.Experiment, s.Title, f})
 		}
 	}
 	missing := []string{}
-	for _, name := range Order {
+	for _, name := range expected {
 		if !slices.ContainsFunc(sections, func(s Section) bool { return s.Experiment == name }) {
 			missing = append(missing, name)
 		}

@@ -17,6 +17,10 @@ import (
 	"github.com/flowlab/flowlab/plot"
 )
 
+// study is the order of the study's experiments, as the experiment package
+// gives it.
+var study = []string{"width", "variance", "rank", "mnist", "stochastic", "latent"}
+
 // writeRun creates runs/name with a metrics.json holding s and one small
 // real figure per entry of s.Figures.
 func writeRun(t *testing.T, runs string, s Summary) {
@@ -48,13 +52,13 @@ func fixture(t *testing.T) string {
 	writeRun(t, runs, Summary{
 		Experiment: "rank", Title: "rank-deficient sources", Question: "Does a rank-64 source reach Chi(128)?",
 		SeedClaim: "It does not.", Scale: "smoke", Seed: 1,
-		Findings: []Finding{{Claim: "rank-64 misses Chi(128)", Measured: "KS 0.9 vs 0.05", Criterion: "KS > 0.5", Verdict: Confirmed}},
+		Findings: []Finding{{Claim: "rank-64 misses Chi(128)", Measured: "KS 0.9 vs 0.05", Criterion: "KS > 0.5", Verdict: Confirmed, Kind: SeedClaim}},
 		Tables:   []Table{{Caption: "runs", Columns: []string{"rank", "KS", "note"}, Rows: [][]any{{64, 0.91234567, "far"}, {128, 0.04, "<close> & fine"}}}},
 		Figures:  []Figure{{File: "norms.png", Caption: "norms"}, {File: "more.png", Caption: "more"}},
 	})
 	writeRun(t, runs, Summary{
 		Experiment: "width", Question: "q", SeedClaim: "c", Scale: "smoke", Seed: 1,
-		Findings: []Finding{{Claim: "a", Measured: "b", Criterion: "c", Verdict: NotConfirmed}, {Claim: "d", Measured: "e", Criterion: "f", Verdict: Inconclusive}},
+		Findings: []Finding{{Claim: "a", Measured: "b", Criterion: "c", Verdict: Refuted, Kind: CodeCheck}, {Claim: "d", Measured: "e", Criterion: "f", Verdict: Inconclusive, Kind: Hypothesis}},
 		Figures:  []Figure{{File: "h.png", Caption: "h"}},
 	})
 	// A folder without metrics.json is skipped.
@@ -68,7 +72,7 @@ var imgSrc = regexp.MustCompile(`<img src="([^"]*)"`)
 
 func TestReportSelfContained(t *testing.T) {
 	runs := fixture(t)
-	secs, err := Load(runs)
+	secs, err := Load(runs, study)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +80,7 @@ func TestReportSelfContained(t *testing.T) {
 		t.Fatalf("sections %v, want width then rank (the study's order)", names(secs))
 	}
 	out := filepath.Join(t.TempDir(), "report.html")
-	if err := Write(out, secs); err != nil {
+	if err := Write(out, secs, study); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -101,6 +105,12 @@ func TestReportSelfContained(t *testing.T) {
 			t.Fatalf("embedded image does not decode: %v", err)
 		}
 	}
+	// The overview lists the seed's claims first, then hypotheses, then
+	// code checks, whatever the order of the sections.
+	seed, check := strings.Index(page, "<h3>The seed"), strings.Index(page, "<h3>Checks of the code")
+	if seed < 0 || check < 0 || seed > check || strings.Index(page, "rank-64 misses Chi(128)") > check {
+		t.Errorf("overview out of order: seed claims at %d, code checks at %d", seed, check)
+	}
 	for _, bad := range []string{"<script", "http://", "https://", "<link", "@import"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("page contains %q: it must be self-contained and script-free", bad)
@@ -109,7 +119,7 @@ func TestReportSelfContained(t *testing.T) {
 	for _, want := range []string{
 		"0.9123",                        // four significant digits
 		"&lt;close&gt; &amp; fine",      // text escaped
-		`class="verdict not-confirmed"`, // verdict styled
+		`class="verdict refuted"`, // verdict styled
 		"Not run: variance, mnist, stochastic, latent.",
 		`href="#rank"`,
 	} {
@@ -134,7 +144,8 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"broken json", `{"experiment": "x",`, "metrics.json", nil},
 		{"no name", `{"question": "q"}`, `no "experiment" field`, nil},
-		{"bad verdict", `{"experiment":"x","findings":[{"verdict":"maybe"}]}`, `verdict "maybe"`, nil},
+		{"bad verdict", `{"experiment":"x","findings":[{"kind":"seed claim","verdict":"maybe"}]}`, `verdict "maybe"`, nil},
+		{"bad kind", `{"experiment":"x","findings":[{"kind":"guess","verdict":"refuted"}]}`, `kind "guess"`, nil},
 		{"ragged table", `{"experiment":"x","tables":[{"caption":"t","columns":["a"],"rows":[[1,2]]}]}`, "2 cells for 1 columns", nil},
 		{"missing figure", `{"experiment":"x","figures":[{"file":"gone.png"}]}`, "gone.png", nil},
 		{"escaping figure", `{"experiment":"x","figures":[{"file":"../metrics.json"}]}`, "not a name inside figures/", nil},
@@ -149,13 +160,13 @@ func TestLoadErrors(t *testing.T) {
 			if c.figure != nil {
 				os.WriteFile(filepath.Join(dir, "figures", "f.png"), c.figure, 0o644)
 			}
-			_, err := Load(runs)
+			_, err := Load(runs, study)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want one containing %q", err, c.want)
 			}
 		})
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "nope")); err == nil {
+	if _, err := Load(filepath.Join(t.TempDir(), "nope"), study); err == nil {
 		t.Error("missing runs folder: want error")
 	}
 }
@@ -182,13 +193,13 @@ func TestChromiumRendersReport(t *testing.T) {
 		t.Skip("chromium not installed")
 	}
 	runs := fixture(t)
-	secs, err := Load(runs)
+	secs, err := Load(runs, study)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.html")
-	if err := Write(out, secs); err != nil {
+	if err := Write(out, secs, study); err != nil {
 		t.Fatal(err)
 	}
 	widths, errs := probe(t, bin, out)
@@ -270,7 +281,7 @@ window.addEventListener('load', () => {
 }
 
 func FuzzParseSummary(f *testing.F) {
-	f.Add([]byte(`{"experiment":"rank","findings":[{"claim":"c","measured":"m","criterion":"k","verdict":"confirmed"}],"tables":[{"caption":"t","columns":["a","b"],"rows":[[1,"x"]]}]}`))
+	f.Add([]byte(`{"experiment":"rank","findings":[{"kind":"seed claim","claim":"c","measured":"m","criterion":"k","verdict":"confirmed"}],"tables":[{"caption":"t","columns":["a","b"],"rows":[[1,"x"]]}]}`))
 	f.Add([]byte(`{"experiment":"x","tables":[{"columns":[],"rows":[[]]}]}`))
 	f.Add([]byte(`{"experiment":"x","findings":[{"verdict":"maybe"}]}`))
 	f.Add([]byte(`not json`))
@@ -281,7 +292,7 @@ func FuzzParseSummary(f *testing.F) {
 		}
 		// Whatever parses must render.
 		var buf bytes.Buffer
-		if err := Render(&buf, []Section{{Summary: s}}); err != nil {
+		if err := Render(&buf, []Section{{Summary: s}}, study); err != nil {
 			t.Fatalf("render of a parsed summary: %v", err)
 		}
 	})

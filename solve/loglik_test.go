@@ -213,8 +213,9 @@ func (f *tanhField) JVP(t float64, x, dx, out, dout *mat.Dense) {
 // (PushLogDensity), and the two against each other at the same points.
 // Bound 1e-4 nats: RK4 at 100 steps is accurate to ~1e-8 on this field, and
 // float32 accumulation of the state and the log-density (|ℓ| ~ 1, 400
-// evaluations) leaves a few 1e-6 (measured 2.5e-6; dopri5 at tolerance 1e-6
-// ~1e-5); any real mistake, a sign or a missing dimension, costs ≥ 0.3 nats.
+// evaluations) leaves errors of order 1e-6 (of order 1e-5 for dopri5 at
+// tolerance 1e-6); any real mistake, a sign or a missing dimension, costs
+// ≥ 0.3 nats.
 func TestLogLikelihoodGaussian(t *testing.T) {
 	f := anisoField()
 	rng := rand.New(rand.NewPCG(11, 12))

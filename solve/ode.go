@@ -384,14 +384,28 @@ var (
 	dpE = [7]float64{71.0 / 57600, 0, -71.0 / 16695, 71.0 / 1920, -17253.0 / 339200, 22.0 / 525, -1.0 / 40}
 )
 
+// dopriTol holds dopri5's tolerances and scales error vectors by them.
+type dopriTol struct{ rtol, atol float64 }
+
+// norm is the RMS over components of e_i / (atol + rtol·max(|y0_i|, |y1_i|)).
+func dopriNorm[T num](tol dopriTol, y0, y1, e []T) float64 {
+	var sum float64
+	for i := range y0 {
+		sc := tol.atol + tol.rtol*math.Max(math.Abs(float64(y0[i])), math.Abs(float64(y1[i])))
+		r := float64(e[i]) / sc
+		sum += r * r
+	}
+	return math.Sqrt(sum / float64(len(y0)))
+}
+
 // dopri5 integrates from t0 to t1 adaptively, landing exactly on each record
 // time (in rec, sorted in the direction of integration), calling after(t)
 // after every accepted step.
 func (s *stepper[T]) dopri5(ctx context.Context, y []T, t0, t1 float64, opts Options, rec []float64,
 	after func(t float64)) error {
-	rtol, atol := opts.RTol, opts.ATol
-	if rtol == 0 && atol == 0 {
-		rtol, atol = 1e-5, 1e-5
+	tol := dopriTol{opts.RTol, opts.ATol}
+	if tol.rtol == 0 && tol.atol == 0 {
+		tol = dopriTol{1e-5, 1e-5}
 	}
 	maxSteps := opts.MaxSteps
 	if maxSteps == 0 {
@@ -407,41 +421,9 @@ func (s *stepper[T]) dopri5(ctx context.Context, y []T, t0, t1 float64, opts Opt
 	if s.ynew == nil {
 		s.ynew = make([]T, len(y))
 	}
-	k, tmp, ynew := s.k, s.tmp, s.ynew
-	n := float64(len(y))
-	errNorm := func(y0, y1 []T, e []T) float64 {
-		var sum float64
-		for i := range y0 {
-			sc := atol + rtol*math.Max(math.Abs(float64(y0[i])), math.Abs(float64(y1[i])))
-			r := float64(e[i]) / sc
-			sum += r * r
-		}
-		return math.Sqrt(sum / n)
-	}
 	t := t0
-	s.f(t, y, k[0])
-	// Initial step (Hairer, Nørsett & Wanner, II.4): h0 = 0.01·‖y‖/‖f‖, refined
-	// by one Euler probe so that h^5·‖f'‖ ≈ 0.01.
-	d0 := errNorm(y, y, y)
-	d1 := errNorm(y, y, k[0])
-	h0 := 1e-6
-	if d0 >= 1e-5 && d1 >= 1e-5 {
-		h0 = 0.01 * d0 / d1
-	}
-	h0 = math.Min(h0, math.Abs(t1-t0))
-	lin1(tmp, y, dir*h0, k[0])
-	s.f(t+dir*h0, tmp, k[1])
-	for i := range tmp {
-		tmp[i] = k[1][i] - k[0][i]
-	}
-	d2 := errNorm(y, y, tmp) / h0
-	var h1 float64
-	if math.Max(d1, d2) <= 1e-15 {
-		h1 = math.Max(1e-6, h0*1e-3)
-	} else {
-		h1 = math.Pow(0.01/math.Max(d1, d2), 1.0/5)
-	}
-	h := math.Min(100*h0, h1)
+	s.f(t, y, s.k[0])
+	h := s.initialStep(y, t, t1, dir, tol)
 	ri := 0
 	rejectedLast := false
 	for dir*(t1-t) > 0 {
@@ -468,37 +450,13 @@ func (s *stepper[T]) dopri5(ctx context.Context, y []T, t0, t1 float64, opts Opt
 			last = true
 		}
 		hs := dir * h
-		for st := 1; st < 7; st++ {
-			for i := range tmp {
-				var acc T
-				for j := 0; j < st; j++ {
-					if a := dpA[st][j]; a != 0 {
-						acc += T(a) * k[j][i]
-					}
-				}
-				tmp[i] = y[i] + T(hs)*acc
-			}
-			if st == 6 {
-				copy(ynew, tmp) // the 7th stage is evaluated at the 5th-order solution
-			}
-			s.f(t+dpC[st]*hs, tmp, k[st])
-		}
-		for i := range tmp {
-			var e T
-			for j := 0; j < 7; j++ {
-				if c := dpE[j]; c != 0 {
-					e += T(c) * k[j][i]
-				}
-			}
-			tmp[i] = T(hs) * e
-		}
-		en := errNorm(y, ynew, tmp)
+		en := s.dopriTrial(y, t, hs, tol)
 		if math.IsNaN(en) || math.IsInf(en, 0) {
 			return fmt.Errorf("solve: dopri5 met a non-finite state at t=%v", t)
 		}
 		if en <= 1 {
-			copy(y, ynew)
-			copy(k[0], k[6]) // first same as last
+			copy(y, s.ynew)
+			copy(s.k[0], s.k[6]) // first same as last
 			if last {
 				t = target
 			} else {
@@ -506,23 +464,89 @@ func (s *stepper[T]) dopri5(ctx context.Context, y []T, t0, t1 float64, opts Opt
 			}
 			s.res.Steps++
 			after(t)
-			fac := 10.0
-			if rejectedLast {
-				fac = 1
-			}
-			if en > 0 {
-				fac = math.Min(fac, 0.9*math.Pow(en, -1.0/5))
-			}
-			h *= math.Max(0.2, fac)
-			rejectedLast = false
 		} else {
 			s.res.Rejected++
-			h *= math.Max(0.2, 0.9*math.Pow(en, -1.0/5))
-			rejectedLast = true
 		}
+		h *= dopriFactor(en, rejectedLast)
+		rejectedLast = en > 1
 		if h < 1e-14*math.Max(1, math.Abs(t)) && dir*(t1-t) > 0 {
 			return fmt.Errorf("solve: dopri5 step size underflow at t=%v", t)
 		}
 	}
 	return nil
+}
+
+// dopriFactor is the step-size factor after a trial step of scaled error en:
+// 0.9·en^(−1/5) within [0.2, 10], and at most 1 right after a rejection.
+func dopriFactor(en float64, rejectedLast bool) float64 {
+	if en > 1 {
+		return math.Max(0.2, 0.9*math.Pow(en, -1.0/5))
+	}
+	fac := 10.0
+	if rejectedLast {
+		fac = 1
+	}
+	if en > 0 {
+		fac = math.Min(fac, 0.9*math.Pow(en, -1.0/5))
+	}
+	return math.Max(0.2, fac)
+}
+
+// initialStep is dopri5's first step size (Hairer, Nørsett & Wanner, II.4):
+// h0 = 0.01·‖y‖/‖f‖, refined by one Euler probe so that h^5·‖f'‖ ≈ 0.01.
+// s.k[0] holds f(t, y); s.k[1] and s.tmp are overwritten.
+func (s *stepper[T]) initialStep(y []T, t, t1, dir float64, tol dopriTol) float64 {
+	k, tmp := s.k, s.tmp
+	d0 := dopriNorm(tol, y, y, y)
+	d1 := dopriNorm(tol, y, y, k[0])
+	h0 := 1e-6
+	if d0 >= 1e-5 && d1 >= 1e-5 {
+		h0 = 0.01 * d0 / d1
+	}
+	h0 = math.Min(h0, math.Abs(t1-t))
+	lin1(tmp, y, dir*h0, k[0])
+	s.f(t+dir*h0, tmp, k[1])
+	for i := range tmp {
+		tmp[i] = k[1][i] - k[0][i]
+	}
+	d2 := dopriNorm(tol, y, y, tmp) / h0
+	var h1 float64
+	if math.Max(d1, d2) <= 1e-15 {
+		h1 = math.Max(1e-6, h0*1e-3)
+	} else {
+		h1 = math.Pow(0.01/math.Max(d1, d2), 1.0/5)
+	}
+	return math.Min(100*h0, h1)
+}
+
+// dopriTrial evaluates the six new stages of a step of signed size hs from
+// (t, y), leaves the 5th-order solution in s.ynew and its last stage in
+// s.k[6], and returns the scaled error norm (≤ 1: accept).
+func (s *stepper[T]) dopriTrial(y []T, t, hs float64, tol dopriTol) float64 {
+	k, tmp, ynew := s.k, s.tmp, s.ynew
+	for st := 1; st < 7; st++ {
+		for i := range tmp {
+			var acc T
+			for j := 0; j < st; j++ {
+				if a := dpA[st][j]; a != 0 {
+					acc += T(a) * k[j][i]
+				}
+			}
+			tmp[i] = y[i] + T(hs)*acc
+		}
+		if st == 6 {
+			copy(ynew, tmp) // the 7th stage is evaluated at the 5th-order solution
+		}
+		s.f(t+dpC[st]*hs, tmp, k[st])
+	}
+	for i := range tmp {
+		var e T
+		for j := 0; j < 7; j++ {
+			if c := dpE[j]; c != 0 {
+				e += T(c) * k[j][i]
+			}
+		}
+		tmp[i] = T(hs) * e
+	}
+	return dopriNorm(tol, y, ynew, tmp)
 }

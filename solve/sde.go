@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 
 	"github.com/flowlab/flowlab/mat"
@@ -52,6 +51,10 @@ type SDEOptions struct {
 	Eps func(t float64) float64
 	// Record keeps a copy of the state at the start and after every step.
 	Record bool
+	// RecordAt keeps a copy of the state at each of these times, which must
+	// lie in the interval; the step that crosses a record time is split
+	// there (each part draws its own noise), as Integrate's fixed steps are.
+	RecordAt []float64
 }
 
 // EpsConst returns ε(t) = e for every t.
@@ -76,113 +79,163 @@ func IntegrateSDE(ctx context.Context, drift, score Field, x *mat.Dense, rng *ra
 		panic(fmt.Sprintf("solve: IntegrateSDE: score has dimension %d, drift %d", score.Dim(), drift.Dim()))
 	}
 	var res Result
-	method := opts.Method
-	if method == "" {
-		method = EulerMaruyama
+	t0, t1, err := opts.check(rng)
+	if err != nil {
+		return res, err
 	}
-	if method != EulerMaruyama && method != SDEHeun {
-		return res, fmt.Errorf("solve: unknown SDE solver %q (want euler-maruyama or heun)", string(method))
-	}
-	if opts.Steps <= 0 {
-		return res, fmt.Errorf("solve: the SDE needs a step count > 0, got %d", opts.Steps)
-	}
-	t0, t1 := 0.0, 1.0
-	if opts.Start != 0 || opts.End != 0 {
-		t0, t1 = opts.Start, opts.End
-	} else if opts.Backward {
-		t0, t1 = 1, 0
-	}
-	if math.IsNaN(t0) || math.IsNaN(t1) || math.IsInf(t0, 0) || math.IsInf(t1, 0) {
-		return res, fmt.Errorf("solve: interval [%v, %v] is not finite", t0, t1)
-	}
-	eps := opts.Eps
-	if eps == nil {
-		eps = EpsConst(0)
-	}
-	sign := 1.0
-	if t1 < t0 {
-		sign = -1
-	}
-	if rng == nil {
-		return res, fmt.Errorf("solve: the SDE needs a random source")
-	}
-	n := len(x.Data)
-	d1, d2 := mat.New(x.R, x.C), mat.New(x.R, x.C)
-	sb := mat.New(x.R, x.C)
-	xi := make([]float32, n)
-	pred := mat.New(x.R, x.C)
-	// D(x, t) = b(x, t) + sign·ε(t)·s(x, t), written into out.
-	driftAt := func(t float64, y, out *mat.Dense) error {
-		res.NFE++
-		drift.Eval(t, y, out)
-		e := eps(t)
-		if !(e >= 0) || math.IsInf(e, 0) {
-			return fmt.Errorf("solve: ε(%v) = %v must be a finite number ≥ 0", t, e)
+	st := newSDEStepper(drift, score, x, opts, t1 < t0, &res)
+	rec := recordTimes(opts.RecordAt, t0, t1)
+	ri := 0
+	emit := func(t float64, force bool) {
+		hit := false
+		for ri < len(rec) && math.Abs(rec[ri]-t) <= timeTol {
+			ri++
+			hit = true
 		}
-		if e == 0 {
-			return nil
+		if force || hit {
+			res.Times = append(res.Times, t)
+			res.Path = append(res.Path, x.Clone())
 		}
-		if score == nil {
-			return fmt.Errorf("solve: ε(%v) = %v > 0 needs a score field", t, e)
-		}
-		score.Eval(t, y, sb)
-		c := float32(sign * e)
-		for i, v := range sb.Data {
-			out.Data[i] += c * v
-		}
-		return nil
 	}
-	if opts.Record {
-		res.Times = append(res.Times, t0)
-		res.Path = append(res.Path, x.Clone())
-	}
-	steps := opts.Steps
+	emit(t0, opts.Record)
 	t := t0
-	for k := 1; k <= steps; k++ {
+	for k := 1; k <= opts.Steps; k++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		next := t0 + (t1-t0)*float64(k)/float64(steps)
-		if k == steps {
+		next := t0 + (t1-t0)*float64(k)/float64(opts.Steps)
+		if k == opts.Steps {
 			next = t1
 		}
-		h := next - t
-		ah := math.Abs(h)
-		for i := range xi {
-			xi[i] = float32(rng.NormFloat64())
-		}
-		if err := driftAt(t, x, d1); err != nil {
-			return res, err
-		}
-		sig0 := float32(math.Sqrt(2 * eps(t) * ah))
-		hh := float32(h)
-		switch method {
-		case EulerMaruyama:
-			for i := range x.Data {
-				x.Data[i] += hh*d1.Data[i] + sig0*xi[i]
-			}
-		case SDEHeun:
-			for i := range x.Data {
-				pred.Data[i] = x.Data[i] + hh*d1.Data[i] + sig0*xi[i]
-			}
-			if err := driftAt(next, pred, d2); err != nil {
+		for ri < len(rec) && strictlyBetween(rec[ri], t, next) {
+			if err := st.step(x, t, rec[ri], rng); err != nil {
 				return res, err
 			}
-			sig1 := float32(math.Sqrt(2 * eps(next) * ah))
-			half := hh / 2
-			sig := (sig0 + sig1) / 2
-			for i := range x.Data {
-				x.Data[i] += half*(d1.Data[i]+d2.Data[i]) + sig*xi[i]
-			}
+			t = rec[ri]
+			emit(t, false)
+		}
+		if err := st.step(x, t, next, rng); err != nil {
+			return res, err
 		}
 		t = next
 		res.Steps++
-		if opts.Record {
-			res.Times = append(res.Times, t)
-			res.Path = append(res.Path, mat.NewFrom(x.R, x.C, slices.Clone(x.Data)))
-		}
+		emit(t, opts.Record)
 	}
 	return res, nil
+}
+
+// check validates the options and returns the interval.
+func (o SDEOptions) check(rng *rand.Rand) (t0, t1 float64, err error) {
+	if o.Method != "" && o.Method != EulerMaruyama && o.Method != SDEHeun {
+		return 0, 0, fmt.Errorf("solve: unknown SDE solver %q (want euler-maruyama or heun)", string(o.Method))
+	}
+	if o.Steps <= 0 {
+		return 0, 0, fmt.Errorf("solve: the SDE needs a step count > 0, got %d", o.Steps)
+	}
+	t0, t1 = 0.0, 1.0
+	if o.Start != 0 || o.End != 0 {
+		t0, t1 = o.Start, o.End
+	} else if o.Backward {
+		t0, t1 = 1, 0
+	}
+	if math.IsNaN(t0) || math.IsNaN(t1) || math.IsInf(t0, 0) || math.IsInf(t1, 0) {
+		return 0, 0, fmt.Errorf("solve: interval [%v, %v] is not finite", t0, t1)
+	}
+	if rng == nil {
+		return 0, 0, fmt.Errorf("solve: the SDE needs a random source")
+	}
+	lo, hi := min(t0, t1), max(t0, t1)
+	for _, r := range o.RecordAt {
+		if !(r >= lo && r <= hi) {
+			return 0, 0, fmt.Errorf("solve: record time %v lies outside the interval [%v, %v]", r, lo, hi)
+		}
+	}
+	return t0, t1, nil
+}
+
+// sdeStepper holds an SDE integrator's fields and buffers, allocated once
+// per IntegrateSDE.
+type sdeStepper struct {
+	drift, score     Field
+	eps              func(float64) float64
+	method           SDEMethod
+	sign             float64
+	d1, d2, sb, pred *mat.Dense
+	xi               []float32
+	res              *Result
+}
+
+func newSDEStepper(drift, score Field, x *mat.Dense, opts SDEOptions, backward bool, res *Result) *sdeStepper {
+	st := &sdeStepper{drift: drift, score: score, eps: opts.Eps, method: opts.Method, sign: 1, res: res,
+		d1: mat.New(x.R, x.C), d2: mat.New(x.R, x.C), sb: mat.New(x.R, x.C), pred: mat.New(x.R, x.C),
+		xi: make([]float32, len(x.Data))}
+	if st.eps == nil {
+		st.eps = EpsConst(0)
+	}
+	if st.method == "" {
+		st.method = EulerMaruyama
+	}
+	if backward {
+		st.sign = -1
+	}
+	return st
+}
+
+// driftAt writes D(y, t) = b(y, t) + sign·ε(t)·s(y, t) into out.
+func (st *sdeStepper) driftAt(t float64, y, out *mat.Dense) error {
+	st.res.NFE++
+	st.drift.Eval(t, y, out)
+	e := st.eps(t)
+	if !(e >= 0) || math.IsInf(e, 0) {
+		return fmt.Errorf("solve: ε(%v) = %v must be a finite number ≥ 0", t, e)
+	}
+	if e == 0 {
+		return nil
+	}
+	if st.score == nil {
+		return fmt.Errorf("solve: ε(%v) = %v > 0 needs a score field", t, e)
+	}
+	st.score.Eval(t, y, st.sb)
+	c := float32(st.sign * e)
+	for i, v := range st.sb.Data {
+		out.Data[i] += c * v
+	}
+	return nil
+}
+
+// step advances x from t to next with one Euler–Maruyama or Heun step,
+// drawing one N(0, I) vector from rng.
+func (st *sdeStepper) step(x *mat.Dense, t, next float64, rng *rand.Rand) error {
+	h := next - t
+	ah := math.Abs(h)
+	xi, d1, d2, pred := st.xi, st.d1, st.d2, st.pred
+	for i := range xi {
+		xi[i] = float32(rng.NormFloat64())
+	}
+	if err := st.driftAt(t, x, d1); err != nil {
+		return err
+	}
+	sig0 := float32(math.Sqrt(2 * st.eps(t) * ah))
+	hh := float32(h)
+	if st.method == EulerMaruyama {
+		for i := range x.Data {
+			x.Data[i] += hh*d1.Data[i] + sig0*xi[i]
+		}
+		return nil
+	}
+	for i := range x.Data {
+		pred.Data[i] = x.Data[i] + hh*d1.Data[i] + sig0*xi[i]
+	}
+	if err := st.driftAt(next, pred, d2); err != nil {
+		return err
+	}
+	sig1 := float32(math.Sqrt(2 * st.eps(next) * ah))
+	half := hh / 2
+	sig := (sig0 + sig1) / 2
+	for i := range x.Data {
+		x.Data[i] += half*(d1.Data[i]+d2.Data[i]) + sig*xi[i]
+	}
+	return nil
 }
 
 // ScoreFromDenoiser turns a denoiser η(x, t) ≈ E[z | x_t = x] into the score

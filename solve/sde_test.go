@@ -245,3 +245,46 @@ func TestSDENoAllocPerStep(t *testing.T) {
 		}
 	}
 }
+
+// TestSDERecordAt checks recording: a record time on the step grid changes
+// nothing (the same bits as an unrecorded run, and at t = ½ the bits of a
+// run that stops there, both drawing the same noise), one between grid
+// points splits that step (one more evaluation, recorded at that time), and
+// one outside the interval is an error.
+func TestSDERecordAt(t *testing.T) {
+	lin := solve.FieldFunc{D: 2, F: func(_ float64, x, out *mat.Dense) {
+		for i, v := range x.Data {
+			out.Data[i] = -v
+		}
+	}}
+	run := func(o solve.SDEOptions) (*mat.Dense, solve.Result, error) {
+		x := normalBatch(rand.New(rand.NewPCG(1, 1)), 5, 2, 1)
+		r, err := solve.IntegrateSDE(context.Background(), lin, lin, x, rand.New(rand.NewPCG(2, 2)), o)
+		return x, r, err
+	}
+	base := solve.SDEOptions{Steps: 10, Eps: solve.EpsConst(0.3)}
+	plain, _, err := run(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := base
+	o.RecordAt = []float64{0.5}
+	end, r, err := run(o)
+	if err != nil || !slices.Equal(end.Data, plain.Data) || len(r.Path) != 1 || r.Times[0] != 0.5 || r.NFE != 10 {
+		t.Fatalf("on-grid record: %v, end %v vs %v, times %v, NFE %d", err, end.Data, plain.Data, r.Times, r.NFE)
+	}
+	half := base
+	half.Steps, half.End = 5, 0.5
+	mid, _, err := run(half)
+	if err != nil || !slices.Equal(mid.Data, r.Path[0].Data) {
+		t.Fatalf("state at ½ %v, a run to ½ %v (%v)", r.Path[0].Data, mid.Data, err)
+	}
+	o.RecordAt = []float64{0.55}
+	if _, r, err = run(o); err != nil || r.NFE != 11 || r.Steps != 10 || len(r.Times) != 1 || r.Times[0] != 0.55 {
+		t.Fatalf("off-grid record: %v, NFE %d, steps %d, times %v", err, r.NFE, r.Steps, r.Times)
+	}
+	o.RecordAt = []float64{1.5}
+	if _, _, err = run(o); err == nil {
+		t.Error("record time outside [0, 1]: no error")
+	}
+}

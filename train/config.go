@@ -10,6 +10,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/flowlab/flowlab/coupling"
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/nn"
 )
@@ -54,11 +55,16 @@ type Config struct {
 	// [t, sin 2πkt, cos 2πkt]. Omitted from JSON when 0, so that the
 	// configs and hashes of earlier runs are unchanged.
 	TimeEmbed int `json:"time_embed,omitempty"`
+	// Latent is the latent space the flow was trained in ("pca:K" or
+	// "ae:DIR", see latent.ParseSpec), its map saved in the run folder's
+	// latent/; empty for a flow in data space. Source and Target stay the
+	// data's SPECs, Dim is the latent's. Omitted from JSON when empty.
+	Latent string `json:"latent,omitempty"`
 
 	// Interpolant x_t = α(t)x0 + β(t)x1 + γ(t)z (interp.New(Interp, Gamma)).
 	Interp   string `json:"interp"`    // linear (default), trig, vp, onesided, onesided-trig, encdec
 	Gamma    string `json:"gamma"`     // interp.ParseGamma: "0" (default), a scale a (√(a t(1−t))), or SHAPE:a=A
-	Coupling string `json:"coupling"`  // interp.ParseCoupling: independent (default), ot, sinkhorn[:eps=E]
+	Coupling string `json:"coupling"`  // coupling.Parse: independent (default), ot, sinkhorn[:eps=E]
 	TSampler string `json:"t_sampler"` // uniform (default) or logitnormal
 
 	// Optimisation.
@@ -198,8 +204,8 @@ func (c Config) Validate() error {
 	if _, err := c.Interpolant(); err != nil {
 		add(err)
 	}
-	if _, err := interp.ParseCoupling(c.Coupling); err != nil {
-		add(fmt.Errorf("coupling: %w", err))
+	if _, err := coupling.Parse(c.Coupling); err != nil {
+		add(err) // coupling.Parse names itself
 	}
 	add(oneOf("t_sampler", c.TSampler, tSamplerNames))
 	if c.Steps <= 0 {

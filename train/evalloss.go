@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 
+	"github.com/flowlab/flowlab/coupling"
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
@@ -28,9 +29,9 @@ func EvalLoss(ctx context.Context, net, eta *nn.Net, cfg Config, src, tgt dist.S
 	if err != nil {
 		return 0, 0, cfgErrorf("%w", err)
 	}
-	cp, err := interp.ParseCoupling(cfg.Coupling)
+	cp, err := coupling.Parse(cfg.Coupling)
 	if err != nil {
-		return 0, 0, cfgErrorf("coupling: %w", err)
+		return 0, 0, cfgErrorf("%w", err)
 	}
 	d := cfg.Dim
 	var x0, x1, z, xt, bT, etaT mat.Dense

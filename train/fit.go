@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/flowlab/flowlab/coupling"
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
@@ -69,13 +70,13 @@ type Options struct {
 
 // Result is what Fit trained.
 type Result struct {
-	Config Config // with Dim filled in and defaults applied
-	// Net is the drift b(x, t): the EMA weights when Config.EMA > 0,
-	// otherwise the raw weights. Raw is always the raw weights.
-	Net, Raw *nn.Net
-	// Eta is the denoiser η(x, t) (EMA weights when EMA is on), RawEta its raw
-	// weights; both nil when the interpolant is deterministic.
-	Eta, RawEta *nn.Net
+	// Model holds the Config (with Dim filled in and defaults applied), the
+	// drift Net (the EMA weights when Config.EMA > 0, otherwise the raw
+	// weights) and the denoiser Eta (EMA weights when EMA is on; nil when
+	// the interpolant is deterministic). Result.Sample carries points with it.
+	Model
+	// Raw and RawEta are always the raw weights (RawEta nil without η).
+	Raw, RawEta *nn.Net
 	// Losses holds one row per step, from step 1 (including steps restored
 	// from a checkpoint).
 	Losses []StepLoss
@@ -116,7 +117,7 @@ type trainer struct {
 	cfg      Config
 	src, tgt dist.Sampler
 	ip       interp.Interpolant
-	coupling interp.Coupling
+	coupling coupling.Coupling
 	sched    optim.Schedule
 	pcg      *rand.PCG
 	rng      *rand.Rand
@@ -205,9 +206,9 @@ func newTrainer(src, tgt dist.Sampler, cfg Config) (*trainer, error) {
 	if err != nil {
 		return nil, cfgErrorf("%w", err)
 	}
-	cp, err := interp.ParseCoupling(cfg.Coupling)
+	cp, err := coupling.Parse(cfg.Coupling)
 	if err != nil {
-		return nil, cfgErrorf("coupling: %w", err)
+		return nil, cfgErrorf("%w", err)
 	}
 	tr := &trainer{cfg: cfg, src: src, tgt: tgt, ip: ip, coupling: cp, sched: schedule(cfg)}
 	tr.pcg = rand.NewPCG(cfg.Seed, loopStream)
@@ -316,7 +317,7 @@ func (tr *trainer) trainStep() (StepInfo, error) {
 	tr.src.Sample(tr.rng, tr.x0)
 	tr.tgt.Sample(tr.rng, tr.x1)
 	if err := tr.coupling.Couple(context.Background(), tr.rng, tr.x0, tr.x1); err != nil {
-		return StepInfo{}, fmt.Errorf("coupling: %w", err)
+		return StepInfo{}, err // coupling errors name themselves
 	}
 	sampleT(tr.rng, cfg.TSampler, tr.ip, tr.t)
 	if tr.z != nil {
@@ -438,7 +439,7 @@ func firstNonFinite(p []float32) int {
 }
 
 func (tr *trainer) result() *Result {
-	r := &Result{Config: tr.cfg, Losses: append([]StepLoss(nil), tr.losses...)}
+	r := &Result{Model: Model{Config: tr.cfg}, Losses: append([]StepLoss(nil), tr.losses...)}
 	r.Raw = tr.v.net.Clone()
 	r.Net = tr.v.weights()
 	if tr.eta != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/internal/atomicfile"
+	"github.com/flowlab/flowlab/internal/dirlock"
 	"github.com/flowlab/flowlab/nn"
 )
 
@@ -31,6 +32,10 @@ const (
 // ErrRunExists is wrapped by Run's error when the folder already holds a run
 // and resume was not asked for.
 var ErrRunExists = errors.New("run folder already holds a run")
+
+// ErrRunLocked is wrapped by Run's error when another process is training
+// in the same folder (see internal/dirlock); it also wraps dirlock.ErrLocked.
+var ErrRunLocked = errors.New("run folder is in use")
 
 // RunOptions are the settings of Run that do not change the trained weights.
 type RunOptions struct {
@@ -80,19 +85,12 @@ const finalWindow = 100
 // A cancelled ctx writes a checkpoint and returns an error wrapping
 // ErrInterrupted. A NaN or Inf stops with an error wrapping ErrNonFinite and
 // leaves the last good checkpoint as it was. Configuration problems wrap
-// ErrConfig; a folder that already holds a run (without Resume) ErrRunExists.
+// ErrConfig; a folder that already holds a run (without Resume) ErrRunExists;
+// a folder another process is training in (its lock is held) ErrRunLocked.
 func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result, error) {
-	src, tgt := opts.Source, opts.Target
-	var err error
-	if src == nil {
-		if src, err = dist.Parse(cfg.Source); err != nil {
-			return nil, cfgErrorf("source: %w", err)
-		}
-	}
-	if tgt == nil {
-		if tgt, err = dist.Parse(cfg.Target); err != nil {
-			return nil, cfgErrorf("target: %w", err)
-		}
+	src, tgt, err := runData(cfg, opts)
+	if err != nil {
+		return nil, err
 	}
 	if cfg, err = Prepare(src, tgt, cfg); err != nil {
 		return nil, err
@@ -101,45 +99,19 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
 	}
+	unlock, err := dirlock.Lock(dir)
+	if err != nil {
+		if errors.Is(err, dirlock.ErrLocked) {
+			return nil, cfgError{ErrRunLocked, err}
+		}
+		return nil, err
+	}
+	defer unlock()
 	cfgPath, ckptPath := filepath.Join(dir, ConfigFile), filepath.Join(dir, CheckpointFile)
 	var resume *Checkpoint
 	if opts.Resume {
-		data, err := os.ReadFile(cfgPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, cfgErrorf("nothing to resume: %s has no %s", dir, ConfigFile)
-		}
-		if err != nil {
+		if resume, err = resumeFrom(dir, cfg); err != nil {
 			return nil, err
-		}
-		old, err := ParseConfig(data)
-		if err != nil {
-			return nil, cfgErrorf("%s: %w", cfgPath, err)
-		}
-		for _, d := range [...]struct{ role, spec, oldSpec, was, now string }{
-			{"source", cfg.Source, old.Source, old.SourceData, cfg.SourceData},
-			{"target", cfg.Target, old.Target, old.TargetData, cfg.TargetData},
-		} {
-			switch {
-			case d.spec != d.oldSpec || d.was == "" || d.was == d.now:
-				// Another SPEC is refused by the hash below; a run
-				// recorded before digests existed cannot be checked.
-			case d.now == "":
-				return nil, cfgErrorf("the %s data (%s) of the run in %s was recorded as %s, but this %s is not a file: data set, so it cannot be checked: resume with the file",
-					d.role, d.spec, dir, d.was, d.role)
-			default:
-				return nil, cfgErrorf("the %s data (%s) has changed since the run in %s started (recorded %s, now %s): restore it, or train into another folder",
-					d.role, d.spec, dir, d.was, d.now)
-			}
-		}
-		if old.Hash() != cfg.Hash() {
-			return nil, cfgErrorf("%s was written by another configuration (%s); resume with the same settings or choose another folder",
-				cfgPath, ConfigDiff(old, cfg))
-		}
-		resume, err = LoadCheckpoint(ckptPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			resume = nil // killed before the first checkpoint: start over
-		} else if err != nil {
-			return nil, cfgErrorf("%w", err)
 		}
 	} else {
 		for _, f := range []string{ConfigFile, CheckpointFile, ModelFile} {
@@ -169,12 +141,77 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 	if err != nil {
 		return res, err
 	}
+	return res, saveRun(dir, cfg, res)
+}
+
+// runData returns the source and target: opts' samplers, else cfg's SPECs.
+func runData(cfg Config, opts RunOptions) (src, tgt dist.Sampler, err error) {
+	src, tgt = opts.Source, opts.Target
+	if src == nil {
+		if src, err = dist.Parse(cfg.Source); err != nil {
+			return nil, nil, cfgErrorf("source: %w", err)
+		}
+	}
+	if tgt == nil {
+		if tgt, err = dist.Parse(cfg.Target); err != nil {
+			return nil, nil, cfgErrorf("target: %w", err)
+		}
+	}
+	return src, tgt, nil
+}
+
+// resumeFrom checks that the run in dir was started with cfg and on the same
+// data, and returns its checkpoint (nil when it was killed before the first).
+func resumeFrom(dir string, cfg Config) (*Checkpoint, error) {
+	cfgPath := filepath.Join(dir, ConfigFile)
+	data, err := os.ReadFile(cfgPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, cfgErrorf("nothing to resume: %s has no %s", dir, ConfigFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	old, err := ParseConfig(data)
+	if err != nil {
+		return nil, cfgErrorf("%s: %w", cfgPath, err)
+	}
+	for _, d := range [...]struct{ role, spec, oldSpec, was, now string }{
+		{"source", cfg.Source, old.Source, old.SourceData, cfg.SourceData},
+		{"target", cfg.Target, old.Target, old.TargetData, cfg.TargetData},
+	} {
+		switch {
+		case d.spec != d.oldSpec || d.was == "" || d.was == d.now:
+			// Another SPEC is refused by the hash below; a run
+			// recorded before digests existed cannot be checked.
+		case d.now == "":
+			return nil, cfgErrorf("the %s data (%s) of the run in %s was recorded as %s, but this %s is not a file: data set, so it cannot be checked: resume with the file",
+				d.role, d.spec, dir, d.was, d.role)
+		default:
+			return nil, cfgErrorf("the %s data (%s) has changed since the run in %s started (recorded %s, now %s): restore it, or train into another folder",
+				d.role, d.spec, dir, d.was, d.now)
+		}
+	}
+	if old.Hash() != cfg.Hash() {
+		return nil, cfgErrorf("%s was written by another configuration (%s); resume with the same settings or choose another folder",
+			cfgPath, ConfigDiff(old, cfg))
+	}
+	resume, err := LoadCheckpoint(filepath.Join(dir, CheckpointFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // killed before the first checkpoint: start over
+	} else if err != nil {
+		return nil, cfgErrorf("%w", err)
+	}
+	return resume, nil
+}
+
+// saveRun writes the trained networks and metrics.json into dir.
+func saveRun(dir string, cfg Config, res *Result) error {
 	if err := res.Net.Save(filepath.Join(dir, ModelFile)); err != nil {
-		return res, err
+		return err
 	}
 	if res.Eta != nil {
 		if err := res.Eta.Save(filepath.Join(dir, EtaFile)); err != nil {
-			return res, err
+			return err
 		}
 	}
 	m := Metrics{Steps: cfg.Steps, ConfigHash: cfg.Hash(), Weights: "raw", FinalWindow: min(finalWindow, len(res.Losses))}
@@ -183,17 +220,14 @@ func Run(ctx context.Context, dir string, cfg Config, opts RunOptions) (*Result,
 	}
 	l, el := res.FinalLoss(finalWindow)
 	m.FinalLoss = l
-	if hasEta {
+	if cfg.HasEta() {
 		m.FinalEtaLoss = &el
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return res, err
+		return err
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(dir, MetricsFile), append(b, '\n')); err != nil {
-		return res, err
-	}
-	return res, nil
+	return atomicfile.WriteBytes(filepath.Join(dir, MetricsFile), append(b, '\n'))
 }
 
 // lossRows returns the loss history held by a checkpoint.
@@ -280,9 +314,10 @@ func ConfigDiff(a, b Config) string {
 
 // Trained is a finished run loaded from its folder.
 type Trained struct {
-	Config  Config
-	Net     *nn.Net // model.safetensors
-	Eta     *nn.Net // eta.safetensors, nil for a deterministic interpolant
+	// Model holds config.json, model.safetensors (Net) and eta.safetensors
+	// (Eta, nil for a deterministic interpolant); Trained.Sample carries
+	// points with it.
+	Model
 	Metrics Metrics
 }
 
@@ -298,7 +333,7 @@ func Load(dir string) (*Trained, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %s: %w", dir, ConfigFile, err)
 	}
-	r := &Trained{Config: cfg}
+	r := &Trained{Model: Model{Config: cfg}}
 	mp := filepath.Join(dir, ModelFile)
 	if _, err := os.Stat(mp); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("run %s has no %s: training has not finished (resume it with --resume)", dir, ModelFile)

@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/internal/dirlock"
 )
 
 func runConfig() Config {
@@ -50,13 +49,15 @@ func TestRunFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := runFiles(t, dir)
-	for _, f := range []string{ConfigFile, ModelFile, CheckpointFile, LossFile, MetricsFile} {
+	// The lock file stays: deleting it on unlock would let a process that
+	// opened it just before lock a file no longer in the folder.
+	for _, f := range []string{ConfigFile, ModelFile, CheckpointFile, LossFile, MetricsFile, dirlock.Name} {
 		if _, ok := files[f]; !ok {
 			t.Errorf("run folder lacks %s", f)
 		}
 	}
-	if len(files) != 5 {
-		t.Errorf("run folder holds %d files, want 5 (no η, no temporary files): %v", len(files), keys(files))
+	if len(files) != 6 {
+		t.Errorf("run folder holds %d files, want 6 (no η, no temporary files): %v", len(files), keys(files))
 	}
 	// loss.csv: a header and one row per step, matching the Result.
 	rows, err := csv.NewReader(bytes.NewReader(files[LossFile])).ReadAll()
@@ -339,36 +340,33 @@ func TestRunDiskFaults(t *testing.T) {
 	}
 }
 
-// Transport works in chunks of TransportChunk rows: a batch larger than one
-// chunk gives, row by row, what small batches give (fixed-step RK4; rows are
-// independent, so only float32 summation order may differ: 1e-5 absolute on
-// values of order 1).
-func TestTransportChunks(t *testing.T) {
-	src := gauss(t, 2, 1)
-	cfg := smallConfig()
-	cfg.Steps = 5
-	res, err := Fit(context.Background(), src, src, cfg, Options{})
+// TestRunRefusesLockedFolder: while another process holds a run folder's
+// lock (here this one, through a second open file), Run and Run with Resume
+// refuse with ErrRunLocked and change no file.
+func TestRunRefusesLockedFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := runConfig()
+	if _, err := Run(context.Background(), dir, cfg, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := runFiles(t, dir)
+	unlock, err := dirlock.Lock(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &Trained{Config: res.Config, Net: res.Net}
-	n := TransportChunk + 1000
-	x := mat.New(n, 2)
-	src.Sample(rand.New(rand.NewPCG(1, 1)), x)
-	orig := x.Clone()
-	r, err := tr.Transport(context.Background(), x, TransportOptions{NFE: 20}, nil)
-	if err != nil || r.NFE != 20 {
-		t.Fatalf("Transport: %v, NFE %d", err, r.NFE)
-	}
-	for _, i := range []int{0, 17, TransportChunk - 1, TransportChunk, n - 1} {
-		y := orig.Rows(i, i+1).Clone()
-		if _, err := tr.Transport(context.Background(), y, TransportOptions{NFE: 20}, nil); err != nil {
-			t.Fatal(err)
-		}
-		for j, v := range y.Data {
-			if d := math.Abs(float64(v - x.At(i, j))); d > 1e-5 || v == orig.At(i, j) {
-				t.Fatalf("row %d: batch gives %v, alone %v (start %v)", i, x.Row(i), y.Data, orig.Row(i))
+	defer unlock()
+	for _, resume := range []bool{false, true} {
+		t.Run(fmt.Sprintf("resume=%v", resume), func(t *testing.T) {
+			_, err := Run(context.Background(), dir, cfg, RunOptions{Resume: resume})
+			if !errors.Is(err, ErrRunLocked) || !errors.Is(err, dirlock.ErrLocked) {
+				t.Fatalf("got %v, want ErrRunLocked wrapping dirlock.ErrLocked", err)
 			}
-		}
+			after := runFiles(t, dir)
+			for name, b := range before {
+				if name != dirlock.Name && !bytes.Equal(b, after[name]) {
+					t.Errorf("%s changed", name)
+				}
+			}
+		})
 	}
 }

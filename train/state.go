@@ -120,7 +120,7 @@ func checkOptLen(m *model, n int) error {
 	switch o := m.opt.(type) {
 	case *optim.Adam:
 		if len(o.M) != n || len(o.V) != n {
-			return fmt.Errorf("Adam moments of %d and %d values for %d parameters", len(o.M), len(o.V), n)
+			return fmt.Errorf("the Adam moments hold %d and %d values, the network %d parameters", len(o.M), len(o.V), n)
 		}
 	case *optim.SGD:
 		if o.Momentum != 0 && len(o.Buf) != n {

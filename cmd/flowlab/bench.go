@@ -10,13 +10,13 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/flowlab/flowlab/internal/atomicfile"
+	"github.com/flowlab/flowlab/internal/buildinfo"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/nn"
 	"github.com/flowlab/flowlab/optim"
@@ -183,37 +183,6 @@ func printBench(w io.Writer, r benchResult, asJSON bool) error {
 	return err
 }
 
-// flowlabVersion names the build: the module version, or the VCS revision
-// for a development build.
-func flowlabVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return strings.TrimPrefix(v, "v")
-	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return "dev-" + rev
-}
-
 // runBenchCase does what torch_fm.py's run() does for one case.
 // The network is cfg (c's MLP, or a film net of c's widths).
 func runBenchCase(ctx context.Context, c benchCase, cfg nn.Config, steps, samples, odeSteps int) (benchResult, error) {
@@ -273,7 +242,7 @@ func runBenchCase(ctx context.Context, c benchCase, cfg nn.Config, steps, sample
 		return math.Round(v*p) / p
 	}
 	return benchResult{
-		Impl: "flowlab-" + flowlabVersion(), Case: c.name, Dim: c.dim, Width: c.width, Depth: c.depth,
+		Impl: "flowlab-" + buildinfo.Version(), Case: c.name, Dim: c.dim, Width: c.width, Depth: c.depth,
 		Batch: c.batch, Params: params, Threads: runtime.GOMAXPROCS(0),
 		TrainStepsPerS: round(float64(steps)/trainS, 1),
 		TrainGFLOPS:    round(6*float64(params)*float64(c.batch)*float64(steps)/trainS/1e9, 2),

@@ -5,112 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 
 	"github.com/spf13/cobra"
 
-	"github.com/flowlab/flowlab/dist"
-	"github.com/flowlab/flowlab/exact"
-	"github.com/flowlab/flowlab/interp"
-	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/train"
 )
-
-// evalStream separates the eval command's random stream from the others.
-const evalStream = 0x6576616c // "eval"
-
-// lossDraws is the least number of draws eval averages the loss over.
-const lossDraws = 50000
-
-// sampleMetrics compares transported points with a sample of the law they
-// should follow.
-type sampleMetrics struct {
-	W2       float64 `json:"w2"`        // exact W2 by optimal assignment
-	SlicedW2 float64 `json:"sliced_w2"` // 64 random directions
-	MMD      float64 `json:"mmd"`       // multi-scale RBF, median bandwidths
-	Energy   float64 `json:"energy"`    // energy distance
-}
-
-// evalReport is the JSON that eval prints.
-type evalReport struct {
-	Run         string  `json:"run"`
-	N           int     `json:"n"`
-	Seed        uint64  `json:"seed"`
-	Solver      string  `json:"solver"`
-	NFE         int     `json:"nfe"`
-	Steps       int     `json:"steps"`
-	Weights     string  `json:"weights"`
-	FinalLoss   float64 `json:"final_loss"` // training loss, mean of the last steps
-	LossN       int     `json:"loss_n"`     // draws EvalLoss is averaged over
-	EvalLoss    float64 `json:"eval_loss"`  // drift loss on LossN fresh draws
-	EvalEtaLoss float64 `json:"eval_eta_loss,omitempty"`
-	// Gaussian source and target (independent coupling, uniform t): the
-	// least achievable loss, the excess of EvalLoss over it, and the
-	// relative L2 error of the learned drift against the exact one on x_t.
-	LossFloor  *float64 `json:"loss_floor,omitempty"`
-	Excess     *float64 `json:"excess_loss,omitempty"`
-	ExcessRel  *float64 `json:"excess_rel,omitempty"`
-	FieldRelL2 *float64 `json:"field_rel_l2,omitempty"`
-	// Forward: flow of n source draws vs n target draws; Backward: flow of
-	// n target draws back vs n source draws. The baselines compare two
-	// independent samples of the target (source): the metrics' own sampling
-	// noise at this n, the least a perfect flow could show.
-	// ForwardLaw: for a zero-mean isotropic Gaussian target N(0, s²I_k), the
-	// law of the forward samples against it: the mean norm beside s·Chi(k)'s,
-	// the KS statistic of the norms against s·Chi(k), and the mean, least and
-	// largest per-coordinate variance against s² (a flow that creates too
-	// little or too much variation shows here first).
-	ForwardLaw       *gaussianLaw  `json:"forward_law,omitempty"`
-	Forward          sampleMetrics `json:"forward"`
-	Backward         sampleMetrics `json:"backward"`
-	BaselineForward  sampleMetrics `json:"baseline_forward"`
-	BaselineBackward sampleMetrics `json:"baseline_backward"`
-}
-
-// gaussianLaw compares a sample with N(0, s²I_k) through its norms and its
-// per-coordinate variances.
-type gaussianLaw struct {
-	MeanNorm  float64 `json:"mean_norm"`
-	ChiMean   float64 `json:"chi_mean"`
-	KSChi     float64 `json:"ks_chi"`
-	VarMean   float64 `json:"var_mean"`
-	VarMin    float64 `json:"var_min"`
-	VarMax    float64 `json:"var_max"`
-	TargetVar float64 `json:"target_var"`
-}
-
-// lawAgainst measures x against N(0, v·I_k).
-func lawAgainst(x *mat.Dense, v float64) (*gaussianLaw, error) {
-	k, s := x.C, math.Sqrt(v)
-	ks, _, err := metrics.KS(metrics.Norms(x), exact.Chi{K: float64(k), S: s}.Cdf)
-	if err != nil {
-		return nil, err
-	}
-	law := &gaussianLaw{MeanNorm: metrics.NormStatsOf(x).Mean, ChiMean: exact.Chi{K: float64(k), S: s}.Mean(),
-		KSChi: ks, VarMin: math.Inf(1), VarMax: math.Inf(-1), TargetVar: v}
-	for j := 0; j < k; j++ {
-		var m, ss float64
-		for i := 0; i < x.R; i++ {
-			m += float64(x.At(i, j))
-		}
-		m /= float64(x.R)
-		for i := 0; i < x.R; i++ {
-			d := float64(x.At(i, j)) - m
-			ss += d * d
-		}
-		cv := ss / float64(x.R-1)
-		law.VarMean += cv / float64(k)
-		law.VarMin, law.VarMax = min(law.VarMin, cv), max(law.VarMax, cv)
-	}
-	return law, nil
-}
 
 type evalFlags struct {
 	run, solver string
 	n, nfe      int
 	seed        uint64
+	fd          fdFlags
 }
 
 func newEvalCmd() *cobra.Command {
@@ -132,6 +38,8 @@ closed form, the excess loss and the relative L2 error of the learned field.`,
 	fl.StringVar(&f.solver, "solver", "rk4", "ODE solver for the transported samples")
 	fl.IntVar(&f.nfe, "nfe", 100, "field evaluations for fixed-step solvers")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
+	f.fd.add(fl)
+	fl.IntVar(&f.fd.n, "fd-n", 5000, "generated images scored against the MNIST test split (--fd-mnist)")
 	return cmd
 }
 
@@ -153,19 +61,11 @@ func (f *evalFlags) runCmd(cmd *cobra.Command) error {
 	if err != nil {
 		return usagef("--run: %v", err)
 	}
-	src, err := dist.Parse(run.Config.Source)
-	if err != nil {
-		return usagef("--run: the run's source %q: %v", run.Config.Source, err)
-	}
-	tgt, err := dist.Parse(run.Config.Target)
-	if err != nil {
-		return usagef("--run: the run's target %q: %v", run.Config.Target, err)
-	}
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep, err := evaluate(ctx, run, src, tgt, f)
+	out, err := f.evaluate(ctx, cmd, run)
 	if errors.Is(err, train.ErrConfig) {
 		return usageError{err}
 	}
@@ -175,8 +75,7 @@ func (f *evalFlags) runCmd(cmd *cobra.Command) error {
 		}
 		return err
 	}
-	rep.Run = f.run
-	b, err := json.MarshalIndent(rep, "", "  ")
+	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -184,116 +83,29 @@ func (f *evalFlags) runCmd(cmd *cobra.Command) error {
 	return nil
 }
 
-func evaluate(ctx context.Context, run *train.Trained, src, tgt dist.Sampler, f *evalFlags) (*evalReport, error) {
-	cfg, n := run.Config, f.n
-	rep := &evalReport{N: n, Seed: f.seed, Solver: f.solver, NFE: f.nfe, Steps: run.Metrics.Steps,
-		Weights: run.Metrics.Weights, FinalLoss: run.Metrics.FinalLoss}
-	rng := rand.New(rand.NewPCG(f.seed, evalStream))
-	var err error
-	// The loss needs only forward passes: average it over more draws than
-	// the O(n³) sample metrics can afford.
-	rep.LossN = max(n, lossDraws)
-	rep.EvalLoss, rep.EvalEtaLoss, err = train.EvalLoss(ctx, run.Net, run.Eta, cfg, src, tgt, rep.LossN, rng)
+// evaluate returns the run's Evaluation (none for a latent run) and, with
+// --fd-mnist, its FD-MNIST.
+func (f *evalFlags) evaluate(ctx context.Context, cmd *cobra.Command, run *train.Trained) (any, error) {
+	lat, err := runLatent(f.run, run)
 	if err != nil {
 		return nil, err
 	}
-	if err := gaussianChecks(rep, run, src, tgt, rng); err != nil {
-		return nil, err
+	out := &fdEvaluation{Run: f.run, Latent: run.Config.Latent}
+	if lat == nil {
+		if out.Evaluation, err = run.Evaluate(ctx, train.EvalOptions{N: f.n, Solver: f.solver, NFE: f.nfe, Seed: f.seed}); err != nil {
+			return nil, err
+		}
+		out.Evaluation.Run = f.run
+		if !f.fd.on {
+			return out.Evaluation, nil // the report as it always was
+		}
+	} else {
+		out.Note = latentNote(run.Config.Latent)
 	}
-	draw := func(s dist.Sampler) *mat.Dense {
-		x := mat.New(n, s.Dim())
-		s.Sample(rng, x)
-		return x
-	}
-	x0, x1, x0ref, x1ref, x0ref2, x1ref2 := draw(src), draw(tgt), draw(src), draw(tgt), draw(src), draw(tgt)
-	opts := train.TransportOptions{Solver: f.solver, NFE: f.nfe}
-	if _, err := run.Transport(ctx, x0, opts, rng); err != nil {
-		return nil, err
-	}
-	if g, ok := tgt.(*dist.Gaussian); ok && g.Mean == 0 && n > 1 {
-		if rep.ForwardLaw, err = lawAgainst(x0, g.Var); err != nil {
+	if f.fd.on {
+		if out.FDMNIST, err = f.fd.runFD(ctx, cmd, run, lat, train.SampleOptions{Solver: f.solver, NFE: f.nfe}, f.seed); err != nil {
 			return nil, err
 		}
 	}
-	opts.Backward = true
-	if _, err := run.Transport(ctx, x1, opts, rng); err != nil {
-		return nil, err
-	}
-	for _, c := range []struct {
-		dst  *sampleMetrics
-		x, y *mat.Dense
-	}{{&rep.Forward, x0, x1ref}, {&rep.Backward, x1, x0ref}, {&rep.BaselineForward, x1ref2, x1ref}, {&rep.BaselineBackward, x0ref2, x0ref}} {
-		if c.dst.W2, err = metrics.W2(ctx, c.x, c.y); err != nil {
-			return nil, err
-		}
-		c.dst.SlicedW2 = metrics.SlicedW2(c.x, c.y, 64, rng)
-		c.dst.MMD = metrics.MMD(c.x, c.y, nil)
-		c.dst.Energy = metrics.EnergyDistance(c.x, c.y)
-	}
-	return rep, nil
-}
-
-// gaussianChecks fills the loss floor, the excess loss and the field error
-// when both ends are isotropic Gaussians and the loss is the one the floor
-// is defined for (independent coupling, t uniform on [0, 1]).
-func gaussianChecks(rep *evalReport, run *train.Trained, src, tgt dist.Sampler, rng *rand.Rand) error {
-	g0, ok0 := src.(*dist.Gaussian)
-	g1, ok1 := tgt.(*dist.Gaussian)
-	cfg := run.Config
-	if !ok0 || !ok1 || cfg.Coupling != "independent" || cfg.TSampler != "uniform" {
-		return nil
-	}
-	ip, err := cfg.Interpolant()
-	if err != nil {
-		return err
-	}
-	d := cfg.Dim
-	fill := func(v float64) []float64 {
-		s := make([]float64, d)
-		for i := range s {
-			s[i] = v
-		}
-		return s
-	}
-	g, err := exact.NewGaussianField(fill(g0.Mean), fill(g0.Var), fill(g1.Mean), fill(g1.Var), ip)
-	if err != nil {
-		return nil // not a law the closed forms cover (e.g. a one-sided path)
-	}
-	if lo, hi := ip.TRange(); lo == 0 && hi == 1 {
-		if floor := g.LossFloor(); !math.IsInf(floor, 0) && floor > 0 {
-			ex := rep.EvalLoss - floor
-			rel := ex / floor
-			rep.LossFloor, rep.Excess, rep.ExcessRel = &floor, &ex, &rel
-		}
-	}
-	// Field error on x_t draws.
-	n := rep.N
-	x0, x1, xt, b := mat.New(n, d), mat.New(n, d), mat.New(n, d), mat.New(n, d)
-	src.Sample(rng, x0)
-	tgt.Sample(rng, x1)
-	var z *mat.Dense
-	if !ip.Gamma.Zero() {
-		z = mat.New(n, d)
-		interp.FillNormal(rng, z)
-	}
-	ts := make([]float32, n)
-	ip.SampleT(rng, ts)
-	ip.Batch(x0, x1, z, ts, xt, b, nil)
-	learned := run.Net.Forward(xt, ts)
-	row, out := mat.New(1, d), mat.New(1, d)
-	var num, den float64
-	for i := 0; i < n; i++ {
-		copy(row.Data, xt.Row(i))
-		g.Eval(float64(ts[i]), row, out)
-		for j, v := range out.Data {
-			e := float64(learned.At(i, j)) - float64(v)
-			num += e * e
-			den += float64(v) * float64(v)
-		}
-	}
-	if den > 0 {
-		r := math.Sqrt(num / den)
-		rep.FieldRelL2 = &r
-	}
-	return nil
+	return out, nil
 }

@@ -55,6 +55,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSpectrumCmd(),
 		newReproduceCmd(),
 		newReportCmd(),
+		newDiagnoseCmd(),
+		newCompareCmd(),
+		newLikelihoodCmd(),
+		newFDMNISTCmd(),
+		newAECmd(),
 	)
 	return root
 }

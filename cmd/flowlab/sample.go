@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowlab/flowlab/dist"
-	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/train"
 )
 
@@ -54,35 +53,10 @@ carried in order (the first --n when --n is given).`,
 	fl.Float64Var(&f.rtol, "rtol", 1e-5, "dopri5 relative tolerance")
 	fl.Float64Var(&f.atol, "atol", 1e-5, "dopri5 absolute tolerance")
 	fl.BoolVar(&f.sde, "sde", false, "sample the SDE (needs a run with a denoiser η)")
-	fl.Float64Var(&f.eps, "eps", 0.5, "SDE diffusion scale ε")
+	fl.Float64Var(&f.eps, "eps", train.DefaultEps, "SDE diffusion scale: the largest ε(t)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed for the starting draws and the SDE noise")
 	fl.StringVar(&f.out, "out", "", "output .npy file")
 	return cmd
-}
-
-// startPoints returns the points to carry: n draws from spec, or the rows of
-// a data file (the first n when nSet).
-func startPoints(spec string, n int, nSet bool, rng *rand.Rand) (*mat.Dense, error) {
-	if !strings.HasPrefix(spec, "file:") && (strings.HasSuffix(spec, ".npy") || strings.HasSuffix(spec, ".csv")) {
-		spec = "file:" + spec
-	}
-	s, err := dist.Parse(spec)
-	if err != nil {
-		return nil, err
-	}
-	if fin, ok := s.(*dist.Dataset); ok && strings.HasPrefix(spec, "file:") {
-		data := fin.Data()
-		if !nSet {
-			return data.Clone(), nil
-		}
-		if n > data.R {
-			return nil, fmt.Errorf("--n %d: %s has only %d rows", n, spec, data.R)
-		}
-		return data.Rows(0, n).Clone(), nil
-	}
-	x := mat.New(n, s.Dim())
-	s.Sample(rng, x)
-	return x, nil
 }
 
 func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
@@ -109,7 +83,7 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 		return usagef("--run: %v", err)
 	}
 	// The points are held in memory (the integration works on chunks of
-	// train.TransportChunk rows): refuse up front what cannot fit.
+	// train.SampleChunk rows): refuse up front what cannot fit.
 	if err := checkMemory(fmt.Sprintf("--n %d: %d points of dimension %d", f.n, f.n, run.Config.Dim),
 		memBytes(uint64(f.n), uint64(run.Config.Dim), 4)); err != nil {
 		return err
@@ -117,21 +91,27 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	backward := f.direction == "backward"
 	from := f.from
 	if from == "" {
-		from = run.Config.Source
-		if backward {
-			from = run.Config.Target
-		}
+		from = run.StartLaw(backward)
 	}
 	rng := rand.New(rand.NewPCG(f.seed, sampleStream))
-	x, err := startPoints(from, f.n, cmd.Flags().Changed("n"), rng)
+	x, err := train.StartPoints(from, f.n, !cmd.Flags().Changed("n"), rng)
 	if err != nil {
 		return usagef("--from %s: %v", from, err)
+	}
+	lat, err := runLatent(f.run, run)
+	if err != nil {
+		return err
+	}
+	if lat != nil {
+		if x, err = toLatent(lat, x); err != nil {
+			return usagef("--from %s: %v", from, err)
+		}
 	}
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	res, err := run.Transport(ctx, x, train.TransportOptions{
+	res, err := run.Sample(ctx, x, train.SampleOptions{
 		Backward: backward, Solver: f.solver, NFE: f.nfe, RTol: f.rtol, ATol: f.atol, SDE: f.sde, Eps: f.eps,
 	}, rng)
 	if errors.Is(err, train.ErrConfig) {
@@ -142,6 +122,9 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 			return fmt.Errorf("%w: %v", errInterrupted, err)
 		}
 		return err
+	}
+	if lat != nil && endInData(run, lat, backward) {
+		x = lat.Decode(x)
 	}
 	if err := dist.WriteNPYFile(f.out, x); err != nil {
 		return err

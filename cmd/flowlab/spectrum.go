@@ -28,14 +28,17 @@ type spectrumReport struct {
 	Figure string `json:"figure,omitempty"`
 }
 
+// spectrumFlags are the flags of flowlab spectrum.
+type spectrumFlags struct {
+	data, out, mnistDir, fracs, above string
+	asJSON                            bool
+	n                                 int
+	seed                              uint64
+	tol                               float64
+}
+
 func newSpectrumCmd() *cobra.Command {
-	var (
-		data, out, mnistDir, fracs, above string
-		asJSON                            bool
-		n                                 int
-		seed                              uint64
-		tol                               float64
-	)
+	var fl spectrumFlags
 	cmd := &cobra.Command{
 		Use:   "spectrum --data SPEC [--json] [--out fig.png]",
 		Short: "covariance spectrum, numerical rank and explained-variance counts of a data set",
@@ -48,81 +51,91 @@ cut that produced it. A finite data set (mnist, file:) is used whole; any other 
 
 ` + dist.Specs(),
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if data == "" {
-				return usagef("spectrum: --data SPEC is required")
-			}
-			fr, err := parseFloats("--var", fracs, 0, 1)
-			if err != nil {
-				return err
-			}
-			th, err := parseFloats("--above", above, 0, -1)
-			if err != nil {
-				return err
-			}
-			if !(tol >= 0) || math.IsInf(tol, 0) {
-				return usagef("spectrum: --tol %v must be a finite number >= 0 (0: NumPy's default)", tol)
-			}
-			s, err := dist.ParseWith(data, dist.Options{MNISTDir: mnistDir})
-			if err != nil {
-				if errors.Is(err, dist.ErrSpec) {
-					return usageError{err}
-				}
-				return err
-			}
-			rep := spectrumReport{
-				Data:            data,
-				Covariance:      "float64, mean-centred in two passes, divided by n − 1 (numpy.cov)",
-				NonConstantRule: "columns taking more than one value",
-			}
-			var x *mat.Dense
-			if f, ok := s.(dist.Finite); ok {
-				x = f.Data()
-			} else {
-				if n < 2 {
-					return usagef("spectrum: --n %d must be >= 2", n)
-				}
-				// The draws (float32) and the covariance (float64).
-				d := uint64(s.Dim())
-				if err := checkMemory(fmt.Sprintf("spectrum: --n %d draws of dimension %d", n, d),
-					sat(memBytes(4, uint64(n), d), memBytes(8, d, d))); err != nil {
-					return err
-				}
-				x = mat.New(n, s.Dim())
-				s.Sample(rand.New(rand.NewPCG(seed, 0)), x)
-				rep.Sampled, rep.Seed = true, seed
-			}
-			res, err := metrics.Spectrum(x, metrics.SpectrumOptions{RankTol: tol, Fractions: fr, Thresholds: th})
-			if err != nil {
-				return err
-			}
-			rep.SpectrumResult = res
-			if out != "" {
-				if err := spectrumFigure(out, data, res); err != nil {
-					return err
-				}
-				rep.Figure = out
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
-			}
-			return printSpectrum(w, &rep)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return fl.runCmd(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", "", "distribution SPEC (see below)")
-	f.BoolVar(&asJSON, "json", false, "print JSON (every eigenvalue included) instead of text")
-	f.StringVar(&out, "out", "", "write a PNG figure of the spectrum (log scale, cut-offs marked)")
-	f.IntVar(&n, "n", 10000, "draws from a sampler that is not a finite data set")
-	f.Uint64Var(&seed, "seed", 1, "seed of those draws")
-	f.StringVar(&fracs, "var", "0.95,0.99", "fractions of explained variance to count components for (comma-separated)")
-	f.StringVar(&above, "above", "0.012", "eigenvalue thresholds to count eigenvalues above (comma-separated)")
-	f.Float64Var(&tol, "tol", 0, "numerical-rank tolerance on the eigenvalues (0: NumPy's |λ|max·D·eps)")
-	f.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (else $FLOWLAB_MNIST_DIR, else the GoMNIST module)")
+	f.StringVar(&fl.data, "data", "", "distribution SPEC (see below)")
+	f.BoolVar(&fl.asJSON, "json", false, "print JSON (every eigenvalue included) instead of text")
+	f.StringVar(&fl.out, "out", "", "write a PNG figure of the spectrum (log scale, cut-offs marked)")
+	f.IntVar(&fl.n, "n", 10000, "draws from a sampler that is not a finite data set")
+	f.Uint64Var(&fl.seed, "seed", 1, "seed of those draws")
+	f.StringVar(&fl.fracs, "var", "0.95,0.99", "fractions of explained variance to count components for (comma-separated)")
+	f.StringVar(&fl.above, "above", "0.012", "eigenvalue thresholds to count eigenvalues above (comma-separated)")
+	f.Float64Var(&fl.tol, "tol", 0, "numerical-rank tolerance on the eigenvalues (0: NumPy's |λ|max·D·eps)")
+	f.StringVar(&fl.mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (else $FLOWLAB_MNIST_DIR, else the GoMNIST module)")
 	return cmd
+}
+
+func (fl *spectrumFlags) runCmd(cmd *cobra.Command) error {
+	if fl.data == "" {
+		return usagef("spectrum: --data SPEC is required")
+	}
+	fr, err := parseFloats("--var", fl.fracs, 0, 1)
+	if err != nil {
+		return err
+	}
+	th, err := parseFloats("--above", fl.above, 0, -1)
+	if err != nil {
+		return err
+	}
+	if !(fl.tol >= 0) || math.IsInf(fl.tol, 0) {
+		return usagef("spectrum: --tol %v must be a finite number >= 0 (0: NumPy's default)", fl.tol)
+	}
+	rep := spectrumReport{
+		Data:            fl.data,
+		Covariance:      "float64, mean-centred in two passes, divided by n − 1 (numpy.cov)",
+		NonConstantRule: "columns taking more than one value",
+	}
+	x, err := fl.load(&rep)
+	if err != nil {
+		return err
+	}
+	res, err := metrics.Spectrum(x, metrics.SpectrumOptions{RankTol: fl.tol, Fractions: fr, Thresholds: th})
+	if err != nil {
+		return err
+	}
+	rep.SpectrumResult = res
+	if fl.out != "" {
+		if err := spectrumFigure(fl.out, fl.data, res); err != nil {
+			return err
+		}
+		rep.Figure = fl.out
+	}
+	w := cmd.OutOrStdout()
+	if fl.asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printSpectrum(w, &rep)
+}
+
+// load returns the data: a finite data set whole, any other SPEC sampled
+// --n times with --seed (recorded in rep).
+func (fl *spectrumFlags) load(rep *spectrumReport) (*mat.Dense, error) {
+	s, err := dist.ParseWith(fl.data, dist.Options{MNISTDir: fl.mnistDir})
+	if err != nil {
+		if errors.Is(err, dist.ErrSpec) {
+			return nil, usageError{err}
+		}
+		return nil, err
+	}
+	if f, ok := s.(dist.Finite); ok {
+		return f.Data(), nil
+	}
+	if fl.n < 2 {
+		return nil, usagef("spectrum: --n %d must be >= 2", fl.n)
+	}
+	// The draws (float32) and the covariance (float64).
+	d := uint64(s.Dim())
+	if err := checkMemory(fmt.Sprintf("spectrum: --n %d draws of dimension %d", fl.n, d),
+		sat(memBytes(4, uint64(fl.n), d), memBytes(8, d, d))); err != nil {
+		return nil, err
+	}
+	x := mat.New(fl.n, s.Dim())
+	s.Sample(rand.New(rand.NewPCG(fl.seed, 0)), x)
+	rep.Sampled, rep.Seed = true, fl.seed
+	return x, nil
 }
 
 // parseFloats reads a comma-separated list; each value must be > lo and, if

@@ -67,6 +67,7 @@ that differ from it are refused).`,
 	fl.StringVar(&c.Act, "act", "silu", "activation: silu, relu, tanh, selu, gelu")
 	fl.StringVar(&c.Arch, "arch", "film", "network architecture: film (learned time embedding) or mlp (t as one more input)")
 	fl.IntVar(&c.TimeEmbed, "time-embed", 64, "film: width of the learned time embedding (0: the legacy FiLM, linear in [t, sin 2πkt, cos 2πkt]); ignored for mlp")
+	fl.StringVar(&c.Latent, "latent", "", "train the flow in a latent space: pca:K (fitted to the target) or ae:DIR (flowlab ae train)")
 	fl.IntVar(&c.Fourier, "fourier", 0, "Fourier features sin/cos(2πkt), k = 1..F, of the time input")
 	fl.StringVar(&c.Interp, "interp", "linear", "interpolant: linear, trig, vp, onesided, onesided-trig, encdec")
 	fl.StringVar(&c.Gamma, "gamma", "0", "noise γ(t): 0, a scale a (√(a·t(1−t))), or brownian|bsquared|sinesquared[:a=A]")
@@ -150,6 +151,11 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	if opts.Target, err = dist.Parse(cfg.Target); err != nil {
 		return usageError{fmt.Errorf("target: %w", err)}
 	}
+	if cfg.Latent != "" {
+		if opts.Source, opts.Target, err = latentData(f.out, cfg.Latent, f.resume, opts.Source, opts.Target); err != nil {
+			return err
+		}
+	}
 	if err := checkMemory(fmt.Sprintf("a training step with --batch %d, --hidden %v and --coupling %s", cfg.Batch, cfg.Hidden, cfg.Coupling), stepMemory(cfg, opts.Source.Dim())); err != nil {
 		return err
 	}
@@ -162,7 +168,7 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 	case errors.Is(err, train.ErrInterrupted):
 		return fmt.Errorf("%w: checkpoint saved in %s; continue with: flowlab train --out %s --resume",
 			errInterrupted, filepath.Join(f.out, train.CheckpointFile), f.out)
-	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists):
+	case errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists), errors.Is(err, train.ErrRunLocked):
 		return usageError{err}
 	default:
 		return err
@@ -209,8 +215,8 @@ func resumeConfig(dir string, flags train.Config, set *pflag.FlagSet) (train.Con
 		"source": func() { cfg.Source = flags.Source }, "target": func() { cfg.Target = flags.Target },
 		"hidden": func() { cfg.Hidden = flags.Hidden }, "act": func() { cfg.Act = flags.Act },
 		"arch": func() { cfg.Arch = flags.Arch }, "fourier": func() { cfg.Fourier = flags.Fourier },
-		"time-embed": func() { cfg.TimeEmbed = flags.TimeEmbed },
-		"interp":     func() { cfg.Interp = flags.Interp }, "gamma": func() { cfg.Gamma = flags.Gamma },
+		"time-embed": func() { cfg.TimeEmbed = flags.TimeEmbed }, "latent": func() { cfg.Latent = flags.Latent },
+		"interp": func() { cfg.Interp = flags.Interp }, "gamma": func() { cfg.Gamma = flags.Gamma },
 		"coupling": func() { cfg.Coupling = flags.Coupling }, "t-sampler": func() { cfg.TSampler = flags.TSampler },
 		"steps": func() { cfg.Steps = flags.Steps }, "batch": func() { cfg.Batch = flags.Batch },
 		"lr": func() { cfg.LR = flags.LR }, "optimizer": func() { cfg.Optimizer = flags.Optimizer },

@@ -352,7 +352,7 @@ func TestTrainSampleEvalGaussian(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errs)
 	}
-	var rep evalReport
+	var rep train.Evaluation
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("eval JSON: %v\n%s", err, out)
 	}
@@ -427,7 +427,7 @@ func TestSampleFromFile(t *testing.T) {
 // the target's, covariance within 0.05 (the bias plus 4 standard errors).
 func TestSampleSDEGaussian(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains a drift and a denoiser for ~10 s")
+		t.Skip("long: trains a drift and a denoiser")
 	}
 	dir := filepath.Join(t.TempDir(), "sde")
 	code, _, errs := runCLI(context.Background(), "train", "--source", "gaussian:dim=2,var=0.5", "--target", "gaussian:dim=2,var=1",

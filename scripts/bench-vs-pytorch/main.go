@@ -4,7 +4,7 @@
 // field evaluations/s, plus peak resident memory of each process.
 //
 // It installs nothing. It needs python3 with torch (Debian: apt-get install
-// python3-torch) and runs PyTorch as DEVELOPERS.md says it runs best here:
+// python3-torch) and runs PyTorch as docs/PERFORMANCE.md says it runs best here:
 // OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1, two threads.
 //
 //	go build -o /tmp/flowlab ./cmd/flowlab

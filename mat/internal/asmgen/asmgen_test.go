@@ -12,15 +12,16 @@ import (
 
 // TestCommittedAssembly regenerates each assembly file into a temporary
 // directory, through the same command line as go generate, and checks that
-// it is byte for byte the committed file in mat, so that the two cannot
-// drift apart.
+// it is byte for byte the committed file (in mat, or optim for Adam), so
+// that the two cannot drift apart.
 func TestCommittedAssembly(t *testing.T) {
-	for _, c := range []struct{ which, file string }{
+	for _, c := range []struct{ which, file string }{ // file: from the mat directory
 		{"gemm", "gemm_amd64.s"},
 		{"elementwise", "elementwise_amd64.s"},
+		{"adam", "../optim/adamkernel_amd64.s"},
 	} {
 		t.Run(c.which, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), c.file)
+			out := filepath.Join(t.TempDir(), filepath.Base(c.file))
 			if err := run([]string{"-out", out, c.which}, io.Discard); err != nil {
 				t.Fatal(err)
 			}
@@ -34,7 +35,7 @@ func TestCommittedAssembly(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("generated %s differs from the committed %s (%d vs %d bytes); %s\nrun go generate ./mat if the generator change is intended",
+				t.Errorf("generated %s differs from the committed %s (%d vs %d bytes); %s\nrun go generate ./mat ./optim if the generator change is intended",
 					c.which, committed, len(got), len(want), firstDiff(got, want))
 			}
 		})
@@ -64,9 +65,11 @@ func TestRunErrors(t *testing.T) {
 		{"-out", out, "fft"},
 		{"-nosuchflag", "gemm"},
 	} {
-		if err := run(args, io.Discard); err == nil {
-			t.Errorf("run(%q) = nil, want an error", args)
-		}
+		t.Run(strings.Join(args, "_"), func(t *testing.T) {
+			if err := run(args, io.Discard); err == nil {
+				t.Errorf("run(%q) = nil, want an error", args)
+			}
+		})
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a failed run left %s (stat: %v)", out, err)

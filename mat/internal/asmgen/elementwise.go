@@ -26,13 +26,13 @@ type expConst struct {
 // clamped to [lo, hi] (to [−88, 88] for SiLU's exp(−z)), so that exp
 // saturates at about 2.4e38 and 1.2e-38 on both paths. P is the degree-6
 // polynomial that interpolates exp at the 7 Chebyshev nodes of [−ln2/2,
-// ln2/2] (widened by 0.05 %): its own relative error is 2.5e-9; evaluated
-// in float32 with FMAs (Horner measured 7.4e-8, 0.6 ulp, on a fine grid;
-// expCode's Estrin-like form 9.8e-8 in TestExpVec). The p* constants
-// are those coefficients, the m* ones the same with the sign of the odd ones
-// flipped (P(−s), for exp(−z) computed from s = −r without negating z).
-// P replaced Cephes' expf form 1 + r + r²·Q(r) (Q of degree 5), as accurate
-// and two vector instructions longer.
+// ln2/2] (widened by 0.05 %): its own relative error is 2.5e-9, far below
+// float32 rounding, so the error of exp is that of evaluating P in float32
+// with FMAs (TestExpVec bounds it by 1.5 ulp). The p* constants are those
+// coefficients, the m* ones the same with the sign of the odd ones flipped
+// (P(−s), for exp(−z) computed from s = −r without negating z). Cephes'
+// expf form 1 + r + r²·Q(r) (Q of degree 5) is as accurate and two vector
+// instructions longer.
 func expConsts() []expConst {
 	cs := []expConst{
 		{name: "log2e", val: 1.44269504088896341}, {name: "ln2hi", val: 0.693359375}, {name: "ln2lo", val: -2.12194440e-4},
@@ -67,7 +67,7 @@ func (c expConst) bits() string {
 }
 
 // genElementwise returns mat/elementwise_amd64.s: exp, the bias + activation
-// loops, the activation gradients, Adam and the column sum, each for AVX-512
+// loops, the activation gradients and the column sum, each for AVX-512
 // (16 lanes, suffix 512) and AVX2 (8 lanes, suffix 256). n must be a
 // multiple of the lane count.
 func genElementwise() string {
@@ -173,18 +173,15 @@ exp{sfx}done:
 			// polynomial, the sum 1 + 2ⁿ formed meanwhile.
 			expand("\tVADDPS {R8}, {R1}, {R9}\n\tVFMADD213PS {R9}, {R1}, {R0}\n", v) +
 			// out = zl/d, correctly rounded. (VRCP14PS and a Newton step
-			// instead measured slower since the chain before it was
-			// shortened: fewer µops in flight per element.)
+			// instead put more µops in flight per element, and the chain
+			// before the division is short enough that it gains nothing.)
 			expand("\tVDIVPS {R0}, {R5}, {R0}\n\tVMOVUPS {R0}, (DX)\n", v)
 		if wide {
 			// Two vectors a trip, their instructions interleaved (the second
 			// in Z22–Z29), then one for an odd count: the same operations on
 			// each element, so the same bits. The loop is bound by the FMA
 			// pipes (the exp's 11 FMA-class instructions a vector) and the
-			// divider, which two independent chains in view keep busier. Zen
-			// 4 (AMD EPYC), one core: 32×64 in L1, best of 12 runs, 3.85 →
-			// 4.11 elements/ns; BenchmarkSiLUHidden (512×64, in L2), median
-			// of 8 alternating runs of two test binaries, 3.46 → 3.64.
+			// divider, which two independent chains in view keep busier.
 			g.raw(twoAtATime(expand("{nm}", neg), one, []string{"AX", "BX", "DX"}, L, B) + expand(`	ADDQ R11, AX
 	ADDQ R11, DX
 	DECQ SI
@@ -309,56 +306,6 @@ rg{sfx}done:
 `+rowsEpilogue, v)
 		}
 
-		// adam: the constants c are 64 bytes apart (one zmm each).
-		g.tmpl(`// func adam{sfx}(p, gr, m, v *float32, n int, c *float32)
-// One Adam(W) step over n (a multiple of {L}) parameters. c holds 9 constants,
-// each repeated 16 times: β1, 1−β1, β2, 1−β2, lr·wd, c1, lr, c2, eps.
-// The operations are those of the pure-Go AdamUpdate, in the same order.
-TEXT ·adam{sfx}(SB), NOSPLIT, $0-48
-	MOVQ p+0(FP), AX
-	MOVQ gr+8(FP), BX
-	MOVQ m+16(FP), DX
-	MOVQ v+24(FP), SI
-	MOVQ n+32(FP), CX
-	MOVQ c+40(FP), R8
-	TESTQ CX, CX
-	JEQ adam{sfx}done
-adam{sfx}loop:
-	VMOVUPS (BX), {R0}
-	VMOVUPS (DX), {R4}
-	VMULPS 0(R8), {R4}, {R4}
-	VMULPS 64(R8), {R0}, {R5}
-	VADDPS {R5}, {R4}, {R1}
-	VMOVUPS {R1}, (DX)
-	VMULPS 192(R8), {R0}, {R5}
-	VMULPS {R0}, {R5}, {R5}
-	VMOVUPS (SI), {R4}
-	VMULPS 128(R8), {R4}, {R4}
-	VADDPS {R5}, {R4}, {R2}
-	VMOVUPS {R2}, (SI)
-	VMOVUPS (AX), {R3}
-	VMULPS 256(R8), {R3}, {R6}
-	VSUBPS {R6}, {R3}, {R3}
-	VDIVPS 320(R8), {R1}, {R7}
-	VMULPS 384(R8), {R7}, {R7}
-	VDIVPS 448(R8), {R2}, {R8}
-	VSQRTPS {R8}, {R8}
-	VADDPS 512(R8), {R8}, {R8}
-	VDIVPS {R8}, {R7}, {R7}
-	VSUBPS {R7}, {R3}, {R3}
-	VMOVUPS {R3}, (AX)
-	ADDQ ${B}, AX
-	ADDQ ${B}, BX
-	ADDQ ${B}, DX
-	ADDQ ${B}, SI
-	SUBQ ${L}, CX
-	JNZ adam{sfx}loop
-adam{sfx}done:
-	VZEROUPPER
-	RET
-
-`, v)
-
 		// colsum: four vectors of columns at a time while they last, then one.
 		g.tmpl(`// func colSum{sfx}(gr *float32, ldg, rows int, dst *float32, n int)
 // dst[j] += Σ_i g[i*ldg+j] (rows summed in order) for j < n, n a multiple of {L}.
@@ -478,7 +425,7 @@ const rowsEpilogue = `	ADDQ ${B}, AX
 // SiLU loops are bound by latency (the out-of-order window holds about four
 // iterations), not by instruction count. p0 = p1 = 1 exactly in float32, and
 // the sum adds the small terms first and 1 last, so it rounds about as
-// little as Horner (TestExpVec: 9.8e-8 relative).
+// little as Horner (within TestExpVec's bound).
 func expCode(wide, neg bool, v vars, x, t1, t2, t3, t4 string) string {
 	a := &asm{}
 	c := func(name string) any { return v["C."+name] }

@@ -1,12 +1,17 @@
-// Command asmgen generates the Go assembly of package mat: the GEMM
-// micro-kernels and packing routines (mat/gemm_amd64.s) and the vectorised
-// element-wise loops (mat/elementwise_amd64.s). The assembly is committed;
-// this program is its source of truth and how to change it.
+// Command asmgen generates flowlab's Go assembly: the GEMM micro-kernels and
+// packing routines (mat/gemm_amd64.s), the vectorised element-wise loops
+// (mat/elementwise_amd64.s) and the Adam step (optim/adamkernel_amd64.s).
+// The assembly is committed; this program is its source of truth and how to
+// change it.
 //
-// Usage, from the mat directory (as go generate runs it):
+// Usage, as go generate runs it, from the mat directory:
 //
 //	go run ./internal/asmgen -out gemm_amd64.s gemm
 //	go run ./internal/asmgen -out elementwise_amd64.s elementwise
+//
+// and from the optim directory:
+//
+//	go run ../mat/internal/asmgen -out adamkernel_amd64.s adam
 //
 // The output depends on nothing but the program: the same source gives the
 // same bytes, which TestCommittedAssembly checks against the committed files.
@@ -36,7 +41,7 @@ func run(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "file to write (required)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: asmgen -out FILE gemm|elementwise")
+		fmt.Fprintln(stderr, "usage: asmgen -out FILE gemm|elementwise|adam")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -44,7 +49,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if *out == "" || fs.NArg() != 1 {
 		fs.Usage()
-		return fmt.Errorf("want -out FILE and one of gemm, elementwise; got %q", args)
+		return fmt.Errorf("want -out FILE and one of gemm, elementwise, adam; got %q", args)
 	}
 	text, err := generate(fs.Arg(0))
 	if err != nil {
@@ -53,15 +58,18 @@ func run(args []string, stderr io.Writer) error {
 	return atomicfile.WriteBytes(*out, []byte(text))
 }
 
-// generate returns the assembly file named by which: "gemm" or "elementwise".
+// generate returns the assembly file named by which: "gemm", "elementwise"
+// or "adam".
 func generate(which string) (string, error) {
 	switch which {
 	case "gemm":
 		return genGEMM(), nil
 	case "elementwise":
 		return genElementwise(), nil
+	case "adam":
+		return genAdam(), nil
 	}
-	return "", fmt.Errorf("unknown kernel set %q (want gemm or elementwise)", which)
+	return "", fmt.Errorf("unknown kernel set %q (want gemm, elementwise or adam)", which)
 }
 
 // asm accumulates generated assembly text.

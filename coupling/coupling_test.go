@@ -1,4 +1,4 @@
-package interp_test
+package coupling_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/flowlab/flowlab/exact"
-	"github.com/flowlab/flowlab/interp"
+	"github.com/flowlab/flowlab/assign"
+	"github.com/flowlab/flowlab/coupling"
 	"github.com/flowlab/flowlab/mat"
 )
 
@@ -36,6 +36,24 @@ func permutations(n int, f func([]int)) {
 			i++
 		}
 	}
+}
+
+// fillNormal fills m with N(0, 1) draws.
+func fillNormal(rng *rand.Rand, m *mat.Dense) {
+	for i := range m.Data {
+		m.Data[i] = float32(rng.NormFloat64())
+	}
+}
+
+// assignment solves the assignment problem for cost with assign.LAP.
+func assignment(t *testing.T, n int, cost []float64) []int {
+	t.Helper()
+	var lap assign.LAP
+	p, err := lap.Solve(context.Background(), n, cost, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func assignmentCost(n int, cost []float64, p []int) float64 {
@@ -67,13 +85,13 @@ func TestAssignmentBruteForce(t *testing.T) {
 				}
 			} else {
 				x0, x1 := mat.New(n, 3), mat.New(n, 3)
-				interp.FillNormal(rng, x0)
-				interp.FillNormal(rng, x1)
-				cost = interp.SqDistances(x0, x1, nil)
+				fillNormal(rng, x0)
+				fillNormal(rng, x1)
+				cost = coupling.SqDistances(x0, x1, nil)
 			}
 			best := math.Inf(1)
 			permutations(n, func(p []int) { best = math.Min(best, assignmentCost(n, cost, p)) })
-			p := interp.Assignment(n, cost)
+			p := assignment(t, n, cost)
 			sorted := slices.Clone(p)
 			slices.Sort(sorted)
 			for i, v := range sorted {
@@ -95,10 +113,10 @@ func TestAssignmentTwoOpt(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, n := range []int{64, 200} {
 		x0, x1 := mat.New(n, 8), mat.New(n, 8)
-		interp.FillNormal(rng, x0)
-		interp.FillNormal(rng, x1)
-		cost := interp.SqDistances(x0, x1, nil)
-		p := interp.Assignment(n, cost)
+		fillNormal(rng, x0)
+		fillNormal(rng, x1)
+		cost := coupling.SqDistances(x0, x1, nil)
+		p := assignment(t, n, cost)
 		for i := 0; i < n; i++ {
 			for k := i + 1; k < n; k++ {
 				now := cost[i*n+p[i]] + cost[k*n+p[k]]
@@ -122,17 +140,17 @@ func TestExactOTCouple(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const n = 6
 	x0, x1 := mat.New(n, 2), mat.New(n, 2)
-	interp.FillNormal(rng, x0)
-	interp.FillNormal(rng, x1)
+	fillNormal(rng, x0)
+	fillNormal(rng, x1)
 	x0c, x1c := x0.Clone(), x1.Clone()
-	var ot interp.ExactOT
+	var ot coupling.ExactOT
 	if err := ot.Couple(context.Background(), rng, x0, x1); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(x0.Data, x0c.Data) {
 		t.Error("x0 changed")
 	}
-	cost := interp.SqDistances(x0c, x1c, nil)
+	cost := coupling.SqDistances(x0c, x1c, nil)
 	best := math.Inf(1)
 	permutations(n, func(p []int) { best = math.Min(best, assignmentCost(n, cost, p)) })
 	var got float64
@@ -168,10 +186,10 @@ func TestSinkhornApproachesExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	const n = 8
 	x0, x1 := mat.New(n, 2), mat.New(n, 2)
-	interp.FillNormal(rng, x0)
-	interp.FillNormal(rng, x1)
-	cost := interp.SqDistances(x0, x1, nil)
-	p := interp.Assignment(n, cost)
+	fillNormal(rng, x0)
+	fillNormal(rng, x1)
+	cost := coupling.SqDistances(x0, x1, nil)
+	p := assignment(t, n, cost)
 	otCost := assignmentCost(n, cost, p) / n
 	var meanCost float64
 	for _, c := range cost {
@@ -180,7 +198,7 @@ func TestSinkhornApproachesExact(t *testing.T) {
 	prev := math.Inf(1)
 	var dist, tc float64
 	for _, eps := range []float64{1, 0.1, 0.01, 0.001} {
-		sk := interp.Sinkhorn{Eps: eps, Iters: 20000, Tol: 1e-6}
+		sk := coupling.Sinkhorn{Eps: eps, Iters: 20000, Tol: 1e-6}
 		plan := sk.Plan(n, cost, nil)
 		dist, tc = 0, 0
 		for i := 0; i < n; i++ {
@@ -227,14 +245,14 @@ func TestSinkhornCouple(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	const n = 32
 	x0, x1 := mat.New(n, 4), mat.New(n, 4)
-	interp.FillNormal(rng, x0)
-	interp.FillNormal(rng, x1)
+	fillNormal(rng, x0)
+	fillNormal(rng, x1)
 	x0c := x0.Clone()
 	y1 := x1.Clone()
-	if err := (&interp.ExactOT{}).Couple(context.Background(), rng, x0, y1); err != nil {
+	if err := (&coupling.ExactOT{}).Couple(context.Background(), rng, x0, y1); err != nil {
 		t.Fatal(err)
 	}
-	sk := &interp.Sinkhorn{Eps: 1e-4, Iters: 20000, Tol: 1e-9}
+	sk := &coupling.Sinkhorn{Eps: 1e-4, Iters: 20000, Tol: 1e-9}
 	if err := sk.Couple(context.Background(), rng, x0, x1); err != nil {
 		t.Fatal(err)
 	}
@@ -246,61 +264,34 @@ func TestSinkhornCouple(t *testing.T) {
 	}
 }
 
-// TestReflow checks reflow pairs against the exact flow map: with the exact
-// Gaussian field, x1 must be x0's image under x ↦ √(b/a)·x (RK4, 100 steps;
-// bound 1e-5 for float32 state).
-func TestReflow(t *testing.T) {
-	g := exact.Isotropic(3, 0.5, 2)
-	rng := rand.New(rand.NewPCG(13, 14))
-	x0, x1 := mat.New(10, 3), mat.New(10, 3)
-	interp.FillNormal(rng, x0)
-	r := &interp.Reflow{Field: g}
-	if err := r.Couple(context.Background(), rng, x0, x1); err != nil {
-		t.Fatal(err)
-	}
-	for i := range x0.Data {
-		if d := math.Abs(float64(x1.Data[i]) - 2*float64(x0.Data[i])); !(d <= 1e-5) {
-			t.Fatalf("entry %d: reflow %v, flow map %v", i, x1.Data[i], 2*x0.Data[i])
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := r.Couple(ctx, rng, x0, x1); err == nil {
-		t.Error("cancelled reflow: no error")
-	}
-	if err := (&interp.Reflow{}).Couple(context.Background(), rng, x0, x1); err == nil {
-		t.Error("reflow without a field: no error")
-	}
-}
-
-func TestParseCoupling(t *testing.T) {
+func TestParse(t *testing.T) {
 	for in, want := range map[string]string{
 		"independent": "independent", "": "independent", "OT": "ot", "exact-ot": "ot",
 		"sinkhorn": "sinkhorn:eps=0.05", "sinkhorn:eps=0.2,iters=50": "sinkhorn:eps=0.2,iters=50",
 	} {
-		c, err := interp.ParseCoupling(in)
+		c, err := coupling.Parse(in)
 		if err != nil || c.String() != want {
-			t.Errorf("ParseCoupling(%q) = %v, %v; want %s", in, c, err, want)
+			t.Errorf("Parse(%q) = %v, %v; want %s", in, c, err, want)
 		}
 	}
 	for _, in := range []string{"reflow", "sinkhorn:eps=0", "sinkhorn:eps=-1", "sinkhorn:iters=0", "sinkhorn:foo=1",
 		"ot:eps=1", "hungarian", "sinkhorn:eps"} {
-		if _, err := interp.ParseCoupling(in); err == nil {
-			t.Errorf("ParseCoupling(%q): no error", in)
+		if _, err := coupling.Parse(in); err == nil {
+			t.Errorf("Parse(%q): no error", in)
 		}
 	}
 }
 
-func FuzzParseCoupling(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{"ot", "sinkhorn:eps=0.1,iters=10", "independent", "sinkhorn:eps=1e-300", "reflow", "sinkhorn:,"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := interp.ParseCoupling(s)
+		c, err := coupling.Parse(s)
 		if err != nil {
 			return
 		}
-		c2, err := interp.ParseCoupling(c.String())
+		c2, err := coupling.Parse(c.String())
 		if err != nil || c2.String() != c.String() || !reflect.DeepEqual(c, c2) {
 			t.Fatalf("%q → %s (%+v) does not round-trip: %+v, %v", s, c, c, c2, err)
 		}
@@ -315,19 +306,19 @@ func FuzzParseCoupling(f *testing.F) {
 func TestCouplingDegenerateBatches(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(15, 16))
-	for _, c := range []interp.Coupling{&interp.ExactOT{}, &interp.Sinkhorn{Eps: 0.05}} {
+	for _, c := range []coupling.Coupling{&coupling.ExactOT{}, &coupling.Sinkhorn{Eps: 0.05}} {
 		if err := c.Couple(ctx, rng, mat.New(0, 3), mat.New(0, 3)); err != nil {
 			t.Errorf("%s: empty batch: %v", c, err)
 		}
 		x0, x1 := mat.New(4, 3), mat.New(4, 3)
-		interp.FillNormal(rng, x0)
-		interp.FillNormal(rng, x1)
+		fillNormal(rng, x0)
+		fillNormal(rng, x1)
 		x1.Data[5] = float32(math.NaN())
 		if err := c.Couple(ctx, rng, x0, x1); err == nil {
 			t.Errorf("%s: a NaN in the batch gave no error", c)
 		}
 	}
-	if got := (&interp.Sinkhorn{Eps: 0.05}).Plan(0, nil, nil); len(got) != 0 {
+	if got := (&coupling.Sinkhorn{Eps: 0.05}).Plan(0, nil, nil); len(got) != 0 {
 		t.Errorf("empty plan has %d entries", len(got))
 	}
 }

@@ -1,4 +1,9 @@
-package interp
+// Package coupling pairs a source batch with a target batch before the
+// interpolant is built on the pairs: independent draws, exact minibatch
+// optimal transport (assign.LAP) and its entropic relaxation (Sinkhorn).
+// Couplings know nothing of paths, fields or solvers; reflow, which needs a
+// trained field, lives with the trainer (train.Reflow).
+package coupling
 
 import (
 	"context"
@@ -8,9 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowlab/flowlab/assign"
 	"github.com/flowlab/flowlab/mat"
-	"github.com/flowlab/flowlab/metrics"
-	"github.com/flowlab/flowlab/solve"
 )
 
 // Coupling pairs a source batch with a target batch: Couple reorders (or, for
@@ -36,13 +40,13 @@ func (Independent) String() string { return "independent" }
 
 // ExactOT is torchcfm's OT-CFM coupling with the exact plan: within each batch,
 // x1's rows are permuted by the assignment that minimises Σ_i ‖x0_i − x1_π(i)‖²
-// (solved exactly by metrics.LAP, the Jonker–Volgenant shortest augmenting
+// (solved exactly by assign.LAP, the Jonker–Volgenant shortest augmenting
 // path algorithm, O(n³) in the batch size).
 type ExactOT struct {
 	cost []float64
 	perm []int
 	tmp  []float32
-	lap  metrics.LAP
+	lap  assign.LAP
 }
 
 // Couple permutes x1's rows into the optimal assignment with x0.
@@ -58,7 +62,7 @@ func (o *ExactOT) Couple(ctx context.Context, _ *rand.Rand, x0, x1 *mat.Dense) e
 	}
 	perm, err := o.lap.Solve(ctx, n, o.cost, o.perm)
 	if err != nil {
-		return fmt.Errorf("interp: ot coupling: %w", err)
+		return fmt.Errorf("coupling: ot: %w", err)
 	}
 	o.perm = perm
 	o.tmp = permuteRows(x1, o.perm, o.tmp)
@@ -135,7 +139,7 @@ func (s *Sinkhorn) Couple(ctx context.Context, rng *rand.Rand, x0, x1 *mat.Dense
 }
 
 // String returns "sinkhorn:eps=EPS", with ",iters=N" when Iters is set, as
-// ParseCoupling reads it.
+// Parse reads it.
 func (s *Sinkhorn) String() string {
 	str := "sinkhorn:eps=" + strconv.FormatFloat(s.Eps, 'g', -1, 64)
 	if s.Iters > 0 {
@@ -150,13 +154,13 @@ func (s *Sinkhorn) String() string {
 // is finite (a NaN cost would make the ε-scaling loop run forever).
 func (s *Sinkhorn) Plan(n int, cost, dst []float64) []float64 {
 	if len(cost) != n*n {
-		panic(fmt.Sprintf("interp: Sinkhorn.Plan: cost has %d entries, want %d×%d", len(cost), n, n))
+		panic(fmt.Sprintf("coupling: Sinkhorn.Plan: cost has %d entries, want %d×%d", len(cost), n, n))
 	}
 	if !(s.Eps > 0) || math.IsInf(s.Eps, 0) {
-		panic(fmt.Sprintf("interp: Sinkhorn.Eps = %v must be a finite number > 0", s.Eps))
+		panic(fmt.Sprintf("coupling: Sinkhorn.Eps = %v must be a finite number > 0", s.Eps))
 	}
 	if err := finiteCosts(cost); err != nil {
-		panic("interp: Sinkhorn.Plan: " + err.Error())
+		panic("coupling: Sinkhorn.Plan: " + err.Error())
 	}
 	if n == 0 {
 		return dst[:0]
@@ -335,50 +339,21 @@ func (s *Sinkhorn) logIterate(n int, cost []float64, eps, tol float64, iters int
 	}
 }
 
-// Reflow makes reflow (rectified-flow "2-rectified") pairs: x1 is replaced by
-// the end point of the ODE started at x0 under Field, integrated forward from
-// t = 0 to 1 with Options (default RK4, 100 steps when Method is empty).
-type Reflow struct {
-	Field   solve.Field
-	Options solve.Options
-}
-
-// Couple overwrites x1 with the flow of x0.
-func (r *Reflow) Couple(ctx context.Context, _ *rand.Rand, x0, x1 *mat.Dense) error {
-	checkPair(x0, x1)
-	if r.Field == nil {
-		return fmt.Errorf("interp: reflow coupling needs a trained field")
-	}
-	opts := r.Options
-	if opts.Method == "" {
-		opts.Method, opts.Steps = solve.RK4, 100
-	}
-	opts.Backward = false
-	copy(x1.Data, x0.Data)
-	if _, err := solve.Integrate(ctx, r.Field, x1, opts); err != nil {
-		return fmt.Errorf("interp: reflow: %w", err)
-	}
-	return nil
-}
-
-// String returns "reflow".
-func (r *Reflow) String() string { return "reflow" }
-
-// ParseCoupling reads a coupling name: independent (alias none), ot (aliases
+// Parse reads a coupling name: independent (alias none), ot (aliases
 // exact-ot, otcfm), sinkhorn or sinkhorn:eps=E[,iters=N]. Reflow needs a
-// trained field and is built directly as a *Reflow.
-func ParseCoupling(spec string) (Coupling, error) {
+// trained field and is built directly as a *train.Reflow.
+func Parse(spec string) (Coupling, error) {
 	s := strings.ToLower(strings.TrimSpace(spec))
 	name, params, hasParams := strings.Cut(s, ":")
 	switch name {
 	case "independent", "none", "":
 		if hasParams {
-			return nil, fmt.Errorf("interp: coupling %q takes no parameters", spec)
+			return nil, fmt.Errorf("coupling: %q takes no parameters", spec)
 		}
 		return Independent{}, nil
 	case "ot", "exact-ot", "exactot", "otcfm":
 		if hasParams {
-			return nil, fmt.Errorf("interp: coupling %q takes no parameters", spec)
+			return nil, fmt.Errorf("coupling: %q takes no parameters", spec)
 		}
 		return &ExactOT{}, nil
 	case "sinkhorn", "entropic-ot":
@@ -387,31 +362,31 @@ func ParseCoupling(spec string) (Coupling, error) {
 			for _, kv := range strings.Split(params, ",") {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok {
-					return nil, fmt.Errorf("interp: coupling %q: parameter %q is not KEY=VALUE", spec, kv)
+					return nil, fmt.Errorf("coupling: %q: parameter %q is not KEY=VALUE", spec, kv)
 				}
 				switch strings.TrimSpace(k) {
 				case "eps", "reg":
 					f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 					if err != nil || !(f > 0) || math.IsInf(f, 0) {
-						return nil, fmt.Errorf("interp: coupling %q: eps must be a finite number > 0", spec)
+						return nil, fmt.Errorf("coupling: %q: eps must be a finite number > 0", spec)
 					}
 					sk.Eps = f
 				case "iters":
 					n, err := strconv.Atoi(strings.TrimSpace(v))
 					if err != nil || n <= 0 {
-						return nil, fmt.Errorf("interp: coupling %q: iters must be a positive integer", spec)
+						return nil, fmt.Errorf("coupling: %q: iters must be a positive integer", spec)
 					}
 					sk.Iters = n
 				default:
-					return nil, fmt.Errorf("interp: coupling %q: unknown parameter %q (want eps, iters)", spec, k)
+					return nil, fmt.Errorf("coupling: %q: unknown parameter %q (want eps, iters)", spec, k)
 				}
 			}
 		}
 		return sk, nil
 	case "reflow":
-		return nil, fmt.Errorf("interp: coupling %q needs a trained field: build an interp.Reflow", spec)
+		return nil, fmt.Errorf("coupling: %q needs a trained field: build a train.Reflow", spec)
 	}
-	return nil, fmt.Errorf("interp: unknown coupling %q (want independent, ot, sinkhorn[:eps=E])", spec)
+	return nil, fmt.Errorf("coupling: unknown coupling %q (want independent, ot, sinkhorn[:eps=E])", spec)
 }
 
 // finiteCosts reports a NaN or infinite entry of a cost matrix (points with
@@ -419,7 +394,7 @@ func ParseCoupling(spec string) (Coupling, error) {
 func finiteCosts(cost []float64) error {
 	for k, c := range cost {
 		if math.IsNaN(c) || math.IsInf(c, 0) {
-			return fmt.Errorf("interp: coupling: cost entry %d is %v (NaN or Inf in the batch)", k, c)
+			return fmt.Errorf("coupling: cost entry %d is %v (NaN or Inf in the batch)", k, c)
 		}
 	}
 	return nil
@@ -427,7 +402,7 @@ func finiteCosts(cost []float64) error {
 
 func checkPair(x0, x1 *mat.Dense) {
 	if x0.R != x1.R || x0.C != x1.C {
-		panic(fmt.Sprintf("interp: coupling x0 %s and x1 %s differ in shape", x0.Shape(), x1.Shape()))
+		panic(fmt.Sprintf("coupling: x0 %s and x1 %s differ in shape", x0.Shape(), x1.Shape()))
 	}
 }
 
@@ -436,7 +411,7 @@ func checkPair(x0, x1 *mat.Dense) {
 // cancellation-prone ‖a‖² + ‖b‖² − 2a·b), reusing dst.
 func SqDistances(x0, x1 *mat.Dense, dst []float64) []float64 {
 	if x0.C != x1.C {
-		panic(fmt.Sprintf("interp: SqDistances: x0 %s and x1 %s differ in columns", x0.Shape(), x1.Shape()))
+		panic(fmt.Sprintf("coupling: SqDistances: x0 %s and x1 %s differ in columns", x0.Shape(), x1.Shape()))
 	}
 	n, m, d := x0.R, x1.R, x0.C
 	dst = resize64(dst, n*m)
@@ -468,18 +443,6 @@ func SqDistances(x0, x1 *mat.Dense, dst []float64) []float64 {
 		}
 	}
 	return dst
-}
-
-// Assignment returns the permutation p minimising Σ_i cost[i*n+p[i]] for a
-// row-major n×n cost matrix (the linear assignment problem, solved by
-// metrics.LAP). It panics unless every cost is finite.
-func Assignment(n int, cost []float64) []int {
-	var w metrics.LAP
-	p, err := w.Solve(context.Background(), n, cost, nil)
-	if err != nil {
-		panic("interp: " + err.Error())
-	}
-	return p
 }
 
 // permuteRows sets x's row i to its old row perm[i], using tmp as scratch.

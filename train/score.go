@@ -1,9 +1,10 @@
-package interp
+package train
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/solve"
 )
@@ -19,12 +20,12 @@ import (
 // trained velocity field drive the SDE without a denoiser. The score is
 // singular at t = 1 (A = 0), where Eval writes NaN: choose ε(t) that vanishes
 // there or stop short of 1. It is an error when γ ≠ 0 or sigma2 ≤ 0.
-func ScoreFromVelocity(ip Interpolant, v solve.Field, sigma2 float64) (solve.Field, error) {
+func ScoreFromVelocity(ip interp.Interpolant, v solve.Field, sigma2 float64) (solve.Field, error) {
 	if !ip.Gamma.Zero() {
-		return nil, fmt.Errorf("interp: the score follows from the velocity only when γ ≡ 0; %s needs a denoiser", ip)
+		return nil, fmt.Errorf("train: the score follows from the velocity only when γ ≡ 0; %s needs a denoiser", ip)
 	}
 	if !(sigma2 > 0) || math.IsInf(sigma2, 0) {
-		return nil, fmt.Errorf("interp: source variance %v must be a finite number > 0", sigma2)
+		return nil, fmt.Errorf("train: source variance %v must be a finite number > 0", sigma2)
 	}
 	if err := ip.Validate(); err != nil {
 		return nil, err
@@ -33,7 +34,7 @@ func ScoreFromVelocity(ip Interpolant, v solve.Field, sigma2 float64) (solve.Fie
 }
 
 type velocityScore struct {
-	ip     Interpolant
+	ip     interp.Interpolant
 	v      solve.Field
 	sigma2 float64
 }

@@ -1,4 +1,4 @@
-package main
+package train
 
 import (
 	"math"
@@ -8,7 +8,7 @@ import (
 	"github.com/flowlab/flowlab/mat"
 )
 
-// lawAgainst on exact draws of N(0, vI_k) must accept them, and must see a
+// LawAgainst on exact draws of N(0, vI_k) must accept them, and must see a
 // sample with twice the variance as such.
 func TestLawAgainst(t *testing.T) {
 	const n, k, v = 4000, 32, 0.5
@@ -17,7 +17,7 @@ func TestLawAgainst(t *testing.T) {
 	for i := range x.Data {
 		x.Data[i] = float32(rng.NormFloat64() * math.Sqrt(v))
 	}
-	law, err := lawAgainst(x, v)
+	law, err := LawAgainst(x, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestLawAgainst(t *testing.T) {
 		t.Errorf("mean norm %.4f, Chi mean %.4f ± %.4f", law.MeanNorm, law.ChiMean, 4*sd)
 	}
 	// The same draws judged against twice the variance: rejected.
-	wide, err := lawAgainst(x, 2*v)
+	wide, err := LawAgainst(x, 2*v)
 	if err != nil {
 		t.Fatal(err)
 	}

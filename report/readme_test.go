@@ -1,0 +1,79 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The README's study section is what docs/results/quick.json generates
+// (go generate ./report): a hand edit of a number there, or a new results
+// file without regenerating, fails here.
+func TestReadmeMatchesResults(t *testing.T) {
+	r, err := ReadResults(filepath.Join("..", "docs", "results", "quick.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadmeSection(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := ReadmeSectionOf(string(b))
+	if !ok {
+		t.Fatal("README.md has no study section markers")
+	}
+	if got != want {
+		t.Errorf("README's study section differs from docs/results/quick.json; run go generate ./report")
+	}
+}
+
+// ReadmeSection takes every number from the results: a finding's interval
+// appears as "mean [lo, hi]", and a finding the template names but the
+// results lack is an error, not a blank.
+func TestReadmeSectionFromResults(t *testing.T) {
+	r, err := ReadResults(filepath.Join("..", "docs", "results", "quick.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := r.finding("rank/far")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := 123.456
+	f.Mean, f.Lo, f.Hi = &x, &x, &x
+	for i, e := range r.Experiments {
+		for j := range e.Findings {
+			if e.Findings[j].ID == "rank/far" {
+				r.Experiments[i].Findings[j] = f
+			}
+		}
+	}
+	s, err := ReadmeSection(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s, "123 [123, 123]") {
+		t.Error("a changed interval does not reach the section")
+	}
+	r.Experiments = r.Experiments[:1]
+	if _, err := ReadmeSection(r); err == nil {
+		t.Error("results without the rank experiment: want an error naming the missing finding")
+	}
+}
+
+// ReplaceSection swaps the text between the markers and keeps the rest.
+func TestReplaceSection(t *testing.T) {
+	doc := "a\n" + ReadmeBegin + "\nold\n" + ReadmeEnd + "\nb\n"
+	got, err := ReplaceSection(doc, ReadmeBegin+"\nnew\n"+ReadmeEnd)
+	if err != nil || got != "a\n"+ReadmeBegin+"\nnew\n"+ReadmeEnd+"\nb\n" {
+		t.Errorf("ReplaceSection = %q, %v", got, err)
+	}
+	if _, err := ReplaceSection("no markers", "x"); err == nil {
+		t.Error("no markers: want error")
+	}
+}

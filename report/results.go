@@ -1,0 +1,266 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+
+	"github.com/flowlab/flowlab/internal/atomicfile"
+)
+
+//go:generate go run ./gen -results ../docs/results/quick.json -readme ../README.md
+
+// Results is the numbers of a study run without figures or prose: each
+// finding's verdict and interval, each cell's metrics over seeds, and the
+// wall time of each experiment. docs/results/quick.json holds the quick
+// scale's, and the README's study section is generated from it.
+type Results struct {
+	Scale       string              `json:"scale"`
+	Seed        uint64              `json:"seed"`
+	Intervals   string              `json:"intervals"`
+	Experiments []ExperimentResults `json:"experiments"`
+}
+
+// ExperimentResults is one experiment's numbers.
+type ExperimentResults struct {
+	Name        string          `json:"name"`
+	Seconds     float64         `json:"seconds"`
+	GoMaxProcs  float64         `json:"gomaxprocs,omitempty"`
+	LoadAverage []float64       `json:"load_average,omitempty"` // one-minute load at the start and the end
+	Findings    []FindingResult `json:"findings"`
+	Stats       []Stat          `json:"stats"`
+}
+
+// FindingResult is a finding's verdict and the interval it was judged on.
+type FindingResult struct {
+	ID      string     `json:"id"`
+	Kind    string     `json:"kind"`
+	Verdict string     `json:"verdict"`
+	Values  []*float64 `json:"values"`
+	Interval
+}
+
+// Interval is a mean over seeds with its 95 % interval (null ends when it
+// could not be computed).
+type Interval struct {
+	N    int      `json:"n"`
+	Mean *float64 `json:"mean"`
+	Lo   *float64 `json:"lo"`
+	Hi   *float64 `json:"hi"`
+}
+
+// Stat is one metric of one cell over seeds.
+type Stat struct {
+	Cell     string   `json:"cell"`
+	Metric   string   `json:"metric"`
+	Interval Interval `json:"interval"`
+}
+
+// metricsFile is the part of metrics.json that Results reads.
+type metricsFile struct {
+	Scale     string `json:"scale"`
+	Seed      uint64 `json:"seed"`
+	Intervals string `json:"intervals"`
+	Findings  []struct {
+		Kind    string `json:"kind"`
+		Verdict string `json:"verdict"`
+		Test    *struct {
+			ID       string     `json:"id"`
+			Values   []*float64 `json:"values"`
+			Interval Interval   `json:"interval"`
+		} `json:"test"`
+	} `json:"findings"`
+	Stats []Stat `json:"stats"`
+}
+
+// LoadResults reads the numbers of every experiment in order from
+// runsDir/NAME/metrics.json and times.json; a missing folder is skipped.
+func LoadResults(runsDir string, order []string) (Results, error) {
+	var r Results
+	for _, name := range order {
+		dir := filepath.Join(runsDir, name)
+		b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return Results{}, fmt.Errorf("results: %w", err)
+		}
+		var m metricsFile
+		if err := json.Unmarshal(b, &m); err != nil {
+			return Results{}, fmt.Errorf("results: %s: %w", filepath.Join(dir, "metrics.json"), err)
+		}
+		r.Scale, r.Seed, r.Intervals = m.Scale, m.Seed, m.Intervals
+		e := ExperimentResults{Name: name, Stats: m.Stats}
+		for _, f := range m.Findings {
+			fr := FindingResult{Kind: f.Kind, Verdict: f.Verdict}
+			if f.Test != nil {
+				fr.ID, fr.Values, fr.Interval = f.Test.ID, f.Test.Values, f.Test.Interval
+			}
+			e.Findings = append(e.Findings, fr)
+		}
+		if t, err := os.ReadFile(filepath.Join(dir, "times.json")); err == nil {
+			var times map[string]float64
+			if err := json.Unmarshal(t, &times); err != nil {
+				return Results{}, fmt.Errorf("results: %s: %w", filepath.Join(dir, "times.json"), err)
+			}
+			e.Seconds, e.GoMaxProcs = times["total"], times["gomaxprocs"]
+			if l0, ok := times["load_average_start"]; ok {
+				e.LoadAverage = []float64{l0, times["load_average_end"]}
+			}
+		}
+		r.Experiments = append(r.Experiments, e)
+	}
+	if len(r.Experiments) == 0 {
+		return Results{}, fmt.Errorf("results: no run folder with a metrics.json under %s", runsDir)
+	}
+	return r, nil
+}
+
+// WriteResults writes r as indented JSON to path, atomically.
+func WriteResults(path string, r Results) error {
+	b, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, append(b, '\n'))
+}
+
+// ReadResults reads a results file.
+func ReadResults(path string) (Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Results{}, fmt.Errorf("results: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Results{}, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// The README's study section lies between these markers.
+const (
+	ReadmeBegin = "<!-- study:begin (generated from docs/results/quick.json by go generate ./report; do not edit) -->"
+	ReadmeEnd   = "<!-- study:end -->"
+)
+
+// finding returns the finding with id.
+func (r Results) finding(id string) (FindingResult, error) {
+	for _, e := range r.Experiments {
+		for _, f := range e.Findings {
+			if f.ID == id {
+				return f, nil
+			}
+		}
+	}
+	return FindingResult{}, fmt.Errorf("results: no finding %q", id)
+}
+
+// stat returns the interval of metric in cell.
+func (r Results) stat(exp, cell, metric string) (Interval, error) {
+	for _, e := range r.Experiments {
+		if e.Name != exp {
+			continue
+		}
+		for _, s := range e.Stats {
+			if s.Cell == cell && s.Metric == metric {
+				return s.Interval, nil
+			}
+		}
+	}
+	return Interval{}, fmt.Errorf("results: no %s %q %q", exp, cell, metric)
+}
+
+// String prints "mean [lo, hi]" with three significant digits.
+func (iv Interval) String() string {
+	f := func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return strings.TrimSuffix(fmt.Sprintf("%.3g", *p), ".")
+	}
+	if iv.Lo == nil || iv.Hi == nil {
+		return f(iv.Mean)
+	}
+	return fmt.Sprintf("%s [%s, %s]", f(iv.Mean), f(iv.Lo), f(iv.Hi))
+}
+
+// ReadmeSection renders the README's study section (markers included)
+// from r: every number in it comes from r.
+func ReadmeSection(r Results) (string, error) {
+	t, err := template.New("readme").Funcs(template.FuncMap{
+		"iv": func(id string) (string, error) {
+			f, err := r.finding(id)
+			return f.Interval.String(), err
+		},
+		"verdict": func(id string) (string, error) {
+			f, err := r.finding(id)
+			return f.Verdict, err
+		},
+		"stat": func(exp, cell, metric string) (string, error) {
+			iv, err := r.stat(exp, cell, metric)
+			return iv.String(), err
+		},
+		"seeds": func() (int, error) {
+			f, err := r.finding("rank/far")
+			return f.N, err
+		},
+		"minutes": func() string {
+			s := 0.0
+			for _, e := range r.Experiments {
+				s += e.Seconds
+			}
+			return fmt.Sprintf("%.1f", s/60)
+		},
+		"load": func() string {
+			var l []string
+			for _, e := range r.Experiments {
+				if len(e.LoadAverage) > 0 {
+					l = append(l, fmt.Sprintf("%.1f", e.LoadAverage[0]))
+				}
+			}
+			return strings.Join(l, ", ")
+		},
+		"times": func() string {
+			var l []string
+			for _, e := range r.Experiments {
+				l = append(l, fmt.Sprintf("%s %.0f s", e.Name, e.Seconds))
+			}
+			return strings.Join(l, ", ")
+		},
+	}).Parse(readmeTemplate)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, r); err != nil {
+		return "", err
+	}
+	return ReadmeBegin + "\n" + b.String() + ReadmeEnd, nil
+}
+
+// ReplaceSection returns readme with the text between the markers (and
+// the markers) replaced by section.
+func ReplaceSection(readme, section string) (string, error) {
+	i, j := strings.Index(readme, ReadmeBegin), strings.Index(readme, ReadmeEnd)
+	if i < 0 || j < i {
+		return "", errors.New("readme: no study section markers")
+	}
+	return readme[:i] + section + readme[j+len(ReadmeEnd):], nil
+}
+
+// ReadmeSectionOf returns the text between the markers, markers included.
+func ReadmeSectionOf(readme string) (string, bool) {
+	i, j := strings.Index(readme, ReadmeBegin), strings.Index(readme, ReadmeEnd)
+	if i < 0 || j < i {
+		return "", false
+	}
+	return readme[i : j+len(ReadmeEnd)], true
+}
