@@ -97,24 +97,14 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 			if len(run) == 0 {
 				return usagef("bench: unknown --case %q (want %s or all)", caseName, strings.Join(names, ", "))
 			}
-			if arch != "mlp" && arch != "film" {
-				return usagef("bench: unknown --arch %q (want mlp or film)", arch)
-			}
-			if arch == "film" && timeEmbed < 1 {
-				return usagef("bench: --time-embed %d, want ≥ 1", timeEmbed)
+			if err := checkBenchArch(arch, timeEmbed); err != nil {
+				return err
 			}
 			if steps < 1 || samples < 1 || odeStep < 1 {
 				return usagef("bench: --steps (%d), --samples (%d) and --ode-steps (%d) must be ≥ 1", steps, samples, odeStep)
 			}
-			for _, c := range run {
-				// The sampler holds the points, the Euler step's field values
-				// and the network's activations for every point (pre- and
-				// post-activation per hidden layer): refuse up front what
-				// cannot fit rather than train first and die in make.
-				perPoint := uint64(4*c.dim + 2*c.depth*c.width + 4)
-				if err := checkMemory("bench --samples", memBytes(uint64(samples), perPoint, 4)); err != nil {
-					return err
-				}
+			if err := checkBenchMemory(run, samples); err != nil {
+				return err
 			}
 			if cpuProfile != "" {
 				var prof bytes.Buffer
@@ -130,11 +120,7 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 			}
 			out := cmd.OutOrStdout()
 			for _, c := range run {
-				net := nn.Config{Dim: c.dim, Hidden: slices.Repeat([]int{c.width}, c.depth), Act: "silu"}
-				if arch == "film" {
-					net.Arch, net.TimeEmbed = "film", timeEmbed
-				}
-				res, err := runBenchCase(cmd.Context(), c, net, steps, samples, odeStep)
+				res, err := runBenchCase(cmd.Context(), c, benchNet(c, arch, timeEmbed), steps, samples, odeStep)
 				if err != nil {
 					return err
 				}
@@ -155,6 +141,41 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 	f.IntVar(&odeStep, "ode-steps", 50, "Euler steps (field evaluations) of the sampler")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file")
 	return cmd
+}
+
+// checkBenchMemory refuses up front a sampler that cannot fit rather than
+// train first and die in make: it holds the points, the Euler step's field
+// values and the network's activations for every point (pre- and
+// post-activation per hidden layer).
+func checkBenchMemory(run []benchCase, samples int) error {
+	for _, c := range run {
+		perPoint := uint64(4*c.dim + 2*c.depth*c.width + 4)
+		if err := checkMemory("bench --samples", memBytes(uint64(samples), perPoint, 4)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBenchArch checks --arch and --time-embed.
+func checkBenchArch(arch string, timeEmbed int) error {
+	if arch != "mlp" && arch != "film" {
+		return usagef("bench: unknown --arch %q (want mlp or film)", arch)
+	}
+	if arch == "film" && timeEmbed < 1 {
+		return usagef("bench: --time-embed %d, want ≥ 1", timeEmbed)
+	}
+	return nil
+}
+
+// benchNet is case c's network: its MLP, or a film net of its widths with
+// a learned time embedding of width timeEmbed.
+func benchNet(c benchCase, arch string, timeEmbed int) nn.Config {
+	net := nn.Config{Dim: c.dim, Hidden: slices.Repeat([]int{c.width}, c.depth), Act: "silu"}
+	if arch == "film" {
+		net.Arch, net.TimeEmbed = "film", timeEmbed
+	}
+	return net
 }
 
 func caseList() string {
