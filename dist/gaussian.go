@@ -111,14 +111,23 @@ func (e *Embedded) Dim() int { return e.D }
 // Basis returns Q, the D×D orthogonal matrix whose first Rank columns span
 // the live subspace (a copy; the identity when not rotated).
 func (e *Embedded) Basis() *gmat.Dense {
-	if e.q == nil {
-		q := gmat.NewDense(e.D, e.D, nil)
-		for i := 0; i < e.D; i++ {
-			q.Set(i, i, 1)
-		}
-		return q
+	if !e.Rotated() {
+		return identity(e.D)
 	}
 	return gmat.DenseCopyOf(e.q)
+}
+
+// Rotated reports whether the live subspace is rotated (else it is the first
+// Rank coordinates and Basis is the identity).
+func (e *Embedded) Rotated() bool { return e.q != nil }
+
+// identity returns the d×d identity matrix.
+func identity(d int) *gmat.Dense {
+	q := gmat.NewDense(d, d, nil)
+	for i := 0; i < d; i++ {
+		q.Set(i, i, 1)
+	}
+	return q
 }
 
 // Cov returns the covariance Q·diag(Var×Rank, Eps×(D−Rank))·Qᵀ.

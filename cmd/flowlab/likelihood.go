@@ -240,7 +240,22 @@ func sourceLogDensity(spec string) (func([]float32) float64, error) {
 // with z = Qᵀx, Σ_k −z_k²/(2w_k) − log(2πw_k)/2, w_k = Var for k < Rank, Eps
 // beyond.
 func embeddedLogDensity(e *dist.Embedded) func([]float32) float64 {
-	q := e.Basis()
+	if !e.Rotated() {
+		// Q is the identity: z = x, with no D×D matrix (D may be large).
+		return func(x []float32) float64 {
+			var lp float64
+			for k, v := range x {
+				w := e.Var
+				if k >= e.Rank {
+					w = e.Eps
+				}
+				z := float64(v)
+				lp -= z*z/(2*w) + 0.5*math.Log(2*math.Pi*w)
+			}
+			return lp
+		}
+	}
+	q := e.Basis() // D ≤ dist's bound on rotated embeddings
 	return func(x []float32) float64 {
 		var lp float64
 		for k := 0; k < e.D; k++ {
