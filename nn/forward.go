@@ -64,6 +64,7 @@ func (n *Net) fillRows(x *mat.Dense, t []float32, f int) {
 			// Element by element: for a low-dimensional field a call to
 			// copy per row costs more than the copying.
 			row := row[:len(xr)]
+			//lint:ignore S1001 a copy call per short row costs more than the loop
 			for j, v := range xr {
 				row[j] = v
 			}
