@@ -59,18 +59,17 @@ type benchResult struct {
 	Arch string `json:"arch,omitempty"`
 }
 
+// benchFlags are the flags of flowlab bench.
+type benchFlags struct {
+	caseName                string
+	asJSON                  bool
+	steps, samples, odeStep int
+	cpuProfile, arch        string
+	timeEmbed               int
+}
+
 func newBenchCmd() *cobra.Command {
-	var (
-		caseName                string
-		asJSON                  bool
-		steps, samples, odeStep int
-		cpuProfile, arch        string
-		timeEmbed               int
-	)
-	names := make([]string, len(benchCases))
-	for i, c := range benchCases {
-		names[i] = c.name
-	}
+	var fl benchFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "time training steps and ODE sampling on the cases of the PyTorch reference benchmark",
@@ -87,60 +86,71 @@ not flowlab train's.
 
 Cases (dim, width, batch): ` + caseList() + `.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			var run []benchCase
-			for _, c := range benchCases {
-				if caseName == "all" || caseName == c.name {
-					run = append(run, c)
-				}
-			}
-			if len(run) == 0 {
-				return usagef("bench: unknown --case %q (want %s or all)", caseName, strings.Join(names, ", "))
-			}
-			if err := checkBenchArch(arch, timeEmbed); err != nil {
-				return err
-			}
-			if steps < 1 || samples < 1 || odeStep < 1 {
-				return usagef("bench: --steps (%d), --samples (%d) and --ode-steps (%d) must be ≥ 1", steps, samples, odeStep)
-			}
-			if err := checkBenchMemory(run, samples); err != nil {
-				return err
-			}
-			if cpuProfile != "" {
-				var prof bytes.Buffer
-				if err := pprof.StartCPUProfile(&prof); err != nil {
-					return fmt.Errorf("bench: --cpuprofile: %w", err)
-				}
-				defer func() {
-					pprof.StopCPUProfile()
-					if werr := atomicfile.WriteBytes(cpuProfile, prof.Bytes()); werr != nil && err == nil {
-						err = fmt.Errorf("bench: --cpuprofile: %w", werr)
-					}
-				}()
-			}
-			out := cmd.OutOrStdout()
-			for _, c := range run {
-				res, err := runBenchCase(cmd.Context(), c, benchNet(c, arch, timeEmbed), steps, samples, odeStep)
-				if err != nil {
-					return err
-				}
-				if err := printBench(out, res, asJSON); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return fl.runCmd(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&caseName, "case", "all", "benchmark case: "+strings.Join(names, ", ")+" or all")
-	f.StringVar(&arch, "arch", "mlp", "network: mlp (as torch_fm.py) or film (learned time embedding of width --time-embed)")
-	f.IntVar(&timeEmbed, "time-embed", 64, "film: width of the learned time embedding")
-	f.BoolVar(&asJSON, "json", false, "print one JSON object per case, as torch_fm.py does")
-	f.IntVar(&steps, "steps", 300, "timed training steps (after 20 warm-up steps)")
-	f.IntVar(&samples, "samples", 10000, "points integrated by the Euler sampler")
-	f.IntVar(&odeStep, "ode-steps", 50, "Euler steps (field evaluations) of the sampler")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file")
+	f.StringVar(&fl.caseName, "case", "all", "benchmark case: "+strings.Join(benchNames(), ", ")+" or all")
+	f.StringVar(&fl.arch, "arch", "mlp", "network: mlp (as torch_fm.py) or film (learned time embedding of width --time-embed)")
+	f.IntVar(&fl.timeEmbed, "time-embed", 64, "film: width of the learned time embedding")
+	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object per case, as torch_fm.py does")
+	f.IntVar(&fl.steps, "steps", 300, "timed training steps (after 20 warm-up steps)")
+	f.IntVar(&fl.samples, "samples", 10000, "points integrated by the Euler sampler")
+	f.IntVar(&fl.odeStep, "ode-steps", 50, "Euler steps (field evaluations) of the sampler")
+	f.StringVar(&fl.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file")
 	return cmd
+}
+
+// benchNames lists the cases' names.
+func benchNames() []string {
+	names := make([]string, len(benchCases))
+	for i, c := range benchCases {
+		names[i] = c.name
+	}
+	return names
+}
+
+func (fl *benchFlags) runCmd(cmd *cobra.Command) (err error) {
+	var run []benchCase
+	for _, c := range benchCases {
+		if fl.caseName == "all" || fl.caseName == c.name {
+			run = append(run, c)
+		}
+	}
+	if len(run) == 0 {
+		return usagef("bench: unknown --case %q (want %s or all)", fl.caseName, strings.Join(benchNames(), ", "))
+	}
+	if err := checkBenchArch(fl.arch, fl.timeEmbed); err != nil {
+		return err
+	}
+	if fl.steps < 1 || fl.samples < 1 || fl.odeStep < 1 {
+		return usagef("bench: --steps (%d), --samples (%d) and --ode-steps (%d) must be ≥ 1", fl.steps, fl.samples, fl.odeStep)
+	}
+	if err := checkBenchMemory(run, fl.samples); err != nil {
+		return err
+	}
+	if fl.cpuProfile != "" {
+		var prof bytes.Buffer
+		if err := pprof.StartCPUProfile(&prof); err != nil {
+			return fmt.Errorf("bench: --cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if werr := atomicfile.WriteBytes(fl.cpuProfile, prof.Bytes()); werr != nil && err == nil {
+				err = fmt.Errorf("bench: --cpuprofile: %w", werr)
+			}
+		}()
+	}
+	out := cmd.OutOrStdout()
+	for _, c := range run {
+		res, err := runBenchCase(cmd.Context(), c, benchNet(c, fl.arch, fl.timeEmbed), fl.steps, fl.samples, fl.odeStep)
+		if err != nil {
+			return err
+		}
+		if err := printBench(out, res, fl.asJSON); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkBenchMemory refuses up front a sampler that cannot fit rather than
