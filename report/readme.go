@@ -50,7 +50,7 @@ latent flow's MMD to held-out digits is {{iv "latent/mnist-mmd"}} × the full-sp
 ({{verdict "latent/mnist-mmd"}}).
 ![latent](docs/figures/latent.png)
 
-` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on two cores shared with other work (one-minute load
+` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}} (one-minute load
 average at the start of each experiment: {{load}}); per experiment: {{times}}. The report lists every finding,
 the seed's claims first.
 `

@@ -219,6 +219,16 @@ func ReadmeSection(r Results) (string, error) {
 			}
 			return fmt.Sprintf("%.1f", s/60)
 		},
+		"cores": func() string {
+			// A run on two cores is itself a load of about 2; more than
+			// that at an experiment's start means other work shared them.
+			for _, e := range r.Experiments {
+				if len(e.LoadAverage) > 0 && e.LoadAverage[0] > 2.5 {
+					return "two cores shared with other work"
+				}
+			}
+			return "two otherwise idle cores"
+		},
 		"load": func() string {
 			var l []string
 			for _, e := range r.Experiments {
