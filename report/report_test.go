@@ -117,9 +117,9 @@ func TestReportSelfContained(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"0.9123",                        // four significant digits
-		"&lt;close&gt; &amp; fine",      // text escaped
-		`class="verdict refuted"`, // verdict styled
+		"0.9123",                   // four significant digits
+		"&lt;close&gt; &amp; fine", // text escaped
+		`class="verdict refuted"`,  // verdict styled
 		"Not run: variance, mnist, stochastic, latent.",
 		`href="#rank"`,
 	} {
