@@ -8,40 +8,10 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/nn"
 )
-
-// The exact field's loss estimate must match the closed-form floor
-// (π/2)√(ab)·k within 4 standard errors (the estimate is a mean of n iid
-// terms), and its error against itself must be 0 up to float32 rounding of
-// x_t and of the output (1e-6 relative).
-func TestFieldErrorOfExactField(t *testing.T) {
-	const k, a, b = 8, 0.5, 1.0
-	field := exact.Isotropic(k, a, b)
-	exactV := func(x *mat.Dense, ts []float32) *mat.Dense {
-		out := mat.New(x.R, x.C)
-		row := mat.New(1, x.C)
-		for i := range x.R {
-			o := out.Rows(i, i+1)
-			copy(row.Data, x.Row(i))
-			field.Eval(float64(ts[i]), row, o)
-		}
-		return out
-	}
-	src, _ := dist.NewGaussian(k, a, 0)
-	tgt, _ := dist.NewGaussian(k, b, 0)
-	loss, se, rel := fieldError(exactV, field, src, tgt, 20000, rand.New(rand.NewPCG(1, 2)))
-	floor := math.Pi / 2 * math.Sqrt(a*b) * k
-	if !(math.Abs(loss-floor) <= 4*se) {
-		t.Errorf("loss of v* = %.4f ± %.4f, floor %.4f: more than 4 s.e. apart", loss, se, floor)
-	}
-	if rel > 1e-6 {
-		t.Errorf("relative error of v* against itself = %.3g, want < 1e-6", rel)
-	}
-}
 
 // The numerical rank of the Jacobian of a network with a width-2 bottleneck
 // in 8 dimensions is at most 2; a wide network's Jacobian is generically of

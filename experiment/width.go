@@ -225,7 +225,8 @@ func widthCellRun(ctx context.Context, c widthConfig, x *widthCell, seed uint64)
 	field := exact.Isotropic(x.K, c.VarA, c.VarB)
 	x.LossFloor = field.LossFloor()
 	rng := newRNG(seed, "width-eval/"+x.Arch, x.K, x.W, x.Steps, x.Fourier, x.Seed)
-	x.Loss, x.LossSE, x.RelL2 = fieldError(net.Forward, field, src, tgt, c.EvalN, rng)
+	fe := field.FieldError(net.Forward, rng, c.EvalN)
+	x.Loss, x.LossSE, x.RelL2 = fe.Loss, fe.LossSE, fe.RelL2
 	x.Excess = x.Loss - x.LossFloor
 	x.RelExcess = x.Excess / x.LossFloor
 	// E[v*_i²] = E[ẋ_i²] − floor_i = a + b − floor/k (ẋ − v* is orthogonal to v*).
@@ -250,17 +251,6 @@ func widthCellRun(ctx context.Context, c widthConfig, x *widthCell, seed uint64)
 		x.JacRankMax = max(x.JacRankMax, r)
 	}
 	return nil
-}
-
-// fieldError estimates, on n draws of (x0, x1, t), the flow-matching loss
-// E‖v(x_t,t) − ẋ_t‖² with its standard error, and the relative error
-// ‖v − v*‖/‖v*‖ of the field v (evaluated per row and time, as
-// nn.Net.Forward) against the exact one: exact.GaussianField.FieldError,
-// which draws from the field's own source and target laws (src and tgt must
-// be those laws; they are not read).
-func fieldError(v func(x *mat.Dense, t []float32) *mat.Dense, field *exact.GaussianField, src, tgt dist.Sampler, n int, rng *rand.Rand) (loss, se, relL2 float64) {
-	e := field.FieldError(v, rng, n)
-	return e.Loss, e.LossSE, e.RelL2
 }
 
 // slopes returns, at each time, ĉ(t) = E⟨v(x_t,t), x_t⟩ / E‖x_t‖² on n draws
