@@ -77,3 +77,29 @@ func TestReplaceSection(t *testing.T) {
 		t.Error("no markers: want error")
 	}
 }
+
+// cores takes the number of cores from the results (GOMAXPROCS) and calls
+// them shared when the load at an experiment's start exceeds that number
+// by more than ½ (the run itself is a load of about one per core).
+func TestCores(t *testing.T) {
+	cases := []struct {
+		name  string
+		procs float64
+		load  []float64
+		want  string
+	}{
+		{"two idle", 2, []float64{1.9, 2}, "two otherwise idle cores"},
+		{"two shared", 2, []float64{3.1, 3}, "two cores shared with other work"},
+		{"sixteen idle", 16, []float64{3.1, 3}, "16 otherwise idle cores"},
+		{"one shared", 1, []float64{2, 2}, "one core shared with other work"},
+		{"unrecorded", 0, nil, "an unrecorded number of cores"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := Results{Experiments: []ExperimentResults{{Name: "x", GoMaxProcs: c.procs, LoadAverage: c.load}}}
+			if got := r.cores(); got != c.want {
+				t.Errorf("cores() = %q, want %q", got, c.want)
+			}
+		})
+	}
+}

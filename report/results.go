@@ -219,16 +219,7 @@ func ReadmeSection(r Results) (string, error) {
 			}
 			return fmt.Sprintf("%.1f", s/60)
 		},
-		"cores": func() string {
-			// A run on two cores is itself a load of about 2; more than
-			// that at an experiment's start means other work shared them.
-			for _, e := range r.Experiments {
-				if len(e.LoadAverage) > 0 && e.LoadAverage[0] > 2.5 {
-					return "two cores shared with other work"
-				}
-			}
-			return "two otherwise idle cores"
-		},
+		"cores": r.cores,
 		"load": func() string {
 			var l []string
 			for _, e := range r.Experiments {
@@ -254,6 +245,36 @@ func ReadmeSection(r Results) (string, error) {
 		return "", err
 	}
 	return ReadmeBegin + "\n" + b.String() + ReadmeEnd, nil
+}
+
+// cores describes the cores the run had: their number (GOMAXPROCS, from
+// the first experiment that recorded it) and whether other work shared
+// them. A run on n cores is itself a load of about n; more than n + ½ at an
+// experiment's start means other work shared them.
+func (r Results) cores() string {
+	n := 0.0
+	for _, e := range r.Experiments {
+		if e.GoMaxProcs > 0 {
+			n = e.GoMaxProcs
+			break
+		}
+	}
+	if n == 0 {
+		return "an unrecorded number of cores"
+	}
+	count, noun := fmt.Sprintf("%g", n), "cores"
+	if words := []string{"", "one", "two", "three", "four"}; int(n) < len(words) && float64(int(n)) == n {
+		count = words[int(n)]
+	}
+	if n == 1 {
+		noun = "core"
+	}
+	for _, e := range r.Experiments {
+		if len(e.LoadAverage) > 0 && e.LoadAverage[0] > n+0.5 {
+			return count + " " + noun + " shared with other work"
+		}
+	}
+	return count + " otherwise idle " + noun
 }
 
 // ReplaceSection returns readme with the text between the markers (and
