@@ -103,3 +103,47 @@ func TestCores(t *testing.T) {
 		})
 	}
 }
+
+// LoadResults reads times.json when it is there, skips it when it is
+// missing, and reports it when it cannot be read (here: a folder in its
+// place) instead of writing zero seconds.
+func TestLoadResultsTimes(t *testing.T) {
+	metrics := []byte(`{"scale":"smoke","seed":1,"findings":[],"stats":[]}`)
+	cases := []struct {
+		name    string
+		times   func(dir string) error
+		seconds float64
+		wantErr bool
+	}{
+		{"present", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "times.json"), []byte(`{"total":12.5}`), 0o644)
+		}, 12.5, false},
+		{"missing", func(string) error { return nil }, 0, false},
+		{"unreadable", func(dir string) error { return os.Mkdir(filepath.Join(dir, "times.json"), 0o755) }, 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			runs := t.TempDir()
+			dir := filepath.Join(runs, "x")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "metrics.json"), metrics, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.times(dir); err != nil {
+				t.Fatal(err)
+			}
+			r, err := LoadResults(runs, []string{"x"})
+			if c.wantErr {
+				if err == nil {
+					t.Error("want an error for an unreadable times.json")
+				}
+				return
+			}
+			if err != nil || r.Experiments[0].Seconds != c.seconds {
+				t.Errorf("LoadResults = %+v, %v; want %g seconds", r.Experiments, err, c.seconds)
+			}
+		})
+	}
+}

@@ -80,7 +80,8 @@ type metricsFile struct {
 }
 
 // LoadResults reads the numbers of every experiment in order from
-// runsDir/NAME/metrics.json and times.json; a missing folder is skipped.
+// runsDir/NAME/metrics.json and times.json; a missing folder is skipped,
+// and a missing times.json leaves the times at zero.
 func LoadResults(runsDir string, order []string) (Results, error) {
 	var r Results
 	for _, name := range order {
@@ -105,7 +106,11 @@ func LoadResults(runsDir string, order []string) (Results, error) {
 			}
 			e.Findings = append(e.Findings, fr)
 		}
-		if t, err := os.ReadFile(filepath.Join(dir, "times.json")); err == nil {
+		t, err := os.ReadFile(filepath.Join(dir, "times.json"))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return Results{}, fmt.Errorf("results: %w", err)
+		}
+		if err == nil {
 			var times map[string]float64
 			if err := json.Unmarshal(t, &times); err != nil {
 				return Results{}, fmt.Errorf("results: %s: %w", filepath.Join(dir, "times.json"), err)
