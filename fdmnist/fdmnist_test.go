@@ -163,12 +163,22 @@ func TestScoreGrowsUnderCorruption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	self, _ := c.Reference(test)
-	if s, _ := c.Score(test, self); math.Abs(s.FD) > 1e-6*covTrace(self) {
+	self, err := c.Reference(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Score(test, self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(s.FD) > 1e-6*covTrace(self) {
 		t.Errorf("FD of a sample against its own fit = %g, want 0", s.FD)
 	}
-	a, _ := c.Score(test, ref)
-	b, _ := c.Score(test, ref)
+	a, errA := c.Score(test, ref)
+	b, errB := c.Score(test, ref)
+	if err := errors.Join(errA, errB); err != nil {
+		t.Fatal(err)
+	}
 	if a.FD != b.FD {
 		t.Errorf("the same inputs scored %v then %v", a.FD, b.FD)
 	}
