@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/metrics"
 	"github.com/flowlab/flowlab/nn"
 )
 
@@ -115,5 +116,23 @@ func TestParseScale(t *testing.T) {
 	}
 	if _, err := ParseScale("huge"); err == nil {
 		t.Error("ParseScale(huge): want error")
+	}
+}
+
+// TestCutFor: the reported cut is half-open as CountAbove's strict ">"
+// makes it: k eigenvalues above its lower end, k−1 above its upper end.
+func TestCutFor(t *testing.T) {
+	desc := []float64{9, 7, 5, 3, 1}
+	for k := 1; k < len(desc); k++ {
+		c := cutFor(desc, k)
+		if got := metrics.CountAbove(desc, c[0]); got != k {
+			t.Errorf("k = %d: %d eigenvalues above lo = %v", k, got, c[0])
+		}
+		if got := metrics.CountAbove(desc, math.Nextafter(c[1], math.Inf(-1))); got != k {
+			t.Errorf("k = %d: %d eigenvalues just below hi = %v", k, got, c[1])
+		}
+		if got := metrics.CountAbove(desc, c[1]); got != k-1 {
+			t.Errorf("k = %d: %d eigenvalues above hi = %v, want k−1", k, got, c[1])
+		}
 	}
 }

@@ -65,7 +65,7 @@ type mnistResult struct {
 	Rank32      int        `json:"rank32"` // eigenvalues above λmax·D·eps_float32
 	Rank32Tol   float64    `json:"rank32_tol"`
 	Explained   []count    `json:"explained"`
-	Lambda228   [2]float64 `json:"lambda_for_228"` // every cut λ in (lo, hi] counts exactly 228 eigenvalues
+	Lambda228   [2]float64 `json:"lambda_for_228"` // every cut λ in [lo, hi) counts exactly 228 eigenvalues above it (CountAbove is strict)
 	Total       float64    `json:"total_variance"`
 	Eigenvalues []float64  `json:"eigenvalues,omitempty"` // of the whole split only
 	cost        int
@@ -125,7 +125,7 @@ func mnistMeasure(e *env, c mnistConfig, r *mnistResult) error {
 			r.Rank32++
 		}
 	}
-	r.Lambda228 = [2]float64{sp.Eigenvalues[seedMNISTRank], sp.Eigenvalues[seedMNISTRank-1]}
+	r.Lambda228 = cutFor(sp.Eigenvalues, seedMNISTRank)
 	for _, x := range sp.Explained {
 		r.Explained = append(r.Explained, count{x.Cut, x.Count})
 	}
@@ -137,6 +137,10 @@ func mnistMeasure(e *env, c mnistConfig, r *mnistResult) error {
 	return nil
 }
 
+// cutFor returns [lo, hi): every threshold λ with lo ≤ λ < hi has exactly k
+// of the descending eigenvalues strictly above it (metrics.CountAbove).
+func cutFor(desc []float64, k int) [2]float64 { return [2]float64{desc[k], desc[k-1]} }
+
 // mnistFigures draws the spectrum with the counts each rule gives.
 func mnistFigures(e *env, c mnistConfig, xs []*mnistResult) ([]report.Figure, error) {
 	r := xs[0]
@@ -145,7 +149,7 @@ func mnistFigures(e *env, c mnistConfig, xs []*mnistResult) ([]report.Figure, er
 		Values: r.Eigenvalues,
 		Cuts: []plot.Cut{
 			{Index: r.Explained[0].Count, Label: fmt.Sprintf("95%% of variance: %d", r.Explained[0].Count)},
-			{Index: seedMNISTRank, Label: fmt.Sprintf("the seed's %d: λ in (%.3g, %.3g], no standard rule", seedMNISTRank, r.Lambda228[0], r.Lambda228[1])},
+			{Index: seedMNISTRank, Label: fmt.Sprintf("the seed's %d: λ in [%.3g, %.3g), no standard rule", seedMNISTRank, r.Lambda228[0], r.Lambda228[1])},
 			{Index: r.Explained[1].Count, Label: fmt.Sprintf("99%% of variance: %d", r.Explained[1].Count)},
 			{Index: r.Rank32, Label: fmt.Sprintf("float32 rule: %d", r.Rank32)},
 			{Index: r.Rank, Label: fmt.Sprintf("numerical rank %d (tol %.2g)", r.Rank, r.RankTol)},
@@ -187,7 +191,7 @@ func mnistFindings(c mnistConfig, xs []*mnistResult) ([]report.Finding, []report
 	fs := findings(
 		test{kind: seedClaim, claim: fmt.Sprintf("MNIST's train set has %d independent dimensions of variation (the rank of its covariance).", seedMNISTRank),
 			crit: cr["228"], values: []float64{float64(hits)},
-			note: fmt.Sprintf("Float64 rank %d (tolerance %.3g), float32 rule %d (tolerance %.3g), %d components for 95 %% of the variance, %d for 99 %%; exactly %d eigenvalues lie above any λ in (%.4g, %.4g], a cut no rule gives.",
+			note: fmt.Sprintf("Float64 rank %d (tolerance %.3g), float32 rule %d (tolerance %.3g), %d components for 95 %% of the variance, %d for 99 %%; exactly %d eigenvalues lie above any λ in [%.4g, %.4g), a cut no rule gives.",
 				r.Rank, r.RankTol, r.Rank32, r.Rank32Tol, r.Explained[0].Count, r.Explained[1].Count, seedMNISTRank, r.Lambda228[0], r.Lambda228[1])},
 		test{kind: hypothesis, claim: fmt.Sprintf("Random subsets of %d images have a rank far above %d too.", c.SubsetN, seedMNISTRank),
 			crit: cr["subsets"], values: subs},
@@ -211,7 +215,7 @@ func mnistTable(c mnistConfig, xs []*mnistResult) report.Table {
 	for _, x := range r.Explained {
 		tab.Rows = append(tab.Rows, []any{fmt.Sprintf("components for %g %% of variance", 100*x.Cut), x.Count, "fewest leading eigenvalues"})
 	}
-	tab.Rows = append(tab.Rows, []any{fmt.Sprintf("cut giving %d", seedMNISTRank), fmt.Sprintf("λ in (%.4g, %.4g]", r.Lambda228[0], r.Lambda228[1]), "a threshold fitted to the answer, not a rule"})
+	tab.Rows = append(tab.Rows, []any{fmt.Sprintf("cut giving %d", seedMNISTRank), fmt.Sprintf("λ in [%.4g, %.4g)", r.Lambda228[0], r.Lambda228[1]), "a threshold fitted to the answer, not a rule"})
 	for _, x := range xs[1:] {
 		tab.Rows = append(tab.Rows, []any{fmt.Sprintf("numerical rank, subset seed %d (%d images)", x.Seed, x.N), x.Rank, "NumPy's rule on the subset"})
 	}
