@@ -352,6 +352,17 @@ func latentCriteria() map[string]criterion {
 }
 
 // latentFindings: the seed's claim and flowlab's tests of it; the table.
+// embeddedRank is the rank of an embedded:… SPEC (0 when it does not parse
+// as one, which latentSetup never writes).
+func embeddedRank(spec string) int {
+	if e, err := dist.Parse(spec); err == nil {
+		if g, ok := e.(*dist.Embedded); ok {
+			return g.Rank
+		}
+	}
+	return 0
+}
+
 func latentFindings(c latentConfig, js []*latentJob) ([]report.Finding, []report.Table) {
 	runs := latentRuns(js)
 	cr := latentCriteria()
@@ -370,7 +381,7 @@ func latentFindings(c latentConfig, js []*latentJob) ([]report.Finding, []report
 	ks := func(r *latentRun) float64 { return r.KS / bound }
 	emb := runs[0].Data
 	tests := []test{
-		{kind: seedClaim, claim: "“By projecting the data into a lower dimension where all the variation is captured we avoid this issue”: on the rank-64 embedded Gaussian, the inverse flow in the PCA latent reaches Chi(d).",
+		{kind: seedClaim, claim: fmt.Sprintf("“By projecting the data into a lower dimension where all the variation is captured we avoid this issue”: on the rank-%d embedded Gaussian, the inverse flow in the PCA latent reaches Chi(d).", embeddedRank(c.Embedded)),
 			crit: cr["latent"], values: pick(emb, "pca", true, ks)},
 		{kind: hypothesis, claim: "Control: in the full space the embedded Gaussian's inverse flow does not reach Chi(d).",
 			crit: cr["full"], values: pick(emb, "full", true, ks)},

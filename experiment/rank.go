@@ -361,7 +361,7 @@ func rankFindings(c rankConfig, runs []*rankRun) ([]report.Finding, []report.Tab
 			crit: cr["live"], values: sel(converging, low, live)},
 		test{kind: hypothesis, claim: "In the dead directions the flow creates little variance (the exact flow creates none).",
 			crit: cr["dead"], values: sel(converging, low, dead)},
-		test{kind: hypothesis, claim: "The learned rank-64 flow ends nearer the exact flow's law than the target's.",
+		test{kind: hypothesis, claim: fmt.Sprintf("The learned rank-%d flow ends nearer the exact flow's law than the target's.", low),
 			crit: cr["nearer"], values: sel(converging, low, func(r *rankRun) float64 { return r.Exact.KSLearned / r.KSFull })},
 		test{kind: hypothesis, claim: "With the short budget (the seed's regime) the live directions are not learned: the norms stay near the source's.",
 			crit: cr["short"], values: sel(short, low, live), note: normNote(short)},

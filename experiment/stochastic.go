@@ -291,7 +291,7 @@ func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Find
 	fs := findings(
 		test{kind: seedClaim, claim: "“If we allow ourselves to use randomness, then this problem quickly disappears.” — on the line: a stochastic interpolant sampled by its SDE maps the line to the 8 gaussians.",
 			crit: cr["sde-line"], values: pv("line", c.Gamma), note: fmt.Sprintf("The deterministic flow: %s.", tInterval(pv("line", "")))},
-		test{kind: seedClaim, claim: "“If we allow ourselves to use randomness, then this problem quickly disappears.” — on the rank-64 source: the SDE reaches Chi(128).",
+		test{kind: seedClaim, claim: fmt.Sprintf("“If we allow ourselves to use randomness, then this problem quickly disappears.” — on the rank-%d source: the SDE reaches Chi(%d).", c.Gauss.D/2, c.Gauss.D),
 			crit: cr["sde-rank"], values: rv(sde, ks), note: fmt.Sprintf("The deterministic flow: %s.", tInterval(rv(plain, ks)))},
 		test{kind: hypothesis, claim: "Noise added to the line lets the ODE's inverse recover the 8 gaussians.",
 			crit: cr["noise-line"], values: pv(maxSigma, "")},
