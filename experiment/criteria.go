@@ -121,13 +121,19 @@ func (c criterion) holds(x float64) bool {
 // judge returns the verdict for the per-seed values.
 func (c criterion) judge(values []float64) string {
 	if c.Every {
-		if len(values) == 0 {
-			return report.Inconclusive
-		}
+		// A counterexample refutes; a value that could not be measured
+		// (NaN) is no counterexample, and leaves the claim unsettled.
+		missing := len(values) == 0
 		for _, x := range values {
-			if !c.holds(x) {
+			switch {
+			case math.IsNaN(x):
+				missing = true
+			case !c.holds(x):
 				return report.Refuted
 			}
+		}
+		if missing {
+			return report.Inconclusive
 		}
 		return report.Confirmed
 	}

@@ -48,6 +48,8 @@ func TestJudge(t *testing.T) {
 		{"every, all hold", every, []float64{0, -1, -3}, report.Confirmed},
 		{"every, one fails", every, []float64{0, 1, -3}, report.Refuted},
 		{"every, none", every, nil, report.Inconclusive},
+		{"every, one unmeasured", every, []float64{0, math.NaN(), -3}, report.Inconclusive},
+		{"every, unmeasured and a counterexample", every, []float64{math.NaN(), 1}, report.Refuted},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
