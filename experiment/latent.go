@@ -391,8 +391,11 @@ func latentFindings(c latentConfig, js []*latentJob) ([]report.Finding, []report
 	full := pick("mnist", "full", true, func(r *latentRun) float64 { return r.ForwardMMD })
 	if len(full) > 0 {
 		lat := pick("mnist", "pca", true, func(r *latentRun) float64 { return r.ForwardMMD })
-		ratio := make([]float64, len(lat))
-		for i := range lat {
+		// Seed i's latent flow against seed i's full-space flow: both lists
+		// come from the same seeds in the same order; a missing run shortens
+		// the pairing rather than indexing past it.
+		ratio := make([]float64, min(len(lat), len(full)))
+		for i := range ratio {
 			ratio[i] = lat[i] / full[i]
 		}
 		tests = append(tests,

@@ -33,9 +33,9 @@ import (
 // The time MLP composes sharper functions of t from them; higher
 // frequencies would make the field vary faster in t than the default
 // sampler resolves (RK4 with 100 evaluations takes steps of 0.04, and
-// ω·h stays ≤ 0.4), which the round trip of TestSampleFromFile in
-// cmd/flowlab measures (its error grew fifty-fold with a highest frequency
-// of 100).
+// ω·h stays ≤ 0.4); the forward-then-backward round trip of
+// TestSampleFromFile in cmd/flowlab fails with a much higher one
+// (docs/FILM.md has the figures).
 const (
 	timeFreqs   = 8
 	timeFreqMax = 10.0

@@ -189,7 +189,7 @@ func (iv Interval) String() string {
 		if p == nil {
 			return "—"
 		}
-		return strings.TrimSuffix(fmt.Sprintf("%.3g", *p), ".")
+		return fmt.Sprintf("%.3g", *p)
 	}
 	if iv.Lo == nil || iv.Hi == nil {
 		return f(iv.Mean)
