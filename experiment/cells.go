@@ -3,7 +3,6 @@ package experiment
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/flowlab/flowlab/report"
@@ -16,8 +15,6 @@ type cellSet interface {
 	setting() any
 	// len is the number of cells.
 	len() int
-	// cost is cell i's estimated work (plan.cost), 0 when the plan has none.
-	cost(i int) int
 	// cell is cell i (a pointer to a struct), measured or not.
 	cell(i int) any
 	// measure measures cell i.
@@ -40,13 +37,6 @@ func (s *cellsOf[C, X]) cell(i int) any {
 	return s.xs[i]
 }
 
-func (s *cellsOf[C, X]) cost(i int) int {
-	if s.p.cost == nil {
-		return 0
-	}
-	return s.p.cost(s.xs[i])
-}
-
 func (s *cellsOf[C, X]) measure(e *env, i int) error { return s.p.measure(e, s.c, s.xs[i]) }
 
 func (s *cellsOf[C, X]) finish(e *env) (*outcome, error) {
@@ -64,17 +54,6 @@ func (s *cellsOf[C, X]) finish(e *env) (*outcome, error) {
 		out.stats = p.stats(c, xs)
 	}
 	return out, nil
-}
-
-// byCost returns the indices of s's cells, largest cost first (index order
-// among equal costs).
-func byCost(s cellSet) []int {
-	order := make([]int, s.len())
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return s.cost(b) - s.cost(a) })
-	return order
 }
 
 // setSeeds sets the int field of the setting *c whose JSON name is "seeds"

@@ -1,10 +1,135 @@
 package experiment
 
-// cellSeconds is the estimated CPU seconds of a cell whose cost (plan.cost)
-// is units multiply-adds.
-func cellSeconds(units int) float64 { return float64(units) / macsPerCPUSecond }
+import "strings"
 
-// macsPerCPUSecond is the engine's measured training rate in multiply-adds
-// per CPU second; docs/PERFORMANCE.md ("Sweep cost") says how it was
-// measured.
+// A sweep's estimate: each cell's work in multiply-adds, from its training
+// settings (steps × batch × the network's multiply-adds per row, three
+// times for the forward and backward passes, twice that with a denoiser
+// net), its flows (points × RK4 evaluations × multiply-adds per row) and
+// the work every process repeats while setting the experiment up (cells()),
+// divided by the engine's measured rate. docs/PERFORMANCE.md ("Sweep cost")
+// says how the rate was measured and how close the estimate comes.
+
+// cellSeconds is the estimated CPU seconds of cell x of an experiment set
+// up as setting; 0 for an experiment with no estimate.
+func cellSeconds(setting, x any) float64 { return cellMACs(setting, x) / macsPerCPUSecond }
+
+// macsPerCPUSecond is the engine's rate on the study's cells, in
+// multiply-adds per CPU second (docs/PERFORMANCE.md, "Sweep cost").
 const macsPerCPUSecond = 20e9
+
+// cellMACs is the estimated multiply-adds of a cell, by the experiment's
+// setting type; experiments without a case here have no estimate (0).
+func cellMACs(setting, x any) float64 {
+	switch c := setting.(type) {
+	case widthConfig:
+		return widthMACs(c, x.(*widthCell))
+	case varianceConfig:
+		return pairMACs(c.toyConfig, x.(*pairResult))
+	case rankConfig:
+		r := x.(*rankRun)
+		return gaussMACs(c.recipe(r.Recipe).Train, r.Gamma != "")
+	case mnistConfig:
+		r := x.(*mnistResult)
+		if r.Seed == 0 {
+			return spectrumMACs(60000, 784)
+		}
+		return spectrumMACs(c.SubsetN, 784)
+	case stochasticConfig:
+		return stochasticMACs(c, x.(*stochasticCell))
+	case latentConfig:
+		return latentMACs(c, x.(*latentJob))
+	}
+	return 0
+}
+
+// netMACs is the multiply-adds per row of a velocity field: an MLP on
+// [x, t, sin/cos features] (plus, for film, heads from a 64-wide time
+// embedding to every hidden layer's scale and shift).
+func netMACs(dim int, hidden []int, fourier int, arch string) float64 {
+	in, sum, total := dim+1+2*fourier, 0, 0
+	for _, h := range hidden {
+		total += in * h
+		in, sum = h, sum+h
+	}
+	total += in * dim
+	if arch == "film" {
+		total += 64 * 2 * (sum + dim)
+	}
+	return float64(total)
+}
+
+// trainMACs is training's multiply-adds: forward and backward (3×) over
+// steps × batch rows, doubled with a denoiser net.
+func trainMACs(steps, batch int, perRow float64, eta bool) float64 {
+	m := 3 * float64(steps) * float64(batch) * perRow
+	if eta {
+		m *= 2
+	}
+	return m
+}
+
+// flowMACs is pushing n points through a field with RK4 at flowSteps.
+func flowMACs(n int, perRow float64) float64 { return float64(n) * 4 * flowSteps * perRow }
+
+func widthMACs(c widthConfig, x *widthCell) float64 {
+	hidden := make([]int, c.Depth)
+	for i := range hidden {
+		hidden[i] = x.W
+	}
+	per := netMACs(x.K, hidden, x.Fourier, x.Arch)
+	return trainMACs(x.Steps, c.Batch, per, false) + flowMACs(c.FlowN, per) + 3*float64(c.EvalN)*per
+}
+
+func pairMACs(c toyConfig, p *pairResult) float64 {
+	if p.Source == idealSource {
+		return 0
+	}
+	per := netMACs(2, c.Hidden, 0, "mlp")
+	steps := flowMACs(2*c.EvalN, per)
+	if p.Gamma != "" {
+		steps = 2 * float64(2*c.EvalN) * float64(c.SDESteps) * per
+	}
+	n := float64(c.EvalN)
+	return trainMACs(c.Steps, c.Batch, per, p.Gamma != "") + steps + 4*n*n*n
+}
+
+func gaussMACs(c gaussConfig, eta bool) float64 {
+	per := netMACs(c.D, c.Hidden, c.Fourier, c.Arch)
+	return trainMACs(c.Steps, c.Batch, per, eta) + 2*flowMACs(c.FlowN, per)
+}
+
+// spectrumMACs is a covariance of n rows of d columns and its
+// eigendecomposition.
+func spectrumMACs(n, d int) float64 {
+	return float64(n)*float64(d)*float64(d)/2 + 10*float64(d)*float64(d)*float64(d)
+}
+
+// stochasticMACs counts, beside the cell's own training, the ε selection
+// that cells() trains in every process.
+func stochasticMACs(c stochasticConfig, x *stochasticCell) float64 {
+	sel := float64(len(c.Epss)) * gaussMACs(c.Gauss, false)
+	if x.done {
+		return sel / float64(len(c.Epss))
+	}
+	if x.Pair != nil {
+		return sel + pairMACs(c.Toy, x.Pair)
+	}
+	return sel + gaussMACs(c.Gauss, x.Run.Gamma != "")
+}
+
+// latentMACs counts the cell's training and flows, and for MNIST the PCA
+// that cells() fits in every process.
+func latentMACs(c latentConfig, j *latentJob) float64 {
+	r := j.Run
+	per := netMACs(r.D, j.net, c.Fourier, "mlp")
+	m := trainMACs(j.st, c.Batch, per, false) + 2*flowMACs(c.EvalN, per)
+	if strings.HasPrefix(r.Data, "mnist") {
+		rows := 60000
+		if c.MNISTRows > 0 {
+			rows = c.MNISTRows
+		}
+		m += spectrumMACs(rows, 784)
+	}
+	return m
+}

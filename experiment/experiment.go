@@ -159,8 +159,8 @@ type spec struct {
 
 // plan is the shape every experiment has: setup chooses the setting for the
 // scale, cells lists the pieces of work, measure fills one cell (cells run
-// in parallel, in their own processes in a sweep, largest cost first when
-// cost is set), figures draws them and findings turns them into verdicts
+// in parallel, in their own processes in a sweep, largest estimated cost
+// first), figures draws them and findings turns them into verdicts
 // and tables. results is what metrics.json's "results" holds (the cells
 // themselves when nil).
 //
@@ -169,7 +169,8 @@ type spec struct {
 // since a sweep writes X to a file and reads it back elsewhere for figures
 // and findings; unexported fields are inputs that cells prepares, again in
 // every process. cells must be deterministic and cheap: a sweep calls it
-// in every process. cost is the cell's estimated work (see cellCost).
+// in every process. cost is a cell's relative work from before sweeps; a
+// sweep orders and estimates cells by cost.go's multiply-adds instead.
 type plan[C, X any] struct {
 	setup    func(s Scale) C
 	cells    func(e *env, c C) ([]X, error)

@@ -68,7 +68,8 @@ type cellConfig struct {
 
 // Plan lists the cells of experiment name ("all": every one, in order) at
 // scale with seed; seeds > 0 sets the seeds of every cell instead of the
-// scale's. Each cell's Cost is its estimated CPU seconds (cellSeconds).
+// scale's. Each cell's Cost is its estimated CPU seconds (cellSeconds),
+// which also orders a local run (largest first).
 func (r *Runner) Plan(ctx context.Context, name string, scale Scale, seed uint64, seeds int) (*sweep.Plan, error) {
 	names, err := expand(name, scale)
 	if err != nil {
@@ -88,7 +89,7 @@ func (r *Runner) Plan(ctx context.Context, name string, scale Scale, seed uint64
 				return nil, fmt.Errorf("experiment %s: cell %d: %w", n, i, err)
 			}
 			p.Cells = append(p.Cells, sweep.Cell{ID: fmt.Sprintf("%s/%0*d", n, width, i), Experiment: n, Config: b,
-				Cost: cellSeconds(pr.set.cost(i))})
+				Cost: cellSeconds(pr.set.setting(), pr.set.cell(i))})
 		}
 	}
 	return p, nil
