@@ -16,7 +16,7 @@ func cellSeconds(setting, x any) float64 { return cellMACs(setting, x) / macsPer
 
 // macsPerCPUSecond is the engine's rate on the study's cells, in
 // multiply-adds per CPU second (docs/PERFORMANCE.md, "Sweep cost").
-const macsPerCPUSecond = 20e9
+const macsPerCPUSecond = 35e9
 
 // cellMACs is the estimated multiply-adds of a cell, by the experiment's
 // setting type; experiments without a case here have no estimate (0).

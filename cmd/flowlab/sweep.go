@@ -105,7 +105,7 @@ func newSweepPlanCmd(runner func() *experiment.Runner) *cobra.Command {
 // printEstimate prints the number of cells and the estimated CPU time, in
 // total and per experiment.
 func printEstimate(w io.Writer, dir string, p *sweep.Plan) {
-	hours := func(s float64) string { return fmt.Sprintf("%.2f", s/3600) }
+	hours := func(s float64) string { return fmt.Sprintf("%.3g", s/3600) }
 	fmt.Fprintf(w, "planned %d cells in %s (scale %s, seed %d): estimated %s CPU hours\n", p.NCells, dir, p.Scale, p.Seed, hours(p.CostS))
 	for _, name := range p.Experiments {
 		n, s := 0, 0.0
