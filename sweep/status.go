@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -62,7 +63,13 @@ func cellState(cdir string, c Cell) (State, string, error) {
 	}
 	b, err := os.ReadFile(filepath.Join(cdir, FailedFile))
 	if err == nil {
-		return Failed, strings.TrimSpace(string(b)), nil
+		var f struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &f) != nil || f.Error == "" {
+			f.Error = strings.Join(strings.Fields(string(b)), " ")
+		}
+		return Failed, f.Error, nil
 	}
 	return Missing, "", nil
 }

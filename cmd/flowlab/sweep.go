@@ -20,7 +20,10 @@ import (
 // newSweepCmd groups the sweep subcommands: plan a grid of cells, run them
 // (one, all here, or as a Slurm array), see where they stand, collect.
 func newSweepCmd() *cobra.Command {
-	var mnistDir string
+	var (
+		mnistDir string
+		quiet    bool
+	)
 	cmd := &cobra.Command{
 		Use:   "sweep",
 		Short: "run the study's experiments as cells: on this machine or as a Slurm job array",
@@ -35,8 +38,15 @@ A finished cell is skipped, an interrupted one runs again; collect gives the
 bytes that flowlab reproduce gives for the same scale and seed.`,
 	}
 	cmd.PersistentFlags().StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: $FLOWLAB_MNIST_DIR or the GoMNIST module)")
-	runner := func() *experiment.Runner { return experiment.NewRunner(experiment.Options{MNISTDir: mnistDir}) }
-	cmd.AddCommand(newSweepPlanCmd(runner), newSweepRunCmd(runner), newSweepLocalCmd(runner), newSweepSlurmCmd(),
+	cmd.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress lines on standard error")
+	runner := func() *experiment.Runner {
+		o := experiment.Options{MNISTDir: mnistDir}
+		if !quiet {
+			o.Progress = cmd.ErrOrStderr()
+		}
+		return experiment.NewRunner(o)
+	}
+	cmd.AddCommand(newSweepPlanCmd(runner), newSweepRunCmd(runner), newSweepLocalCmd(runner, &quiet), newSweepSlurmCmd(),
 		newSweepStatusCmd(), newSweepCollectCmd(runner))
 	return cmd
 }
@@ -176,7 +186,7 @@ func cellIndex(set bool, index int) (int, error) {
 	return 0, usagef("sweep run: no cell index: give --index, or run as an array task ($SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)")
 }
 
-func newSweepLocalCmd(runner func() *experiment.Runner) *cobra.Command {
+func newSweepLocalCmd(runner func() *experiment.Runner, quiet *bool) *cobra.Command {
 	var jobs int
 	cmd := &cobra.Command{
 		Use:   "local DIR",
@@ -190,7 +200,11 @@ func newSweepLocalCmd(runner func() *experiment.Runner) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := sweep.Local(cmd.Context(), args[0], p, runner(), jobs, cmd.ErrOrStderr()); err != nil {
+			var progress io.Writer
+			if !*quiet {
+				progress = cmd.ErrOrStderr()
+			}
+			if err := sweep.Local(cmd.Context(), args[0], p, runner(), jobs, progress); err != nil {
 				return sweepErr(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "all %d cells done; collect with flowlab sweep collect %s\n", len(p.Cells), args[0])
