@@ -77,7 +77,8 @@ func sbatchArgs(dir string, collect bool) []string {
 var errNoSbatch = errors.New("sbatch not found on PATH")
 
 // submitSlurm writes the scripts into dir/slurm and, unless dryRun, submits
-// the array and a collect job that waits for it (afterok). It prints the
+// the array and a collect job that waits for it (afterok; Slurm cancels it
+// when a task fails, so it never waits forever). It prints the
 // scripts and commands (dry run) or the job ids.
 func submitSlurm(ctx context.Context, w io.Writer, dir string, idx []int, o slurmOptions) error {
 	array, collect := slurmScripts(dir, idx, o)
@@ -100,7 +101,7 @@ func submitSlurm(ctx context.Context, w io.Writer, dir string, idx []int, o slur
 			}
 			return strings.Join(q, " ")
 		}
-		fmt.Fprintf(w, "# %s\n%s\n# %s\n%s\n# commands:\nsbatch --parsable %s %s\nsbatch --parsable --dependency=afterok:JOBID %s %s\n",
+		fmt.Fprintf(w, "# %s\n%s\n# %s\n%s\n# commands:\nsbatch --parsable %s %s\nsbatch --parsable --dependency=afterok:JOBID --kill-on-invalid-dep=yes %s %s\n",
 			arrayPath, array, collectPath, collect, quote(arrayArgs), shellQuote(arrayPath), quote(collectArgs), shellQuote(collectPath))
 		return nil
 	}
@@ -112,7 +113,7 @@ func submitSlurm(ctx context.Context, w io.Writer, dir string, idx []int, o slur
 	if err != nil {
 		return err
 	}
-	cjob, err := sbatchRun(ctx, sbatch, append(append([]string{"--dependency=afterok:" + job}, collectArgs...), collectPath)...)
+	cjob, err := sbatchRun(ctx, sbatch, append(append([]string{"--dependency=afterok:" + job, "--kill-on-invalid-dep=yes"}, collectArgs...), collectPath)...)
 	if err != nil {
 		return fmt.Errorf("%w (the array job %s was submitted; collect by hand with flowlab sweep collect %s once it ends)", err, job, dir)
 	}

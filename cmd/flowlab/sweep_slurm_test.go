@@ -46,7 +46,7 @@ func TestSubmitSlurm(t *testing.T) {
 	calls, _ := os.ReadFile(log)
 	name := "flowlab-" + filepath.Base(dir)
 	want := "--parsable --job-name=" + name + " --output=" + filepath.Join(dir, "slurm", "cell-%A_%a.out") + " " + filepath.Join(dir, "slurm", "array.sbatch") + "\n" +
-		"--parsable --dependency=afterok:42 --job-name=" + name + "-collect --output=" + filepath.Join(dir, "slurm", "collect-%j.out") + " " + filepath.Join(dir, "slurm", "collect.sbatch") + "\n"
+		"--parsable --dependency=afterok:42 --kill-on-invalid-dep=yes --job-name=" + name + "-collect --output=" + filepath.Join(dir, "slurm", "collect-%j.out") + " " + filepath.Join(dir, "slurm", "collect.sbatch") + "\n"
 	if string(calls) != want {
 		t.Errorf("sbatch calls:\n%s\nwant:\n%s", calls, want)
 	}
