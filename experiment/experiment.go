@@ -81,7 +81,7 @@ var (
 
 // study returns the experiments in the study's order.
 func study() []spec {
-	return []spec{widthSpec(), varianceSpec(), rankSpec(), mnistSpec(), stochasticSpec(), latentSpec()}
+	return []spec{widthSpec(), varianceSpec(), rankSpec(), mnistSpec(), stochasticSpec(), latentSpec(), conditionalSpec()}
 }
 
 // Names lists the experiments in the study's order.
