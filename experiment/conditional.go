@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/flowlab/flowlab/dist"
@@ -16,7 +17,7 @@ import (
 func conditionalSpec() spec {
 	p := plan[condConfig, *CondCell]{
 		setup: condSetup, cells: condCells, measure: condMeasure,
-		cost:    func(x *CondCell) int { return map[string]int{"8gaussians": 1, "mnist": 3, "mnist-uncond": 2}[x.Kind] },
+		cost:    func(x *CondCell) int { return x.cost },
 		figures: condFigures, findings: condFindings,
 		stats: func(_ condConfig, xs []*CondCell) []cellStat { return condStats(xs) },
 	}
@@ -114,7 +115,7 @@ type CondCell struct {
 	ModeShare [][]float64 `json:"mode_share,omitempty"`
 	In3Sigma  [][]float64 `json:"in_3sigma,omitempty"`
 	// Points (seed 1): per w, rows [x, y, label] of a few samples per label.
-	Points [][][]float64 `json:"points,omitempty"`
+	Points [][][]float64 `json:"points,omitempty" figure:"true"`
 	// MNIST, per w: the classifier's accuracy against the requested label,
 	// FD-MNIST of each label's samples against the test digits of that
 	// class, and FD-MNIST of all samples against the test split. For
@@ -129,14 +130,18 @@ type CondCell struct {
 	TestAccuracy  float64 `json:"test_accuracy,omitempty"`
 	Explained     float64 `json:"explained_variance,omitempty"`
 	// Images (seed 1): per w, Images per label, label-major, pixels as bytes.
-	Images [][][]byte `json:"images,omitempty"`
+	Images [][][]byte `json:"images,omitempty" figure:"true"`
 
-	in *condInputs // the data, shared by the cells; not part of the results
+	in   *condInputs // MNIST's data, shared by the cells, loaded by the first MNIST cell measured
+	cost int         // estimated multiply-adds (training and sampling)
 }
 
-// condInputs is what the cells share: MNIST's training codes with their
-// labels, the PCA, the classifier and its references.
+// condInputs is what the MNIST cells share: MNIST's training codes with
+// their labels, the PCA, the classifier and its references, loaded once per
+// process by the first MNIST cell measured (listing the cells stays cheap).
 type condInputs struct {
+	once     sync.Once
+	err      error
 	codes    *dist.Dataset
 	pca      *latent.PCA
 	clf      *fdmnist.Classifier
@@ -146,54 +151,88 @@ type condInputs struct {
 	testAcc  float64
 }
 
-// condCells prepares MNIST once and lists every flow of every seed.
-func condCells(e *env, c condConfig) ([]*CondCell, error) {
-	in, err := condMNIST(e, c)
-	if err != nil {
-		return nil, err
-	}
+// condCells lists every flow of every seed, with its estimated cost.
+func condCells(_ *env, c condConfig) ([]*CondCell, error) {
+	in := &condInputs{}
 	var xs []*CondCell
 	for s := 1; s <= c.Seeds; s++ {
 		for _, k := range []string{"8gaussians", "mnist", "mnist-uncond"} {
-			xs = append(xs, &CondCell{Kind: k, Seed: s, in: in})
+			x := &CondCell{Kind: k, Seed: s, in: in}
+			x.cost = condCost(c, x)
+			xs = append(xs, x)
 		}
 	}
 	return xs, nil
 }
 
-// condMNIST loads the digits, fits the PCA, gets the classifier and fits
-// its references on the test split (all of it, and each class).
-func condMNIST(e *env, c condConfig) (*condInputs, error) {
+// condCost estimates a cell's multiply-adds: three passes (forward,
+// backward) per training row, and the sampling's evaluations (two per
+// guided one).
+func condCost(c condConfig, x *CondCell) int {
+	cfg := condTrain(c, x, 0)
+	nc := cfg.NetConfig()
+	ws, n := c.ToyW, 8*c.ToyN
+	nc.Dim, nc.Classes = 2, 8
+	if x.Kind != "8gaussians" {
+		nc.Dim, nc.Classes, ws, n = c.K, 10, c.MNISTW, 10*c.PerClass
+	}
+	if x.Kind == "mnist-uncond" {
+		nc.Classes, ws = 0, []float64{1}
+	}
+	p, err := nc.ParamCount()
+	if err != nil {
+		panic("experiment: conditional net: " + err.Error())
+	}
+	evals := 0
+	for _, w := range ws {
+		k := 2 // the guided mix evaluates the net twice
+		if w == 0 || w == 1 {
+			k = 1
+		}
+		evals += k * c.NFE * n
+	}
+	return 3*cfg.Steps*cfg.Batch*p + evals*p
+}
+
+// load loads the MNIST inputs once (see condMNIST).
+func (in *condInputs) load(e *env, c condConfig) error {
+	in.once.Do(func() { in.err = in.fill(e, c) })
+	return in.err
+}
+
+// fill loads the digits, fits the PCA, gets the classifier and fits its
+// references on the test split (all of it, and each class).
+func (in *condInputs) fill(e *env, c condConfig) error {
 	t0 := time.Now()
 	tr, err := dist.LoadMNIST(dist.MNISTOptions{Dir: e.opts.MNISTDir, Split: "train"})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	te, err := dist.LoadMNIST(dist.MNISTOptions{Dir: e.opts.MNISTDir, Split: "test"})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n := min(c.MNISTRows, tr.Len())
 	x, labels := tr.Data().Rows(0, n), tr.Labels()[:n]
 	pca, err := latent.Fit(x, latent.Options{Dim: c.K})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	in := &condInputs{pca: pca, codes: dist.NewDataset("mnist-pca", pca.Encode(x))}
+	in.pca, in.codes = pca, dist.NewDataset("mnist-pca", pca.Encode(x))
 	if err := in.codes.SetLabels(labels, fdmnist.Classes); err != nil {
-		return nil, err
+		return err
 	}
 	if in.clf, err = condClassifier(e, c, tr); err != nil {
-		return nil, err
+		return err
 	}
 	test, tl := te.Data(), te.Labels()
 	if in.refAll, err = in.clf.Reference(test); err != nil {
-		return nil, err
+		return err
 	}
 	for k := range fdmnist.Classes {
 		ref, err := in.clf.Reference(rowsWithLabel(test, tl, k))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		in.refClass = append(in.refClass, ref)
 	}
@@ -202,7 +241,7 @@ func condMNIST(e *env, c condConfig) (*condInputs, error) {
 	e.timed("mnist, pca and classifier", t0)
 	e.logf("mnist: PCA %d keeps %.3f of the variance; classifier accuracy %.4f on test digits, %.4f on their PCA reconstructions",
 		c.K, pca.Explained(), in.testAcc, in.recon)
-	return in, nil
+	return nil
 }
 
 // condClassifier returns the FD-MNIST classifier: the cached one, or (smoke)
@@ -267,8 +306,13 @@ func condMeasure(e *env, c condConfig, x *CondCell) error {
 	t0 := time.Now()
 	cfg := condTrain(c, x, e.seed)
 	var err error
-	var tgt dist.Sampler = x.in.codes
-	if x.Kind == "8gaussians" {
+	var tgt dist.Sampler
+	if x.Kind != "8gaussians" {
+		if err := x.in.load(e, c); err != nil {
+			return err
+		}
+		tgt = x.in.codes
+	} else {
 		if tgt, err = dist.Parse("8gaussians"); err != nil {
 			return err
 		}
