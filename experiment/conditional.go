@@ -80,7 +80,7 @@ func condSetup(s Scale) condConfig {
 		ToyEmbed:  pick(s, 16, 32, 64),
 		ToyLR:     2e-3,
 		ToySteps:  pick(s, 300, 2000, 10000),
-		ToyBatch:  pick(s, 256, 512, 1024),
+		ToyBatch:  pick(s, 256, 512, 512),
 		ToyN:      pick(s, 100, 1000, 2000),
 		ToyW:      pick(s, []float64{0, 1, 2}, []float64{0, 1, 2}, []float64{0, 0.5, 1, 2, 4}),
 		MNISTRows: pick(s, 2000, 10000, 60000),
@@ -416,6 +416,8 @@ func minOf(v []float64) float64 {
 // per class and over all samples.
 func condDigits(e *env, c condConfig, x *CondCell, res *train.Result, src dist.Sampler) error {
 	in := x.in
+	// A net is not safe for concurrent use: each cell reads with a clone.
+	clf := &fdmnist.Classifier{Net: in.clf.Net.Clone()}
 	x.ReconAccuracy, x.TestAccuracy, x.Explained = in.recon, in.testAcc, in.pca.Explained()
 	ws := c.MNISTW
 	if x.Kind == "mnist-uncond" {
@@ -430,7 +432,7 @@ func condDigits(e *env, c condConfig, x *CondCell, res *train.Result, src dist.S
 			return err
 		}
 		img := clamp01(in.pca.Decode(z))
-		all, err := in.clf.Score(img, in.refAll)
+		all, err := clf.Score(img, in.refAll)
 		if err != nil {
 			return err
 		}
@@ -439,7 +441,7 @@ func condDigits(e *env, c condConfig, x *CondCell, res *train.Result, src dist.S
 			e.logf("mnist unconditional seed %d: FD-MNIST %.3f", x.Seed, all.FD)
 			return nil
 		}
-		if err := condPerClass(c, x, img, n); err != nil {
+		if err := condPerClass(c, x, clf, img, n); err != nil {
 			return err
 		}
 		e.logf("mnist seed %d w=%g: accuracy %.4f, FD-MNIST %.3f, per class (median) %.3f", x.Seed, w, x.Accuracy[wi], all.FD, median(x.ClassFD[wi]))
@@ -449,8 +451,8 @@ func condDigits(e *env, c condConfig, x *CondCell, res *train.Result, src dist.S
 
 // condPerClass appends one w's accuracy, per-class FD-MNIST and (seed 1)
 // grid images from img (label-major, n per label).
-func condPerClass(c condConfig, x *CondCell, img *mat.Dense, n int) error {
-	pred := x.in.clf.Predict(img)
+func condPerClass(c condConfig, x *CondCell, clf *fdmnist.Classifier, img *mat.Dense, n int) error {
+	pred := clf.Predict(img)
 	var hit int
 	fds := make([]float64, fdmnist.Classes)
 	var pics [][]byte
@@ -461,7 +463,7 @@ func condPerClass(c condConfig, x *CondCell, img *mat.Dense, n int) error {
 				hit++
 			}
 		}
-		s, err := x.in.clf.Score(rows, x.in.refClass[k])
+		s, err := clf.Score(rows, x.in.refClass[k])
 		if err != nil {
 			return err
 		}
