@@ -444,7 +444,7 @@ func condDigits(e *env, c condConfig, x *CondCell, res *train.Result, src dist.S
 		if err := condPerClass(c, x, clf, img, n); err != nil {
 			return err
 		}
-		e.logf("mnist seed %d w=%g: accuracy %.4f, FD-MNIST %.3f, per class (median) %.3f", x.Seed, w, x.Accuracy[wi], all.FD, median(x.ClassFD[wi]))
+		e.logf("mnist seed %d w=%g: accuracy %.4f, FD-MNIST %.3f, per class %.3f", x.Seed, w, x.Accuracy[wi], all.FD, mean(x.ClassFD[wi]))
 	}
 	return nil
 }
