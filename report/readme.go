@@ -52,9 +52,9 @@ latent flow's MMD to held-out digits is {{iv "latent/mnist-mmd"}} × the full-sp
 
 {{if has "phase"}}**phase** — in D = 16, over source rank × width × training steps: the ODE flow's output keeps the source's
 intrinsic dimension r ({{verdict "phase/ode-keeps"}} in every cell: dimension gain towards D below ¼), the ε fix's output
-reaches D (gain {{iv "phase/eps-reaches"}}, {{verdict "phase/eps-reaches"}}) and the SDE's {{iv "phase/sde-reaches"}}
-({{verdict "phase/sde-reaches"}}); the ε fix's flow map stretches as √(b/ε) to the power {{iv "phase/eps-lip-grows"}}
-({{verdict "phase/eps-lip-grows"}}) and pays {{iv "phase/eps-lip-price"}} of √(b/ε) at the smallest ε.
+reaches D (gain {{iv "phase/eps-reaches"}}, {{verdict "phase/eps-reaches"}}) and the SDE's too (gain {{iv "phase/sde-reaches"}},
+{{verdict "phase/sde-reaches"}}); the ε fix's flow-map Lipschitz constant grows as √(b/ε) to the power p =
+{{iv "phase/eps-lip-grows"}} ({{verdict "phase/eps-lip-grows"}}) and is {{iv "phase/eps-lip-price"}} × √(b/ε) at the smallest ε.
 ![phase](docs/figures/phase.png)
 
 {{end}}` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}} (one-minute load
