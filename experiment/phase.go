@@ -125,6 +125,7 @@ type phaseCell struct {
 	RefRank float64     `json:"ref_id_rank"`
 	RefFull float64     `json:"ref_id_full"`
 	Snaps   []phaseSnap `json:"snapshots"`
+	cost    int         // estimated multiply-adds (phaseCellCost), set by phaseCells
 }
 
 // phaseSnap is a cell's network after Steps optimizer steps, measured.
@@ -159,13 +160,27 @@ func (x *phaseCell) label() string {
 	return fmt.Sprintf("phase/%s/r%d/w%d/eps%g", x.Method, x.Rank, x.Width, x.Eps)
 }
 
-// phaseCost is a cell's relative training cost (the SDE trains two nets).
-func phaseCost(x *phaseCell) int {
-	c := x.Width * x.Width
+// phaseCost is a cell's estimated work (see phaseCellCost).
+func phaseCost(x *phaseCell) int { return x.cost }
+
+// phaseCellCost estimates a cell's work in the runner's units (cost.go:
+// cellSeconds divides by macsPerCPUSecond), from CPU seconds fitted to
+// training and evaluation of these cells on this machine (docs/DIAGNOSE.md,
+// the phase experiment's paper estimate): per training step a fixed part and
+// one proportional to batch·w² (twice for the SDE's two nets); per snapshot
+// a part that grows as n² (nearest neighbours, the references) and the
+// sampler's network evaluations, n·w² per ODE evaluation or SDE step.
+func phaseCellCost(c phaseConfig, x *phaseCell) int {
+	w2, n := float64(x.Width*x.Width), float64(c.Train.FlowN)
+	nets, fixed, perEval, evals := 1.0, 0.66, 9.15e-11, float64(4*flowSteps)
 	if x.Method == phaseSDE {
-		c *= 2
+		nets, fixed, perEval, evals = 2, 1.97, 1.18e-10, float64(c.Train.SDESteps)
 	}
-	return c
+	steps := float64(c.Steps[len(c.Steps)-1])
+	train := steps * (2.7e-4 + 1.77e-10*float64(c.Train.Batch)*w2) * nets
+	sq := (n / 5000) * (n / 5000)
+	eval := fixed*sq + perEval*evals*n*w2
+	return int((train + 0.5*sq + float64(len(c.Steps))*eval) * macsPerCPUSecond)
 }
 
 // phaseCells: per seed, the grid (method × rank × width) and the ε sweep
@@ -184,13 +199,16 @@ func phaseCells(_ *env, c phaseConfig) ([]*phaseCell, error) {
 					if m.id == phaseEps {
 						x.Eps = c.GridEps
 					}
+					x.cost = phaseCellCost(c, x)
 					xs = append(xs, x)
 				}
 			}
 		}
 		for _, eps := range c.SweepEps {
 			if eps != c.GridEps {
-				xs = append(xs, &phaseCell{Method: phaseEps, Rank: c.SweepRank, Width: wMax, Eps: eps, Seed: s})
+				x := &phaseCell{Method: phaseEps, Rank: c.SweepRank, Width: wMax, Eps: eps, Seed: s}
+				x.cost = phaseCellCost(c, x)
+				xs = append(xs, x)
 			}
 		}
 	}
