@@ -15,6 +15,8 @@ type cellSet interface {
 	setting() any
 	// len is the number of cells.
 	len() int
+	// cost is cell i's plan.cost, 0 when the plan has none.
+	cost(i int) int
 	// cell is cell i (a pointer to a struct), measured or not.
 	cell(i int) any
 	// measure measures cell i.
@@ -35,6 +37,13 @@ func (s *cellsOf[C, X]) setting() any { return s.c }
 func (s *cellsOf[C, X]) len() int     { return len(s.xs) }
 func (s *cellsOf[C, X]) cell(i int) any {
 	return s.xs[i]
+}
+
+func (s *cellsOf[C, X]) cost(i int) int {
+	if s.p.cost == nil {
+		return 0
+	}
+	return s.p.cost(s.xs[i])
 }
 
 func (s *cellsOf[C, X]) measure(e *env, i int) error { return s.p.measure(e, s.c, s.xs[i]) }

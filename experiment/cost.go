@@ -11,15 +11,24 @@ import "strings"
 // says how the rate was measured and how close the estimate comes.
 
 // cellSeconds is the estimated CPU seconds of cell x of an experiment set
-// up as setting; 0 for an experiment with no estimate.
-func cellSeconds(setting, x any) float64 { return cellMACs(setting, x) / macsPerCPUSecond }
+// up as setting, whose plan.cost is cost: the multiply-adds cellMACs
+// estimates for the study's first six experiments, or cost (experiments
+// written since sweeps set plan.cost in multiply-adds); 0 with neither.
+func cellSeconds(setting, x any, cost int) float64 {
+	m := cellMACs(setting, x)
+	if m == 0 {
+		m = float64(cost)
+	}
+	return m / macsPerCPUSecond
+}
 
 // macsPerCPUSecond is the engine's rate on the study's cells, in
 // multiply-adds per CPU second (docs/PERFORMANCE.md, "Sweep cost").
 const macsPerCPUSecond = 35e9
 
 // cellMACs is the estimated multiply-adds of a cell, by the experiment's
-// setting type; experiments without a case here have no estimate (0).
+// setting type, for the experiments whose plan.cost predates sweeps (a
+// relative cost, or none); others give 0 and set plan.cost instead.
 func cellMACs(setting, x any) float64 {
 	switch c := setting.(type) {
 	case widthConfig:

@@ -170,8 +170,9 @@ type spec struct {
 // since a sweep writes X to a file and reads it back elsewhere for figures
 // and findings; unexported fields are inputs that cells prepares, again in
 // every process. cells must be deterministic and cheap: a sweep calls it
-// in every process. cost is a cell's relative work from before sweeps; a
-// sweep orders and estimates cells by cost.go's multiply-adds instead.
+// in every process. cost is a cell's estimated work in multiply-adds,
+// which a sweep turns into CPU seconds (cost.go's cellSeconds) to estimate
+// and order the cells; the first six experiments' estimates are in cost.go.
 type plan[C, X any] struct {
 	setup    func(s Scale) C
 	cells    func(e *env, c C) ([]X, error)

@@ -89,7 +89,7 @@ func (r *Runner) Plan(ctx context.Context, name string, scale Scale, seed uint64
 				return nil, fmt.Errorf("experiment %s: cell %d: %w", n, i, err)
 			}
 			p.Cells = append(p.Cells, sweep.Cell{ID: fmt.Sprintf("%s/%0*d", n, width, i), Experiment: n, Config: b,
-				Cost: cellSeconds(pr.set.setting(), pr.set.cell(i))})
+				Cost: cellSeconds(pr.set.setting(), pr.set.cell(i), pr.set.cost(i))})
 		}
 	}
 	return p, nil
