@@ -89,7 +89,9 @@ func TestStudyCriteria(t *testing.T) {
 		"stochastic/exact-sde-dead": {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"latent/latent":             {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}}, "latent/full": {[]float64{20, 25, 22}, []float64{1, 1.2, 1.1}},
 		"latent/gen": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "latent/mnist-inv": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
-		"latent/mnist-mmd": {small, []float64{2, 3, 2.5}},
+		"latent/mnist-mmd":    {small, []float64{2, 3, 2.5}},
+		"latent/fd-ae-pixels": {small, []float64{2, 3, 2.5}}, "latent/fd-ae-pca": {small, []float64{2, 3, 2.5}},
+		"latent/ae-coverage": {[]float64{2.29, 2.3, 2.28}, []float64{1.9, 2.0, 1.95}}, "latent/ae-inv": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
 	}
 	for exp, cs := range all {
 		for name, c := range cs {
