@@ -103,7 +103,7 @@ func latentSetup(s Scale) latentConfig {
 		Warmup:     pick(s, 10, 100, 500),
 		EMA:        pick(s, 0.99, 0.999, 0.9995),
 		EvalN:      pick(s, 300, 1000, 2000),
-		FDN:        pick(s, 300, 2000, 5000),
+		FDN:        pick(s, 300, 1000, 5000),
 		Classifier: "fdmnist.Default (" + fdmnist.DefaultFile + ", shipped)",
 		Images:     12, Solver: "rk4",
 	}
@@ -140,7 +140,7 @@ type latentRun struct {
 // (what a sweep cell stores); the other fields are inputs that cells
 // prepares again in every process: the data in the flow's space (nil for
 // an autoencoder row, whose encoder measure trains), the data's pixels, the
-// held-out references in data space, the MMD bandwidths fixed for that data
+// held-out reference in data space and the floors of W2 and MMD, the MMD bandwidths fixed for that data
 // set, the map that decodes (nil: full space) and, for MNIST, the
 // classifier and its fit of the test split.
 type latentJob struct {
@@ -149,7 +149,7 @@ type latentJob struct {
 	data   *mat.Dense
 	pixels *mat.Dense
 	ref    *mat.Dense
-	ref2   *mat.Dense
+	floor  latentFloor
 	test   *mat.Dense
 	scales []float64
 	lat    latent.Map
@@ -205,12 +205,16 @@ func latentCells(e *env, c latentConfig) ([]*latentJob, error) {
 	// Fresh draws of the law: held out by construction.
 	embRef, embRef2 := draw(src, c.EvalN, rng), draw(src, c.EvalN, rng)
 	embScales := metrics.MedianScales(embRef, embRef)
+	embFloor, err := newLatentFloor(e, embRef, embRef2, embScales)
+	if err != nil {
+		return nil, err
+	}
 	base := []*latentJob{
 		{Run: &latentRun{Data: c.Embedded, Space: "full", D: src.Dim(), Explained: 1}, data: emb, net: c.EmbeddedNet, st: c.Steps},
 		{Run: &latentRun{Data: c.Embedded, Space: "pca", D: embPCA.K, Explained: embPCA.Explained()}, data: embPCA.Encode(emb), lat: embPCA, net: c.EmbeddedNet, st: c.Steps},
 	}
 	for _, j := range base {
-		j.ref, j.ref2, j.scales = embRef, embRef2, embScales
+		j.ref, j.floor, j.scales = embRef, embFloor, embScales
 	}
 	if c.MNIST {
 		mj, err := latentMNISTJobs(e, c, rng)
@@ -276,6 +280,10 @@ func latentMNISTJobs(e *env, c latentConfig, rng *rand.Rand) ([]*latentJob, erro
 		copy(rec.Row(i), t.Row(perm[i]))
 	}
 	scales := metrics.MedianScales(ref, ref)
+	floor, err := newLatentFloor(e, ref, ref2, scales)
+	if err != nil {
+		return nil, err
+	}
 	jobs := []*latentJob{{Run: &latentRun{Data: "mnist", Space: "full", D: x.C, Explained: 1}, data: x}}
 	for _, f := range c.Fractions {
 		k := metrics.CountExplained(pca.Variances, f)
@@ -286,7 +294,7 @@ func latentMNISTJobs(e *env, c latentConfig, rng *rand.Rand) ([]*latentJob, erro
 		jobs = append(jobs, &latentJob{Run: &latentRun{Data: "mnist", Space: "ae", D: d}})
 	}
 	for _, j := range jobs {
-		j.pixels, j.ref, j.ref2, j.test, j.scales = x, ref, ref2, rec, scales
+		j.pixels, j.ref, j.floor, j.test, j.scales = x, ref, floor, rec, scales
 		j.clf, j.fdRef, j.net, j.st = clf, fdRef, c.MNISTNet, c.MNISTSteps
 	}
 	return jobs, nil
@@ -391,11 +399,20 @@ func latentForward(e *env, c latentConfig, j *latentJob, gen *mat.Dense) error {
 	if r.ForwardW2, err = metrics.W2(e.ctx, gen, j.ref); err != nil {
 		return err
 	}
-	if r.BaseW2, err = metrics.W2(e.ctx, j.ref2, j.ref); err != nil {
-		return err
-	}
-	r.ForwardMMD, r.BaseMMD = metrics.MMD(gen, j.ref, j.scales), metrics.MMD(j.ref2, j.ref, j.scales)
+	r.ForwardMMD = metrics.MMD(gen, j.ref, j.scales)
+	r.BaseW2, r.BaseMMD = j.floor.w2, j.floor.mmd
 	return nil
+}
+
+// latentFloor is the W2 and MMD between two held-out samples of a data
+// set: the floors its flows' distances are read against, computed once
+// when the cells are made.
+type latentFloor struct{ w2, mmd float64 }
+
+// newLatentFloor measures the floors between ref2 and ref.
+func newLatentFloor(e *env, ref, ref2 *mat.Dense, scales []float64) (latentFloor, error) {
+	w2, err := metrics.W2(e.ctx, ref2, ref)
+	return latentFloor{w2: w2, mmd: metrics.MMD(ref2, ref, scales)}, err
 }
 
 // latentFD scores the generated digits by FD-MNIST against the test split
