@@ -157,6 +157,7 @@ type latentJob struct {
 	fdRef  *fdmnist.Reference
 	net    []int
 	st     int
+	work   int // estimated multiply-adds (latentCost)
 }
 
 // latentRuns returns the jobs' measurements.
@@ -168,18 +169,34 @@ func latentRuns(js []*latentJob) []*latentRun {
 	return runs
 }
 
-// latentCost orders the jobs, largest first: the flow's weights times its
-// steps, plus the autoencoder's.
-func latentCost(j *latentJob) int {
-	w := j.Run.D*j.net[0] + j.net[len(j.net)-1]*j.Run.D
-	for k := 1; k < len(j.net); k++ {
-		w += j.net[k-1] * j.net[k]
+// latentCost is a job's estimated multiply-adds (cellSeconds turns them
+// into CPU seconds): its flow's training (about three passes of the
+// weights per row of a batch) and sampling (four evaluations per RK4 step,
+// n points), plus its autoencoder's training.
+func latentCost(j *latentJob) int { return j.work }
+
+// mlpWeights is the multiply-adds of one row through an MLP of these widths.
+func mlpWeights(widths ...int) int {
+	w := 0
+	for k := 1; k < len(widths); k++ {
+		w += widths[k-1] * widths[k]
 	}
-	cost := w * j.st
+	return w
+}
+
+// setWork sets j's estimated cost for the setting c.
+func (j *latentJob) setWork(c latentConfig) {
+	widths := append(append([]int{j.Run.D}, j.net...), j.Run.D)
+	w := mlpWeights(widths...)
+	n := c.EvalN
+	if j.Run.Data == "mnist" {
+		n += c.FDN
+	}
+	j.work = 3*w*c.Batch*j.st + 4*flowSteps*w*n
 	if j.Run.Space == "ae" {
-		cost += 3 * j.pixels.C * 512 * j.st // the autoencoder's steps, about
+		ae := append(append([]int{j.pixels.C}, c.AEHidden...), j.Run.D)
+		j.work += 2 * 3 * mlpWeights(ae...) * c.AEBatch * c.AESteps
 	}
-	return cost
 }
 
 // latentCells prepares the data: the embedded Gaussian in full and in its
@@ -230,6 +247,7 @@ func latentCells(e *env, c latentConfig) ([]*latentJob, error) {
 			r := *b.Run
 			r.Seed = s
 			j.i, j.Run = i, &r
+			j.setWork(c)
 			jobs = append(jobs, &j)
 		}
 	}

@@ -75,7 +75,7 @@ func latentFigures(e *env, c latentConfig, js []*latentJob) ([]report.Figure, er
 	if err := latentFDFigure(e, latentRuns(js)); err != nil {
 		return nil, err
 	}
-	return append(figs, report.Figure{File: "fd_mnist.png", Caption: "FD-MNIST (log10) of each MNIST row's generated digits against the test split, one line per seed, with each seed's floor (as many training digits against the test split) dashed."}), nil
+	return append(figs, report.Figure{File: "fd_mnist.png", Caption: "FD-MNIST (log10) of each MNIST row's generated digits against the test split, one line per seed, with the floor (as many training digits against the test split; mean over seeds) dashed."}), nil
 }
 
 // latentFDFigure draws log10 FD-MNIST per row, one curve per seed, and the
@@ -97,15 +97,21 @@ func latentFDFigure(e *env, all []*latentRun) error {
 		bySeed[r.Seed] = append(bySeed[r.Seed], r)
 	}
 	var curves []plot.Curve
+	floor := make([]float64, len(rows))
 	for _, s := range seeds {
-		var x, y, fl []float64
+		var x, y []float64
 		for _, r := range bySeed[s] {
-			x = append(x, float64(slices.Index(rows, latentRow(r))+1))
-			y, fl = append(y, math.Log10(r.FD)), append(fl, math.Log10(r.FDFloor))
+			i := slices.Index(rows, latentRow(r))
+			x, y = append(x, float64(i+1)), append(y, math.Log10(r.FD))
+			floor[i] += r.FDFloor / float64(len(seeds))
 		}
-		curves = append(curves, plot.Curve{Label: fmt.Sprintf("seed %d", s), X: x, Y: y},
-			plot.Curve{Label: fmt.Sprintf("floor, seed %d", s), X: x, Y: fl, Dashed: true})
+		curves = append(curves, plot.Curve{Label: fmt.Sprintf("seed %d", s), X: x, Y: y})
 	}
+	xs := make([]float64, len(rows))
+	for i := range rows {
+		xs[i], floor[i] = float64(i+1), math.Log10(floor[i])
+	}
+	curves = append(curves, plot.Curve{Label: "floor, mean over seeds", X: xs, Y: floor, Dashed: true})
 	label := make([]string, len(rows))
 	for i, r := range rows {
 		label[i] = fmt.Sprintf("%d %s", i+1, r)
