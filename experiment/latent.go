@@ -59,7 +59,8 @@ type latentConfig struct {
 	FitN        int       `json:"embedded_fit_n"` // embedded points the PCA is fitted on
 	Steps       int       `json:"steps"`
 	MNISTSteps  int       `json:"mnist_steps"`
-	Batch       int       `json:"batch"`
+	Batch       int       `json:"batch"`       // the embedded Gaussian's flows
+	MNISTBatch  int       `json:"mnist_batch"` // every MNIST flow's
 	LR          float64   `json:"lr"`
 	Fourier     int       `json:"fourier"`
 	Schedule    string    `json:"schedule"`
@@ -92,13 +93,14 @@ func latentSetup(s Scale) latentConfig {
 		Fractions:  pick(s, []float64{0.95}, []float64{0.95}, []float64{0.95, 0.99}),
 		AEDims:     pick(s, []int{latentAEPrimary}, []int{latentAEPrimary}, []int{8, 16, 32, 64}),
 		AEHidden:   pick(s, []int{64}, []int{256}, []int{512, 256}),
-		AESteps:    pick(s, 50, 1000, 3000),
+		AESteps:    pick(s, 50, 800, 2000),
 		AEBatch:    pick(s, 64, 128, 256),
 		AELR:       pick(s, 1e-3, 2e-3, 1e-3),
 		FitN:       pick(s, 2000, 20000, 50000),
 		Steps:      pick(s, 200, 1200, 4000),
-		MNISTSteps: pick(s, 50, 1000, 5000),
+		MNISTSteps: pick(s, 50, 800, 4000),
 		Batch:      pick(s, 128, 256, 512),
+		MNISTBatch: pick(s, 128, 256, 256),
 		LR:         5e-3, Fourier: 8, Schedule: "cosine",
 		Warmup:     pick(s, 10, 100, 500),
 		EMA:        pick(s, 0.99, 0.999, 0.9995),
@@ -157,6 +159,7 @@ type latentJob struct {
 	fdRef  *fdmnist.Reference
 	net    []int
 	st     int
+	batch  int
 	work   int // estimated multiply-adds (latentCost)
 }
 
@@ -192,7 +195,7 @@ func (j *latentJob) setWork(c latentConfig) {
 	if j.Run.Data == "mnist" {
 		n += c.FDN
 	}
-	j.work = 3*w*c.Batch*j.st + 4*flowSteps*w*n
+	j.work = 3*w*j.batch*j.st + 4*flowSteps*w*n
 	if j.Run.Space == "ae" {
 		ae := append(append([]int{j.pixels.C}, c.AEHidden...), j.Run.D)
 		j.work += 2 * 3 * mlpWeights(ae...) * c.AEBatch * c.AESteps
@@ -231,7 +234,7 @@ func latentCells(e *env, c latentConfig) ([]*latentJob, error) {
 		{Run: &latentRun{Data: c.Embedded, Space: "pca", D: embPCA.K, Explained: embPCA.Explained()}, data: embPCA.Encode(emb), lat: embPCA, net: c.EmbeddedNet, st: c.Steps},
 	}
 	for _, j := range base {
-		j.ref, j.floor, j.scales = embRef, embFloor, embScales
+		j.ref, j.floor, j.scales, j.batch = embRef, embFloor, embScales, c.Batch
 	}
 	if c.MNIST {
 		mj, err := latentMNISTJobs(e, c, rng)
@@ -313,7 +316,7 @@ func latentMNISTJobs(e *env, c latentConfig, rng *rand.Rand) ([]*latentJob, erro
 	}
 	for _, j := range jobs {
 		j.pixels, j.ref, j.floor, j.test, j.scales = x, ref, floor, rec, scales
-		j.clf, j.fdRef, j.net, j.st = clf, fdRef, c.MNISTNet, c.MNISTSteps
+		j.clf, j.fdRef, j.net, j.st, j.batch = clf, fdRef, c.MNISTNet, c.MNISTSteps, c.MNISTBatch
 	}
 	return jobs, nil
 }
@@ -333,7 +336,7 @@ func latentMeasure(e *env, c latentConfig, j *latentJob) error {
 	if err != nil {
 		return err
 	}
-	cfg := train.Config{Hidden: j.net, Act: "silu", Fourier: c.Fourier, Steps: j.st, Batch: c.Batch, LR: c.LR, Schedule: c.Schedule,
+	cfg := train.Config{Hidden: j.net, Act: "silu", Fourier: c.Fourier, Steps: j.st, Batch: j.batch, LR: c.LR, Schedule: c.Schedule,
 		Warmup: c.Warmup, EMA: emaFor(c.EMA, j.st), Seed: subSeed(e.seed, "latent", j.i, r.Seed)}
 	res, err := train.Fit(e.ctx, gauss, dist.NewDataset(r.Data, data), cfg, train.Options{})
 	if err != nil {
