@@ -187,22 +187,23 @@ func (c toyConfig) train(hidden []int, seed uint64) train.Config {
 // gaussConfig is the shared training setting of the high-dimensional
 // Gaussian experiments (rank, and the noised sources of stochastic).
 type gaussConfig struct {
-	D        int     `json:"dim"`
-	Var      float64 `json:"source_var"` // in the live directions; the target is N(0, I_D)
-	Hidden   []int   `json:"hidden"`
-	Act      string  `json:"act"`
-	Arch     string  `json:"arch"`
-	Fourier  int     `json:"fourier"` // sin/cos(2πjt) time features, j = 1..Fourier, beside raw t
-	Steps    int     `json:"steps"`
-	Batch    int     `json:"batch"`
-	LR       float64 `json:"lr"`
-	Schedule string  `json:"schedule"`
-	Warmup   int     `json:"warmup"`
-	EMA      float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
-	FlowN    int     `json:"flow_n"`
-	Solver   string  `json:"solver"`
-	NFE      int     `json:"nfe"`
-	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
+	D         int     `json:"dim"`
+	Var       float64 `json:"source_var"` // in the live directions; the target is N(0, I_D)
+	Hidden    []int   `json:"hidden"`
+	Act       string  `json:"act"`
+	Arch      string  `json:"arch"`
+	Fourier   int     `json:"fourier"`              // sin/cos(2πjt) time features, j = 1..Fourier, beside raw t
+	TimeEmbed int     `json:"time_embed,omitempty"` // film: width of the learned time embedding (nn.Config.TimeEmbed)
+	Steps     int     `json:"steps"`
+	Batch     int     `json:"batch"`
+	LR        float64 `json:"lr"`
+	Schedule  string  `json:"schedule"`
+	Warmup    int     `json:"warmup"`
+	EMA       float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
+	FlowN     int     `json:"flow_n"`
+	Solver    string  `json:"solver"`
+	NFE       int     `json:"nfe"`
+	SDESteps  int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
 }
 
 func gaussSetup(s Scale) gaussConfig {
@@ -226,6 +227,6 @@ func gaussSetup(s Scale) gaussConfig {
 }
 
 func (c gaussConfig) train(seed uint64) train.Config {
-	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Fourier: c.Fourier, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
+	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Fourier: c.Fourier, TimeEmbed: c.TimeEmbed, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
 		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
 }

@@ -257,7 +257,7 @@ func stochasticCriteria() map[string]criterion {
 func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Finding, []report.Table) {
 	pairs, runs := stochasticSplit(xs)
 	cr := stochasticCriteria()
-	bound := ksCrit(c.Gauss.FlowN, 0.05)
+	bound := ksBound(c.Gauss.FlowN)
 	maxSigma := fmt.Sprintf("line:noise=%g", c.Sigmas[len(c.Sigmas)-1])
 	pv := func(target, gamma string) []float64 {
 		var v []float64
