@@ -67,7 +67,10 @@ const (
 	rawT       = "raw-t"
 )
 
-func rankSetup(s Scale) rankConfig {
+// convergingGauss is the rank experiment's converging recipe at scale s:
+// 3×512 with 8 Fourier time features, Adam lr 1e-2 with warm-up and cosine
+// decay, EMA, batch 512.
+func convergingGauss(s Scale) gaussConfig {
 	conv := gaussSetup(s)
 	conv.Hidden = pick(s, []int{64, 64, 64}, []int{512, 512, 512}, []int{512, 512, 512})
 	conv.Fourier, conv.Schedule, conv.EMA = 8, "cosine", 0.999
@@ -75,6 +78,11 @@ func rankSetup(s Scale) rankConfig {
 	conv.Warmup = pick(s, 10, 100, 100)
 	conv.Steps = pick(s, 300, 2000, 10000)
 	conv.Batch = pick(s, 128, 512, 512)
+	return conv
+}
+
+func rankSetup(s Scale) rankConfig {
+	conv := convergingGauss(s)
 	old := gaussSetup(pick(s, Smoke, Quick, Quick))
 	c := rankConfig{
 		D: conv.D, Var: conv.Var, Seeds: seedsFor(s), FlowN: conv.FlowN, KSAlpha: ksLevel,
@@ -120,6 +128,7 @@ type rankRun struct {
 	Recipe     string    `json:"recipe,omitempty"`
 	Exact      *exactRun `json:"exact,omitempty"`         // the exact flow from the same source points (rank < D)
 	ID         *idRun    `json:"intrinsic_dim,omitempty"` // of the flow's output (rank experiment, converging recipe)
+	Lip        *lipRun   `json:"lipschitz,omitempty"`     // diagnose's Lipschitz constants (stochastic, noised source)
 	norms      []float64
 	out        *mat.Dense // the flow's output until measured (not kept)
 	src        *mat.Dense // the source points pushed
@@ -141,30 +150,30 @@ type exactRun struct {
 // its sampler (the ODE, or the SDE for γ > 0). When pf is not nil and the
 // interpolant is stochastic, pf is filled with the measurements of the
 // probability-flow ODE of the same training on the same source points.
-func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label string) error {
+func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label string) (*train.Result, error) {
 	t0 := time.Now()
 	src, err := dist.Parse(r.Source)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tgt, err := dist.NewGaussian(c.D, 1, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res, err := train.Fit(e.ctx, src, tgt, cfg, train.Options{})
 	if err != nil {
-		return fmt.Errorf("%s: %w", r.Source, err)
+		return nil, fmt.Errorf("%s: %w", r.Source, err)
 	}
 	r.FinalLoss, _ = res.FinalLoss(100)
 	rng := newRNG(e.seed, label+"-eval", r.SourceRank, r.Seed)
 	x := draw(src, c.FlowN, rng)
 	smp, err := newSampler(res, c.SDESteps)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fx, err := smp.push(e.ctx, x, false, rng)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.Sampler = smp.name
 	r.src = x
@@ -175,12 +184,12 @@ func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label str
 		*pf = *r
 		fx, err := smp.probabilityFlow().push(e.ctx, x, false, rng)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		pf.Sampler = "ode (probability flow)"
 		pf.measure(c, fx)
 	}
-	return nil
+	return res, nil
 }
 
 // measure fills the norm and variance metrics from the flow's output.
@@ -231,7 +240,7 @@ func (c rankConfig) recipe(name string) rankRecipe {
 // source integrates the exact field from the same points.
 func rankMeasure(e *env, c rankConfig, r *rankRun) error {
 	g := c.recipe(r.Recipe).Train
-	if err := runGauss(e, g, r, nil, g.train(subSeed(e.seed, "rank/"+r.Recipe, r.Seed)), "rank-"+r.Recipe); err != nil {
+	if _, err := runGauss(e, g, r, nil, g.train(subSeed(e.seed, "rank/"+r.Recipe, r.Seed)), "rank-"+r.Recipe); err != nil {
 		return err
 	}
 	out := r.out
