@@ -7,11 +7,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/metrics"
+	"github.com/flowlab/flowlab/plot"
 	"github.com/flowlab/flowlab/solve"
 	"github.com/flowlab/flowlab/train"
 )
@@ -229,4 +231,47 @@ func gaussSetup(s Scale) gaussConfig {
 func (c gaussConfig) train(seed uint64) train.Config {
 	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Fourier: c.Fourier, TimeEmbed: c.TimeEmbed, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
 		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
+}
+
+// seedSeries is one metric of one cell over seeds, for a figure that shows
+// the spread over seeds: the seeds on the x axis, one curve per cell.
+type seedSeries struct {
+	label string
+	seeds []float64
+	vals  []float64
+}
+
+// seriesOf collects f over the items that keep selects, in their order.
+func seriesOf[X any](label string, xs []X, keep func(X) bool, seed func(X) int, f func(X) float64) seedSeries {
+	s := seedSeries{label: label}
+	for _, x := range xs {
+		if keep(x) {
+			s.seeds, s.vals = append(s.seeds, float64(seed(x))), append(s.vals, f(x))
+		}
+	}
+	return s
+}
+
+// seedPanel draws series against the seed, with dashed horizontal lines at
+// the criteria's thresholds (label: value).
+func seedPanel(title, ylabel string, series []seedSeries, lines map[string]float64) plot.LinePanel {
+	p := plot.LinePanel{Title: title, XLabel: "seed", YLabel: ylabel}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		p.Curves = append(p.Curves, plot.Curve{Label: s.label, X: s.seeds, Y: s.vals})
+		for _, x := range s.seeds {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+	}
+	keys := make([]string, 0, len(lines))
+	for k := range lines {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if lo <= hi {
+			p.Curves = append(p.Curves, plot.Curve{Label: k, X: []float64{lo, hi}, Y: []float64{lines[k], lines[k]}, Dashed: true})
+		}
+	}
+	return p
 }

@@ -3,9 +3,11 @@ package experiment
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/flowlab/flowlab/exact"
 	"github.com/flowlab/flowlab/mat"
+	"github.com/flowlab/flowlab/plot"
 	"github.com/flowlab/flowlab/report"
 	"github.com/flowlab/flowlab/solve"
 	"github.com/flowlab/flowlab/train"
@@ -244,10 +246,56 @@ func stochasticFigures(e *env, c stochasticConfig, xs []*stochasticCell) ([]repo
 	if err := rankFigure(e, g, "norms.png", fmt.Sprintf("‖f(x)‖ from the rank-%d source (seed 1): plain, with variance ε in the dead directions, and with γ > 0", g.D/2), r1, len(r1)); err != nil {
 		return nil, err
 	}
+	if err := stochasticSeedsFigure(e, c, pairs, runs); err != nil {
+		return nil, err
+	}
 	return []report.Figure{
+		{File: "seeds.png", Caption: fmt.Sprintf("The spread over seeds (seed 0 chose ε and is left out): the line's inverse W2 over the floor, the rank-%d source's KS against Chi(%d) in units of the sampling bound, and the dead-direction variance of each sampler beside the same SDE with the exact drift and score; one curve per cell, thresholds dashed.", g.D/2, g.D)},
 		{File: "line.png", Caption: "Seed 1. Rows: the plain line (the variance experiment's failure), the line with noise σ added, and the plain line with a stochastic interpolant sampled by its SDE. Columns: source, forward image, inverse image of the target, target. Every seed's numbers are in the tables."},
 		{File: "norms.png", Caption: fmt.Sprintf("Seed 1: norms at t = 1 from the rank-%d source, with Chi(%d) (solid) and Chi(%d) (dashed).", g.D/2, g.D, g.D/2)},
 	}, nil
+}
+
+// stochasticSeedsFigure draws the verdicts' metrics against the seed, one
+// curve per cell.
+func stochasticSeedsFigure(e *env, c stochasticConfig, pairs []*pairResult, runs []*rankRun) error {
+	var keys []string
+	for _, p := range pairs {
+		if k := pairKey(p); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	var line []seedSeries
+	for _, k := range keys {
+		line = append(line, seriesOf(k, pairs, func(p *pairResult) bool { return pairKey(p) == k }, func(p *pairResult) int { return p.Seed },
+			func(p *pairResult) float64 { return p.InverseW2 / p.BaselineW2 }))
+	}
+	bound := ksBound(c.Gauss.FlowN)
+	kinds := []struct {
+		label string
+		keep  func(r *rankRun) bool
+	}{
+		{"ODE", func(r *rankRun) bool { return r.Gamma == "" && r.Eps == 0 }},
+		{"ODE, ε-noised source", func(r *rankRun) bool { return r.Eps > 0 }},
+		{"SDE", func(r *rankRun) bool { return r.Gamma != "" && r.Sampler != "ode (probability flow)" }},
+		{"probability-flow ODE", func(r *rankRun) bool { return r.Sampler == "ode (probability flow)" }},
+	}
+	seed := func(r *rankRun) int { return r.Seed }
+	verdict := func(keep func(r *rankRun) bool) func(r *rankRun) bool {
+		return func(r *rankRun) bool { return r.Seed > 0 && keep(r) }
+	}
+	var ks, dead []seedSeries
+	for _, k := range kinds {
+		ks = append(ks, seriesOf(k.label, runs, verdict(k.keep), seed, func(r *rankRun) float64 { return r.KSFull / bound }))
+		dead = append(dead, seriesOf(k.label, runs, verdict(k.keep), seed, func(r *rankRun) float64 { return *r.DeadVar }))
+	}
+	dead = append(dead, seriesOf("SDE, exact drift and score", runs, verdict(func(r *rankRun) bool { return r.Exact != nil }), seed,
+		func(r *rankRun) float64 { return r.Exact.DeadVar }))
+	return plot.LineGrid(e.figure("seeds.png"), "every seed", 3, []plot.LinePanel{
+		seedPanel("line → 8 gaussians", "inverse W2 / floor", line, map[string]float64{"1.5× floor": 1.5}),
+		seedPanel(fmt.Sprintf("rank %d → N(0, I_%d)", c.Gauss.D/2, c.Gauss.D), "KS / bound", ks, map[string]float64{"2× bound": 2}),
+		seedPanel("dead directions", "variance", dead, map[string]float64{"0.9": 0.9, "1.1": 1.1}),
+	}, 420, 320)
 }
 
 // stochasticCriteria are the stochastic experiment's rules.
