@@ -52,5 +52,5 @@ latent flow's MMD to held-out digits is {{iv "latent/mnist-mmd"}} × the full-sp
 
 ` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}} (one-minute load
 average at the start of each experiment: {{load}}); per experiment: {{times}}. The report lists every finding,
-the seed's claims first.
+the seed's claims first. Build: {{.Build}}. Written: {{.Date}}.
 `
