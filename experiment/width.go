@@ -83,9 +83,9 @@ type widthCell struct {
 	KS         float64   `json:"ks"`             // of ‖f(x)‖ against √b·Chi(k)
 	JacRanks   []int     `json:"jacobian_ranks"` // at JacPoints (x, t)
 	JacRankMax int       `json:"jacobian_rank_max"`
-	Slope      []float64 `json:"slope"`       // ĉ(t) = E⟨v(x_t,t), x_t⟩/E‖x_t‖² at SlopeT
-	SlopeExact []float64 `json:"slope_exact"` // the same for v*: c(t)
-	norms      []float64
+	Slope      []float64 `json:"slope"`                         // ĉ(t) = E⟨v(x_t,t), x_t⟩/E‖x_t‖² at SlopeT
+	SlopeExact []float64 `json:"slope_exact"`                   // the same for v*: c(t)
+	Norms      []float64 `json:"norms,omitempty" figure:"true"` // of f(x); figure state, left out of metrics.json
 }
 
 // netSpec is one network of the width grid.
@@ -237,10 +237,10 @@ func widthCellRun(ctx context.Context, c widthConfig, x *widthCell, seed uint64)
 	if err != nil {
 		return err
 	}
-	x.norms = norms(fx)
-	x.MeanNorm = mean(x.norms)
+	x.Norms = norms(fx)
+	x.MeanNorm = mean(x.Norms)
 	x.ChiMean = chiMean(x.K, math.Sqrt(c.VarB))
-	x.KS = ksChi(x.norms, x.K, math.Sqrt(c.VarB))
+	x.KS = ksChi(x.Norms, x.K, math.Sqrt(c.VarB))
 
 	x.Slope, x.SlopeExact = slopes(net, field, src, tgt, c.SlopeT, c.FlowN, rng)
 	for p := range c.JacPoints {
@@ -347,7 +347,7 @@ func widthNormFigures(e *env, c widthConfig, cells []*widthCell) ([]report.Figur
 					for _, x := range cells {
 						if x.K == k && x.WLabel == wl && x.Steps == st && x.arch() == arch {
 							p.Title = fmt.Sprintf("w=%d (%s), %d steps", x.W, wl, st)
-							edges, dens := plot.Histogram(x.norms, lo, hi, 40)
+							edges, dens := plot.Histogram(x.Norms, lo, hi, 40)
 							p.Curves = append(p.Curves, plot.Curve{Label: fmt.Sprintf("seed %d", x.Seed), X: centres(edges), Y: dens})
 						}
 					}
