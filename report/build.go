@@ -10,6 +10,13 @@ import (
 // dateLayout is how results and the report print when runs were written.
 const dateLayout = "2006-01-02 15:04 UTC"
 
+// revision is the build's revision when the binary carries no VCS
+// information (-buildvcs=false, or a tree the go command cannot read): set
+// at link time, go build -ldflags "-X
+// github.com/flowlab/flowlab/report.revision=$(git describe --always --dirty)".
+// It is never written at run time.
+var revision string
+
 // Build describes the flowlab build of the running binary: the VCS
 // revision (12 hex digits, "+dirty" when the tree had uncommitted changes)
 // or else the module version, and the Go version. Binaries built without
@@ -17,13 +24,14 @@ const dateLayout = "2006-01-02 15:04 UTC"
 func Build() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown revision"
+		bi = &debug.BuildInfo{}
 	}
-	return buildOf(bi)
+	return buildOf(bi, revision)
 }
 
-// buildOf formats a build's information (see Build).
-func buildOf(bi *debug.BuildInfo) string {
+// buildOf formats a build's information (see Build); linked is the
+// revision set at link time, used when bi has no VCS revision.
+func buildOf(bi *debug.BuildInfo, linked string) string {
 	var rev string
 	dirty := false
 	for _, s := range bi.Settings {
@@ -40,6 +48,8 @@ func buildOf(bi *debug.BuildInfo) string {
 		if dirty {
 			rev += "+dirty"
 		}
+	case linked != "":
+		rev = linked
 	case bi.Main.Version != "" && bi.Main.Version != "(devel)":
 		rev = bi.Main.Version
 	default:

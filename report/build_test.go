@@ -9,22 +9,25 @@ import (
 )
 
 // buildOf prefers the VCS revision (cut to 12 digits, marked dirty), then
-// the module version, and says so when it has neither.
+// the revision set at link time, then the module version, and says so when
+// it has none.
 func TestBuildOf(t *testing.T) {
 	rev := []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}}
 	cases := []struct {
-		name string
-		bi   debug.BuildInfo
-		want string
+		name   string
+		bi     debug.BuildInfo
+		linked string
+		want   string
 	}{
-		{"revision", debug.BuildInfo{GoVersion: "go1.26", Settings: rev}, "0123456789ab, go1.26"},
-		{"dirty", debug.BuildInfo{GoVersion: "go1.26", Settings: append(rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"})}, "0123456789ab+dirty, go1.26"},
-		{"version", debug.BuildInfo{GoVersion: "go1.26", Main: debug.Module{Version: "v1.2.3"}}, "v1.2.3, go1.26"},
-		{"devel", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "unknown revision"},
+		{"revision", debug.BuildInfo{GoVersion: "go1.26", Settings: rev}, "linked", "0123456789ab, go1.26"},
+		{"dirty", debug.BuildInfo{GoVersion: "go1.26", Settings: append(rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"})}, "", "0123456789ab+dirty, go1.26"},
+		{"linked", debug.BuildInfo{GoVersion: "go1.26", Main: debug.Module{Version: "v1.2.3"}}, "abc1234-dirty", "abc1234-dirty, go1.26"},
+		{"version", debug.BuildInfo{GoVersion: "go1.26", Main: debug.Module{Version: "v1.2.3"}}, "", "v1.2.3, go1.26"},
+		{"devel", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "", "unknown revision"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := buildOf(&c.bi); got != c.want {
+			if got := buildOf(&c.bi, c.linked); got != c.want {
 				t.Errorf("buildOf = %q, want %q", got, c.want)
 			}
 		})
