@@ -78,6 +78,8 @@ func TestTimesDates(t *testing.T) {
 	}{
 		{"one run", [2]string{"2026-03-01 09:30 UTC", "2026-03-01 09:40 UTC"}, "a 300 s, b 300 s"},
 		{"two runs", [2]string{"2026-03-01 09:30 UTC", "2026-03-01 11:30 UTC"}, "a 300 s (written 2026-03-01 09:30 UTC), b 300 s (written 2026-03-01 11:30 UTC)"},
+		{"one undated", [2]string{"unrecorded", "2026-03-01 11:30 UTC"}, "a 300 s (written unrecorded), b 300 s (written 2026-03-01 11:30 UTC)"},
+		{"both undated", [2]string{"unrecorded", "unrecorded"}, "a 300 s, b 300 s"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -27,6 +27,9 @@ back: line → 8 gaussians W2 {{iv "variance/line"}} × the floor ({{verdict "va
 {{stat "rank" "converging rank 64" "live_var"}} (every seed in [0.9, 1.1]: {{verdict "rank/live"}}) and dead-direction variance
 {{stat "rank" "converging rank 64" "dead_var"}}; the full-rank control reaches {{iv "rank/control"}} bounds
 ({{verdict "rank/control"}}); the exact ODE from the rank-64 source ends at Chi(64) ({{iv "rank/exact"}} bounds).
+The flow keeps the source's dimension: its output's intrinsic dimension (TwoNN {{stat "rank" "converging rank 64" "twonn"}}) lies
+{{iv "rank/id"}} of the way from an exact rank-64 sample's ({{stat "rank" "converging rank 64" "rank_sample_twonn"}}) to a full-rank
+one's ({{stat "rank" "converging rank 64" "full_sample_twonn"}}) ({{verdict "rank/id"}}).
 The short recipe of earlier versions, the seed's regime, leaves the live variance at {{iv "rank/short"}} and the
 mean norm at {{stat "rank" "short rank 64" "mean_norm"}}.
 ![rank](docs/figures/rank.png)
@@ -50,7 +53,8 @@ latent flow's MMD to held-out digits is {{iv "latent/mnist-mmd"}} × the full-sp
 ({{verdict "latent/mnist-mmd"}}).
 ![latent](docs/figures/latent.png)
 
-` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}} (one-minute load
+{{if mixed}}These experiments come from separate runs, each with its date below; their times add up to {{minutes}} minutes
+on {{cores}}{{else}}` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}}{{end}} (one-minute load
 average at the start of each experiment: {{load}}); per experiment: {{times}}. The report lists every finding,
 the seed's claims first. Build: {{.Build}}. Written: {{.Date}}.
 `

@@ -248,6 +248,7 @@ func ReadmeSection(r Results) (string, error) {
 			return strings.Join(l, ", ")
 		},
 		"times": r.times,
+		"mixed": r.mixed,
 	}).Parse(readmeTemplate)
 	if err != nil {
 		return "", err
@@ -259,14 +260,22 @@ func ReadmeSection(r Results) (string, error) {
 	return ReadmeBegin + "\n" + b.String() + ReadmeEnd, nil
 }
 
-// times lists each experiment's wall time, and the date each was written
-// when they cannot all come from one run: when their dates span more than
-// the sum of their times (plus a minute of rounding).
-func (r Results) times() string {
+// mixed reports whether the experiments cannot all come from one run:
+// their dates differ and one is not a date, or they span more than the sum
+// of their times (plus a minute of rounding).
+func (r Results) mixed() bool {
 	var first, last time.Time
 	total := time.Minute
 	for _, e := range r.Experiments {
 		total += time.Duration(e.Seconds * float64(time.Second))
+		if e.Date != r.Experiments[0].Date {
+			if _, err := time.Parse(dateLayout, e.Date); err != nil {
+				return true
+			}
+			if _, err := time.Parse(dateLayout, r.Experiments[0].Date); err != nil {
+				return true
+			}
+		}
 		t, err := time.Parse(dateLayout, e.Date)
 		if err != nil {
 			continue
@@ -278,7 +287,13 @@ func (r Results) times() string {
 			last = t
 		}
 	}
-	mixed := last.Sub(first) > total
+	return last.Sub(first) > total
+}
+
+// times lists each experiment's wall time, with the date each was written
+// when they cannot all come from one run (mixed).
+func (r Results) times() string {
+	mixed := r.mixed()
 	var l []string
 	for _, e := range r.Experiments {
 		t := fmt.Sprintf("%s %.0f s", e.Name, e.Seconds)
