@@ -44,7 +44,8 @@ variance, {{stat "mnist" "train split" "components_99"}} hold 99 %; no standard 
 {{iv "stochastic/sde-rank"}} bounds from Chi(128) ({{verdict "stochastic/sde-rank"}}), filling the dead directions to
 variance {{iv "stochastic/sde-dead"}} (the same sampler with the exact drift and score: {{iv "stochastic/exact-sde-dead"}},
 {{verdict "stochastic/exact-sde-dead"}} within ±10 % of 1; this experiment trains with rank's short recipe); noise ε in the dead
-directions gives KS {{iv "stochastic/noise-rank"}} bounds.
+directions gives KS {{iv "stochastic/noise-rank"}} bounds, through a flow map whose largest stretch, measured by
+` + "`diagnose`" + `, is {{iv "stochastic/noise-lip"}} × the closed form's √(1/ε) ({{verdict "stochastic/noise-lip"}}).
 ![stochastic](docs/figures/stochastic.png)
 
 **latent** — a PCA latent: the embedded Gaussian's inverse flow reaches KS {{iv "latent/latent"}} bounds from
