@@ -67,6 +67,7 @@ func TestStudyCriteria(t *testing.T) {
 	all := map[string]map[string]criterion{
 		"width": widthCriteria(), "variance": varianceCriteria(), "rank": rankCriteria(128),
 		"mnist": mnistCriteria(), "stochastic": stochasticCriteria(), "latent": latentCriteria(),
+		"conditional": condCriteria(),
 	}
 	type io struct{ confirm, refute []float64 }
 	small, large := []float64{0.2, 0.25, 0.3}, []float64{50, 55, 60}
@@ -93,6 +94,11 @@ func TestStudyCriteria(t *testing.T) {
 		"latent/latent":             {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}}, "latent/full": {[]float64{20, 25, 22}, []float64{1, 1.2, 1.1}},
 		"latent/gen": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "latent/mnist-inv": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
 		"latent/mnist-mmd": {small, []float64{2, 3, 2.5}},
+		"conditional/mode": {[]float64{0.998, 0.999, 0.997}, []float64{0.9, 0.92, 0.91}}, "conditional/3sigma": {[]float64{0.985, 0.988, 0.986}, []float64{0.9, 0.92, 0.91}},
+		"conditional/null": {[]float64{0.14, 0.15, 0.16}, []float64{0.9, 0.95, 0.92}}, "conditional/guided": {[]float64{0.998, 0.999, 0.997}, []float64{0.9, 0.92, 0.91}},
+		"conditional/accuracy": {[]float64{0.97, 0.98, 0.975}, []float64{0.8, 0.82, 0.81}}, "conditional/sharper": {[]float64{0.02, 0.03, 0.025}, []float64{-0.02, -0.03, -0.025}},
+		"conditional/diversity": {[]float64{1.5, 1.6, 1.55}, []float64{0.8, 0.82, 0.81}}, "conditional/equal": {[]float64{0.98, 1.02, 1.0}, []float64{1.6, 1.7, 1.65}},
+		"conditional/classifier": {[]float64{0.981, 0.982, 0.9815}, []float64{0.5, 0.52, 0.51}},
 	}
 	for exp, cs := range all {
 		for name, c := range cs {

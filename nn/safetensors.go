@@ -60,7 +60,11 @@ func (n *Net) tensors() []tensor {
 			tensor{p + ".bias", []int64{int64(l.out)}, l.b})
 	}
 	if n.te != nil {
-		return append(ts, n.te.tensors(n.layers)...)
+		ts = append(ts, n.te.tensors(n.layers)...)
+		if n.te.lab != nil {
+			ts = append(ts, n.te.lab.tensors()...)
+		}
+		return ts
 	}
 	for i, l := range n.layers {
 		if l.fm == nil {
