@@ -207,7 +207,7 @@ func ratios(a, b []float64) []float64 {
 func latentFindings(c latentConfig, js []*latentJob) ([]report.Finding, []report.Table) {
 	runs := latentRuns(js)
 	cr := latentCriteria()
-	bound := ksCrit(c.EvalN, 0.05)
+	bound := ksBound(c.EvalN)
 	ks := func(r *latentRun) float64 { return r.KS / bound }
 	emb := runs[0].Data
 	tests := []test{
