@@ -191,6 +191,17 @@ func Load(path string) (*Net, error) {
 	return n, nil
 }
 
+// Decode reads a network from the bytes of a safetensors file written by
+// Save (an embedded file, say), with Load's checks; its errors wrap
+// ErrFormat.
+func Decode(data []byte) (*Net, error) {
+	n, err := decodeSafetensors(data)
+	if err != nil {
+		return nil, fmt.Errorf("nn: decode: %w", err)
+	}
+	return n, nil
+}
+
 // ErrFormat is wrapped by every error Load returns for a malformed file.
 var ErrFormat = errors.New("invalid safetensors file")
 
