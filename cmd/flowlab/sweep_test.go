@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +28,16 @@ func planSweep(t *testing.T, name, scale string) string {
 		t.Fatalf("sweep plan: exit %d: %s%s", code, out, errs)
 	}
 	return dir
+}
+
+// planCell returns cell i of the plan in dir.
+func planCell(t *testing.T, dir string, i int) (sweep.Cell, int) {
+	t.Helper()
+	p, err := sweep.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Cells[i], len(p.Cells)
 }
 
 // cellResult returns the measured part of a cell's result file (its
@@ -79,7 +91,8 @@ func TestSweepBadInput(t *testing.T) {
 	if code, _, errs := runCLI(ctx, "sweep", "run", dir, "--index", "0"); code != 0 {
 		t.Fatalf("sweep run: exit %d: %s", code, errs)
 	}
-	result := func() string { return cellResult(t, dir, "rank/0") }
+	first, n := planCell(t, dir, 0)
+	result := func() string { return cellResult(t, dir, first.ID) }
 	want := result()
 	copyPlan := func(t *testing.T, edit func(dir string)) string {
 		d := filepath.Join(t.TempDir(), "plan")
@@ -111,7 +124,7 @@ func TestSweepBadInput(t *testing.T) {
 			replace(sweep.CellsFile, `"source_rank":16`, `"source_rank":17`)(d)
 			os.RemoveAll(filepath.Join(d, sweep.CellsDir))
 		}, []string{"sweep", "run", "DIR", "--index", "0"}, nil, "no longer matches"},
-		{"index out of range", nil, []string{"sweep", "run", "DIR", "--index", "6"}, nil, "out of range"},
+		{"index out of range", nil, []string{"sweep", "run", "DIR", "--index", strconv.Itoa(n)}, nil, "out of range"},
 		{"array index out of range", nil, []string{"sweep", "run", "DIR"}, []string{"SLURM_ARRAY_TASK_ID=99"}, "out of range"},
 		{"bad array index", nil, []string{"sweep", "run", "DIR"}, []string{"JOB_COMPLETION_INDEX=x"}, "JOB_COMPLETION_INDEX"},
 		{"no index", nil, []string{"sweep", "run", "DIR"}, nil, "no cell index"},
@@ -153,7 +166,8 @@ func TestSweepBadInput(t *testing.T) {
 // 2) and runs nothing.
 func TestSweepCellBusy(t *testing.T) {
 	dir := planSweep(t, "rank", "smoke")
-	cdir := filepath.Join(dir, sweep.CellsDir, "rank", "0")
+	c, _ := planCell(t, dir, 0)
+	cdir := sweep.CellDir(dir, c)
 	os.MkdirAll(cdir, 0o755)
 	unlock, err := dirlock.LockNamed(cdir, sweep.LockFile)
 	if err != nil {
@@ -178,14 +192,23 @@ func TestSweepCellSIGKILL(t *testing.T) {
 		t.Skip("trains a quick-scale cell three times")
 	}
 	ctx := context.Background()
-	const index, id = "10", "rank/10" // the short recipe: seconds of training
 	ref := planSweep(t, "rank", "quick")
-	if code, _, errs := runCLI(ctx, "sweep", "run", ref, "--index", index); code != 0 {
+	// A cell of the short recipe: seconds of training.
+	index, id := -1, ""
+	for i := 0; index < 0; i++ {
+		c, n := planCell(t, ref, i)
+		if strings.Contains(string(c.Config), `"recipe":"short"`) {
+			index, id = i, c.ID
+		} else if i == n-1 {
+			t.Fatal("no cell of the short recipe in the quick rank plan")
+		}
+	}
+	if code, _, errs := runCLI(ctx, "sweep", "run", ref, "--index", strconv.Itoa(index)); code != 0 {
 		t.Fatalf("reference: exit %d: %s", code, errs)
 	}
 	dir := planSweep(t, "rank", "quick")
 	cdir := filepath.Join(dir, sweep.CellsDir, id)
-	cmd, _ := child(t, 0, "sweep", "run", dir, "--index", index)
+	cmd, _ := child(t, 0, "sweep", "run", dir, "--index", strconv.Itoa(index))
 	// cell.json is written under the cell's lock just before measuring.
 	deadline := time.Now().Add(time.Minute)
 	for _, err := os.Stat(filepath.Join(cdir, sweep.CellFile)); err != nil; _, err = os.Stat(filepath.Join(cdir, sweep.CellFile)) {
@@ -205,10 +228,10 @@ func TestSweepCellSIGKILL(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cdir, experiment.ResultFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a killed cell left a result (%v)", err)
 	}
-	if code, out, _ := runCLI(ctx, "sweep", "status", dir); code != 0 || !strings.Contains(out, "missing    10 rank/10") {
+	if code, out, _ := runCLI(ctx, "sweep", "status", dir); code != 0 || !strings.Contains(out, fmt.Sprintf("missing  %4d %s", index, id)) {
 		t.Errorf("status after the kill: exit %d:\n%s", code, out)
 	}
-	if code, out, errs := runCLI(ctx, "sweep", "run", dir, "--index", index); code != 0 || !strings.Contains(out, ": done") {
+	if code, out, errs := runCLI(ctx, "sweep", "run", dir, "--index", strconv.Itoa(index)); code != 0 || !strings.Contains(out, ": done") {
 		t.Fatalf("rerun: exit %d: %s%s", code, out, errs)
 	}
 	if got, want := cellResult(t, dir, id), cellResult(t, ref, id); got != want {
