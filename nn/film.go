@@ -262,3 +262,20 @@ func (te *timeEmbed) init(draw func(bound float64, dst []float32)) {
 	draw(b2, te.w2.Data)
 	draw(b2, te.b2)
 }
+
+// DefaultTimeEmbed is the time-embedding width E that flowlab uses for a
+// film net with these hidden widths when none is given: the narrowest width
+// over 16, between 8 and 64. The heads hold (2·Σ widths + dim)·E weights
+// and cost three products of that size a training step, against the MLP's
+// Σ w_l·w_{l+1}: with E at most w/16 they add about a fifth to a step of
+// three equal layers (3E/w), where E = 64 at w = 256 added three quarters
+// (docs/FILM.md has the measurement).
+func DefaultTimeEmbed(hidden []int) int {
+	w := 0
+	for i, h := range hidden {
+		if i == 0 || h < w {
+			w = h
+		}
+	}
+	return min(max(w/16, 8), 64)
+}
