@@ -260,6 +260,7 @@ func runOne(ctx context.Context, name string, scale Scale, outDir string, seed u
 		Stats     []cellStat `json:"stats"`
 		Results   any        `json:"results"`
 	}{s, intervalRule, out.stats, out.results}
+	defer hideFigures(out.results)()
 	e.timing["total"] = time.Since(e.start).Seconds()
 	if l, ok := loadAverage(); ok {
 		e.timing["load_average_end"] = l

@@ -73,8 +73,9 @@ type latentRun struct {
 	BaseW2     float64 `json:"baseline_w2"` // two held-out data samples: the sampling floor
 	BaseMMD    float64 `json:"baseline_mmd"`
 	Seed       int     `json:"seed"`
-	norms      []float64
-	images     [][]float32
+	// Figure state: kept in a cell's result file, left out of metrics.json.
+	Norms  []float64   `json:"norms,omitempty" figure:"true"`  // of f⁻¹(data)
+	Images [][]float32 `json:"images,omitempty" figure:"true"` // generated samples, seed 1 only (the figure's)
 }
 
 func latentSetup(s Scale) latentConfig {
@@ -103,9 +104,12 @@ func latentSetup(s Scale) latentConfig {
 // space, the held-out reference in data space with a second, independent
 // reference sample for the floors, the MMD bandwidths fixed for that data
 // set, and the PCA that decodes (nil: full space).
+//
+// Run is the job's result (what a sweep cell stores); the other fields are
+// inputs that cells prepares again in every process.
 type latentJob struct {
+	Run    *latentRun `json:"run"`
 	i      int
-	run    *latentRun
 	data   *mat.Dense
 	ref    *mat.Dense
 	ref2   *mat.Dense
@@ -119,7 +123,7 @@ type latentJob struct {
 func latentRuns(js []*latentJob) []*latentRun {
 	var runs []*latentRun
 	for _, j := range js {
-		runs = append(runs, j.run)
+		runs = append(runs, j.Run)
 	}
 	return runs
 }
@@ -148,8 +152,8 @@ func latentCells(e *env, c latentConfig) ([]*latentJob, error) {
 	embRef, embRef2 := draw(src, c.EvalN, rng), draw(src, c.EvalN, rng)
 	embScales := metrics.MedianScales(embRef, embRef)
 	base := []*latentJob{
-		{run: &latentRun{Data: c.Embedded, Space: "full", D: src.Dim(), Explained: 1}, data: emb, net: c.EmbeddedNet, st: c.Steps},
-		{run: &latentRun{Data: c.Embedded, Space: "pca", D: embPCA.K, Explained: embPCA.Explained()}, data: embPCA.Encode(emb), pca: embPCA, net: c.EmbeddedNet, st: c.Steps},
+		{Run: &latentRun{Data: c.Embedded, Space: "full", D: src.Dim(), Explained: 1}, data: emb, net: c.EmbeddedNet, st: c.Steps},
+		{Run: &latentRun{Data: c.Embedded, Space: "pca", D: embPCA.K, Explained: embPCA.Explained()}, data: embPCA.Encode(emb), pca: embPCA, net: c.EmbeddedNet, st: c.Steps},
 	}
 	for _, j := range base {
 		j.ref, j.ref2, j.scales = embRef, embRef2, embScales
@@ -165,9 +169,9 @@ func latentCells(e *env, c latentConfig) ([]*latentJob, error) {
 	for s := 1; s <= c.Seeds; s++ {
 		for i, b := range base {
 			j := *b
-			r := *b.run
+			r := *b.Run
 			r.Seed = s
-			j.i, j.run = i, &r
+			j.i, j.Run = i, &r
 			jobs = append(jobs, &j)
 		}
 	}
@@ -205,11 +209,11 @@ func latentMNISTJobs(e *env, c latentConfig, rng *rand.Rand) ([]*latentJob, erro
 		copy(ref2.Row(i), t.Row(perm[c.EvalN+i]))
 	}
 	scales := metrics.MedianScales(ref, ref)
-	jobs := []*latentJob{{run: &latentRun{Data: "mnist", Space: "full", D: x.C, Explained: 1}, data: x, net: c.MNISTNet, st: c.MNISTSteps}}
+	jobs := []*latentJob{{Run: &latentRun{Data: "mnist", Space: "full", D: x.C, Explained: 1}, data: x, net: c.MNISTNet, st: c.MNISTSteps}}
 	for _, f := range c.Fractions {
 		k := metrics.CountExplained(pca.Variances, f)
 		p := pca.WithK(k)
-		jobs = append(jobs, &latentJob{run: &latentRun{Data: "mnist", Space: "pca", D: k, Explained: p.Explained()},
+		jobs = append(jobs, &latentJob{Run: &latentRun{Data: "mnist", Space: "pca", D: k, Explained: p.Explained()},
 			data: p.Encode(x), pca: p, net: c.MNISTNet, st: c.MNISTSteps})
 	}
 	for _, j := range jobs {
@@ -222,7 +226,7 @@ func latentMNISTJobs(e *env, c latentConfig, rng *rand.Rand) ([]*latentJob, erro
 // distance beside the same distance between two reference samples.
 func latentMeasure(e *env, c latentConfig, j *latentJob) error {
 	t0 := time.Now()
-	r := j.run
+	r := j.Run
 	gauss, err := dist.NewGaussian(r.D, 1, 0)
 	if err != nil {
 		return err
@@ -245,9 +249,9 @@ func latentMeasure(e *env, c latentConfig, j *latentJob) error {
 	if err != nil {
 		return err
 	}
-	r.norms = norms(inv)
-	r.MeanNorm, r.ChiMean = mean(r.norms), chiMean(r.D, 1)
-	r.KS = ksChi(r.norms, r.D, 1)
+	r.Norms = norms(inv)
+	r.MeanNorm, r.ChiMean = mean(r.Norms), chiMean(r.D, 1)
+	r.KS = ksChi(r.Norms, r.D, 1)
 	// Forward: noise → data (decoded), against held-out data.
 	gen, err := flow(e.ctx, res.Net, draw(gauss, c.EvalN, rr), false)
 	if err != nil {
@@ -264,7 +268,9 @@ func latentMeasure(e *env, c latentConfig, j *latentJob) error {
 	}
 	r.ForwardMMD, r.BaseMMD = metrics.MMD(gen, j.ref, j.scales), metrics.MMD(j.ref2, j.ref, j.scales)
 	for k := range min(c.Images, gen.R) {
-		r.images = append(r.images, gen.Row(k))
+		if r.Seed == 1 {
+			r.Images = append(r.Images, gen.Row(k))
+		}
 	}
 	e.logf("%s %s d=%d seed %d: inverse KS Chi(%d) %.3f (mean norm %.2f vs %.2f), forward W2 %.3f (floor %.3f), MMD %.4f (floor %.4f) [%.1fs]",
 		r.Data, r.Space, r.D, r.Seed, r.D, r.KS, r.MeanNorm, r.ChiMean, r.ForwardW2, r.BaseW2, r.ForwardMMD, r.BaseMMD, time.Since(t0).Seconds())
@@ -281,7 +287,7 @@ func latentFigures(e *env, c latentConfig, js []*latentJob) ([]report.Figure, er
 	}
 	var mnistRef *mat.Dense
 	for _, j := range js {
-		if j.run.Data == "mnist" {
+		if j.Run.Data == "mnist" {
 			mnistRef = j.ref
 			break
 		}
@@ -292,7 +298,7 @@ func latentFigures(e *env, c latentConfig, js []*latentJob) ([]report.Figure, er
 		xs := grid(max(m-6*sd, 0), m+6*sd, 200)
 		panels = append(panels, plot.HistPanel{
 			Title:  fmt.Sprintf("%s, %s d=%d", shortData(r.Data), r.Space, r.D),
-			Values: r.norms,
+			Values: r.Norms,
 			Curves: []plot.Curve{chiCurve("Chi(d)", xs, r.D, 1, false)},
 		})
 	}
@@ -311,7 +317,7 @@ func latentFigures(e *env, c latentConfig, js []*latentJob) ([]report.Figure, er
 			if r.Space == "pca" {
 				t = fmt.Sprintf("PCA %d (%.0f %% var.)", r.D, 100*r.Explained)
 			}
-			ip = append(ip, plot.ImagePanel{Title: t, Images: r.images})
+			ip = append(ip, plot.ImagePanel{Title: t, Images: r.Images})
 		}
 	}
 	if err := plot.ImageGrids(e.figure("mnist_samples.png"), "MNIST samples generated by each flow (decoded)", ip, 28, 6, 2); err != nil {

@@ -85,35 +85,35 @@ func rankSetup(s Scale) rankConfig {
 
 // rankRun is one trained flow from an embedded Gaussian to N(0, I_D).
 type rankRun struct {
-	Source     string    `json:"source"`
-	SourceRank int       `json:"source_rank"`
-	Arch       string    `json:"arch"`          // mlp (t concatenated) or film
-	Eps        float64   `json:"eps,omitempty"` // variance added in the dead directions
-	Gamma      string    `json:"gamma,omitempty"`
-	Sampler    string    `json:"sampler"`
-	Seed       int       `json:"seed"`
-	FinalLoss  float64   `json:"final_loss"`
-	MeanNorm   float64   `json:"mean_norm"`
-	KSFull     float64   `json:"ks_chi_full"` // against Chi(D)
-	KSRank     float64   `json:"ks_chi_rank"` // against Chi(rank)
-	LiveVar    float64   `json:"live_var"`    // mean variance of f(x) over the live directions (target 1)
-	DeadVar    *float64  `json:"dead_var"`    // over the dead directions (target 1); null at full rank
-	Recipe     string    `json:"recipe,omitempty"`
-	Exact      *exactRun `json:"exact,omitempty"` // the exact flow from the same source points (rank < D)
-	norms      []float64
-	src        *mat.Dense // the source points pushed
+	Source     string     `json:"source"`
+	SourceRank int        `json:"source_rank"`
+	Arch       string     `json:"arch"`          // mlp (t concatenated) or film
+	Eps        float64    `json:"eps,omitempty"` // variance added in the dead directions
+	Gamma      string     `json:"gamma,omitempty"`
+	Sampler    string     `json:"sampler"`
+	Seed       int        `json:"seed"`
+	FinalLoss  float64    `json:"final_loss"`
+	MeanNorm   float64    `json:"mean_norm"`
+	KSFull     float64    `json:"ks_chi_full"` // against Chi(D)
+	KSRank     float64    `json:"ks_chi_rank"` // against Chi(rank)
+	LiveVar    float64    `json:"live_var"`    // mean variance of f(x) over the live directions (target 1)
+	DeadVar    *float64   `json:"dead_var"`    // over the dead directions (target 1); null at full rank
+	Recipe     string     `json:"recipe,omitempty"`
+	Exact      *exactRun  `json:"exact,omitempty"`               // the exact flow from the same source points (rank < D)
+	Norms      []float64  `json:"norms,omitempty" figure:"true"` // of f(x); figure state, left out of metrics.json
+	src        *mat.Dense // the source points pushed, for the exact flow within the same measure
 	cost       int
 }
 
 // exactRun is the exact flow's output from a run's source points.
 type exactRun struct {
-	MeanNorm  float64 `json:"mean_norm"`
-	KSRank    float64 `json:"ks_chi_rank"`   // against Chi(rank): where it must end
-	KSFull    float64 `json:"ks_chi_full"`   // against Chi(D)
-	KSLearned float64 `json:"ks_vs_learned"` // two-sample KS of the learned flow's norms against these
-	DeadVar   float64 `json:"dead_var"`
-	LiveVar   float64 `json:"live_var"`
-	norms     []float64
+	MeanNorm  float64   `json:"mean_norm"`
+	KSRank    float64   `json:"ks_chi_rank"`   // against Chi(rank): where it must end
+	KSFull    float64   `json:"ks_chi_full"`   // against Chi(D)
+	KSLearned float64   `json:"ks_vs_learned"` // two-sample KS of the learned flow's norms against these
+	DeadVar   float64   `json:"dead_var"`
+	LiveVar   float64   `json:"live_var"`
+	Norms     []float64 `json:"norms,omitempty" figure:"true"` // figure state, left out of metrics.json
 }
 
 // runGauss trains the flow of r.Source to N(0, I_D) and measures it with
@@ -164,10 +164,10 @@ func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label str
 
 // measure fills the norm and variance metrics from the flow's output.
 func (r *rankRun) measure(c gaussConfig, fx *mat.Dense) {
-	r.norms = norms(fx)
-	r.MeanNorm = mean(r.norms)
-	r.KSFull = ksChi(r.norms, c.D, 1)
-	r.KSRank = ksChi(r.norms, r.SourceRank, 1)
+	r.Norms = norms(fx)
+	r.MeanNorm = mean(r.Norms)
+	r.KSFull = ksChi(r.Norms, c.D, 1)
+	r.KSRank = ksChi(r.Norms, r.SourceRank, 1)
 	// The live directions are the first SourceRank coordinates (the
 	// embedding is not rotated).
 	v := colVars(fx)
@@ -219,7 +219,7 @@ func rankMeasure(e *env, c rankConfig, r *rankRun) error {
 	if err != nil {
 		return err
 	}
-	ex.KSLearned = ks2(r.norms, ex.norms)
+	ex.KSLearned = ks2(r.Norms, ex.Norms)
 	r.Exact = ex
 	return nil
 }
@@ -249,9 +249,9 @@ func exactRankFlow(e *env, c rankConfig, rank int, x *mat.Dense) (*exactRun, err
 
 // measure fills the exact flow's metrics from its output.
 func (ex *exactRun) measure(fx *mat.Dense, rank, d int) {
-	ex.norms = norms(fx)
-	ex.MeanNorm = mean(ex.norms)
-	ex.KSRank, ex.KSFull = ksChi(ex.norms, rank, 1), ksChi(ex.norms, d, 1)
+	ex.Norms = norms(fx)
+	ex.MeanNorm = mean(ex.Norms)
+	ex.KSRank, ex.KSFull = ksChi(ex.Norms, rank, 1), ksChi(ex.Norms, d, 1)
 	v := colVars(fx)
 	ex.LiveVar, ex.DeadVar = mean(v[:rank]), mean(v[rank:])
 }
@@ -284,14 +284,14 @@ func rankFigures(e *env, c rankConfig, runs []*rankRun) ([]report.Figure, error)
 		}
 		panels = append(panels, p)
 	}
-	learned := func(r *rankRun) []float64 { return r.norms }
+	learned := func(r *rankRun) []float64 { return r.Norms }
 	for _, rc := range c.Recipes {
 		for _, rk := range rc.Ranks {
 			addSeeds(fmt.Sprintf("learned, %s recipe, rank %d", rc.Name, rk), learned,
 				func(r *rankRun) bool { return r.Recipe == rc.Name && r.SourceRank == rk })
 		}
 	}
-	addSeeds(fmt.Sprintf("exact ODE, rank %d", c.D/2), func(r *rankRun) []float64 { return r.Exact.norms },
+	addSeeds(fmt.Sprintf("exact ODE, rank %d", c.D/2), func(r *rankRun) []float64 { return r.Exact.Norms },
 		func(r *rankRun) bool { return r.Recipe == converging && r.Exact != nil })
 	if err := plot.LineGrid(e.figure("norms.png"), fmt.Sprintf("‖f(x)‖ → N(0, I_%d): one curve per seed", c.D), 2, panels, 460, 320); err != nil {
 		return nil, err
@@ -408,7 +408,7 @@ func rankTable(d int, runs []*rankRun) report.Table {
 func rankFigure(e *env, c gaussConfig, file, title string, runs []*rankRun, cols int) error {
 	lo, hi := chiMean(c.D/2, math.Sqrt(c.Var))-4*chiSD(c.D/2, 1), chiMean(c.D, 1)+5*chiSD(c.D, 1)
 	for _, r := range runs {
-		if m := mean(r.norms); m+3 > hi {
+		if m := mean(r.Norms); m+3 > hi {
 			hi = m + 3
 		}
 	}
@@ -417,7 +417,7 @@ func rankFigure(e *env, c gaussConfig, file, title string, runs []*rankRun, cols
 	for _, r := range runs {
 		panels = append(panels, plot.HistPanel{
 			Title:  fmt.Sprintf("rank %d, %s, %s, seed %d", r.SourceRank, r.Arch, r.Sampler, r.Seed),
-			Values: r.norms,
+			Values: r.Norms,
 			Curves: []plot.Curve{
 				chiCurve(fmt.Sprintf("Chi(%d)", c.D), xs, c.D, 1, false),
 				chiCurve(fmt.Sprintf("Chi(%d)", c.D/2), xs, c.D/2, 1, true),

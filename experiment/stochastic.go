@@ -60,10 +60,10 @@ func stochasticSetup(s Scale) stochasticConfig {
 // with γ > 0, pf receives the probability-flow ODE of the same training.
 // done marks a cell measured while the cells were chosen (ε selection).
 type stochasticCell struct {
-	i    int // index among the cells of a seed: part of the evaluation seed
-	pair *pairResult
-	run  *rankRun
-	pf   *rankRun
+	Pair *pairResult `json:"pair,omitempty"`
+	Run  *rankRun    `json:"run,omitempty"`
+	PF   *rankRun    `json:"pf,omitempty"`
+	i    int         // index among the cells of a seed: part of the evaluation seed
 	done bool
 }
 
@@ -77,10 +77,10 @@ func stochasticCells(e *env, c stochasticConfig) ([]*stochasticCell, error) {
 	if err != nil {
 		return nil, err
 	}
-	chosen := sel[0].run
+	chosen := sel[0].Run
 	for _, x := range sel {
-		if x.run.KSFull < chosen.KSFull {
-			chosen = x.run
+		if x.Run.KSFull < chosen.KSFull {
+			chosen = x.Run
 		}
 	}
 	cells := sel
@@ -97,13 +97,13 @@ func stochasticCells(e *env, c stochasticConfig) ([]*stochasticCell, error) {
 		}
 		i := 0
 		for _, p := range pairs {
-			cells = append(cells, &stochasticCell{i: i, pair: p})
+			cells = append(cells, &stochasticCell{i: i, Pair: p})
 			i++
 		}
 		for _, r := range runs {
-			x := &stochasticCell{i: i, run: r}
+			x := &stochasticCell{i: i, Run: r}
 			if r.Gamma != "" {
-				x.pf = &rankRun{}
+				x.PF = &rankRun{}
 			}
 			cells = append(cells, x)
 			i++
@@ -117,7 +117,7 @@ func stochasticSelect(e *env, c stochasticConfig, base string) ([]*stochasticCel
 	var sel []*stochasticCell
 	for i, eps := range c.Epss {
 		r := &rankRun{Source: fmt.Sprintf("%s,eps=%g", base, eps), SourceRank: c.Gauss.D / 2, Arch: c.Gauss.Arch, Eps: eps, Seed: 0}
-		sel = append(sel, &stochasticCell{i: i, run: r, done: true})
+		sel = append(sel, &stochasticCell{i: i, Run: r, done: true})
 	}
 	err := parallel(e.ctx, len(sel), func(i int) error { return stochasticTrain(e, c, sel[i]) })
 	return sel, err
@@ -133,25 +133,25 @@ func stochasticMeasure(e *env, c stochasticConfig, x *stochasticCell) error {
 
 // stochasticTrain trains and measures one cell.
 func stochasticTrain(e *env, c stochasticConfig, x *stochasticCell) error {
-	if p := x.pair; p != nil {
+	if p := x.Pair; p != nil {
 		cfg := c.Toy.train(c.Toy.Hidden, subSeed(e.seed, "stochastic-2d", p.Seed))
 		cfg.Gamma = p.Gamma
 		return trainPair(e, c.Toy, p, cfg, "stochastic-2d", x.i)
 	}
-	cfg := c.Gauss.train(subSeed(e.seed, "stochastic-gauss", x.run.Seed))
-	cfg.Gamma = x.run.Gamma
-	if err := runGauss(e, c.Gauss, x.run, x.pf, cfg, fmt.Sprintf("stochastic-gauss-%d", x.i)); err != nil {
+	cfg := c.Gauss.train(subSeed(e.seed, "stochastic-gauss", x.Run.Seed))
+	cfg.Gamma = x.Run.Gamma
+	if err := runGauss(e, c.Gauss, x.Run, x.PF, cfg, fmt.Sprintf("stochastic-gauss-%d", x.i)); err != nil {
 		return err
 	}
-	if x.run.Gamma == "" {
+	if x.Run.Gamma == "" {
 		return nil
 	}
-	ex, err := exactSDE(e, c, x.run.src, x.run.Seed)
+	ex, err := exactSDE(e, c, x.Run.src, x.Run.Seed)
 	if err != nil {
 		return err
 	}
-	ex.KSLearned = ks2(x.run.norms, ex.norms)
-	x.run.Exact = ex
+	ex.KSLearned = ks2(x.Run.Norms, ex.Norms)
+	x.Run.Exact = ex
 	return nil
 }
 
@@ -194,13 +194,13 @@ func exactSDE(e *env, c stochasticConfig, x *mat.Dense, seed int) (*exactRun, er
 func stochasticSplit(xs []*stochasticCell) (pairs []*pairResult, runs []*rankRun) {
 	var pfs []*rankRun
 	for _, x := range xs {
-		if x.pair != nil {
-			pairs = append(pairs, x.pair)
+		if x.Pair != nil {
+			pairs = append(pairs, x.Pair)
 			continue
 		}
-		runs = append(runs, x.run)
-		if x.pf != nil && x.pf.Source != "" {
-			pfs = append(pfs, x.pf)
+		runs = append(runs, x.Run)
+		if x.PF != nil && x.PF.Source != "" {
+			pfs = append(pfs, x.PF)
 		}
 	}
 	return pairs, append(runs, pfs...)

@@ -69,8 +69,14 @@ type pairResult struct {
 	ModeAspect   float64 `json:"inverse_mode_aspect"`
 	SourceAspect float64 `json:"source_mode_aspect"`
 	ModeCounts   []int   `json:"inverse_mode_counts"`
-	panels       [4]*mat.Dense
+	// Figure state (seed 1 only, the figures' seed; at most panelPoints
+	// points each): source, f(source), f⁻¹(target), target. Kept in a
+	// cell's result file, left out of metrics.json.
+	Panels [4]*mat.Dense `json:"panels,omitzero" figure:"true"`
 }
+
+// panelPoints is the most points a scatter panel keeps.
+const panelPoints = 1000
 
 // pairEval measures a trained pair from its four samples: source, f(source),
 // f⁻¹(target), target, and independent source and target samples for the
@@ -96,7 +102,11 @@ func pairEval(e *env, p *pairResult, src, fsrc, finv, tgt, src2, tgt2 *mat.Dense
 	p.InverseModes, p.ModeCounts = m.Covered, m.Counts
 	p.ModeAspect = modeAspect(finv, centres, 3*sigma)
 	p.SourceAspect = modeAspect(src, centres, 3*sigma)
-	p.panels = [4]*mat.Dense{src, fsrc, finv, tgt}
+	if p.Seed == 1 {
+		for k, m := range []*mat.Dense{src, fsrc, finv, tgt} {
+			p.Panels[k] = m.Rows(0, min(m.R, panelPoints))
+		}
+	}
 	return nil
 }
 
@@ -374,7 +384,7 @@ func pairFigure(e *env, file, title string, pairs []*pairResult) error {
 			f = "SDE"
 		}
 		names := [4]string{p.Source, f + "(" + p.Source + ")", f + "^-1(" + p.Target + ")", p.Target}
-		for k, m := range p.panels {
+		for k, m := range p.Panels {
 			panels = append(panels, plot.ScatterPanel{Title: names[k], X: coords(m, 0), Y: coords(m, 1), Color: k})
 		}
 	}

@@ -116,14 +116,14 @@ type widthSnap struct {
 	LossSE     float64   `json:"loss_se"`    // its standard error
 	LossFloor  float64   `json:"loss_floor"`
 	Excess     float64   `json:"excess_loss"`
-	RelExcess  float64   `json:"rel_excess"`     // excess / floor
-	RankBound  float64   `json:"rank_bound"`     // least excess any field of rank ≤ w can have: (k−w)⁺·E[v*_i²]
-	RelL2      float64   `json:"rel_l2_error"`   // ‖v − v*‖ / ‖v*‖ over (x_t, t)
-	MeanNorm   float64   `json:"mean_norm"`      // of f(x), x ~ source
-	ChiMean    float64   `json:"chi_mean"`       // of the target's √b·Chi(k)
-	KS         float64   `json:"ks"`             // of ‖f(x)‖ against √b·Chi(k)
-	NormHist   []float64 `json:"norm_hist"`      // density of ‖f(x)‖ on widthNormBins bins of widthNormRange
-	JacRanks   []int     `json:"jacobian_ranks"` // at JacPoints (x, t)
+	RelExcess  float64   `json:"rel_excess"`                        // excess / floor
+	RankBound  float64   `json:"rank_bound"`                        // least excess any field of rank ≤ w can have: (k−w)⁺·E[v*_i²]
+	RelL2      float64   `json:"rel_l2_error"`                      // ‖v − v*‖ / ‖v*‖ over (x_t, t)
+	MeanNorm   float64   `json:"mean_norm"`                         // of f(x), x ~ source
+	ChiMean    float64   `json:"chi_mean"`                          // of the target's √b·Chi(k)
+	KS         float64   `json:"ks"`                                // of ‖f(x)‖ against √b·Chi(k)
+	NormHist   []float64 `json:"norm_hist,omitempty" figure:"true"` // density of ‖f(x)‖ on widthNormBins bins of widthNormRange; figure state, left out of metrics.json
+	JacRanks   []int     `json:"jacobian_ranks"`                    // at JacPoints (x, t)
 	JacRankMax int       `json:"jacobian_rank_max"`
 	Slope      []float64 `json:"slope"`       // ĉ(t) = E⟨v(x_t,t), x_t⟩/E‖x_t‖² at SlopeT
 	SlopeExact []float64 `json:"slope_exact"` // the same for v*: c(t)
