@@ -146,18 +146,11 @@ func (te *timeEmbed) modulate(dst, u *mat.Dense, col int, shift bool) {
 		d := dst.Data[r*w : (r+1)*w]
 		ur := u.Data[r*w : (r+1)*w]
 		s1 := te.sc.Data[r*k+col : r*k+col+w]
-		ur, s1 = ur[:len(d)], s1[:len(d)]
 		if !shift {
-			for j := range d {
-				d[j] = ur[j] * s1[j]
-			}
+			mulRow(d, ur, s1)
 			continue
 		}
-		c := te.sc.Data[r*k+col+w : r*k+col+2*w]
-		c = c[:len(d)]
-		for j := range d {
-			d[j] = ur[j]*s1[j] + c[j]
-		}
+		mulAddRow(d, ur, s1, te.sc.Data[r*k+col+w:r*k+col+2*w])
 	}
 }
 
@@ -223,15 +216,8 @@ func (te *timeEmbed) layerBackward(l *layer, g *mat.Dense) {
 	w, k := l.out, te.sc.C
 	for r := 0; r < g.R; r++ {
 		gr := g.Data[r*w : (r+1)*w]
-		u := l.u.Data[r*w : (r+1)*w]
-		s1 := te.sc.Data[r*k+l.col : r*k+l.col+w]
-		ds := te.dsc.Data[r*k+l.col : r*k+l.col+w]
-		u, s1, ds = u[:len(gr)], s1[:len(gr)], ds[:len(gr)]
 		copy(te.dsc.Data[r*k+l.col+w:r*k+l.col+2*w], gr) // dc = g
-		for j, gj := range gr {
-			ds[j] = gj * u[j]
-			gr[j] = gj * s1[j]
-		}
+		backRow(gr, l.u.Data[r*w:(r+1)*w], te.sc.Data[r*k+l.col:r*k+l.col+w], te.dsc.Data[r*k+l.col:r*k+l.col+w])
 	}
 }
 
