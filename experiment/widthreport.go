@@ -27,13 +27,17 @@ func widthFigures(e *env, c widthConfig, cells []*widthCell) ([]report.Figure, e
 // f(x) in a grid of width × steps, one curve per seed.
 func widthNormFigures(e *env, c widthConfig, ps []widthPoint) ([]report.Figure, error) {
 	var figs []report.Figure
-	for _, arch := range widthNets(c) {
+	for _, n := range c.Nets {
+		arch := n.name()
 		for _, k := range c.Ks {
 			var panels []plot.LinePanel
 			lo, hi := widthNormRange(c, k)
 			xs := grid(lo, hi, 200)
 			edges, _ := plot.Histogram(nil, lo, hi, widthNormBins)
 			for _, wl := range c.Widths {
+				if n.Only != "" && n.Only != wl {
+					continue
+				}
 				for _, st := range c.Steps {
 					p := plot.LinePanel{XLabel: "‖f(x)‖", YLabel: "density", Curves: []plot.Curve{
 						{Label: fmt.Sprintf("target Chi(%d)", k), X: xs, Y: curve(xs, chiPDF(k, math.Sqrt(c.VarB))), Dashed: true},
