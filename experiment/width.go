@@ -232,7 +232,7 @@ func widthPaper(c *widthConfig) {
 	c.Steps = []int{10 * c.Epoch, 100 * c.Epoch, 1000 * c.Epoch}
 	// Beside them, at w = k, flowlab train's learning rate (1e-3), with
 	// which the field drifts past the law (issue 18).
-	c.Nets = []netSpec{{Arch: "mlp"}, {Arch: "film", Embed: true}, {Arch: "film", Embed: true, LR: 1e-3, Only: "k"}}
+	c.Nets = []netSpec{{Arch: "mlp"}, {Arch: "mlp", Fourier: 8}, {Arch: "film", Embed: true}, {Arch: "film", Embed: true, LR: 1e-3, Only: "k"}}
 }
 
 // widthOf turns a label relative to k into a width.
