@@ -22,22 +22,18 @@
 package experiment
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/flowlab/flowlab/internal/atomicfile"
 	"github.com/flowlab/flowlab/report"
 )
 
@@ -114,9 +110,11 @@ type Options struct {
 // env is what an experiment's code sees.
 type env struct {
 	ctx    context.Context
+	name   string // what progress lines start with
 	scale  Scale
 	seed   uint64
-	dir    string // the run folder
+	seeds  int    // seeds per cell when > 0, instead of the scale's (a sweep's --seeds)
+	dir    string // the run folder (a cell's folder while it is measured)
 	opts   Options
 	start  time.Time
 	timing map[string]float64 // wall seconds of the named parts
@@ -131,12 +129,16 @@ func (e *env) logf(format string, args ...any) {
 	if e.opts.Progress != nil {
 		e.logMu.Lock()
 		defer e.logMu.Unlock()
-		fmt.Fprintf(e.opts.Progress, "%s [%5.1fs] %s\n", filepath.Base(e.dir), time.Since(e.start).Seconds(), fmt.Sprintf(format, args...))
+		fmt.Fprintf(e.opts.Progress, "%s [%5.1fs] %s\n", e.name, time.Since(e.start).Seconds(), fmt.Sprintf(format, args...))
 	}
 }
 
 // timed records the wall time of part.
-func (e *env) timed(part string, t0 time.Time) { e.timing[part] += time.Since(t0).Seconds() }
+func (e *env) timed(part string, t0 time.Time) {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	e.timing[part] += time.Since(t0).Seconds()
+}
 
 // outcome is what an experiment returns: its hyperparameters (config.json),
 // raw measurements (metrics.json "results") and the summary for the report.
@@ -147,17 +149,27 @@ type outcome struct {
 	summary report.Summary
 }
 
-// spec is one experiment: what it asks, and the plan that answers.
+// spec is one experiment: what it asks, and the plan that answers. run is
+// the plan's run: it sets the experiment up and lists its cells, which are
+// then measured (in this process or in a sweep's) and finished.
 type spec struct {
 	name, title, question, claim string
-	run                          func(e *env) (*outcome, error)
+	run                          func(e *env) (cellSet, error)
 }
 
 // plan is the shape every experiment has: setup chooses the setting for the
 // scale, cells lists the pieces of work, measure fills one cell (cells run
-// in parallel, largest cost first when cost is set), figures draws them and
-// findings turns them into verdicts and tables. results is what
-// metrics.json's "results" holds (the cells themselves when nil).
+// in parallel, in their own processes in a sweep, largest cost first when
+// cost is set), figures draws them and findings turns them into verdicts
+// and tables. results is what metrics.json's "results" holds (the cells
+// themselves when nil).
+//
+// A cell X is a pointer to a struct. measure writes its results into X's
+// exported fields only (with json tags; figure state tagged figure:"true"),
+// since a sweep writes X to a file and reads it back elsewhere for figures
+// and findings; unexported fields are inputs that cells prepares, again in
+// every process. cells must be deterministic and cheap: a sweep calls it
+// in every process. cost is the cell's estimated work (see cellCost).
 type plan[C, X any] struct {
 	setup    func(s Scale) C
 	cells    func(e *env, c C) ([]X, error)
@@ -169,35 +181,17 @@ type plan[C, X any] struct {
 	stats    func(c C, xs []X) []cellStat
 }
 
-// run runs the plan in its order.
-func (p plan[C, X]) run(e *env) (*outcome, error) {
+// run sets the plan up at e's scale and lists its cells.
+func (p plan[C, X]) run(e *env) (cellSet, error) {
 	c := p.setup(e.scale)
+	if e.seeds > 0 {
+		setSeeds(&c, e.seeds)
+	}
 	xs, err := p.cells(e, c)
 	if err != nil {
 		return nil, err
 	}
-	order := make([]int, len(xs))
-	for i := range order {
-		order[i] = i
-	}
-	if p.cost != nil {
-		slices.SortStableFunc(order, func(a, b int) int { return p.cost(xs[b]) - p.cost(xs[a]) })
-	}
-	if err := parallel(e.ctx, len(xs), func(i int) error { return p.measure(e, c, xs[order[i]]) }); err != nil {
-		return nil, err
-	}
-	out := &outcome{config: c, results: any(xs)}
-	if p.results != nil {
-		out.results = p.results(c, xs)
-	}
-	if out.summary.Figures, err = p.figures(e, c, xs); err != nil {
-		return nil, err
-	}
-	out.summary.Findings, out.summary.Tables = p.findings(c, xs)
-	if p.stats != nil {
-		out.stats = p.stats(c, xs)
-	}
-	return out, nil
+	return &cellsOf[C, X]{p: p, c: c, xs: xs}, nil
 }
 
 // Run runs the experiment name ("all" for the six in order) at scale with
@@ -206,82 +200,36 @@ func Run(ctx context.Context, name string, scale Scale, outDir string, seed uint
 	return RunWith(ctx, name, scale, outDir, seed, Options{})
 }
 
-// RunWith is Run with options.
+// RunWith is Run with options. Each experiment is planned as a sweep in a
+// temporary folder, its cells run on GOMAXPROCS workers and collected into
+// outDir: the code path of flowlab sweep plan, local and collect, so the
+// bytes are a sweep's.
 func RunWith(ctx context.Context, name string, scale Scale, outDir string, seed uint64, opts Options) error {
-	if _, err := ParseScale(string(scale)); err != nil {
+	names, err := expand(name, scale)
+	if err != nil {
 		return err
 	}
-	names := []string{name}
-	if name == "all" {
-		names = Names()
-	} else if _, ok := find(name); !ok {
-		return fmt.Errorf("%w %q (want one of %s or all)", ErrUnknownExperiment, name, strings.Join(Names(), ", "))
-	}
 	for _, n := range names {
-		if err := runOne(ctx, n, scale, outDir, seed, opts); err != nil {
+		if err := reproduce(ctx, n, scale, outDir, seed, opts); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func runOne(ctx context.Context, name string, scale Scale, outDir string, seed uint64, opts Options) error {
-	sp, ok := find(name)
-	if !ok {
-		return fmt.Errorf("%w %q", ErrUnknownExperiment, name)
+// expand checks the scale and turns name ("all" or one experiment) into the
+// experiments' names.
+func expand(name string, scale Scale) ([]string, error) {
+	if _, err := ParseScale(string(scale)); err != nil {
+		return nil, err
 	}
-	dir := filepath.Join(outDir, name)
-	if err := os.MkdirAll(filepath.Join(dir, "figures"), 0o755); err != nil {
-		return fmt.Errorf("experiment %s: %w", name, err)
+	if name == "all" {
+		return Names(), nil
 	}
-	e := &env{ctx: ctx, scale: scale, seed: seed, dir: dir, opts: opts, start: time.Now(), timing: map[string]float64{}}
-	e.timing["gomaxprocs"] = float64(runtime.GOMAXPROCS(0))
-	if l, ok := loadAverage(); ok {
-		e.timing["load_average_start"] = l
+	if _, ok := find(name); !ok {
+		return nil, fmt.Errorf("%w %q (want one of %s or all)", ErrUnknownExperiment, name, strings.Join(Names(), ", "))
 	}
-	e.logf("start (scale %s, seed %d)", scale, seed)
-	out, err := sp.run(e)
-	if err != nil {
-		return fmt.Errorf("experiment %s: %w", name, err)
-	}
-	s := out.summary
-	s.Experiment, s.Title, s.Question, s.SeedClaim = name, sp.title, sp.question, sp.claim
-	s.Scale, s.Seed = string(scale), seed
-
-	cfg := struct {
-		Experiment string `json:"experiment"`
-		Scale      Scale  `json:"scale"`
-		Seed       uint64 `json:"seed"`
-		Config     any    `json:"config"`
-	}{name, scale, seed, out.config}
-	met := struct {
-		report.Summary
-		Intervals string     `json:"intervals"`
-		Stats     []cellStat `json:"stats"`
-		Results   any        `json:"results"`
-	}{s, intervalRule, out.stats, out.results}
-	defer hideFigures(out.results)()
-	e.timing["total"] = time.Since(e.start).Seconds()
-	if l, ok := loadAverage(); ok {
-		e.timing["load_average_end"] = l
-	}
-	for _, f := range []struct {
-		file string
-		v    any
-	}{{"config.json", cfg}, {"metrics.json", met}, {"times.json", e.timing}} {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(f.v); err != nil {
-			return fmt.Errorf("experiment %s: %s: %w", name, f.file, err)
-		}
-		if err := atomicfile.WriteBytes(filepath.Join(dir, f.file), b.Bytes()); err != nil {
-			return fmt.Errorf("experiment %s: %w", name, err)
-		}
-	}
-	e.logf("done")
-	return nil
+	return []string{name}, nil
 }
 
 // loadAverage returns the machine's one-minute load average where the

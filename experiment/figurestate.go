@@ -31,7 +31,8 @@ func hideFigures(v any) (restore func()) {
 	}
 }
 
-// eachField calls fn on every exported struct field that v reaches, before
+// eachField calls fn on every exported or embedded struct field that v
+// reaches (the fields encoding/json writes), before
 // descending into it; seen stops it at a pointer met twice.
 func eachField(v reflect.Value, seen map[uintptr]bool, fn func(reflect.Value, reflect.StructField)) {
 	switch v.Kind() {
@@ -47,7 +48,7 @@ func eachField(v reflect.Value, seen map[uintptr]bool, fn func(reflect.Value, re
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if sf := v.Type().Field(i); sf.IsExported() {
+			if sf := v.Type().Field(i); sf.IsExported() || sf.Anonymous {
 				fn(v.Field(i), sf)
 				eachField(v.Field(i), seen, fn)
 			}

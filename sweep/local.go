@@ -1,15 +1,18 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 )
 
 // Local runs every cell of the plan in dir that is not done, jobs at a time
-// (at least one), in index order. A failed cell does not stop the others;
+// (at least one), the largest estimated cost first (index order among equal
+// costs), so that a long cell does not start last. A failed cell does not stop the others;
 // the error lists every failure. progress (may be nil) gets a line per cell.
 func Local(ctx context.Context, dir string, p *Plan, r Runner, jobs int, progress io.Writer) error {
 	jobs = max(1, jobs)
@@ -46,8 +49,13 @@ func Local(ctx context.Context, dir string, p *Plan, r Runner, jobs int, progres
 			}
 		}()
 	}
+	order := make([]int, len(p.Cells))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(p.Cells[b].Cost, p.Cells[a].Cost) })
 feed:
-	for i := range p.Cells {
+	for _, i := range order {
 		select {
 		case next <- i:
 		case <-ctx.Done():

@@ -54,6 +54,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newEvalCmd(),
 		newSpectrumCmd(),
 		newReproduceCmd(),
+		newSweepCmd(),
 		newReportCmd(),
 		newDiagnoseCmd(),
 		newCompareCmd(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -62,20 +63,7 @@ idle cores), paper (the seed's scale).`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: done in %.1fs, results in %s\n", name, time.Since(t0).Seconds(), where)
 			if name == "all" {
-				path := filepath.Join(out, "report.html")
-				if err := writeReport(out, path); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", path)
-				res, err := report.LoadResults(out, experiment.Names())
-				if err != nil {
-					return err
-				}
-				path = filepath.Join(out, "results.json")
-				if err := report.WriteResults(path, res); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "results: %s (numbers only; docs/results/quick.json is the quick scale's)\n", path)
+				return writeAll(cmd.OutOrStdout(), out)
 			}
 			return nil
 		},
@@ -87,6 +75,25 @@ idle cores), paper (the seed's scale).`,
 	f.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: $FLOWLAB_MNIST_DIR or the GoMNIST module)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress lines on standard error")
 	return cmd
+}
+
+// writeAll writes the report and results.json of the run folders under out.
+func writeAll(w io.Writer, out string) error {
+	path := filepath.Join(out, "report.html")
+	if err := writeReport(out, path); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "report: %s\n", path)
+	res, err := report.LoadResults(out, experiment.Names())
+	if err != nil {
+		return err
+	}
+	path = filepath.Join(out, "results.json")
+	if err := report.WriteResults(path, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "results: %s (numbers only; docs/results/quick.json is the quick scale's)\n", path)
+	return nil
 }
 
 // writeReport renders the report of the run folders under runs to path.
