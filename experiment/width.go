@@ -23,7 +23,7 @@ import (
 func widthSpec() spec {
 	p := plan[widthConfig, *widthCell]{
 		setup: widthSetup, cells: widthCells, measure: widthMeasure,
-		cost:    func(x *widthCell) int { return x.Trained * x.Batch / 64 * (x.K + x.W) * x.W },
+		cost:    func(x *widthCell) int { return x.cost },
 		figures: widthFigures, findings: widthFindings,
 		stats: func(_ widthConfig, cells []*widthCell) []cellStat { return widthStats(cells) },
 	}
@@ -116,6 +116,7 @@ type widthCell struct {
 	Trained int         `json:"trained_steps"` // the run's length, the last snapshot
 	Batch   int         `json:"batch"`
 	Snaps   []widthSnap `json:"snapshots"`
+	cost    int         // multiply-adds of training and measuring, for the plan's order and estimate
 }
 
 // widthSnap is one trained network's measurements after Steps steps.
@@ -269,12 +270,24 @@ func widthCells(_ *env, c widthConfig) ([]*widthCell, error) {
 					continue
 				}
 				for s := range c.Seeds {
-					cells = append(cells, &widthCell{K: k, W: widthOf(wl, k), WLabel: wl, Net: n, Trained: c.Steps[len(c.Steps)-1], Batch: cmp.Or(n.Batch, c.Batch), Seed: s + 1})
+					x := &widthCell{K: k, W: widthOf(wl, k), WLabel: wl, Net: n, Trained: c.Steps[len(c.Steps)-1], Batch: cmp.Or(n.Batch, c.Batch), Seed: s + 1}
+					x.cost = widthCost(c, x)
+					cells = append(cells, x)
 				}
 			}
 		}
 	}
 	return cells, nil
+}
+
+// widthCost is the multiply-adds of cell x: a forward pass costs
+// (k+1)·w + (depth−1)·w² + w·k per row; a training step three passes of
+// the batch, a snapshot the flow's 4·flowSteps passes of FlowN points and
+// the slope's one of FlowN points per time.
+func widthCost(c widthConfig, x *widthCell) int {
+	fwd := (x.K+1)*x.W + (c.Depth-1)*x.W*x.W + x.W*x.K
+	snap := c.FlowN * (4*flowSteps + len(c.SlopeT))
+	return fwd * (3*x.Trained*x.Batch + len(c.Steps)*snap)
 }
 
 // widthMeasure trains one cell's network and measures it at each snapshot.
