@@ -48,8 +48,8 @@ Defaults: a film field (hidden 256,256,256, SiLU, learned time embedding of
 width 16: the narrowest hidden width over 16), Adam at 1e-3 with 500 linear warm-up steps then a cosine decay,
 EMA 0.999 of the weights, batch 256, 10000 steps. Chosen by measurement on
 N(0,½I_8) → N(0,I_8), 10000 forward samples with RK4 (100 evaluations), seeds
-1–5: largest covariance error 0.018–0.031 and KS of the norms against Chi(8)
-0.009–0.012, where the previous defaults (mlp, constant rate, no EMA) gave
+1–5: largest covariance error 0.022–0.031 and KS of the norms against Chi(8)
+0.007–0.012, where the previous defaults (mlp, constant rate, no EMA) gave
 0.059–0.116 and 0.008–0.049. 8gaussians ↔ moons kept or improved their W2
 (docs/FILM.md). --arch mlp --schedule constant --warmup 0 --ema 0 gives the
 previous defaults back.
