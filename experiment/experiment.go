@@ -1,6 +1,6 @@
 // Package experiment reproduces the study of when deterministic neural flows
-// fail: six experiments (width, variance, rank, mnist, stochastic, latent),
-// one file each, and the runner that writes their run folders.
+// fail: the experiments (width, variance, rank, mnist, stochastic, latent,
+// phase), one file each, and the runner that writes their run folders.
 //
 // Every experiment has the same shape (plan): its spec (title, question, the
 // seed's claim), setup(scale) → cells → measure each cell → figures →
@@ -40,7 +40,7 @@ import (
 // Scale is how much work an experiment does.
 type Scale string
 
-// The scales: smoke runs in seconds (tests and CI), quick runs all six
+// The scales: smoke runs in seconds (tests and CI), quick runs all the
 // experiments in about ten minutes on two cores, paper is the seed's scale.
 const (
 	Smoke Scale = "smoke"
@@ -77,7 +77,7 @@ var (
 
 // study returns the experiments in the study's order.
 func study() []spec {
-	return []spec{widthSpec(), varianceSpec(), rankSpec(), mnistSpec(), stochasticSpec(), latentSpec()}
+	return []spec{widthSpec(), varianceSpec(), rankSpec(), mnistSpec(), stochasticSpec(), latentSpec(), phaseSpec()}
 }
 
 // Names lists the experiments in the study's order.
@@ -194,7 +194,7 @@ func (p plan[C, X]) run(e *env) (cellSet, error) {
 	return &cellsOf[C, X]{p: p, c: c, xs: xs}, nil
 }
 
-// Run runs the experiment name ("all" for the six in order) at scale with
+// Run runs the experiment name ("all" for every one, in order) at scale with
 // seed, writing runs into outDir/NAME.
 func Run(ctx context.Context, name string, scale Scale, outDir string, seed uint64) error {
 	return RunWith(ctx, name, scale, outDir, seed, Options{})

@@ -13,6 +13,9 @@ type LinePanel struct {
 	Title          string
 	XLabel, YLabel string
 	Curves         []Curve // drawn in Colour order; dashed curves keep their colour
+	// LegendBottom and LegendRight move the legend from the top left
+	// corner, where it would hide curves.
+	LegendBottom, LegendRight bool
 }
 
 // LineGrid draws panels of curves, cols to a row, each with its own axes and
@@ -53,8 +56,8 @@ func LineGrid(path, title string, cols int, panels []LinePanel, wPx, hPx int) er
 				p.Legend.Add(c.Label, l)
 			}
 		}
-		p.Legend.Top = true
-		p.Legend.Left = true
+		p.Legend.Top = !pan.LegendBottom
+		p.Legend.Left = !pan.LegendRight
 		plots[k] = p
 	}
 	rows := toRows(plots, cols)

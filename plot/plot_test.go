@@ -256,3 +256,45 @@ func TestErrors(t *testing.T) {
 		t.Error("write into a missing directory: want error")
 	}
 }
+
+// LegendBottom and LegendRight move the legend: with a long label and one
+// short curve in the panel's lower left, the default draws more dark pixels
+// in the upper left quarter, the moved legend more in the lower right.
+func TestLegendPlacement(t *testing.T) {
+	dark := func(moved bool) (ul, lr int) {
+		path := filepath.Join(t.TempDir(), "l.png")
+		pan := LinePanel{Curves: []Curve{{Label: "a long legend label, long enough to count", X: []float64{0, 1}, Y: []float64{0, 0.01}}},
+			LegendBottom: moved, LegendRight: moved}
+		if err := LineGrid(path, "", 1, []LinePanel{pan}, 400, 300); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		img, err := png.Decode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				if r, g, bb, _ := img.At(x, y).RGBA(); r+g+bb < 3*0x8000 {
+					switch {
+					case x < b.Dx()/2 && y < b.Dy()/2:
+						ul++
+					case x >= b.Dx()/2 && y >= b.Dy()/2:
+						lr++
+					}
+				}
+			}
+		}
+		return ul, lr
+	}
+	ul0, lr0 := dark(false)
+	ul1, lr1 := dark(true)
+	if !(ul0 > ul1 && lr1 > lr0) {
+		t.Errorf("dark pixels upper left / lower right: default %d / %d, moved %d / %d", ul0, lr0, ul1, lr1)
+	}
+}

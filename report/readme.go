@@ -50,7 +50,14 @@ latent flow's MMD to held-out digits is {{iv "latent/mnist-mmd"}} × the full-sp
 ({{verdict "latent/mnist-mmd"}}).
 ![latent](docs/figures/latent.png)
 
-` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}} (one-minute load
+{{if has "phase"}}**phase** — in D = 16, over source rank × width × training steps: the ODE flow's output keeps the source's
+intrinsic dimension r ({{verdict "phase/ode-keeps"}} in every cell: dimension gain towards D below ¼), the ε fix's output
+reaches D (gain {{iv "phase/eps-reaches"}}, {{verdict "phase/eps-reaches"}}) and the SDE's too (gain {{iv "phase/sde-reaches"}},
+{{verdict "phase/sde-reaches"}}); the ε fix's flow-map Lipschitz constant grows as √(b/ε) to the power p =
+{{iv "phase/eps-lip-grows"}} ({{verdict "phase/eps-lip-grows"}}) and is {{iv "phase/eps-lip-price"}} × √(b/ε) at the smallest ε.
+![phase](docs/figures/phase.png)
+
+{{end}}` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}} (one-minute load
 average at the start of each experiment: {{load}}); per experiment: {{times}}. The report lists every finding,
 the seed's claims first.
 `

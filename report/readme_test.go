@@ -3,6 +3,7 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -145,5 +146,38 @@ func TestLoadResultsTimes(t *testing.T) {
 				t.Errorf("LoadResults = %+v, %v; want %g seconds", r.Experiments, err, c.seconds)
 			}
 		})
+	}
+}
+
+// The phase paragraph appears only when the results hold the phase
+// experiment (so the README stays what quick.json gives until quick.json
+// has it), and then takes its numbers from the results.
+func TestReadmePhaseParagraph(t *testing.T) {
+	r, err := ReadResults(filepath.Join("..", "docs", "results", "quick.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := slices.DeleteFunc(slices.Clone(r.Experiments), func(e ExperimentResults) bool { return e.Name == "phase" })
+	r.Experiments = without
+	s, err := ReadmeSection(r)
+	if err != nil || strings.Contains(s, "**phase**") {
+		t.Fatalf("results without phase: %v, phase paragraph present: %v", err, strings.Contains(s, "**phase**"))
+	}
+	x := 0.5
+	ph := ExperimentResults{Name: "phase"}
+	for _, id := range []string{"ode-keeps", "eps-reaches", "sde-reaches", "eps-lip-grows", "eps-lip-price"} {
+		ph.Findings = append(ph.Findings, FindingResult{ID: "phase/" + id, Verdict: "confirmed", Interval: Interval{N: 3, Mean: &x, Lo: &x, Hi: &x}})
+	}
+	r.Experiments = append(slices.Clone(without), ph)
+	s, err = ReadmeSection(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s, "**phase**") || !strings.Contains(s, "gain 0.5 [0.5, 0.5]") || !strings.Contains(s, "docs/figures/phase.png") {
+		t.Errorf("results with phase: the paragraph or its numbers are missing:\n%s", s)
+	}
+	r.Experiments[len(r.Experiments)-1].Findings = ph.Findings[1:]
+	if _, err := ReadmeSection(r); err == nil {
+		t.Error("phase without its ode-keeps finding: want an error naming it")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -212,6 +213,9 @@ func ReadmeSection(r Results) (string, error) {
 		"stat": func(exp, cell, metric string) (string, error) {
 			iv, err := r.stat(exp, cell, metric)
 			return iv.String(), err
+		},
+		"has": func(name string) bool {
+			return slices.ContainsFunc(r.Experiments, func(e ExperimentResults) bool { return e.Name == name })
 		},
 		"seeds": func() (int, error) {
 			f, err := r.finding("rank/far")

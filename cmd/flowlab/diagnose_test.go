@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowlab/flowlab/dist"
+	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/train"
 )
 
@@ -128,6 +130,15 @@ func TestDiagnoseBadInput(t *testing.T) {
 	wide := filepath.Join(tmp, "wide.csv")
 	os.WriteFile(wide, []byte("1,2,3,4\n4,5,6,7\n1,1,1,1\n"), 0o644)
 	noSource := finishedRun(t, "--source", "moons", "--target", "moons")
+	// A run whose network file is another run's (width 2, config.json says 3).
+	swapped := copyRun(t, g)
+	if b, err := os.ReadFile(filepath.Join(moons, train.ModelFile)); err != nil || os.WriteFile(filepath.Join(swapped, train.ModelFile), b, 0o644) != nil {
+		t.Fatal("swapping the network file:", err)
+	}
+	wideNPY := filepath.Join(tmp, "wide.npy")
+	if err := dist.WriteNPYFile(wideNPY, mat.New(5, 4)); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -136,17 +147,23 @@ func TestDiagnoseBadInput(t *testing.T) {
 		{"diagnose no run", []string{"diagnose"}, "needs --run"},
 		{"diagnose run without a network", []string{"diagnose", "--run", noNet}, "no model.safetensors"},
 		{"diagnose wrong width", []string{"diagnose", "--run", g, "--from", wide}, "4 columns, the run's field has dimension 3"},
+		{"diagnose network of another width", []string{"diagnose", "--run", swapped}, `holds network {"dim":2`},
+		{"diagnose wrong width npy", []string{"diagnose", "--run", g, "--from", wideNPY}, "4 columns, the run's field has dimension 3"},
+		{"diagnose flow map too large for memory", []string{"diagnose", "--run", g, "--n", "1000000000"}, "MiB of memory"},
 		{"diagnose cap too large", []string{"diagnose", "--run", g, "--full-cap", "100000"}, "--full-cap 100000: want 1..512"},
 		{"diagnose times", []string{"diagnose", "--run", g, "--times", "1"}, "--times 1"},
 		{"diagnose direction", []string{"diagnose", "--run", g, "--direction", "sideways"}, "--direction"},
 		{"diagnose solver", []string{"diagnose", "--run", g, "--solver", "rk9"}, "unknown solver"},
 		{"likelihood run without a network", []string{"likelihood", "--run", noNet, "--data", "gaussian:dim=3"}, "no model.safetensors"},
+		{"likelihood network of another width", []string{"likelihood", "--run", swapped, "--data", "gaussian:dim=3"}, `holds network {"dim":2`},
+		{"likelihood wrong width npy", []string{"likelihood", "--run", g, "--data", wideNPY}, "4 columns, the run's field has dimension 3"},
 		{"likelihood wrong width", []string{"likelihood", "--run", g, "--data", wide}, "4 columns, the run's field has dimension 3"},
 		{"likelihood source without density", []string{"likelihood", "--run", noSource, "--data", "moons"}, "has no density"},
 		{"likelihood both estimators", []string{"likelihood", "--run", g, "--data", "gaussian:dim=3", "--exact", "--hutchinson"}, "choose one"},
 		{"likelihood out", []string{"likelihood", "--run", g, "--data", "gaussian:dim=3", "--out", "x.txt"}, "FILE.npy"},
 		{"likelihood no data", []string{"likelihood", "--run", moons}, "--data"},
 		{"compare widths", []string{"compare", "--x", "gaussian:dim=3", "--y", wide}, "--x has 3 columns and --y 4"},
+		{"compare widths npy", []string{"compare", "--x", wideNPY, "--y", "gaussian:dim=3"}, "--x has 4 columns and --y 3"},
 		{"compare missing", []string{"compare", "--x", "moons"}, "--y"},
 		{"compare chi", []string{"compare", "--x", "moons", "--y", "moons", "--chi=0"}, "--chi 0"},
 		{"compare bad spec", []string{"compare", "--x", "gaussian:dim=-1", "--y", "moons"}, "--x"},

@@ -27,9 +27,9 @@ func newReproduceCmd() *cobra.Command {
 		Use:   "reproduce <" + strings.Join(names, "|") + ">",
 		Short: "run one of the study's experiments (or all) and write its run folder",
 		Long: `reproduce runs an experiment of the study and writes OUT/NAME/config.json,
-metrics.json, times.json and figures/*.png. "all" runs the six in order and
+metrics.json, times.json and figures/*.png. "all" runs them all in order and
 writes OUT/report.html and OUT/results.json (the numbers only). Scales: smoke
-(seconds), quick (all six, five seeds each, in about a quarter of an hour on two
+(seconds), quick (all of them, five seeds each, in about a quarter of an hour on two
 idle cores), paper (the seed's scale).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
