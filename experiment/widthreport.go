@@ -216,7 +216,7 @@ func widthFindings(c widthConfig, cells []*widthCell) ([]report.Finding, []repor
 	}
 	widest := c.Widths[len(c.Widths)-1]
 	control := perSeed(func(x widthPoint) bool {
-		return x.Steps == longest && x.WLabel == widest && x.Net.Embed && x.Net.Batch == 0
+		return x.Steps == longest && x.WLabel == widest && x.Net.Embed && x.Net.plain()
 	}, ks)
 	for s := range control {
 		control[s] /= bound
