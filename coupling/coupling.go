@@ -340,7 +340,8 @@ func (s *Sinkhorn) logIterate(n int, cost []float64, eps, tol float64, iters int
 }
 
 // Parse reads a coupling name: independent (alias none), ot (aliases
-// exact-ot, otcfm), sinkhorn or sinkhorn:eps=E[,iters=N]. Reflow needs a
+// exact-ot, otcfm), sinkhorn or sinkhorn:eps=E[,iters=N], label-ot (alias
+// ot-label: exact OT within each label, for labelled batches). Reflow needs a
 // trained field and is built directly as a *train.Reflow.
 func Parse(spec string) (Coupling, error) {
 	s := strings.ToLower(strings.TrimSpace(spec))
@@ -383,10 +384,15 @@ func Parse(spec string) (Coupling, error) {
 			}
 		}
 		return sk, nil
+	case "label-ot", "ot-label":
+		if hasParams {
+			return nil, fmt.Errorf("coupling: %q takes no parameters", spec)
+		}
+		return &LabelOT{}, nil
 	case "reflow":
 		return nil, fmt.Errorf("coupling: %q needs a trained field: build a train.Reflow", spec)
 	}
-	return nil, fmt.Errorf("coupling: unknown coupling %q (want independent, ot, sinkhorn[:eps=E])", spec)
+	return nil, fmt.Errorf("coupling: unknown coupling %q (want independent, ot, sinkhorn[:eps=E], label-ot)", spec)
 }
 
 // finiteCosts reports a NaN or infinite entry of a cost matrix (points with

@@ -7,11 +7,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/metrics"
+	"github.com/flowlab/flowlab/plot"
 	"github.com/flowlab/flowlab/solve"
 	"github.com/flowlab/flowlab/train"
 )
@@ -187,22 +189,23 @@ func (c toyConfig) train(hidden []int, seed uint64) train.Config {
 // gaussConfig is the shared training setting of the high-dimensional
 // Gaussian experiments (rank, and the noised sources of stochastic).
 type gaussConfig struct {
-	D        int     `json:"dim"`
-	Var      float64 `json:"source_var"` // in the live directions; the target is N(0, I_D)
-	Hidden   []int   `json:"hidden"`
-	Act      string  `json:"act"`
-	Arch     string  `json:"arch"`
-	Fourier  int     `json:"fourier"` // sin/cos(2πjt) time features, j = 1..Fourier, beside raw t
-	Steps    int     `json:"steps"`
-	Batch    int     `json:"batch"`
-	LR       float64 `json:"lr"`
-	Schedule string  `json:"schedule"`
-	Warmup   int     `json:"warmup"`
-	EMA      float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
-	FlowN    int     `json:"flow_n"`
-	Solver   string  `json:"solver"`
-	NFE      int     `json:"nfe"`
-	SDESteps int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
+	D         int     `json:"dim"`
+	Var       float64 `json:"source_var"` // in the live directions; the target is N(0, I_D)
+	Hidden    []int   `json:"hidden"`
+	Act       string  `json:"act"`
+	Arch      string  `json:"arch"`
+	Fourier   int     `json:"fourier"`              // sin/cos(2πjt) time features, j = 1..Fourier, beside raw t
+	TimeEmbed int     `json:"time_embed,omitempty"` // film: width of the learned time embedding (nn.Config.TimeEmbed)
+	Steps     int     `json:"steps"`
+	Batch     int     `json:"batch"`
+	LR        float64 `json:"lr"`
+	Schedule  string  `json:"schedule"`
+	Warmup    int     `json:"warmup"`
+	EMA       float64 `json:"ema_max"` // the EMA decay is min(ema_max, 1 − 10/steps): a window of a tenth of the run
+	FlowN     int     `json:"flow_n"`
+	Solver    string  `json:"solver"`
+	NFE       int     `json:"nfe"`
+	SDESteps  int     `json:"sde_steps"` // Euler–Maruyama steps, for γ > 0
 }
 
 func gaussSetup(s Scale) gaussConfig {
@@ -226,6 +229,49 @@ func gaussSetup(s Scale) gaussConfig {
 }
 
 func (c gaussConfig) train(seed uint64) train.Config {
-	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Fourier: c.Fourier, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
+	return train.Config{Hidden: c.Hidden, Act: c.Act, Arch: c.Arch, Fourier: c.Fourier, TimeEmbed: c.TimeEmbed, Steps: c.Steps, Batch: c.Batch, LR: c.LR,
 		Schedule: c.Schedule, Warmup: c.Warmup, EMA: emaFor(c.EMA, c.Steps), Seed: seed}
+}
+
+// seedSeries is one metric of one cell over seeds, for a figure that shows
+// the spread over seeds: the seeds on the x axis, one curve per cell.
+type seedSeries struct {
+	label string
+	seeds []float64
+	vals  []float64
+}
+
+// seriesOf collects f over the items that keep selects, in their order.
+func seriesOf[X any](label string, xs []X, keep func(X) bool, seed func(X) int, f func(X) float64) seedSeries {
+	s := seedSeries{label: label}
+	for _, x := range xs {
+		if keep(x) {
+			s.seeds, s.vals = append(s.seeds, float64(seed(x))), append(s.vals, f(x))
+		}
+	}
+	return s
+}
+
+// seedPanel draws series against the seed, with dashed horizontal lines at
+// the criteria's thresholds (label: value).
+func seedPanel(title, ylabel string, series []seedSeries, lines map[string]float64) plot.LinePanel {
+	p := plot.LinePanel{Title: title, XLabel: "seed", YLabel: ylabel}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		p.Curves = append(p.Curves, plot.Curve{Label: s.label, X: s.seeds, Y: s.vals})
+		for _, x := range s.seeds {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+	}
+	keys := make([]string, 0, len(lines))
+	for k := range lines {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if lo <= hi {
+			p.Curves = append(p.Curves, plot.Curve{Label: k, X: []float64{lo, hi}, Y: []float64{lines[k], lines[k]}, Dashed: true})
+		}
+	}
+	return p
 }

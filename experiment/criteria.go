@@ -187,16 +187,38 @@ type testRecord struct {
 	Interval interval `json:"interval"`
 }
 
+// everyMeasured describes the values of an every-cell test: their range
+// over the cells that were measured, and how many could not be (NaN), so
+// that no NaN reaches the text.
+func everyMeasured(metric string, values []float64) string {
+	lo, hi, missing := math.Inf(1), math.Inf(-1), 0
+	for _, x := range values {
+		if math.IsNaN(x) {
+			missing++
+			continue
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	n := len(values) - missing
+	var s string
+	switch n {
+	case 0:
+		s = fmt.Sprintf("%s: none of %d cells measured", metric, len(values))
+	default:
+		s = fmt.Sprintf("%s over %d cells: from %.4g to %.4g", metric, n, lo, hi)
+		if missing > 0 {
+			s += fmt.Sprintf("; %d more could not be measured", missing)
+		}
+	}
+	return s + "."
+}
+
 // finding judges the test.
 func (t test) finding() report.Finding {
 	iv := tInterval(t.values)
 	measured := fmt.Sprintf("%s: %s.", t.crit.Metric, iv)
 	if t.crit.Every {
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, x := range t.values {
-			lo, hi = min(lo, x), max(hi, x)
-		}
-		measured = fmt.Sprintf("%s over %d cells: from %.4g to %.4g.", t.crit.Metric, len(t.values), lo, hi)
+		measured = everyMeasured(t.crit.Metric, t.values)
 	}
 	if t.note != "" {
 		measured += " " + t.note

@@ -65,8 +65,9 @@ func TestJudge(t *testing.T) {
 // threshold on the wrong side fails here.
 func TestStudyCriteria(t *testing.T) {
 	all := map[string]map[string]criterion{
-		"width": widthCriteria(), "variance": varianceCriteria(), "rank": rankCriteria(),
+		"width": widthCriteria(), "variance": varianceCriteria(), "rank": rankCriteria(128),
 		"mnist": mnistCriteria(), "stochastic": stochasticCriteria(), "latent": latentCriteria(),
+		"conditional": condCriteria(),
 	}
 	type io struct{ confirm, refute []float64 }
 	small, large := []float64{0.2, 0.25, 0.3}, []float64{50, 55, 60}
@@ -82,15 +83,25 @@ func TestStudyCriteria(t *testing.T) {
 		"rank/far":       {[]float64{20, 25, 22}, []float64{1, 1.2, 1.1}}, "rank/control": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
 		"rank/live": {[]float64{0.98, 1.05, 1.0}, []float64{0.98, 0.5, 1.0}}, "rank/dead": {[]float64{0.1, 0.15, 0.2}, []float64{0.9, 1, 0.95}},
 		"rank/nearer": {small, []float64{2, 3, 2.5}}, "rank/exact": {[]float64{0.5, 1, 0.8}, []float64{20, 25, 22}},
-		"rank/short": {[]float64{0.5, 0.52, 0.51}, []float64{0.98, 1.05, 1.0}},
-		"mnist/228":  {[]float64{1}, []float64{0}}, "mnist/subsets": {[]float64{700, 710, 705}, []float64{228, 230, 229}},
+		"rank/short":     {[]float64{0.5, 0.52, 0.51}, []float64{0.98, 1.05, 1.0}},
+		"rank/arch-dead": {[]float64{0.01, 0.2, 0.1}, []float64{0.01, 0.7, 0.1}},
+		"rank/id":        {[]float64{0.05, 0.1, 0.08}, []float64{0.9, 1, 0.95}},
+		"mnist/228":      {[]float64{1}, []float64{0}}, "mnist/subsets": {[]float64{700, 710, 705}, []float64{228, 230, 229}},
 		"stochastic/sde-line": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "stochastic/sde-rank": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
 		"stochastic/noise-line": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "stochastic/noise-rank": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
+		"stochastic/noise-lip":      {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"stochastic/sde-dead":       {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"stochastic/exact-sde-dead": {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"latent/latent":             {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}}, "latent/full": {[]float64{20, 25, 22}, []float64{1, 1.2, 1.1}},
 		"latent/gen": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "latent/mnist-inv": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
-		"latent/mnist-mmd": {small, []float64{2, 3, 2.5}},
+		"latent/mnist-mmd":    {small, []float64{2, 3, 2.5}},
+		"latent/fd-ae-pixels": {small, []float64{2, 3, 2.5}}, "latent/fd-ae-pca": {small, []float64{2, 3, 2.5}},
+		"latent/ae-coverage": {[]float64{2.29, 2.3, 2.28}, []float64{1.9, 2.0, 1.95}}, "latent/ae-inv": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
+		"conditional/mode": {[]float64{0.998, 0.999, 0.997}, []float64{0.9, 0.92, 0.91}}, "conditional/3sigma": {[]float64{0.985, 0.988, 0.986}, []float64{0.9, 0.92, 0.91}},
+		"conditional/null": {[]float64{0.14, 0.15, 0.16}, []float64{0.9, 0.95, 0.92}}, "conditional/guided": {[]float64{0.998, 0.999, 0.997}, []float64{0.9, 0.92, 0.91}},
+		"conditional/accuracy": {[]float64{0.97, 0.98, 0.975}, []float64{0.8, 0.82, 0.81}}, "conditional/sharper": {[]float64{0.02, 0.03, 0.025}, []float64{-0.02, -0.03, -0.025}},
+		"conditional/diversity": {[]float64{1.5, 1.6, 1.55}, []float64{0.8, 0.82, 0.81}}, "conditional/equal": {[]float64{0.98, 1.02, 1.0}, []float64{1.6, 1.7, 1.65}},
+		"conditional/classifier": {[]float64{0.981, 0.982, 0.9815}, []float64{0.5, 0.52, 0.51}},
 	}
 	for exp, cs := range all {
 		for name, c := range cs {
@@ -114,6 +125,27 @@ func TestStudyCriteria(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// An every-cell finding's text gives the range of the measured cells and
+// counts the unmeasured ones; a NaN never reaches it.
+func TestEveryMeasured(t *testing.T) {
+	cases := []struct {
+		name   string
+		values []float64
+		want   string
+	}{
+		{"all measured", []float64{3, 1, 2}, "m over 3 cells: from 1 to 3."},
+		{"NaN first", []float64{math.NaN(), 1, 2}, "m over 2 cells: from 1 to 2; 1 more could not be measured."},
+		{"none", []float64{math.NaN()}, "m: none of 1 cells measured."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := everyMeasured("m", c.values); got != c.want {
+				t.Errorf("everyMeasured = %q, want %q", got, c.want)
+			}
+		})
 	}
 }
 

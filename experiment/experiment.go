@@ -1,6 +1,7 @@
 // Package experiment reproduces the study of when deterministic neural flows
 // fail: the experiments (width, variance, rank, mnist, stochastic, latent,
-// phase), one file each, and the runner that writes their run folders.
+// phase, conditional), one file each, and the runner that writes their run
+// folders.
 //
 // Every experiment has the same shape (plan): its spec (title, question, the
 // seed's claim), setup(scale) → cells → measure each cell → figures →
@@ -77,7 +78,7 @@ var (
 
 // study returns the experiments in the study's order.
 func study() []spec {
-	return []spec{widthSpec(), varianceSpec(), rankSpec(), mnistSpec(), stochasticSpec(), latentSpec(), phaseSpec()}
+	return []spec{widthSpec(), varianceSpec(), rankSpec(), mnistSpec(), stochasticSpec(), latentSpec(), phaseSpec(), conditionalSpec()}
 }
 
 // Names lists the experiments in the study's order.

@@ -35,7 +35,7 @@ func rankSpec() spec {
 	}
 }
 
-// rankConfig is the rank experiment's setting: two training recipes, the
+// rankConfig is the rank experiment's setting: the training recipes, the
 // seeds, and the exact flow it is measured against.
 type rankConfig struct {
 	D       int          `json:"dim"`
@@ -45,6 +45,8 @@ type rankConfig struct {
 	KSAlpha float64      `json:"ks_alpha"` // level of the KS sampling bound
 	Recipes []rankRecipe `json:"recipes"`
 	Exact   string       `json:"exact_flow"`
+	ID      string       `json:"intrinsic_dim"`
+	Archs   string       `json:"arch_comparison"`
 }
 
 // rankRecipe is one way of training the flows.
@@ -55,32 +57,57 @@ type rankRecipe struct {
 	Train gaussConfig `json:"training"`
 }
 
-// The recipes: one chosen so that the controls converge, and the short
-// budget of earlier versions, kept as its own row.
+// The recipes: one chosen so that the controls converge, the short budget
+// of earlier versions, kept as its own row, and (smoke and paper) the same
+// budget with the two other ways time enters the network.
 const (
 	converging = "converging"
 	short      = "short"
+	filmRecipe = "film"
+	rawT       = "raw-t"
 )
 
-func rankSetup(s Scale) rankConfig {
+// convergingGauss is the rank experiment's converging recipe at scale s:
+// 3×512 with 8 Fourier time features, Adam lr 1e-2 with warm-up and cosine
+// decay, EMA, batch 512.
+func convergingGauss(s Scale) gaussConfig {
 	conv := gaussSetup(s)
 	conv.Hidden = pick(s, []int{64, 64, 64}, []int{512, 512, 512}, []int{512, 512, 512})
 	conv.Fourier, conv.Schedule, conv.EMA = 8, "cosine", 0.999
 	conv.LR = pick(s, 5e-3, 1e-2, 1e-2)
 	conv.Warmup = pick(s, 10, 100, 100)
-	conv.Steps = pick(s, 300, 4000, 10000)
+	conv.Steps = pick(s, 300, 2000, 10000)
 	conv.Batch = pick(s, 128, 512, 512)
+	return conv
+}
+
+func rankSetup(s Scale) rankConfig {
+	conv := convergingGauss(s)
 	old := gaussSetup(pick(s, Smoke, Quick, Quick))
-	return rankConfig{
-		D: conv.D, Var: conv.Var, Seeds: seedsFor(s), FlowN: conv.FlowN, KSAlpha: 0.05,
+	c := rankConfig{
+		D: conv.D, Var: conv.Var, Seeds: seedsFor(s), FlowN: conv.FlowN, KSAlpha: ksLevel,
 		Recipes: []rankRecipe{
 			{Name: converging, Ranks: []int{conv.D / 2, conv.D}, Train: conv,
-				Why: "3×512 SiLU with 8 Fourier time features, Adam lr 1e-2 with 100 warm-up steps and cosine decay, EMA, batch 512, 4000 steps (quick): chosen in a calibration run on a seed no verdict uses, where it was the only one of three recipes whose controls both converged (rank-128 KS 0.036, rank-64 live variance 1.04); a plain PyTorch peer's recipe (t as one input, Adam 1e-3 constant) left the rank-128 flow at KS 0.79, the same with Fourier features and EMA at 0.55"},
+				Why: "3×512 SiLU with 8 Fourier time features, Adam lr 1e-2 with 100 warm-up steps and cosine decay, EMA, batch 512, 2000 steps (quick): chosen in calibration runs on a seed no verdict uses, where it was the cheapest recipe whose controls both converged (2000 steps: rank-128 KS 0.65 bounds, rank-64 live variance 0.99; 4000 steps, the earlier quick recipe, converges too at twice the time; 3×256 or batch 256 left the rank-64 live variance at 0.51–0.78); a plain PyTorch peer's recipe (t as one input, Adam 1e-3 constant) left the rank-128 flow at KS 0.79, the same with Fourier features and EMA at 0.55"},
 			{Name: short, Ranks: []int{conv.D / 2}, Train: old,
 				Why: "the short budget of earlier versions (3×256, 1500 steps, lr 1e-2 cosine): the live directions stay near the source's variance and the norms peak near 6, where the seed's figure peaks"},
 		},
 		Exact: "the closed-form field of the linear interpolant (exact.GaussianField, variance 0 in the dead directions) integrated with the same RK4 steps from the same source points, evaluated at max(t, 1e-9): its dead-direction part x/t is 0 on the source's support",
+		ID:    "TwoNN (Facco et al., 10 % of the largest ratios discarded) and the averaged Levina–Bickel MLE (k = 10..20) of the flow's output (flow_n points), beside the same estimators on exact samples of the same size from the rank-D/2 source law scaled to variance 1 and from N(0, I_D): those two calibrate the estimators' bias at this n and dimension",
+		Archs: "at quick scale only the converging recipe's Fourier MLP: a FiLM step costs about 1.6× an MLP step at 3×512, and the 12 more trainings of the comparison do not fit the quick budget; smoke and paper also run the same budget with the learned FiLM (flowlab train --arch film's defaults: embedding width 64, Adam 1e-3, warm-up 500, cosine, EMA) and with the raw-t MLP (the converging recipe without Fourier features)",
 	}
+	if s != Quick {
+		film := conv
+		film.Arch, film.Fourier, film.TimeEmbed, film.LR, film.Warmup = "film", 0, 64, 1e-3, pick(s, 30, 500, 500)
+		raw := conv
+		raw.Fourier = 0
+		c.Recipes = append(c.Recipes,
+			rankRecipe{Name: filmRecipe, Ranks: []int{conv.D / 2, conv.D}, Train: film,
+				Why: "the converging recipe's widths, batch and steps with the learned FiLM time embedding and flowlab train --arch film's optimiser defaults (issue 18)"},
+			rankRecipe{Name: rawT, Ranks: []int{conv.D / 2, conv.D}, Train: raw,
+				Why: "the converging recipe with t as one raw input column and no Fourier features"})
+	}
+	return c
 }
 
 // rankRun is one trained flow from an embedded Gaussian to N(0, I_D).
@@ -100,7 +127,10 @@ type rankRun struct {
 	DeadVar    *float64   `json:"dead_var"`    // over the dead directions (target 1); null at full rank
 	Recipe     string     `json:"recipe,omitempty"`
 	Exact      *exactRun  `json:"exact,omitempty"`               // the exact flow from the same source points (rank < D)
+	ID         *idRun     `json:"intrinsic_dim,omitempty"`       // of the flow's output (rank experiment, converging recipe)
+	Lip        *lipRun    `json:"lipschitz,omitempty"`           // diagnose's Lipschitz constants (stochastic, noised source)
 	Norms      []float64  `json:"norms,omitempty" figure:"true"` // of f(x); figure state, left out of metrics.json
+	out        *mat.Dense // the flow's output, for the intrinsic dimension within the same measure
 	src        *mat.Dense // the source points pushed, for the exact flow within the same measure
 	cost       int
 }
@@ -120,30 +150,30 @@ type exactRun struct {
 // its sampler (the ODE, or the SDE for γ > 0). When pf is not nil and the
 // interpolant is stochastic, pf is filled with the measurements of the
 // probability-flow ODE of the same training on the same source points.
-func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label string) error {
+func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label string) (*train.Result, error) {
 	t0 := time.Now()
 	src, err := dist.Parse(r.Source)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tgt, err := dist.NewGaussian(c.D, 1, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res, err := train.Fit(e.ctx, src, tgt, cfg, train.Options{})
 	if err != nil {
-		return fmt.Errorf("%s: %w", r.Source, err)
+		return nil, fmt.Errorf("%s: %w", r.Source, err)
 	}
 	r.FinalLoss, _ = res.FinalLoss(100)
 	rng := newRNG(e.seed, label+"-eval", r.SourceRank, r.Seed)
 	x := draw(src, c.FlowN, rng)
 	smp, err := newSampler(res, c.SDESteps)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fx, err := smp.push(e.ctx, x, false, rng)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.Sampler = smp.name
 	r.src = x
@@ -154,16 +184,17 @@ func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label str
 		*pf = *r
 		fx, err := smp.probabilityFlow().push(e.ctx, x, false, rng)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		pf.Sampler = "ode (probability flow)"
 		pf.measure(c, fx)
 	}
-	return nil
+	return res, nil
 }
 
 // measure fills the norm and variance metrics from the flow's output.
 func (r *rankRun) measure(c gaussConfig, fx *mat.Dense) {
+	r.out = fx
 	r.Norms = norms(fx)
 	r.MeanNorm = mean(r.Norms)
 	r.KSFull = ksChi(r.Norms, c.D, 1)
@@ -209,8 +240,17 @@ func (c rankConfig) recipe(name string) rankRecipe {
 // source integrates the exact field from the same points.
 func rankMeasure(e *env, c rankConfig, r *rankRun) error {
 	g := c.recipe(r.Recipe).Train
-	if err := runGauss(e, g, r, nil, g.train(subSeed(e.seed, "rank/"+r.Recipe, r.Seed)), "rank-"+r.Recipe); err != nil {
+	if _, err := runGauss(e, g, r, nil, g.train(subSeed(e.seed, "rank/"+r.Recipe, r.Seed)), "rank-"+r.Recipe); err != nil {
 		return err
+	}
+	out := r.out
+	r.out = nil
+	if r.Recipe == converging {
+		id, err := measureID(e.ctx, out, c.D/2, newRNG(e.seed, "rank-id", r.SourceRank, r.Seed))
+		if err != nil {
+			return err
+		}
+		r.ID = id
 	}
 	if r.SourceRank == c.D {
 		return nil
@@ -310,11 +350,12 @@ func centres(edges []float64) []float64 {
 	return out
 }
 
-// rankCriteria are the rank experiment's rules, stated before any result.
-func rankCriteria() map[string]criterion {
+// rankCriteria are the rank experiment's rules for data dimension d,
+// stated before any result.
+func rankCriteria(d int) map[string]criterion {
 	return named("rank", map[string]criterion{
 		"far": {Metric: "KS(half-rank flow, Chi(D)) / KS bound", Cmp: ">", Lo: 2,
-			Why: "twice the 95 % KS sampling bound is what the full-rank control must reach; a flow beyond it is not at Chi(128)"},
+			Why: fmt.Sprintf("twice the 95 %% KS sampling bound is what the full-rank control must reach; a flow beyond it is not at Chi(%d)", d)},
 		"control": {Metric: "KS(full-rank flow, Chi(D)) / KS bound", Cmp: "<", Lo: 2,
 			Why: "the 95 % KS sampling bound of a perfect sampler, doubled to allow training error of the same size as sampling error"},
 		"live": {Metric: "half-rank live-direction variance", Cmp: "in", Lo: 0.9, Hi: 1.1, Every: true,
@@ -324,16 +365,20 @@ func rankCriteria() map[string]criterion {
 		"nearer": {Metric: "KS(learned, exact flow) / KS(learned, Chi(D))", Cmp: "<", Lo: 1,
 			Why: "below 1 the learned norms are closer to the exact flow's law than to the target's"},
 		"exact": {Metric: "KS(exact ODE from half rank, Chi(D/2)) / KS bound", Cmp: "<", Lo: 2,
-			Why: "the closed form: the exact flow is x ↦ √2·x on the live directions and keeps the dead ones at 0, so its norms follow Chi(64); twice the sampling bound allows the RK4 error"},
+			Why: fmt.Sprintf("the closed form: the exact flow is x ↦ √2·x on the live directions and keeps the dead ones at 0, so its norms follow Chi(%d); twice the sampling bound allows the RK4 error", d/2)},
 		"short": {Metric: "half-rank live-direction variance, short recipe", Cmp: "<", Lo: 0.75,
 			Why: "halfway between the source's 0.5 and the target's 1: below it the live directions were not learned"},
+		"arch-dead": {Metric: "half-rank dead-direction variance, per network", Cmp: "<", Lo: 0.5, Every: true,
+			Why: "halfway between the exact flow's 0 and the target's 1, in every seed: a network that created variation would cross it in some seed"},
+		"id": {Metric: "(ID(half-rank flow) − ID(rank-D/2 sample)) / (ID(rank-D sample) − ID(rank-D/2 sample)), TwoNN", Cmp: "<", Lo: 0.5,
+			Why: fmt.Sprintf("the estimator's bias at this n and dimension is calibrated on exact samples of the same size: 0 reads as a rank-%d Gaussian, 1 as a full-rank one; below ½ the flow's output is nearer the source's dimension than the target's", d/2)},
 	})
 }
 
 // rankFindings: the seed's claim, the controls, the exact flow and the
 // short recipe; then the table of runs.
 func rankFindings(c rankConfig, runs []*rankRun) ([]report.Finding, []report.Table) {
-	cr := rankCriteria()
+	cr := rankCriteria(c.D)
 	bound := ksCrit(c.FlowN, c.KSAlpha)
 	sel := func(recipe string, rk int, f func(r *rankRun) float64) []float64 {
 		var v []float64
@@ -352,24 +397,89 @@ func rankFindings(c rankConfig, runs []*rankRun) ([]report.Finding, []report.Tab
 		return fmt.Sprintf("Mean ‖f(x)‖ %s (Chi(%d) mean %.2f, Chi(%d) mean %.2f); KS bound %.4f (n = %d, %g level).",
 			tInterval(sel(recipe, low, func(r *rankRun) float64 { return r.MeanNorm })), c.D, chiMean(c.D, 1), c.D/2, chiMean(c.D/2, 1), bound, c.FlowN, c.KSAlpha)
 	}
-	fs := findings(
-		test{kind: seedClaim, claim: fmt.Sprintf("From a rank-%d source the learned flow's norms end far from Chi(%d) (converging recipe).", low, full),
+	ts := []test{
+		{kind: seedClaim, claim: fmt.Sprintf("From a rank-%d source the learned flow's norms end far from Chi(%d) (converging recipe).", low, full),
 			crit: cr["far"], values: sel(converging, low, ksFull), note: normNote(converging)},
-		test{kind: hypothesis, claim: fmt.Sprintf("Control: from the full-rank source the same recipe reaches Chi(%d).", full),
+		{kind: hypothesis, claim: fmt.Sprintf("Control: from the full-rank source the same recipe reaches Chi(%d).", full),
 			crit: cr["control"], values: sel(converging, full, ksFull)},
-		test{kind: hypothesis, claim: fmt.Sprintf("In its %d live directions the rank-%d flow does what the exact flow does: variance %g → 1, in every seed.", low, low, c.Var),
+		{kind: hypothesis, claim: fmt.Sprintf("In its %d live directions the rank-%d flow does what the exact flow does: variance %g → 1, in every seed.", low, low, c.Var),
 			crit: cr["live"], values: sel(converging, low, live)},
-		test{kind: hypothesis, claim: "In the dead directions the flow creates little variance (the exact flow creates none).",
+		{kind: hypothesis, claim: "In the dead directions the flow creates little variance (the exact flow creates none).",
 			crit: cr["dead"], values: sel(converging, low, dead)},
-		test{kind: hypothesis, claim: fmt.Sprintf("The learned rank-%d flow ends nearer the exact flow's law than the target's.", low),
+		{kind: hypothesis, claim: fmt.Sprintf("The learned rank-%d flow ends nearer the exact flow's law than the target's.", low),
 			crit: cr["nearer"], values: sel(converging, low, func(r *rankRun) float64 { return r.Exact.KSLearned / r.KSFull })},
-		test{kind: hypothesis, claim: "With the short budget (the seed's regime) the live directions are not learned: the norms stay near the source's.",
+		{kind: hypothesis, claim: "With the short budget (the seed's regime) the live directions are not learned: the norms stay near the source's.",
 			crit: cr["short"], values: sel(short, low, live), note: normNote(short)},
-		test{kind: codeCheck, claim: fmt.Sprintf("The exact field's ODE from the rank-%d source, integrated, ends at Chi(%d), not Chi(%d).", low, low, full),
+		{kind: hypothesis, claim: fmt.Sprintf("The rank-%d flow's output keeps the source's dimension: its intrinsic dimension reads as a rank-%d Gaussian's, not as the %d of the target.", low, low, full),
+			crit: cr["id"], values: sel(converging, low, func(r *rankRun) float64 { return r.ID.Position }), note: idNote(c, runs)},
+		{kind: codeCheck, claim: fmt.Sprintf("The exact field's ODE from the rank-%d source, integrated, ends at Chi(%d), not Chi(%d).", low, low, full),
 			crit: cr["exact"], values: sel(converging, low, func(r *rankRun) float64 { return r.Exact.KSRank / bound }),
 			note: fmt.Sprintf("KS against Chi(%d): %s.", full, tInterval(sel(converging, low, func(r *rankRun) float64 { return r.Exact.KSFull })))},
-	)
+	}
+	fs := findings(append(ts, archTests(c, cr, runs)...)...)
 	return fs, []report.Table{rankTable(c.D, runs)}
+}
+
+// idNote gives the intrinsic-dimension estimates behind the id finding:
+// the flow's, the calibrating exact samples', and the full-rank control's.
+func idNote(c rankConfig, runs []*rankRun) string {
+	var flow, lb, low, full, lowLB, fullLB, ctl []float64
+	for _, r := range runs {
+		if r.Recipe != converging || r.ID == nil {
+			continue
+		}
+		if r.SourceRank == c.D {
+			ctl = append(ctl, r.ID.TwoNN)
+			continue
+		}
+		flow, lb = append(flow, r.ID.TwoNN), append(lb, r.ID.LB)
+		low, full = append(low, r.ID.RankTwoNN), append(full, r.ID.FullTwoNN)
+		lowLB, fullLB = append(lowLB, r.ID.RankLB), append(fullLB, r.ID.FullLB)
+	}
+	return fmt.Sprintf("TwoNN of the rank-%d flow's output %s; of exact samples (n = %d) of a rank-%d Gaussian %s and of N(0, I_%d) %s; of the full-rank control's output %s. Levina–Bickel (k = 10..20): flow %s, rank-%d sample %s, full-rank sample %s.",
+		c.D/2, tInterval(flow), c.FlowN, c.D/2, tInterval(low), c.D, tInterval(full), tInterval(ctl), tInterval(lb), c.D/2, tInterval(lowLB), tInterval(fullLB))
+}
+
+// archTests compares the ways time enters the network (smoke and paper
+// scale): with each, the rank-D/2 flow creates no variance in the dead
+// directions, and the full-rank control's KS is reported beside it.
+func archTests(c rankConfig, cr map[string]criterion, runs []*rankRun) []test {
+	var ts []test
+	bound := ksBound(c.FlowN)
+	for _, rc := range c.Recipes {
+		if rc.Name == short {
+			continue
+		}
+		var dead, ctl, live []float64
+		for _, r := range runs {
+			switch {
+			case r.Recipe != rc.Name:
+			case r.SourceRank == c.D:
+				ctl = append(ctl, r.KSFull/bound)
+			default:
+				dead, live = append(dead, *r.DeadVar), append(live, r.LiveVar)
+			}
+		}
+		if rc.Name == converging && len(c.Recipes) <= 2 {
+			return nil
+		}
+		ts = append(ts, test{kind: hypothesis,
+			claim: fmt.Sprintf("No way of feeding time to the network creates variation in the dead directions: %s.", archName(rc.Train)),
+			crit:  cr["arch-dead"], values: dead,
+			note: fmt.Sprintf("Live-direction variance %s; the full-rank control's KS %s bounds.", tInterval(live), tInterval(ctl))})
+	}
+	return ts
+}
+
+// archName describes how time enters a recipe's network.
+func archName(g gaussConfig) string {
+	switch {
+	case g.Arch == "film":
+		return fmt.Sprintf("FiLM with a learned time embedding of width %d", g.TimeEmbed)
+	case g.Fourier > 0:
+		return fmt.Sprintf("MLP with t and %d Fourier features", g.Fourier)
+	}
+	return "MLP with t as one raw input"
 }
 
 // rankStats is the per-cell interval of each metric.
@@ -379,6 +489,10 @@ func rankStats(runs []*rankRun) []cellStat {
 			m := []metric{{"mean_norm", r.MeanNorm}, {"ks_chi_full", r.KSFull}, {"ks_chi_rank", r.KSRank}, {"live_var", r.LiveVar}}
 			if r.DeadVar != nil {
 				m = append(m, metric{"dead_var", *r.DeadVar})
+			}
+			if r.ID != nil {
+				m = append(m, metric{"twonn", r.ID.TwoNN}, metric{"levina_bickel", r.ID.LB}, metric{"twonn_position", r.ID.Position},
+					metric{"rank_sample_twonn", r.ID.RankTwoNN}, metric{"full_sample_twonn", r.ID.FullTwoNN})
 			}
 			if r.Exact != nil {
 				m = append(m, metric{"exact_ks_chi_rank", r.Exact.KSRank}, metric{"exact_ks_chi_full", r.Exact.KSFull}, metric{"ks_learned_vs_exact", r.Exact.KSLearned})

@@ -30,6 +30,15 @@ func ksChi(nr []float64, k int, s float64) float64 {
 	return d
 }
 
+// ksLevel is the level of every KS sampling bound in the study (ksCrit's
+// alpha): a sample of the law itself exceeds the bound with probability
+// 5 %. One home, so that every experiment's "within twice the bound" means
+// the same thing.
+const ksLevel = 0.05
+
+// ksBound is the study's KS sampling bound for n points: ksCrit at ksLevel.
+func ksBound(n int) float64 { return ksCrit(n, ksLevel) }
+
 // ksCrit returns the KS statistic that a sample of n points from the law
 // itself exceeds with probability alpha (asymptotic Kolmogorov quantile
 // √(−ln(α/2)/2)/√n): below it, a sample is consistent with the law.

@@ -236,3 +236,33 @@ func TestTrainDeterministic(t *testing.T) {
 		t.Error("GOMAXPROCS 1 and 4 trained different classifiers")
 	}
 }
+
+// TestDefault: the shipped classifier loads, is the documented one (test
+// accuracy ≥ 0.98, the bar, on all 10 000 test images) and passes
+// Verify, while an untrained net of the same shape is refused by it.
+func TestDefault(t *testing.T) {
+	te, err := dist.LoadMNIST(dist.MNISTOptions{Split: "test"})
+	if errors.Is(err, dist.ErrNoMNIST) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := c.Accuracy(te.Data(), te.Labels()); acc < 0.98 {
+		t.Errorf("shipped classifier: test accuracy %.4f, want ≥ 0.98", acc)
+	}
+	if err := c.Verify(te.Data(), te.Labels()); err != nil {
+		t.Errorf("Verify of the shipped classifier: %v", err)
+	}
+	n, err := nn.New(nn.Config{Dim: Pixels, Hidden: []int{16}, Out: Classes, NoTime: true}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Classifier{Net: n}).Verify(te.Data(), te.Labels()); !errors.Is(err, ErrNotClassifier) {
+		t.Errorf("Verify of an untrained net: %v, want ErrNotClassifier", err)
+	}
+}

@@ -74,7 +74,17 @@ func Encoded(s dist.Sampler, m Map) (dist.Sampler, error) {
 	switch s.Dim() {
 	case m.Dim():
 		if f, ok := s.(dist.Finite); ok {
-			return dist.NewDataset("encoded", m.Encode(f.Data())), nil
+			d := dist.NewDataset("encoded", m.Encode(f.Data()))
+			if l, ok := s.(interface {
+				Labels() []int
+				Classes() int
+			}); ok && l.Labels() != nil {
+				// The codes keep their rows' labels (conditional flows).
+				if err := d.SetLabels(l.Labels(), l.Classes()); err != nil {
+					return nil, err
+				}
+			}
+			return d, nil
 		}
 		return encoded{s, m}, nil
 	case m.LatentDim():

@@ -26,6 +26,10 @@ type Config struct {
 	// NoTime drops the time input: the net maps x alone (a classifier, an
 	// autoencoder's halves); Fourier must then be 0. Only mlp nets.
 	NoTime bool `json:"no_time,omitempty"`
+	// Classes is the number of class labels of a conditional net, v(x, t, y)
+	// with y in 0..Classes−1 or Null (label.go); 0 for none. mlp nets and
+	// film nets with a learned time embedding.
+	Classes int `json:"classes,omitempty"`
 }
 
 // maxParams bounds the parameter count a Config may ask for (2^31 float32
@@ -60,6 +64,9 @@ func (c *Config) normalize() (mat.Activation, error) {
 	if err := c.checkShape(); err != nil {
 		return 0, err
 	}
+	if err := c.checkClasses(); err != nil {
+		return 0, err
+	}
 	act, err := mat.ParseActivation(c.Act)
 	if err != nil || act == mat.Identity {
 		return 0, fmt.Errorf("nn: config: unknown activation %q (want silu, relu, tanh, selu or gelu)", c.Act)
@@ -71,12 +78,13 @@ func (c *Config) normalize() (mat.Activation, error) {
 }
 
 // InputDim is the width of the network's first layer input: Dim data columns,
-// one raw t column and 2·Fourier time features (no time columns for NoTime).
+// one raw t column and 2·Fourier time features (no time columns for NoTime),
+// then a conditional MLP's Classes+1 one-hot label columns.
 func (c *Config) InputDim() int {
 	if c.NoTime {
 		return c.Dim
 	}
-	return c.Dim + 1 + 2*c.Fourier
+	return c.Dim + 1 + 2*c.Fourier + c.oneHotCols()
 }
 
 // EmbedDim is the width of the time embedding e(t) that the modulation
@@ -114,7 +122,7 @@ func (c *Config) widths() []int {
 // paramCount returns the number of parameters and false when it exceeds
 // maxParams (or a width overflows), checked without overflow.
 func (c *Config) paramCount() (int, bool) {
-	if c.Dim > maxParams || c.Out > maxParams || c.Fourier > maxParams || c.TimeEmbed > maxParams {
+	if c.Dim > maxParams || c.Out > maxParams || c.Fourier > maxParams || c.TimeEmbed > maxParams || c.Classes > MaxClasses {
 		return 0, false
 	}
 	w := c.widths()
@@ -137,7 +145,7 @@ func (c *Config) paramCount() (int, bool) {
 	}
 	if c.learned() {
 		e, k := c.TimeEmbed, c.headRows()
-		if k > maxParams || !add((2*timeFreqs+1)*e) || !add((e+1)*e) || !add((e+1)*k) {
+		if k > maxParams || !add((2*timeFreqs+1)*e) || !add((e+1)*e) || !add((e+1)*k) || !add(c.labelParams()) {
 			return 0, false
 		}
 	}

@@ -56,6 +56,8 @@ type timeEmbed struct {
 	dsc                *mat.Dense // B×K gradient of sc
 	de, da             *mat.Dense // B×E gradients of the embedding's layers
 	gv                 *mat.Dense // B×Dim gradient of the output before its scale
+
+	lab *labelEmbed // a conditional net's label table (label.go), or nil
 }
 
 // newTimeEmbed lays out the time MLP and heads of a learned-embedding film
@@ -125,7 +127,11 @@ func (te *timeEmbed) forward(th mat.Threads, cfg *Config, layers []layer) {
 	th.GemmBiasAct(false, true, te.phi, te.w1, te.b1, mat.SiLU, te.p1, te.a1)
 	te.p2.Reshape(b, e)
 	te.e.Reshape(b, e)
-	th.GemmBiasAct(false, true, te.a1, te.w2, te.b2, mat.SiLU, te.p2, te.e)
+	if te.lab != nil {
+		te.lab.secondLayer(th, te)
+	} else {
+		th.GemmBiasAct(false, true, te.a1, te.w2, te.b2, mat.SiLU, te.p2, te.e)
+	}
 	copy(te.mb1, te.mb)
 	for i := range layers {
 		l := &layers[i]
@@ -229,6 +235,9 @@ func (te *timeEmbed) backward(th mat.Threads) {
 	te.de.Reshape(te.dsc.R, te.e.C)
 	th.Gemm(false, false, 1, te.dsc, te.m, 0, te.de)
 	th.ActBackward(mat.SiLU, te.p2, te.de)
+	if te.lab != nil {
+		te.lab.backward(te.de)
+	}
 	th.Gemm(true, false, 1, te.de, te.a1, 1, te.gw2)
 	mat.ColSumAdd(te.de, te.gb2)
 	te.da.Reshape(te.de.R, te.e.C)

@@ -18,7 +18,7 @@ func (n *Net) fillInput(x, dx *mat.Dense, t []float32) {
 	n.in.Reshape(b, w)
 	if f := n.cfg.Fourier; n.cfg.NoTime {
 		copy(n.in.Data, x.Data[:b*d])
-	} else if f == 0 && d == 2 {
+	} else if f == 0 && d == 2 && w == 3 {
 		// [x0, x1, t], the 2-D fields of the toy experiments, with a
 		// loop body of fixed size instead of fillRows' general one, which
 		// is a visible part of the tiny net's Eval.
@@ -32,6 +32,9 @@ func (n *Net) fillInput(x, dx *mat.Dense, t []float32) {
 	}
 	if n.te != nil {
 		n.te.features(t)
+	}
+	if n.cfg.Classes > 0 {
+		n.fillLabels(b)
 	}
 	if n.emb != nil {
 		e := n.cfg.EmbedDim()

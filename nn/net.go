@@ -34,6 +34,7 @@ type Net struct {
 	layers []layer
 
 	te      *timeEmbed    // learned-embedding film's time MLP and heads, or nil
+	labels  []int         // the batch's class labels (SetLabels), nil for Null
 	in, din *mat.Dense    // B×InputDim network input and its tangent
 	emb     *mat.Dense    // B×EmbedDim time embedding (film)
 	g       [2]*mat.Dense // ping-pong buffers of the backward pass
@@ -117,7 +118,10 @@ func newNetOn(cfg Config, params, grads []float32) (*Net, error) {
 		n.layers = append(n.layers, l)
 	}
 	if cfg.learned() {
-		n.te, _ = newTimeEmbed(&n.cfg, n.layers, n.params, n.grads, off)
+		n.te, off = newTimeEmbed(&n.cfg, n.layers, n.params, n.grads, off)
+		if cfg.Classes > 0 {
+			n.te.lab = newLabelEmbed(&n.cfg, n.params, n.grads, off)
+		}
 		maxW := 0
 		for _, w := range cfg.Hidden {
 			maxW = max(maxW, w)

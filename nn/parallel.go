@@ -191,6 +191,7 @@ func (n *Net) evalItem(net *Net, i int) {
 	r0 := i * j.chunk
 	r1 := min(r0+j.chunk, j.x.R)
 	net.xv = mat.Dense{R: r1 - r0, C: d, Data: j.x.Data[r0*d : r1*d]}
+	net.labels = n.labelRows(r0, r1)
 	net.fillInput(&net.xv, nil, j.t[:r1-r0])
 	if j.out == nil {
 		// EulerStep: the chunk's rows of x were copied into the input
@@ -211,6 +212,7 @@ func (n *Net) gradItem(i int) {
 	net, d := n.shards[i], j.x.C
 	r0, r1 := i*j.x.R/j.items, (i+1)*j.x.R/j.items
 	net.xv = mat.Dense{R: r1 - r0, C: d, Data: j.x.Data[r0*d : r1*d]}
+	net.labels = n.labelRows(r0, r1)
 	net.fillInput(&net.xv, nil, j.t[r0:r1])
 	out := net.forwardTo(nil, j.packs) // Forward's bits
 	net.gOut.Reshape(out.R, out.C)

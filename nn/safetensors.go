@@ -60,7 +60,11 @@ func (n *Net) tensors() []tensor {
 			tensor{p + ".bias", []int64{int64(l.out)}, l.b})
 	}
 	if n.te != nil {
-		return append(ts, n.te.tensors(n.layers)...)
+		ts = append(ts, n.te.tensors(n.layers)...)
+		if n.te.lab != nil {
+			ts = append(ts, n.te.lab.tensors()...)
+		}
+		return ts
 	}
 	for i, l := range n.layers {
 		if l.fm == nil {
@@ -183,6 +187,17 @@ func Load(path string) (*Net, error) {
 	n, err := decodeSafetensors(data)
 	if err != nil {
 		return nil, fmt.Errorf("nn: load %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Decode reads a network from the bytes of a safetensors file written by
+// Save (an embedded file, say), with Load's checks; its errors wrap
+// ErrFormat.
+func Decode(data []byte) (*Net, error) {
+	n, err := decodeSafetensors(data)
+	if err != nil {
+		return nil, fmt.Errorf("nn: decode: %w", err)
 	}
 	return n, nil
 }

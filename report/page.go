@@ -35,6 +35,7 @@ figcaption { font-size: 0.88em; color: #57606a; }
 <p>A reproduction of the study, run by <code>flowlab reproduce</code>. Each experiment states the question,
 the seed's claim, what flowlab measured, and a verdict computed from the measurements by the stated
 criterion.</p>
+<p class="meta">Rendered by flowlab build {{.Build}}.</p>
 {{if .Missing}}<p class="meta">Not run: {{range $i, $m := .Missing}}{{if $i}}, {{end}}{{$m}}{{end}}.</p>{{end}}
 
 <h2 id="summary">Claims against measurements</h2>
@@ -50,7 +51,7 @@ wholly on the other side, <b>inconclusive</b> otherwise.</p>
 
 {{range .Sections}}
 <h2 id="{{.Experiment}}">{{.Experiment}}{{if .Title}}: {{.Title}}{{end}}</h2>
-<p class="meta">scale {{.Scale}}, seed {{.Seed}}, run folder <code>{{.Dir}}</code></p>
+<p class="meta">scale {{.Scale}}, seed {{.Seed}}, run folder <code>{{.Dir}}</code>{{if .Written}}, written {{.Written}}{{end}}</p>
 <p class="q"><b>Question.</b> {{.Question}}</p>
 <p class="claim"><b>The seed's claim.</b> {{.SeedClaim}}</p>
 <h3>Verdicts</h3>

@@ -27,6 +27,9 @@ back: line → 8 gaussians W2 {{iv "variance/line"}} × the floor ({{verdict "va
 {{stat "rank" "converging rank 64" "live_var"}} (every seed in [0.9, 1.1]: {{verdict "rank/live"}}) and dead-direction variance
 {{stat "rank" "converging rank 64" "dead_var"}}; the full-rank control reaches {{iv "rank/control"}} bounds
 ({{verdict "rank/control"}}); the exact ODE from the rank-64 source ends at Chi(64) ({{iv "rank/exact"}} bounds).
+The flow keeps the source's dimension: its output's intrinsic dimension (TwoNN {{stat "rank" "converging rank 64" "twonn"}}) lies
+{{iv "rank/id"}} of the way from an exact rank-64 sample's ({{stat "rank" "converging rank 64" "rank_sample_twonn"}}) to a full-rank
+one's ({{stat "rank" "converging rank 64" "full_sample_twonn"}}) ({{verdict "rank/id"}}).
 The short recipe of earlier versions, the seed's regime, leaves the live variance at {{iv "rank/short"}} and the
 mean norm at {{stat "rank" "short rank 64" "mean_norm"}}.
 ![rank](docs/figures/rank.png)
@@ -41,7 +44,8 @@ variance, {{stat "mnist" "train split" "components_99"}} hold 99 %; no standard 
 {{iv "stochastic/sde-rank"}} bounds from Chi(128) ({{verdict "stochastic/sde-rank"}}), filling the dead directions to
 variance {{iv "stochastic/sde-dead"}} (the same sampler with the exact drift and score: {{iv "stochastic/exact-sde-dead"}},
 {{verdict "stochastic/exact-sde-dead"}} within ±10 % of 1; this experiment trains with rank's short recipe); noise ε in the dead
-directions gives KS {{iv "stochastic/noise-rank"}} bounds.
+directions gives KS {{iv "stochastic/noise-rank"}} bounds, through a flow map whose largest stretch, measured by
+` + "`diagnose`" + `, is {{iv "stochastic/noise-lip"}} × the closed form's √(1/ε) ({{verdict "stochastic/noise-lip"}}).
 ![stochastic](docs/figures/stochastic.png)
 
 **latent** — a PCA latent: the embedded Gaussian's inverse flow reaches KS {{iv "latent/latent"}} bounds from
@@ -57,7 +61,8 @@ reaches D (gain {{iv "phase/eps-reaches"}}, {{verdict "phase/eps-reaches"}}) and
 {{iv "phase/eps-lip-grows"}} ({{verdict "phase/eps-lip-grows"}}) and is {{iv "phase/eps-lip-price"}} × √(b/ε) at the smallest ε.
 ![phase](docs/figures/phase.png)
 
-{{end}}` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}} (one-minute load
+{{end}}{{if mixed}}These experiments come from separate runs, each with its date below; their times add up to {{minutes}} minutes
+on {{cores}}{{else}}` + "`reproduce all --scale {{.Scale}}`" + ` took {{minutes}} minutes on {{cores}}{{end}} (one-minute load
 average at the start of each experiment: {{load}}); per experiment: {{times}}. The report lists every finding,
-the seed's claims first.
+the seed's claims first. Build: {{.Build}}. Written: {{.Date}}.
 `

@@ -90,6 +90,8 @@ type Section struct {
 	Summary
 	Dir    string
 	Images []Image
+	// Written is when metrics.json was written (UTC), for the page.
+	Written string
 }
 
 // Image is an embedded figure.
@@ -128,6 +130,9 @@ func Load(runsDir string, order []string) ([]Section, error) {
 			return nil, fmt.Errorf("report: %s: %w", mpath, err)
 		}
 		sec := Section{Summary: s, Dir: dir}
+		if t := writtenAt(mpath); !t.IsZero() {
+			sec.Written = t.Format(dateLayout)
+		}
 		for _, f := range s.Figures {
 			if f.File == "" || strings.Contains(f.File, "..") || filepath.IsAbs(f.File) {
 				return nil, fmt.Errorf("report: %s: figure file %q is not a name inside figures/", mpath, f.File)
@@ -263,6 +268,7 @@ func Render(w io.Writer, sections []Section, expected []string) error {
 		"Sections": sections,
 		"Overview": overview,
 		"Missing":  missing,
+		"Build":    Build(),
 	})
 }
 

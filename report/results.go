@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/flowlab/flowlab/internal/atomicfile"
 )
@@ -22,8 +23,13 @@ import (
 // wall time of each experiment. docs/results/quick.json holds the quick
 // scale's, and the README's study section is generated from it.
 type Results struct {
-	Scale       string              `json:"scale"`
-	Seed        uint64              `json:"seed"`
+	Scale string `json:"scale"`
+	Seed  uint64 `json:"seed"`
+	// Build is the flowlab build that gathered the results (Build; for
+	// reproduce all, the one that ran them), Date when the newest
+	// metrics.json among them was written (UTC).
+	Build       string              `json:"build"`
+	Date        string              `json:"date"`
 	Intervals   string              `json:"intervals"`
 	Experiments []ExperimentResults `json:"experiments"`
 }
@@ -31,6 +37,7 @@ type Results struct {
 // ExperimentResults is one experiment's numbers.
 type ExperimentResults struct {
 	Name        string          `json:"name"`
+	Date        string          `json:"date,omitempty"` // when its metrics.json was written (UTC)
 	Seconds     float64         `json:"seconds"`
 	GoMaxProcs  float64         `json:"gomaxprocs,omitempty"`
 	LoadAverage []float64       `json:"load_average,omitempty"` // one-minute load at the start and the end
@@ -84,7 +91,8 @@ type metricsFile struct {
 // runsDir/NAME/metrics.json and times.json; a missing folder is skipped,
 // and a missing times.json leaves the times at zero.
 func LoadResults(runsDir string, order []string) (Results, error) {
-	var r Results
+	r := Results{Build: Build()}
+	var newest time.Time
 	for _, name := range order {
 		dir := filepath.Join(runsDir, name)
 		b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
@@ -94,12 +102,16 @@ func LoadResults(runsDir string, order []string) (Results, error) {
 		if err != nil {
 			return Results{}, fmt.Errorf("results: %w", err)
 		}
+		written := writtenAt(filepath.Join(dir, "metrics.json"))
+		if written.After(newest) {
+			newest = written
+		}
 		var m metricsFile
 		if err := json.Unmarshal(b, &m); err != nil {
 			return Results{}, fmt.Errorf("results: %s: %w", filepath.Join(dir, "metrics.json"), err)
 		}
 		r.Scale, r.Seed, r.Intervals = m.Scale, m.Seed, m.Intervals
-		e := ExperimentResults{Name: name, Stats: m.Stats}
+		e := ExperimentResults{Name: name, Date: written.Format(dateLayout), Stats: m.Stats}
 		for _, f := range m.Findings {
 			fr := FindingResult{Kind: f.Kind, Verdict: f.Verdict}
 			if f.Test != nil {
@@ -126,6 +138,7 @@ func LoadResults(runsDir string, order []string) (Results, error) {
 	if len(r.Experiments) == 0 {
 		return Results{}, fmt.Errorf("results: no run folder with a metrics.json under %s", runsDir)
 	}
+	r.Date = newest.Format(dateLayout)
 	return r, nil
 }
 
@@ -238,13 +251,8 @@ func ReadmeSection(r Results) (string, error) {
 			}
 			return strings.Join(l, ", ")
 		},
-		"times": func() string {
-			var l []string
-			for _, e := range r.Experiments {
-				l = append(l, fmt.Sprintf("%s %.0f s", e.Name, e.Seconds))
-			}
-			return strings.Join(l, ", ")
-		},
+		"times": r.times,
+		"mixed": r.mixed,
 	}).Parse(readmeTemplate)
 	if err != nil {
 		return "", err
@@ -254,6 +262,51 @@ func ReadmeSection(r Results) (string, error) {
 		return "", err
 	}
 	return ReadmeBegin + "\n" + b.String() + ReadmeEnd, nil
+}
+
+// mixed reports whether the experiments cannot all come from one run:
+// their dates differ and one is not a date, or they span more than the sum
+// of their times (plus a minute of rounding).
+func (r Results) mixed() bool {
+	var first, last time.Time
+	total := time.Minute
+	for _, e := range r.Experiments {
+		total += time.Duration(e.Seconds * float64(time.Second))
+		if e.Date != r.Experiments[0].Date {
+			if _, err := time.Parse(dateLayout, e.Date); err != nil {
+				return true
+			}
+			if _, err := time.Parse(dateLayout, r.Experiments[0].Date); err != nil {
+				return true
+			}
+		}
+		t, err := time.Parse(dateLayout, e.Date)
+		if err != nil {
+			continue
+		}
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last.Sub(first) > total
+}
+
+// times lists each experiment's wall time, with the date each was written
+// when they cannot all come from one run (mixed).
+func (r Results) times() string {
+	mixed := r.mixed()
+	var l []string
+	for _, e := range r.Experiments {
+		t := fmt.Sprintf("%s %.0f s", e.Name, e.Seconds)
+		if mixed {
+			t += " (written " + e.Date + ")"
+		}
+		l = append(l, t)
+	}
+	return strings.Join(l, ", ")
 }
 
 // cores describes the cores the run had: their number (GOMAXPROCS, from

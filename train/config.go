@@ -60,6 +60,15 @@ type Config struct {
 	// latent/; empty for a flow in data space. Source and Target stay the
 	// data's SPECs, Dim is the latent's. Omitted from JSON when empty.
 	Latent string `json:"latent,omitempty"`
+	// Cond is what the field is conditioned on: "" for nothing, or "label"
+	// for the target's class labels (a dist.Labeled target; cond.go).
+	// CondDrop is the rate at which a row's label is replaced by the null
+	// label in training (classifier-free guidance; 0: never), and Classes
+	// the number of labels, filled by Prepare from the target. All three
+	// are omitted from JSON when unset, so earlier configs and hashes stay.
+	Cond     string  `json:"cond,omitempty"`
+	CondDrop float64 `json:"cond_drop,omitempty"`
+	Classes  int     `json:"classes,omitempty"`
 
 	// Interpolant x_t = α(t)x0 + β(t)x1 + γ(t)z (interp.New(Interp, Gamma)).
 	Interp   string `json:"interp"`    // linear (default), trig, vp, onesided, onesided-trig, encdec
@@ -148,7 +157,7 @@ func (c Config) HasEta() bool {
 
 // NetConfig returns the network configuration of the drift (and of η).
 func (c Config) NetConfig() nn.Config {
-	return nn.Config{Dim: c.Dim, Hidden: append([]int(nil), c.Hidden...), Act: c.Act, Fourier: c.Fourier, Arch: c.Arch, TimeEmbed: c.TimeEmbed}
+	return nn.Config{Dim: c.Dim, Hidden: append([]int(nil), c.Hidden...), Act: c.Act, Fourier: c.Fourier, Arch: c.Arch, TimeEmbed: c.TimeEmbed, Classes: c.Classes}
 }
 
 func oneOf(field, v string, names []string) error {
@@ -206,6 +215,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := coupling.Parse(c.Coupling); err != nil {
 		add(err) // coupling.Parse names itself
+	}
+	for _, err := range c.validateCond() {
+		add(err)
 	}
 	add(oneOf("t_sampler", c.TSampler, tSamplerNames))
 	if c.Steps <= 0 {

@@ -132,6 +132,7 @@ type trainer struct {
 	step     int
 	v, eta   *model
 	losses   []StepLoss
+	cond     *condBatch // a conditional run's labels, or nil
 
 	x0, x1, z, xt, bT, etaT *mat.Dense
 	t                       []float32
@@ -199,6 +200,9 @@ func Prepare(src, tgt dist.Sampler, cfg Config) (Config, error) {
 		return cfg, cfgErrorf("dim: config says %d, the samplers have %d", cfg.Dim, src.Dim())
 	}
 	cfg.Dim = src.Dim()
+	if err := cfg.prepareCond(tgt); err != nil {
+		return cfg, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, cfgErrorf("%w", err)
 	}
@@ -238,6 +242,9 @@ func newTrainer(src, tgt dist.Sampler, cfg Config) (*trainer, error) {
 		tr.etaT = mat.New(b, d)
 	}
 	tr.t = make([]float32, b)
+	if cfg.Cond != "" {
+		tr.cond = newCondBatch(tgt, cfg, tr.v.net, tr.eta)
+	}
 	return tr, nil
 }
 
@@ -320,7 +327,8 @@ func (tr *trainer) loop(ctx context.Context, opts Options) error {
 }
 
 // trainStep takes one optimizer step (of each network) and returns its
-// losses. The order of random draws is: x0, x1, the coupling's, t, z.
+// losses. The order of random draws is: x0, x1 (with its labels), the
+// coupling's, t, z, then a conditional run's label drops.
 //
 // A step is never cut short: the coupling runs without the loop's context
 // (cancellation is checked between steps), so that an interrupted run's
@@ -328,13 +336,15 @@ func (tr *trainer) loop(ctx context.Context, opts Options) error {
 func (tr *trainer) trainStep() (StepInfo, error) {
 	cfg := tr.cfg
 	tr.src.Sample(tr.rng, tr.x0)
-	tr.tgt.Sample(tr.rng, tr.x1)
-	if err := tr.coupling.Couple(context.Background(), tr.rng, tr.x0, tr.x1); err != nil {
+	if err := tr.drawTarget(); err != nil {
 		return StepInfo{}, err // coupling errors name themselves
 	}
 	sampleT(tr.rng, cfg.TSampler, tr.ip, tr.t)
 	if tr.z != nil {
 		interp.FillNormal(tr.rng, tr.z)
+	}
+	if tr.cond != nil {
+		tr.cond.drop(tr.rng)
 	}
 	tr.ip.Batch(tr.x0, tr.x1, tr.z, tr.t, tr.xt, tr.bT, tr.etaT)
 	lr := cfg.LR * tr.sched(tr.step)

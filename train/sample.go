@@ -49,6 +49,17 @@ type SampleOptions struct {
 	// result's Times and Path, in the order visited; the step that crosses
 	// one is split there (dopri5 lands on it).
 	Record []float64
+	// Labels, for a conditional run (Config.Cond "label"), gives each point
+	// (len x.R) its class, 0..Classes−1, or nn.Null; nil carries every point
+	// with the null label (the unconditional field of a run trained with
+	// CondDrop > 0).
+	Labels []int
+	// Guidance is the classifier-free guidance weight w: the drift (and η)
+	// become v(x,t,∅) + w·(v(x,t,y) − v(x,t,∅)). w = 1 (or nil) is plain
+	// conditional sampling, v(x,t,y); w = 0 the null label's field, v(x,t,∅);
+	// w > 1 pushes further towards the label. Any w ≠ 1 needs a run trained
+	// with CondDrop > 0, and Labels.
+	Guidance *float64
 }
 
 // Diffusion returns the SDE's noise level ε(t) = eps·γ(t)/max γ for an
@@ -99,6 +110,13 @@ func (m *Model) Sample(ctx context.Context, x *mat.Dense, o SampleOptions, rng *
 			return solve.Result{}, cfgErrorf("record time %v lies outside [0, 1]", r)
 		}
 	}
+	if err := m.checkCond(x, o); err != nil {
+		return solve.Result{}, err
+	}
+	defer m.Net.SetLabels(nil)
+	if m.Eta != nil {
+		defer m.Eta.SetLabels(nil)
+	}
 	if !o.SDE {
 		return m.sampleODE(ctx, x, o)
 	}
@@ -121,7 +139,9 @@ func (m *Model) sampleODE(ctx context.Context, x *mat.Dense, o SampleOptions) (s
 			return solve.Result{}, cfgErrorf("%w", err)
 		}
 	}
-	return inChunks(x, func(c *mat.Dense) (solve.Result, error) { return solve.Integrate(ctx, m.Net, c, opts) })
+	return inChunks(x, func(c *mat.Dense, r0 int) (solve.Result, error) {
+		return solve.Integrate(ctx, field(m.Net, o, r0, c.R), c, opts)
+	})
 }
 
 // sampleSDE integrates the SDE with ε(t) = Diffusion(γ, o.Eps).
@@ -148,9 +168,11 @@ func (m *Model) sampleSDE(ctx context.Context, x *mat.Dense, o SampleOptions, rn
 	if err != nil {
 		return solve.Result{}, cfgErrorf("%w", err)
 	}
-	score := solve.ScoreFromDenoiser(m.Eta, ip.NoiseScale)
 	so := solve.SDEOptions{Method: meth, Steps: steps, Backward: o.Backward, Eps: Diffusion(ip, o.Eps), RecordAt: o.Record}
-	return inChunks(x, func(c *mat.Dense) (solve.Result, error) { return solve.IntegrateSDE(ctx, m.Net, score, c, rng, so) })
+	return inChunks(x, func(c *mat.Dense, r0 int) (solve.Result, error) {
+		score := solve.ScoreFromDenoiser(field(m.Eta, o, r0, c.R), ip.NoiseScale)
+		return solve.IntegrateSDE(ctx, field(m.Net, o, r0, c.R), score, c, rng, so)
+	})
 }
 
 // SampleChunk is how many points Sample integrates at once: the network's
@@ -159,14 +181,14 @@ func (m *Model) sampleSDE(ctx context.Context, x *mat.Dense, o SampleOptions, rn
 const SampleChunk = 8192
 
 // inChunks applies f to consecutive blocks of at most SampleChunk rows of x
-// (views sharing its storage) and returns the per-point counts (the largest
+// (views sharing its storage, with their first row's index) and returns the per-point counts (the largest
 // NFE and step counts of any chunk: dopri5 adapts per chunk) and the
 // recorded states of all rows (every chunk records at the same times).
-func inChunks(x *mat.Dense, f func(*mat.Dense) (solve.Result, error)) (solve.Result, error) {
+func inChunks(x *mat.Dense, f func(c *mat.Dense, r0 int) (solve.Result, error)) (solve.Result, error) {
 	var res solve.Result
 	for i := 0; i < x.R; i += SampleChunk {
 		hi := min(i+SampleChunk, x.R)
-		r, err := f(x.Rows(i, hi))
+		r, err := f(x.Rows(i, hi), i)
 		if err != nil {
 			return res, err
 		}

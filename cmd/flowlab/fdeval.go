@@ -27,7 +27,7 @@ type fdFlags struct {
 // add registers --fd-mnist, --classifier and --mnist-dir.
 func (f *fdFlags) add(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.on, "fd-mnist", false, "report FD-MNIST and class coverage (784-D data only)")
-	fl.StringVar(&f.classifier, "classifier", "", "FD-MNIST classifier file (default: the cached one, trained on first use)")
+	fl.StringVar(&f.classifier, "classifier", "", "FD-MNIST classifier file (default: the one shipped with flowlab)")
 	fl.StringVar(&f.mnistDir, "mnist-dir", "", "folder of the MNIST files")
 }
 
@@ -48,7 +48,7 @@ func (f *fdFlags) score(cmd *cobra.Command, x, ref *mat.Dense) (*fdmnist.Score, 
 	if x.C != fdmnist.Pixels {
 		return nil, usagef("--fd-mnist: the samples are %d-D, FD-MNIST scores %d-D MNIST images", x.C, fdmnist.Pixels)
 	}
-	c, err := loadClassifier(cmd, f.classifier, f.mnistDir)
+	c, err := loadClassifier(f.classifier, f.mnistDir)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/fdmnist"
+	"github.com/flowlab/flowlab/nn"
 )
 
 func newFDMNISTCmd() *cobra.Command {
@@ -17,8 +18,9 @@ func newFDMNISTCmd() *cobra.Command {
 		Short: "train and validate the MNIST classifier behind FD-MNIST",
 		Long: `FD-MNIST is the Fréchet distance between Gaussian fits of an MNIST
 classifier's last hidden layer on two samples. Commands that report it use
---classifier FILE, or else the cached classifier (trained once, from a fixed
-seed, into $FLOWLAB_CACHE_DIR or the user's cache folder).`,
+--classifier FILE (checked to classify MNIST's test digits), or else the
+classifier shipped with flowlab (fdmnist.Default: what "fdmnist train" gives
+with its default flags).`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newFDMNISTTrainCmd(), newFDMNISTValidateCmd())
@@ -78,15 +80,30 @@ func mnistSplits(dir string) (train, test *dist.MNIST, err error) {
 	return train, test, nil
 }
 
-// loadClassifier returns --classifier's classifier, or the cached one.
-func loadClassifier(cmd *cobra.Command, path, mnistDir string) (*fdmnist.Classifier, error) {
+// verifyImages is how many MNIST test images a --classifier is checked on.
+const verifyImages = 2000
+
+// loadClassifier returns --classifier's classifier, checked to classify
+// MNIST's test digits (a classifier of other data is a usage error), or the
+// shipped one.
+func loadClassifier(path, mnistDir string) (*fdmnist.Classifier, error) {
 	if path == "" {
-		c, _, err := fdmnist.Cached(cmd.Context(), mnistDir, cmd.ErrOrStderr())
-		return c, err
+		return fdmnist.Default()
 	}
 	c, err := fdmnist.Load(path)
-	if errors.Is(err, fdmnist.ErrNotClassifier) || errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fdmnist.ErrNotClassifier) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, nn.ErrFormat) {
 		return nil, usagef("--classifier: %v", err)
 	}
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	test, err := dist.LoadMNIST(dist.MNISTOptions{Dir: mnistDir, Split: "test"})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	n := min(verifyImages, test.Len())
+	if err := c.Verify(test.Data().Rows(0, n), test.Labels()[:n]); err != nil {
+		return nil, usagef("--classifier %s: %v", path, err)
+	}
+	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flowlab/flowlab/dist"
+	"github.com/flowlab/flowlab/fdmnist"
 	"github.com/flowlab/flowlab/nn"
 )
 
@@ -39,19 +40,67 @@ func TestFDMNISTRefusesOtherNets(t *testing.T) {
 	}
 }
 
-// tinyClassifier saves an untrained 784 → 8 → 10 classifier: enough to
-// check the wiring of --fd-mnist (the scores' meaning is fdmnist's tests').
+// mnistOrSkip skips the test when the MNIST files are not found.
+func mnistOrSkip(t *testing.T) {
+	t.Helper()
+	if _, err := dist.FindMNIST(""); err != nil {
+		t.Skip(err)
+	}
+}
+
+// tinyClassifier saves the shipped classifier to a file, for the
+// --classifier flag (the scores' meaning is fdmnist's tests').
 func tinyClassifier(t *testing.T) string {
 	t.Helper()
-	n, err := nn.New(nn.Config{Dim: 784, Hidden: []int{8}, Out: 10, NoTime: true}, 1)
+	mnistOrSkip(t)
+	c, err := fdmnist.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "clf.safetensors")
-	if err := n.Save(p); err != nil {
+	if err := c.Save(p); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestFDMNISTRefusesOtherData: a classifier of 784 pixels and 10 classes
+// trained on other images (MNIST's digits inverted, 1 − x) classifies
+// MNIST's digits near chance and is refused, one line naming its accuracy,
+// exit 2; the shipped classifier passes the same check.
+func TestFDMNISTRefusesOtherData(t *testing.T) {
+	mnistOrSkip(t)
+	tr, err := dist.LoadMNIST(dist.MNISTOptions{Split: "train"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tr.Data().Rows(0, 5000).Clone()
+	for i, v := range x.Data {
+		x.Data[i] = 1 - v
+	}
+	c, err := fdmnist.Train(context.Background(), x, tr.Labels()[:5000], fdmnist.TrainOptions{Hidden: []int{32}, Steps: 200, Batch: 128, LR: 1e-3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "inverted.safetensors")
+	if err := c.Save(other); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCLI(context.Background(), "fdmnist", "validate", "--classifier", other)
+	if code != 2 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "accuracy") || !strings.Contains(errs, "another data set") {
+		t.Errorf("classifier of inverted digits: exit %d, stderr %q; want 2 and one line naming the accuracy", code, errs)
+	}
+	shipped, err := fdmnist.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	te, err := dist.LoadMNIST(dist.MNISTOptions{Split: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := shipped.Verify(te.Data().Rows(0, verifyImages), te.Labels()[:verifyImages]); err != nil {
+		t.Errorf("the shipped classifier: %v", err)
+	}
 }
 
 // TestCompareFDMNIST: the same law scores lower than a shifted one, the
@@ -75,9 +124,7 @@ func TestEvalFDMNIST(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads MNIST")
 	}
-	if _, err := dist.FindMNIST(""); err != nil {
-		t.Skip(err)
-	}
+	mnistOrSkip(t)
 	run := filepath.Join(t.TempDir(), "run")
 	mustCLI(t, "train", "--source", "gaussian:dim=784", "--target", "mnist", "--hidden", "8", "--steps", "2", "--batch", "8", "--out", run)
 	out := mustCLI(t, "eval", "--run", run, "--n", "20", "--nfe", "2", "--fd-mnist", "--fd-n", "50", "--classifier", tinyClassifier(t))

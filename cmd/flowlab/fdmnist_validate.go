@@ -46,7 +46,7 @@ func newFDMNISTValidateCmd() *cobra.Command {
 		Short: "FD-MNIST of the test split against the training split, and under noise and blur",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := loadClassifier(cmd, clf, mnistDir)
+			c, err := loadClassifier(clf, mnistDir)
 			if err != nil {
 				return err
 			}
@@ -65,7 +65,7 @@ func newFDMNISTValidateCmd() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&clf, "classifier", "", "classifier file (default: the cached one)")
+	fl.StringVar(&clf, "classifier", "", "classifier file (default: the one shipped with flowlab)")
 	fl.StringVar(&mnistDir, "mnist-dir", "", "folder of the MNIST files")
 	fl.Uint64Var(&seed, "seed", 1, "seed of the noise")
 	return cmd

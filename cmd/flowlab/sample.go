@@ -24,6 +24,8 @@ type sampleFlags struct {
 	sde                               bool
 	eps, rtol, atol                   float64
 	seed                              uint64
+	label                             int
+	guidance                          float64
 }
 
 func newSampleCmd() *cobra.Command {
@@ -36,6 +38,13 @@ source, or backward (t: 1→0) from the target, as an ODE or, with --sde, as the
 stochastic interpolant's SDE dX = (b ± ε(t)·s) dt + √(2ε(t)) dW with the score
 s = −η/γ of the run's denoiser (the run must have one: --gamma > 0). ε(t) is
 --eps scaled by γ(t)/max γ, so that it vanishes where the score is undefined.
+
+A run trained with --cond label takes --label L (one of its classes): every
+point is carried with the field of that label. With --guidance w the field is
+classifier-free guidance, v(x,t,∅) + w·(v(x,t,L) − v(x,t,∅)): w = 1 (the
+default) is plain conditional sampling, w = 0 the unconditional (null-label)
+field, w > 1 pushes further towards L. w ≠ 1 needs a run trained with
+--cond-drop > 0. With --sde both the drift and the denoiser are guided.
 
 The starting points are n draws from the run's source (forward) or target
 (backward), or from --from: a SPEC, or an .npy/.csv file whose rows are all
@@ -56,6 +65,8 @@ carried in order (the first --n when --n is given).`,
 	fl.Float64Var(&f.eps, "eps", train.DefaultEps, "SDE diffusion scale: the largest ε(t)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed for the starting draws and the SDE noise")
 	fl.StringVar(&f.out, "out", "", "output .npy file")
+	fl.IntVar(&f.label, "label", 0, "class label to sample (runs trained with --cond label)")
+	fl.Float64Var(&f.guidance, "guidance", 1, "classifier-free guidance weight w: 1 conditional, 0 unconditional, > 1 stronger (needs --label)")
 	return cmd
 }
 
@@ -111,9 +122,17 @@ func (f *sampleFlags) runCmd(cmd *cobra.Command) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	res, err := run.Sample(ctx, x, train.SampleOptions{
-		Backward: backward, Solver: f.solver, NFE: f.nfe, RTol: f.rtol, ATol: f.atol, SDE: f.sde, Eps: f.eps,
-	}, rng)
+	o := train.SampleOptions{Backward: backward, Solver: f.solver, NFE: f.nfe, RTol: f.rtol, ATol: f.atol, SDE: f.sde, Eps: f.eps}
+	if cmd.Flags().Changed("label") {
+		o.Labels = make([]int, x.R)
+		for i := range o.Labels {
+			o.Labels[i] = f.label
+		}
+	}
+	if cmd.Flags().Changed("guidance") {
+		o.Guidance = &f.guidance
+	}
+	res, err := run.Sample(ctx, x, o, rng)
 	if errors.Is(err, train.ErrConfig) {
 		return usageError{err}
 	}
