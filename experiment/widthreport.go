@@ -182,7 +182,7 @@ func widthFindings(c widthConfig, cells []*widthCell) ([]report.Finding, []repor
 	ps := widthPoints(cells)
 	cr := widthCriteria()
 	longest, first := c.Steps[len(c.Steps)-1], c.Steps[0]
-	bound := ksCrit(c.FlowN, 0.05)
+	bound := ksBound(c.FlowN)
 	// perSeed returns, per seed, the mean of f over the points keep selects.
 	perSeed := func(keep func(x widthPoint) bool, f func(x widthPoint) float64) []float64 {
 		out := make([]float64, c.Seeds)
