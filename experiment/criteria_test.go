@@ -76,6 +76,7 @@ func TestStudyCriteria(t *testing.T) {
 		"width/hard": {[]float64{3, 4, 5}, small}, "width/imperfect": {large, []float64{1, 1.2, 1.1}},
 		"width/undertrained": {small, []float64{0.9, 1, 1.1}}, "width/wide": {small, []float64{2, 3, 2.5}},
 		"width/time":    {[]float64{0.6, 0.7, 0.65}, []float64{0, 0.05, 0.1}},
+		"width/control": {[]float64{1, 1.2, 1.1}, []float64{5, 6, 5.5}},
 		"variance/line": {[]float64{5, 6, 5.5}, []float64{1, 1.1, 1.05}}, "variance/moons": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}},
 		"variance/forward": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "variance/aspect": {[]float64{0.01, 0.02, 0.03}, []float64{0.9, 1, 0.95}},
 		"variance/ideal": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}},

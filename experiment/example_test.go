@@ -30,7 +30,8 @@ func ExampleRun() {
 	// width/metrics.json
 	// width/times.json
 	// width/figures/excess_loss.png
-	// width/figures/norms_k8_film-fourier-8.png
+	// width/figures/norm_vs_steps.png
+	// width/figures/norms_k8_film-learned-t.png
 	// width/figures/norms_k8_mlp-fourier-8.png
 	// width/figures/norms_k8_mlp-raw-t.png
 	// width/figures/slopes.png

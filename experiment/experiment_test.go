@@ -72,7 +72,7 @@ func TestWidthSmoke(t *testing.T) {
 	if len(cells) == 0 {
 		t.Fatal("no cells")
 	}
-	for _, c := range cells {
+	for _, c := range widthPoints(cellPtrs(cells)) {
 		// The Jacobian of an MLP factors through its narrowest layer.
 		if c.JacRankMax > c.W || c.JacRankMax > c.K || c.JacRankMax < 1 {
 			t.Errorf("k=%d w=%d: Jacobian rank %d", c.K, c.W, c.JacRankMax)
@@ -83,6 +83,21 @@ func TestWidthSmoke(t *testing.T) {
 			t.Errorf("k=%d w=%d: loss %.4f ± %.4f below the floor %.4f", c.K, c.W, c.Loss, c.LossSE, c.LossFloor)
 		}
 	}
+	// Every run is measured at every training length, in order.
+	for _, c := range cells {
+		if len(c.Snaps) != 2 || c.Snaps[0].Steps != 100 || c.Snaps[1].Steps != c.Trained {
+			t.Errorf("k=%d w=%d %s: snapshots %v", c.K, c.W, c.Net.name(), c.Snaps)
+		}
+	}
+}
+
+// cellPtrs returns pointers to the cells.
+func cellPtrs[X any](xs []X) []*X {
+	out := make([]*X, len(xs))
+	for i := range xs {
+		out[i] = &xs[i]
+	}
+	return out
 }
 
 // Same seed, same metrics.json bytes, whatever GOMAXPROCS is.

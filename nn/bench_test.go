@@ -29,7 +29,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			s := c
 			cfg := Config{Dim: s.dim, Hidden: []int{s.width, s.width, s.width}, Arch: arch}
 			if arch == "film" {
-				cfg.TimeEmbed = 64 // flowlab train's default
+				cfg.TimeEmbed = DefaultTimeEmbed(cfg.Hidden) // flowlab train's default
 			}
 			b.Run(s.name+"-"+arch, func(b *testing.B) {
 				benchTrainStep(b, cfg, s.batch)

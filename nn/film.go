@@ -152,18 +152,11 @@ func (te *timeEmbed) modulate(dst, u *mat.Dense, col int, shift bool) {
 		d := dst.Data[r*w : (r+1)*w]
 		ur := u.Data[r*w : (r+1)*w]
 		s1 := te.sc.Data[r*k+col : r*k+col+w]
-		ur, s1 = ur[:len(d)], s1[:len(d)]
 		if !shift {
-			for j := range d {
-				d[j] = ur[j] * s1[j]
-			}
+			mulRow(d, ur, s1)
 			continue
 		}
-		c := te.sc.Data[r*k+col+w : r*k+col+2*w]
-		c = c[:len(d)]
-		for j := range d {
-			d[j] = ur[j]*s1[j] + c[j]
-		}
+		mulAddRow(d, ur, s1, te.sc.Data[r*k+col+w:r*k+col+2*w])
 	}
 }
 
@@ -229,15 +222,8 @@ func (te *timeEmbed) layerBackward(l *layer, g *mat.Dense) {
 	w, k := l.out, te.sc.C
 	for r := 0; r < g.R; r++ {
 		gr := g.Data[r*w : (r+1)*w]
-		u := l.u.Data[r*w : (r+1)*w]
-		s1 := te.sc.Data[r*k+l.col : r*k+l.col+w]
-		ds := te.dsc.Data[r*k+l.col : r*k+l.col+w]
-		u, s1, ds = u[:len(gr)], s1[:len(gr)], ds[:len(gr)]
 		copy(te.dsc.Data[r*k+l.col+w:r*k+l.col+2*w], gr) // dc = g
-		for j, gj := range gr {
-			ds[j] = gj * u[j]
-			gr[j] = gj * s1[j]
-		}
+		backRow(gr, l.u.Data[r*w:(r+1)*w], te.sc.Data[r*k+l.col:r*k+l.col+w], te.dsc.Data[r*k+l.col:r*k+l.col+w])
 	}
 }
 
@@ -270,4 +256,21 @@ func (te *timeEmbed) init(draw func(bound float64, dst []float32)) {
 	b2 := 1 / math.Sqrt(float64(te.w2.C))
 	draw(b2, te.w2.Data)
 	draw(b2, te.b2)
+}
+
+// DefaultTimeEmbed is the time-embedding width E that flowlab uses for a
+// film net with these hidden widths when none is given: the narrowest width
+// over 16, between 8 and 64. The heads hold (2·Σ widths + dim)·E weights
+// and cost three products of that size a training step, against the MLP's
+// Σ w_l·w_{l+1}: with E at most w/16 they add about a fifth to a step of
+// three equal layers (3E/w), where E = 64 at w = 256 added three quarters
+// (docs/FILM.md has the measurement).
+func DefaultTimeEmbed(hidden []int) int {
+	w := 0
+	for i, h := range hidden {
+		if i == 0 || h < w {
+			w = h
+		}
+	}
+	return min(max(w/16, 8), 64)
 }

@@ -1185,3 +1185,20 @@ func withArch(c Config, arch string) Config {
 	}
 	return c
 }
+
+// DefaultTimeEmbed is the narrowest width over 16, clamped to [8, 64].
+func TestDefaultTimeEmbed(t *testing.T) {
+	for _, c := range []struct {
+		hidden []int
+		want   int
+	}{
+		{[]int{256, 256, 256}, 16}, {[]int{512, 512, 512}, 32}, {[]int{64}, 8}, {nil, 8},
+		{[]int{2048, 2048}, 64}, {[]int{512, 128, 512}, 8}, {[]int{400, 300}, 18},
+	} {
+		t.Run(fmt.Sprint(c.hidden), func(t *testing.T) {
+			if got := DefaultTimeEmbed(c.hidden); got != c.want {
+				t.Fatalf("DefaultTimeEmbed(%v) = %d, want %d", c.hidden, got, c.want)
+			}
+		})
+	}
+}

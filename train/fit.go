@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/flowlab/flowlab/coupling"
 	"github.com/flowlab/flowlab/dist"
@@ -66,6 +67,13 @@ type Options struct {
 	// Config.CheckpointEvery steps, after the last step, and when the context
 	// is cancelled. An error stops training.
 	Checkpoint func(*Checkpoint) error
+	// SnapshotAt lists steps (ascending, each in 1..Config.Steps) after
+	// which Snapshot is called with what Fit would return had the run
+	// stopped there: the weights to use (EMA when on) and the losses so far.
+	// It measures training lengths as checkpoints of one run; the run itself
+	// does not change. An error from Snapshot stops training.
+	SnapshotAt []int
+	Snapshot   func(*Result) error
 }
 
 // Result is what Fit trained.
@@ -304,6 +312,11 @@ func (tr *trainer) loop(ctx context.Context, opts Options) error {
 		}
 		tr.losses = append(tr.losses, StepLoss{info.Step, info.Loss, info.EtaLoss, info.LR})
 		rep.update(info.Step, info.Loss, info.EtaLoss, info.LR)
+		if opts.Snapshot != nil && slices.Contains(opts.SnapshotAt, tr.step) {
+			if err := opts.Snapshot(tr.result()); err != nil {
+				return fmt.Errorf("step %d: snapshot: %w", tr.step, err)
+			}
+		}
 		if tr.step == cfg.Steps || (cfg.CheckpointEvery > 0 && tr.step%cfg.CheckpointEvery == 0) {
 			if err := save(); err != nil {
 				return err

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -391,5 +392,48 @@ func TestFitEMA(t *testing.T) {
 	}
 	if sameBits(res.Net.Params(), res.Raw.Params()) {
 		t.Fatal("EMA weights equal the raw weights")
+	}
+}
+
+// A snapshot at step s of a run is what Fit returns for the same run cut
+// to s steps (constant rate, so that the schedule does not depend on the
+// length): the same EMA and raw weights, bit for bit, and the same losses.
+func TestFitSnapshots(t *testing.T) {
+	src, tgt := gauss(t, 2, 0.5), gauss(t, 2, 1)
+	cfg := smallConfig()
+	cfg.EMA = 0.9
+	at := []int{7, 15, 40}
+	var snaps []*Result
+	full, err := Fit(context.Background(), src, tgt, cfg, Options{SnapshotAt: at, Snapshot: func(r *Result) error {
+		snaps = append(snaps, r)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) != len(at) {
+		t.Fatalf("%d snapshots, want %d", len(snaps), len(at))
+	}
+	for i, s := range at {
+		t.Run(fmt.Sprint(s), func(t *testing.T) {
+			short := cfg
+			short.Steps = s
+			want, err := Fit(context.Background(), src, tgt, short, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := snaps[i]
+			if !sameBits(got.Net.Params(), want.Net.Params()) || !sameBits(got.Raw.Params(), want.Raw.Params()) || !slices.Equal(got.Losses, want.Losses) {
+				t.Fatalf("snapshot at step %d differs from a %d-step run", s, s)
+			}
+		})
+	}
+	if !sameBits(snaps[2].Net.Params(), full.Net.Params()) {
+		t.Fatal("the last snapshot differs from the result")
+	}
+	stop := errors.New("stop")
+	_, err = Fit(context.Background(), src, tgt, cfg, Options{SnapshotAt: at, Snapshot: func(*Result) error { return stop }})
+	if !errors.Is(err, stop) || !strings.Contains(err.Error(), "step 7: snapshot") {
+		t.Fatalf("snapshot error: %v", err)
 	}
 }

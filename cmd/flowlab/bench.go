@@ -91,7 +91,7 @@ Cases (dim, width, batch): ` + caseList() + `.`,
 	f := cmd.Flags()
 	f.StringVar(&fl.caseName, "case", "all", "benchmark case: "+strings.Join(benchNames(), ", ")+" or all")
 	f.StringVar(&fl.arch, "arch", "mlp", "network: mlp (as torch_fm.py) or film (learned time embedding of width --time-embed)")
-	f.IntVar(&fl.timeEmbed, "time-embed", 64, "film: width of the learned time embedding")
+	f.IntVar(&fl.timeEmbed, "time-embed", -1, "film: width of the learned time embedding (-1: flowlab train's default, the narrowest hidden width over 16, between 8 and 64)")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object per case, as torch_fm.py does")
 	f.IntVar(&fl.steps, "steps", 300, "timed training steps (after 20 warm-up steps)")
 	f.IntVar(&fl.samples, "samples", 10000, "points integrated by the Euler sampler")
@@ -172,8 +172,8 @@ func checkBenchArch(arch string, timeEmbed int) error {
 	if arch != "mlp" && arch != "film" {
 		return usagef("bench: unknown --arch %q (want mlp or film)", arch)
 	}
-	if arch == "film" && timeEmbed < 1 {
-		return usagef("bench: --time-embed %d, want ≥ 1", timeEmbed)
+	if arch == "film" && timeEmbed < 1 && timeEmbed != -1 {
+		return usagef("bench: --time-embed %d, want ≥ 1 (or -1: by the hidden width)", timeEmbed)
 	}
 	return nil
 }
@@ -184,6 +184,9 @@ func benchNet(c benchCase, arch string, timeEmbed int) nn.Config {
 	net := nn.Config{Dim: c.dim, Hidden: slices.Repeat([]int{c.width}, c.depth), Act: "silu"}
 	if arch == "film" {
 		net.Arch, net.TimeEmbed = "film", timeEmbed
+		if timeEmbed == -1 {
+			net.TimeEmbed = nn.DefaultTimeEmbed(net.Hidden)
+		}
 	}
 	return net
 }

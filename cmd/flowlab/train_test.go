@@ -488,9 +488,10 @@ func FuzzParseInts(f *testing.F) {
 }
 
 // The flag defaults that `flowlab train --help` documents reach config.json:
-// a film net with a learned embedding of width 64, a cosine schedule, EMA
-// 0.999 and 500 warm-up steps, cut to a tenth of a shorter run; --arch mlp
-// drops the embedding, and an explicit --warmup is kept as given.
+// a film net with a learned embedding of width nn.DefaultTimeEmbed(hidden)
+// (8 for hidden 8, 32 for 512, 64 for 2048), a cosine schedule, EMA 0.999
+// and 500 warm-up steps, cut to a tenth of a shorter run; --arch mlp drops
+// the embedding, and an explicit --warmup or --time-embed is kept as given.
 func TestTrainDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -498,8 +499,11 @@ func TestTrainDefaults(t *testing.T) {
 		check func(c train.Config) bool
 	}{
 		{"defaults", nil, func(c train.Config) bool {
-			return c.Arch == "film" && c.TimeEmbed == 64 && c.Schedule == "cosine" && c.EMA == 0.999 && c.Warmup == 3 && c.Steps == 30
+			return c.Arch == "film" && c.TimeEmbed == 8 && c.Schedule == "cosine" && c.EMA == 0.999 && c.Warmup == 3 && c.Steps == 30
 		}},
+		{"embedding by width", []string{"--hidden", "512,600"}, func(c train.Config) bool { return c.TimeEmbed == 32 }},
+		{"embedding at most 64", []string{"--hidden", "2048"}, func(c train.Config) bool { return c.TimeEmbed == 64 }},
+		{"embedding given", []string{"--time-embed", "5"}, func(c train.Config) bool { return c.TimeEmbed == 5 }},
 		{"mlp", []string{"--arch", "mlp"}, func(c train.Config) bool { return c.Arch == "mlp" && c.TimeEmbed == 0 }},
 		{"legacy film", []string{"--time-embed", "0"}, func(c train.Config) bool { return c.Arch == "film" && c.TimeEmbed == 0 }},
 		{"warmup given", []string{"--warmup", "7"}, func(c train.Config) bool { return c.Warmup == 7 }},
