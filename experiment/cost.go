@@ -31,8 +31,6 @@ const macsPerCPUSecond = 35e9
 // relative cost, or none); others give 0 and set plan.cost instead.
 func cellMACs(setting, x any) float64 {
 	switch c := setting.(type) {
-	case widthConfig:
-		return widthMACs(c, x.(*widthCell))
 	case varianceConfig:
 		return pairMACs(c.toyConfig, x.(*pairResult))
 	case rankConfig:
@@ -80,15 +78,6 @@ func trainMACs(steps, batch int, perRow float64, eta bool) float64 {
 
 // flowMACs is pushing n points through a field with RK4 at flowSteps.
 func flowMACs(n int, perRow float64) float64 { return float64(n) * 4 * flowSteps * perRow }
-
-func widthMACs(c widthConfig, x *widthCell) float64 {
-	hidden := make([]int, c.Depth)
-	for i := range hidden {
-		hidden[i] = x.W
-	}
-	per := netMACs(x.K, hidden, x.Fourier, x.Arch)
-	return trainMACs(x.Steps, c.Batch, per, false) + flowMACs(c.FlowN, per) + 3*float64(c.EvalN)*per
-}
 
 func pairMACs(c toyConfig, p *pairResult) float64 {
 	if p.Source == idealSource {
