@@ -1,7 +1,5 @@
 package experiment
 
-import "strings"
-
 // A sweep's estimate: each cell's work in multiply-adds, from its training
 // settings (steps × batch × the network's multiply-adds per row, three
 // times for the forward and backward passes, twice that with a denoiser
@@ -44,8 +42,6 @@ func cellMACs(setting, x any) float64 {
 		return spectrumMACs(c.SubsetN, 784)
 	case stochasticConfig:
 		return stochasticMACs(c, x.(*stochasticCell))
-	case latentConfig:
-		return latentMACs(c, x.(*latentJob))
 	}
 	return 0
 }
@@ -114,20 +110,4 @@ func stochasticMACs(c stochasticConfig, x *stochasticCell) float64 {
 		return sel + pairMACs(c.Toy, x.Pair)
 	}
 	return sel + gaussMACs(c.Gauss, x.Run.Gamma != "")
-}
-
-// latentMACs counts the cell's training and flows, and for MNIST the PCA
-// that cells() fits in every process.
-func latentMACs(c latentConfig, j *latentJob) float64 {
-	r := j.Run
-	per := netMACs(r.D, j.net, c.Fourier, "mlp")
-	m := trainMACs(j.st, c.Batch, per, false) + 2*flowMACs(c.EvalN, per)
-	if strings.HasPrefix(r.Data, "mnist") {
-		rows := 60000
-		if c.MNISTRows > 0 {
-			rows = c.MNISTRows
-		}
-		m += spectrumMACs(rows, 784)
-	}
-	return m
 }
