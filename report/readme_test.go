@@ -181,3 +181,31 @@ func TestReadmePhaseParagraph(t *testing.T) {
 		t.Error("phase without its ode-keeps finding: want an error naming it")
 	}
 }
+
+// The optional paragraphs (phase, conditional) come and go with their
+// experiment, and the sentence with the run's time stays either way.
+func TestReadmeOptionalParagraphs(t *testing.T) {
+	r, err := ReadResults(filepath.Join("..", "docs", "results", "quick.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"phase", "conditional"} {
+		t.Run(name, func(t *testing.T) {
+			without := r
+			without.Experiments = slices.DeleteFunc(slices.Clone(r.Experiments), func(e ExperimentResults) bool { return e.Name == name })
+			if len(without.Experiments) == len(r.Experiments) {
+				t.Fatalf("quick.json has no %s experiment", name)
+			}
+			s, err := ReadmeSection(without)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(s, "**"+name+"**") {
+				t.Errorf("results without %s: its paragraph is present", name)
+			}
+			if !strings.Contains(s, "per experiment:") || !strings.Contains(s, "Build:") {
+				t.Errorf("results without %s: the sentence with the run's time is gone:\n%s", name, s)
+			}
+		})
+	}
+}
