@@ -19,6 +19,9 @@ type cellSet interface {
 	cost(i int) int
 	// cell is cell i (a pointer to a struct), measured or not.
 	cell(i int) any
+	// needs lists the cells whose results cell i reads when it is
+	// measured (sweep.Cell.Needs, within the experiment).
+	needs(i int) []int
 	// measure measures cell i.
 	measure(e *env, i int) error
 	// finish draws the figures and computes the findings from the measured
@@ -44,6 +47,13 @@ func (s *cellsOf[C, X]) cost(i int) int {
 		return 0
 	}
 	return s.p.cost(s.xs[i])
+}
+
+func (s *cellsOf[C, X]) needs(i int) []int {
+	if s.p.needs == nil {
+		return nil
+	}
+	return s.p.needs(s.xs, i)
 }
 
 func (s *cellsOf[C, X]) measure(e *env, i int) error { return s.p.measure(e, s.c, s.xs[i]) }

@@ -102,12 +102,8 @@ func spectrumMACs(n, d int) float64 {
 // stochasticMACs counts, beside the cell's own training, the ε selection
 // that cells() trains in every process.
 func stochasticMACs(c stochasticConfig, x *stochasticCell) float64 {
-	sel := float64(len(c.Epss)) * gaussMACs(c.Gauss, false)
-	if x.done {
-		return sel / float64(len(c.Epss))
-	}
 	if x.Pair != nil {
-		return sel + pairMACs(c.Toy, x.Pair)
+		return pairMACs(c.Toy, x.Pair)
 	}
-	return sel + gaussMACs(c.Gauss, x.Run.Gamma != "")
+	return gaussMACs(c.Gauss, x.Run.Gamma != "")
 }

@@ -177,6 +177,7 @@ type plan[C, X any] struct {
 	setup    func(s Scale) C
 	cells    func(e *env, c C) ([]X, error)
 	cost     func(x X) int
+	needs    func(xs []X, i int) []int // the cells xs[i] reads when measured: measured first, needing none themselves
 	measure  func(e *env, c C, x X) error
 	figures  func(e *env, c C, xs []X) ([]report.Figure, error)
 	findings func(c C, xs []X) ([]report.Finding, []report.Table)

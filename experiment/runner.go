@@ -53,6 +53,9 @@ type prepared struct {
 	timing  map[string]float64 // parts timed while setting up
 	start   time.Time
 	err     error
+
+	mu   sync.Mutex
+	have map[int]bool // cells measured or read back in this process
 }
 
 // cellConfig is a cell's config in a plan folder's cells.jsonl.
@@ -82,14 +85,18 @@ func (r *Runner) Plan(ctx context.Context, name string, scale Scale, seed uint64
 		if err != nil {
 			return nil, err
 		}
-		width := len(strconv.Itoa(pr.set.len() - 1))
+		width, first := len(strconv.Itoa(pr.set.len()-1)), len(p.Cells)
 		for i := range pr.set.len() {
 			b, err := json.Marshal(cellConfig{Scale: scale, Seed: seed, Seeds: seeds, Index: i, Of: pr.set.len(), Setting: pr.setting, Cell: pr.planned[i]})
 			if err != nil {
 				return nil, fmt.Errorf("experiment %s: cell %d: %w", n, i, err)
 			}
+			var needs []int
+			for _, j := range pr.set.needs(i) {
+				needs = append(needs, first+j)
+			}
 			p.Cells = append(p.Cells, sweep.Cell{ID: fmt.Sprintf("%s/%0*d", n, width, i), Experiment: n, Config: b,
-				Cost: cellSeconds(pr.set.setting(), pr.set.cell(i), pr.set.cost(i))})
+				Cost: cellSeconds(pr.set.setting(), pr.set.cell(i), pr.set.cost(i)), Needs: needs})
 		}
 	}
 	return p, nil
@@ -182,18 +189,28 @@ func sameJSON(a, b json.RawMessage) bool {
 }
 
 // RunCell measures cell c in its folder dir and writes its result there
-// (ResultFile, atomically). A cell stopped part way has no result and runs
-// again from the start: measuring trains in memory, without checkpoints,
-// and the same seed gives the same bits.
-func (r *Runner) RunCell(ctx context.Context, c sweep.Cell, dir string) error {
+// (ResultFile, atomically), after reading back the results of the cells it
+// needs (inputs) unless this process measured them. A cell stopped part
+// way has no result and runs again from the start: measuring trains in
+// memory, without checkpoints, and the same seed gives the same bits.
+func (r *Runner) RunCell(ctx context.Context, c sweep.Cell, dir string, inputs []sweep.Input) error {
 	cfg, k, pr, err := r.readConfig(ctx, c)
 	if err != nil {
+		return err
+	}
+	if err := r.readInputs(ctx, c, cfg, pr, inputs); err != nil {
 		return err
 	}
 	e := r.env(ctx, k, dir, cellName(c.Experiment, cfg.Index))
 	if err := pr.set.measure(e, cfg.Index); err != nil {
 		return err
 	}
+	pr.mu.Lock()
+	if pr.have == nil {
+		pr.have = map[int]bool{}
+	}
+	pr.have[cfg.Index] = true
+	pr.mu.Unlock()
 	end := time.Now()
 	x, nf, err := encodeCell(pr.set.cell(cfg.Index))
 	if err != nil {
@@ -206,6 +223,37 @@ func (r *Runner) RunCell(ctx context.Context, c sweep.Cell, dir string) error {
 		return err
 	}
 	return atomicfile.WriteBytes(filepath.Join(dir, ResultFile), append(b, '\n'))
+}
+
+// readInputs reads the results of the cells that cell c needs into their
+// cells (once per process; a cell this process measured is not read).
+func (r *Runner) readInputs(ctx context.Context, c sweep.Cell, cfg cellConfig, pr *prepared, inputs []sweep.Input) error {
+	want := pr.set.needs(cfg.Index)
+	if len(inputs) != len(want) {
+		return fmt.Errorf("%w: cell %s reads %d cells, the plan gives %d", sweep.ErrPlan, c.ID, len(want), len(inputs))
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.have == nil {
+		pr.have = map[int]bool{}
+	}
+	for k, in := range inputs {
+		icfg, _, ipr, err := r.readConfig(ctx, in.Cell)
+		if err != nil {
+			return err
+		}
+		if ipr != pr || icfg.Index != want[k] {
+			return fmt.Errorf("%w: cell %s reads cell %d of %s, the plan gives %s", sweep.ErrPlan, c.ID, want[k], c.Experiment, in.Cell.ID)
+		}
+		if pr.have[icfg.Index] {
+			continue
+		}
+		if _, err := readResult(filepath.Join(in.Dir, ResultFile), c.Experiment, icfg.Index, pr.set.cell(icfg.Index)); err != nil {
+			return err
+		}
+		pr.have[icfg.Index] = true
+	}
+	return nil
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

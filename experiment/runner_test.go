@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/flowlab/flowlab/sweep"
 )
 
 // codecCell has what cells hold: floats that JSON cannot write, float32
@@ -111,8 +114,19 @@ func runInMemory(t *testing.T, name string, scale Scale, out string, seed uint64
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := parallel(ctx, pr.set.len(), func(i int) error { return pr.set.measure(r.env(ctx, k, "", name), i) }); err != nil {
-		t.Fatal(err)
+	// the cells that others read first, then the rest
+	var stages [2][]int
+	for i := range pr.set.len() {
+		s := 0
+		if len(pr.set.needs(i)) > 0 {
+			s = 1
+		}
+		stages[s] = append(stages[s], i)
+	}
+	for _, idx := range stages {
+		if err := parallel(ctx, len(idx), func(i int) error { return pr.set.measure(r.env(ctx, k, "", name), idx[i]) }); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e := r.env(ctx, k, filepath.Join(out, name), name)
 	if err := os.MkdirAll(filepath.Join(e.dir, "figures"), 0o755); err != nil {
@@ -162,5 +176,57 @@ func TestSweepEqualsInMemory(t *testing.T) {
 				t.Errorf("compared %d files, want config.json, metrics.json and a figure at least", files)
 			}
 		})
+	}
+}
+
+// TestSweepCellsApart: every cell run by a Runner of its own, as array
+// tasks run, the cells that read others' results (stochastic's ε choice)
+// reading them from their files, and collected by another: the same
+// metrics.json as the in-memory run.
+func TestSweepCellsApart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the stochastic experiment twice at smoke scale")
+	}
+	const name = "stochastic"
+	ctx := context.Background()
+	mem, dir, out := t.TempDir(), filepath.Join(t.TempDir(), "plan"), t.TempDir()
+	runInMemory(t, name, Smoke, mem, 3)
+	p, err := NewRunner(Options{}).Plan(ctx, name, Smoke, 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	needing := 0
+	for _, c := range p.Cells {
+		if len(c.Needs) > 0 {
+			needing++
+		}
+	}
+	if needing == 0 {
+		t.Fatal("no cell of the plan reads another's result")
+	}
+	if err := sweep.Write(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	// the reading cells first: refused until their inputs are done
+	for i, c := range p.Cells {
+		if len(c.Needs) == 0 {
+			continue
+		}
+		if _, err := sweep.RunCell(ctx, dir, p, i, NewRunner(Options{})); !errors.Is(err, sweep.ErrNotReady) {
+			t.Fatalf("cell %s before its inputs: got %v, want ErrNotReady", c.ID, err)
+		}
+	}
+	for i := range p.Cells {
+		if _, err := sweep.RunCell(ctx, dir, p, i, NewRunner(Options{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sweep.Collect(ctx, dir, p, NewRunner(Options{}), out); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(mem, name, "metrics.json"))
+	b, err := os.ReadFile(filepath.Join(out, name, "metrics.json"))
+	if err != nil || !bytes.Equal(a, b) {
+		t.Errorf("metrics.json of cells run apart differs from the in-memory run (%v)", err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // stochasticSpec: the seed's first fix, randomness.
 func stochasticSpec() spec {
 	p := plan[stochasticConfig, *stochasticCell]{
-		setup: stochasticSetup, cells: stochasticCells, measure: stochasticMeasure,
+		setup: stochasticSetup, cells: stochasticCells, measure: stochasticTrain, needs: stochasticNeeds,
 		figures: stochasticFigures, findings: stochasticFindings,
 		results: func(_ stochasticConfig, xs []*stochasticCell) any {
 			pairs, runs := stochasticSplit(xs)
@@ -63,32 +63,29 @@ func stochasticSetup(s Scale) stochasticConfig {
 
 // stochasticCell is one training: a 2-D pair or a 128-D run. For a run
 // with γ > 0, pf receives the probability-flow ODE of the same training.
-// done marks a cell measured while the cells were chosen (ε selection).
+// A noised run of a verdict seed takes its ε from sel, the selection
+// cells (measured before it: stochasticNeeds).
 type stochasticCell struct {
-	Pair *pairResult `json:"pair,omitempty"`
-	Run  *rankRun    `json:"run,omitempty"`
-	PF   *rankRun    `json:"pf,omitempty"`
-	i    int         // index among the cells of a seed: part of the evaluation seed
-	done bool
+	Pair *pairResult       `json:"pair,omitempty"`
+	Run  *rankRun          `json:"run,omitempty"`
+	PF   *rankRun          `json:"pf,omitempty"`
+	i    int               // index among the cells of a seed: part of the evaluation seed
+	sel  []*stochasticCell // the ε selection, for a run whose ε it chooses
+	base string            // that run's source before ε is added
 }
 
-// stochasticCells: ε is chosen first, on seed 0; then, per seed, the line
-// (plain, noised at each σ, with γ > 0) and the rank-64 source (plain,
-// noised with the chosen ε, with γ > 0).
-func stochasticCells(e *env, c stochasticConfig) ([]*stochasticCell, error) {
+// stochasticCells: the ε selection first (seed 0, a cell per ε); then,
+// per seed, the line (plain, noised at each σ, with γ > 0) and the rank-64
+// source (plain, noised with the chosen ε, with γ > 0).
+func stochasticCells(_ *env, c stochasticConfig) ([]*stochasticCell, error) {
 	g := c.Gauss
 	base := fmt.Sprintf("embedded:dim=%d,rank=%d,var=%g", g.D, g.D/2, g.Var)
-	sel, err := stochasticSelect(e, c, base)
-	if err != nil {
-		return nil, err
+	var sel []*stochasticCell
+	for i, eps := range c.Epss {
+		r := &rankRun{Source: fmt.Sprintf("%s,eps=%g", base, eps), SourceRank: g.D / 2, Arch: g.Arch, Eps: eps, Seed: 0}
+		sel = append(sel, &stochasticCell{i: i, Run: r})
 	}
-	chosen := sel[0].Run
-	for _, x := range sel {
-		if x.Run.KSFull < chosen.KSFull {
-			chosen = x.Run
-		}
-	}
-	cells := sel
+	cells := slices.Clone(sel)
 	for s := 1; s <= c.Seeds; s++ {
 		pairs := []*pairResult{{Source: "8gaussians", Target: "line", Seed: s}}
 		for _, sg := range c.Sigmas {
@@ -97,7 +94,7 @@ func stochasticCells(e *env, c stochasticConfig) ([]*stochasticCell, error) {
 		pairs = append(pairs, &pairResult{Source: "8gaussians", Target: "line", Gamma: c.Gamma, Seed: s})
 		runs := []*rankRun{
 			{Source: base, SourceRank: g.D / 2, Arch: g.Arch, Seed: s},
-			{Source: fmt.Sprintf("%s,eps=%g", base, chosen.Eps), SourceRank: g.D / 2, Arch: g.Arch, Eps: chosen.Eps, Seed: s},
+			{Source: base + ",eps=chosen on seed 0", SourceRank: g.D / 2, Arch: g.Arch, Seed: s},
 			{Source: base, SourceRank: g.D / 2, Arch: g.Arch, Gamma: c.Gamma, Seed: s},
 		}
 		i := 0
@@ -105,10 +102,13 @@ func stochasticCells(e *env, c stochasticConfig) ([]*stochasticCell, error) {
 			cells = append(cells, &stochasticCell{i: i, Pair: p})
 			i++
 		}
-		for _, r := range runs {
+		for k, r := range runs {
 			x := &stochasticCell{i: i, Run: r}
 			if r.Gamma != "" {
 				x.PF = &rankRun{}
+			}
+			if k == 1 {
+				x.sel, x.base = sel, base
 			}
 			cells = append(cells, x)
 			i++
@@ -117,23 +117,27 @@ func stochasticCells(e *env, c stochasticConfig) ([]*stochasticCell, error) {
 	return cells, nil
 }
 
-// stochasticSelect trains the noised rank-64 source at every ε on seed 0.
-func stochasticSelect(e *env, c stochasticConfig, base string) ([]*stochasticCell, error) {
-	var sel []*stochasticCell
-	for i, eps := range c.Epss {
-		r := &rankRun{Source: fmt.Sprintf("%s,eps=%g", base, eps), SourceRank: c.Gauss.D / 2, Arch: c.Gauss.Arch, Eps: eps, Seed: 0}
-		sel = append(sel, &stochasticCell{i: i, Run: r, done: true})
+// stochasticNeeds: a run whose ε the selection chooses reads the selection
+// cells, the first of the experiment.
+func stochasticNeeds(xs []*stochasticCell, i int) []int {
+	var n []int
+	for k := range xs[i].sel {
+		n = append(n, k)
 	}
-	err := parallel(e.ctx, len(sel), func(i int) error { return stochasticTrain(e, c, sel[i]) })
-	return sel, err
+	return n
 }
 
-// stochasticMeasure trains one cell.
-func stochasticMeasure(e *env, c stochasticConfig, x *stochasticCell) error {
-	if x.done {
-		return nil
+// stochasticChoose sets a noised run's ε: the selection's with the smallest
+// KS against Chi(D).
+func stochasticChoose(x *stochasticCell) {
+	chosen := x.sel[0].Run
+	for _, y := range x.sel {
+		if y.Run.KSFull < chosen.KSFull {
+			chosen = y.Run
+		}
 	}
-	return stochasticTrain(e, c, x)
+	x.Run.Eps = chosen.Eps
+	x.Run.Source = fmt.Sprintf("%s,eps=%g", x.base, chosen.Eps)
 }
 
 // stochasticTrain trains and measures one cell.
@@ -142,6 +146,9 @@ func stochasticTrain(e *env, c stochasticConfig, x *stochasticCell) error {
 		cfg := c.Toy.train(c.Toy.Hidden, subSeed(e.seed, "stochastic-2d", p.Seed))
 		cfg.Gamma = p.Gamma
 		return trainPair(e, c.Toy, p, cfg, "stochastic-2d", x.i)
+	}
+	if x.sel != nil {
+		stochasticChoose(x)
 	}
 	cfg := c.Gauss.train(subSeed(e.seed, "stochastic-gauss", x.Run.Seed))
 	cfg.Gamma = x.Run.Gamma

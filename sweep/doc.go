@@ -11,7 +11,10 @@
 // finished cell is skipped; an interrupted one is run again, and a Runner
 // that checkpoints (train.Run with Resume) continues where it stopped. A cell
 // whose folder records another config than the plan's is refused, not
-// overwritten.
+// overwritten. A cell may read the results of others (Cell.Needs, one
+// level deep): it is refused until they are done, Local starts it once they
+// are, and a scheduler submits such cells as a second array that waits for
+// the tasks they read.
 //
 // The package knows nothing of schedulers: an array task calls RunCell with
 // its index; the command line writes the scheduler's scripts.

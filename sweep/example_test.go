@@ -13,7 +13,7 @@ import (
 // square is a Runner whose cells write the square of their config.
 type square struct{}
 
-func (square) RunCell(_ context.Context, c sweep.Cell, dir string) error {
+func (square) RunCell(_ context.Context, c sweep.Cell, dir string, _ []sweep.Input) error {
 	var x int
 	json.Unmarshal(c.Config, &x)
 	return os.WriteFile(filepath.Join(dir, "y"), fmt.Appendf(nil, "%d", x*x), 0o644)

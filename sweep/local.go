@@ -12,57 +12,114 @@ import (
 
 // Local runs every cell of the plan in dir that is not done, jobs at a time
 // (at least one), the largest estimated cost first (index order among equal
-// costs), so that a long cell does not start last. A failed cell does not stop the others;
-// the error lists every failure. progress (may be nil) gets a line per cell.
+// costs), so that a long cell does not start last; a cell that needs others
+// (Cell.Needs) starts once they are done. A failed cell does not stop the
+// others (those that need it are not run); the error lists every failure.
+// progress (may be nil) gets a line per cell.
 func Local(ctx context.Context, dir string, p *Plan, r Runner, jobs int, progress io.Writer) error {
 	jobs = max(1, jobs)
-	next := make(chan int)
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-	)
-	say := func(format string, args ...any) {
-		if progress != nil {
-			mu.Lock()
-			fmt.Fprintf(progress, format+"\n", args...)
-			mu.Unlock()
-		}
+	type result struct {
+		i   int
+		out Outcome
+		err error
 	}
+	work, results := make(chan int), make(chan result)
+	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			for i := range work {
 				out, err := RunCell(ctx, dir, p, i, r)
-				switch {
-				case err != nil:
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-					say("cell %d/%d %s: failed: %v", i+1, len(p.Cells), p.Cells[i].ID, err)
-				case out == Skipped:
-					say("cell %d/%d %s: already done", i+1, len(p.Cells), p.Cells[i].ID)
-				default:
-					say("cell %d/%d %s: done", i+1, len(p.Cells), p.Cells[i].ID)
-				}
+				results <- result{i, out, err}
 			}
 		}()
 	}
-	order := make([]int, len(p.Cells))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(p.Cells[b].Cost, p.Cells[a].Cost) })
-feed:
-	for _, i := range order {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	say := func(i int, format string, args ...any) {
+		if progress != nil {
+			fmt.Fprintf(progress, "cell %d/%d %s: "+format+"\n", append([]any{i + 1, len(p.Cells), p.Cells[i].ID}, args...)...)
 		}
 	}
-	close(next)
+	left := make([]int, len(p.Cells))
+	for i := range left {
+		left[i] = i
+	}
+	slices.SortStableFunc(left, func(a, b int) int { return cmp.Compare(p.Cells[b].Cost, p.Cells[a].Cost) })
+	const (
+		pending = iota
+		ok
+		failed
+	)
+	state := make([]int, len(p.Cells))
+	var errs []error
+	// next returns the first cell of left whose needs are all done, -1 when
+	// none is; it drops the cells whose needs failed.
+	next := func() int {
+		for k := 0; k < len(left); k++ {
+			i, ready := left[k], true
+			for _, j := range p.Cells[left[k]].Needs {
+				switch state[j] {
+				case failed:
+					errs = append(errs, fmt.Errorf("cell %d (%s): not run: it needs cell %d (%s), which failed", i, p.Cells[i].ID, j, p.Cells[j].ID))
+					say(i, "not run: cell %d failed", j+1)
+					left = slices.Delete(left, k, k+1)
+					k, ready = k-1, false
+				case pending:
+					ready = false
+				}
+				if !ready {
+					break
+				}
+			}
+			if ready {
+				return k
+			}
+		}
+		return -1
+	}
+	running := 0
+	for {
+		k := -1
+		if ctx.Err() == nil {
+			k = next()
+		}
+		if k < 0 && running == 0 {
+			break
+		}
+		var send chan int
+		if k >= 0 {
+			send = work
+		}
+		var i int
+		if k >= 0 {
+			i = left[k]
+		}
+		done := ctx.Done() // wakes the loop to stop sending; nil once it has
+		if ctx.Err() != nil {
+			done = nil
+		}
+		select {
+		case send <- i:
+			left = slices.Delete(left, k, k+1)
+			running++
+		case res := <-results:
+			running--
+			switch {
+			case res.err != nil:
+				state[res.i] = failed
+				errs = append(errs, res.err)
+				say(res.i, "failed: %v", res.err)
+			case res.out == Skipped:
+				state[res.i] = ok
+				say(res.i, "already done")
+			default:
+				state[res.i] = ok
+				say(res.i, "done")
+			}
+		case <-done:
+		}
+	}
+	close(work)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, err)

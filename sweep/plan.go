@@ -40,6 +40,10 @@ type Cell struct {
 	Experiment string          `json:"experiment"`
 	Config     json.RawMessage `json:"config"` // everything the cell needs to run
 	Cost       float64         `json:"cost_s"` // estimated CPU seconds
+	// Needs lists the cells whose results this cell reads (a choice made
+	// on them, such as a hyperparameter picked on a seed no verdict
+	// uses): they run first, and need nothing themselves.
+	Needs []int `json:"needs,omitempty"`
 }
 
 // Digest is the SHA-256 of the cell's compacted config: what done.json and
@@ -107,6 +111,9 @@ func Write(dir string, p *Plan) error {
 	}
 	if id := nested(p.Cells); id != "" {
 		panic(fmt.Sprintf("sweep: cell id %q is a folder of another cell", id))
+	}
+	if err := checkNeeds(p.Cells); err != nil {
+		panic("sweep: " + err.Error())
 	}
 	p.Format, p.NCells, p.CostS = Format, len(p.Cells), cost
 	if p.Build == "" {
@@ -186,7 +193,24 @@ func readCells(path string) ([]Cell, error) {
 	if id := nested(cells); id != "" {
 		return nil, fmt.Errorf("%w: %s: cell id %q is also the folder of another cell", ErrPlan, path, id)
 	}
+	if err := checkNeeds(cells); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrPlan, path, err)
+	}
 	return cells, nil
+}
+
+// checkNeeds checks that every cell a cell needs is another cell of the
+// plan that needs none itself: one level, so that two stages (the needed
+// cells, then the rest) always suffice.
+func checkNeeds(cells []Cell) error {
+	for i, c := range cells {
+		for _, j := range c.Needs {
+			if j < 0 || j >= len(cells) || j == i || len(cells[j].Needs) > 0 {
+				return fmt.Errorf("cell %d (%s) needs cell %d, which is out of range, itself, or needs others", i, c.ID, j)
+			}
+		}
+	}
+	return nil
 }
 
 // nested returns an id that is a leading part of another's ("a" and "a/b"),

@@ -25,11 +25,23 @@ const (
 // cell's lock.
 var ErrCellBusy = errors.New("cell is being run by another process")
 
+// ErrNotReady is wrapped by RunCell's error when a cell that the cell
+// needs (Cell.Needs) is not done.
+var ErrNotReady = errors.New("cell needs cells that are not done")
+
+// An Input is a finished cell that another cell reads: its plan entry and
+// its folder.
+type Input struct {
+	Cell Cell
+	Dir  string
+}
+
 // A Runner runs cells and collects them: the experiments behind a plan.
 type Runner interface {
 	// RunCell runs c in its folder dir (which exists), writing its results
-	// there. A Runner that checkpoints continues an interrupted cell.
-	RunCell(ctx context.Context, c Cell, dir string) error
+	// there; inputs are the finished cells that c.Needs names, in that
+	// order. A Runner that checkpoints continues an interrupted cell.
+	RunCell(ctx context.Context, c Cell, dir string, inputs []Input) error
 	// Collect writes the experiments' outputs under out from the finished
 	// cells of p, whose folders CellDir names.
 	Collect(ctx context.Context, p *Plan, cellDir func(Cell) string, out string) error
@@ -57,13 +69,19 @@ const (
 
 // RunCell runs cell index of the plan in dir with r, under the cell's lock:
 // a finished cell is skipped, a cell folder that records another config is
-// refused, and an error is recorded in failed.json and returned.
+// refused, a cell whose needed cells are not all done is refused (wrapping
+// ErrNotReady, nothing written), and an error is recorded in failed.json
+// and returned.
 func RunCell(ctx context.Context, dir string, p *Plan, index int, r Runner) (Outcome, error) {
 	if index < 0 || index >= len(p.Cells) {
 		return 0, fmt.Errorf("%w: index %d is out of range: %s has cells 0 to %d", ErrPlan, index, dir, len(p.Cells)-1)
 	}
 	c := p.Cells[index]
 	cdir := CellDir(dir, c)
+	inputs, err := inputsOf(dir, p, c)
+	if err != nil {
+		return 0, err
+	}
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return 0, err
 	}
@@ -82,7 +100,7 @@ func RunCell(ctx context.Context, dir string, p *Plan, index int, r Runner) (Out
 		return Skipped, err
 	}
 	os.Remove(filepath.Join(cdir, FailedFile))
-	if err := runCell(ctx, c, cdir, r); err != nil {
+	if err := runCell(ctx, c, cdir, inputs, r); err != nil {
 		if ctx.Err() == nil {
 			writeJSON(filepath.Join(cdir, FailedFile), map[string]string{"id": c.ID, "error": err.Error()})
 		}
@@ -110,13 +128,35 @@ func lockCell(ctx context.Context, cdir string) (func() error, error) {
 
 // runCell calls r.RunCell, turning a panic into an error so that one broken
 // cell does not take the other workers of a local sweep down with it.
-func runCell(ctx context.Context, c Cell, cdir string, r Runner) (err error) {
+func runCell(ctx context.Context, c Cell, cdir string, inputs []Input, r Runner) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return r.RunCell(ctx, c, cdir)
+	return r.RunCell(ctx, c, cdir, inputs)
+}
+
+// inputsOf returns the cells that c needs, refusing (ErrNotReady) when one
+// is not done.
+func inputsOf(dir string, p *Plan, c Cell) ([]Input, error) {
+	var in []Input
+	var left []int
+	for _, j := range c.Needs {
+		n := p.Cells[j]
+		d := CellDir(dir, n)
+		if done, err := isDone(d, n); err != nil {
+			return nil, err
+		} else if !done {
+			left = append(left, j)
+		}
+		in = append(in, Input{Cell: n, Dir: d})
+	}
+	if len(left) > 0 {
+		return nil, fmt.Errorf("cell %d (%s): %w: it reads cells %s; run those first (flowlab sweep local and sweep slurm order them)",
+			c.Index, c.ID, ErrNotReady, ArrayList(left))
+	}
+	return in, nil
 }
 
 // checkCellFile refuses a folder whose cell.json records another cell or

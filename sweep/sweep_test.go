@@ -22,7 +22,7 @@ type fake struct {
 	runs atomic.Int32
 }
 
-func (f *fake) RunCell(_ context.Context, c Cell, dir string) error {
+func (f *fake) RunCell(_ context.Context, c Cell, dir string, _ []Input) error {
 	f.runs.Add(1)
 	if f.fail[c.ID] {
 		return errors.New("boom")
@@ -292,7 +292,7 @@ func TestRunnerMayLockItsFolder(t *testing.T) {
 
 type runnerFunc func(dir string) error
 
-func (f runnerFunc) RunCell(_ context.Context, _ Cell, dir string) error { return f(dir) }
+func (f runnerFunc) RunCell(_ context.Context, _ Cell, dir string, _ []Input) error { return f(dir) }
 func (f runnerFunc) Collect(context.Context, *Plan, func(Cell) string, string) error {
 	return nil
 }

@@ -62,7 +62,7 @@ func sweepErr(err error) error {
 		return err
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%w: %v", errInterrupted, err)
-	case errors.Is(err, sweep.ErrPlan), errors.Is(err, sweep.ErrCellBusy),
+	case errors.Is(err, sweep.ErrPlan), errors.Is(err, sweep.ErrCellBusy), errors.Is(err, sweep.ErrNotReady),
 		errors.Is(err, experiment.ErrUnknownExperiment), errors.Is(err, experiment.ErrUnknownScale):
 		return usageError{err}
 	}
@@ -245,7 +245,7 @@ func newSweepSlurmCmd() *cobra.Command {
 			if o.flowlab, err = os.Executable(); err != nil {
 				return err
 			}
-			return submitSlurm(cmd.Context(), cmd.OutOrStdout(), dir, idx, o)
+			return submitSlurm(cmd.Context(), cmd.OutOrStdout(), dir, p, idx, o)
 		},
 	}
 	f := cmd.Flags()

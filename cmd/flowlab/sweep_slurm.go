@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/flowlab/flowlab/internal/atomicfile"
@@ -31,16 +32,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // logs) are not in #SBATCH lines, which Slurm does not unquote: sbatchArgs
 // passes them on the command line.
 func slurmScripts(dir string, idx []int, o slurmOptions) (array, collect string) {
-	var common strings.Builder
-	if o.partition != "" {
-		fmt.Fprintf(&common, "#SBATCH --partition=%s\n", o.partition)
-	}
-	if o.time != "" {
-		fmt.Fprintf(&common, "#SBATCH --time=%s\n", o.time)
-	}
-	if o.mem != "" {
-		fmt.Fprintf(&common, "#SBATCH --mem=%s\n", o.mem)
-	}
+	common := slurmCommon(o)
 	list := sweep.ArrayList(idx)
 	if o.maxParallel > 0 {
 		list += fmt.Sprintf("%%%d", o.maxParallel)
@@ -53,13 +45,28 @@ func slurmScripts(dir string, idx []int, o slurmOptions) (array, collect string)
 set -eu
 export GOMAXPROCS="${SLURM_CPUS_PER_TASK:-%d}"
 exec %s sweep run %s
-`, list, o.cpus, common.String(), o.cpus, shellQuote(o.flowlab), shellQuote(dir))
+`, list, o.cpus, common, o.cpus, shellQuote(o.flowlab), shellQuote(dir))
 	collect = fmt.Sprintf(`#!/bin/bash
 #SBATCH --cpus-per-task=1
 %sset -eu
 exec %s sweep collect %s
-`, common.String(), shellQuote(o.flowlab), shellQuote(dir))
+`, common, shellQuote(o.flowlab), shellQuote(dir))
 	return array, collect
+}
+
+// slurmCommon is the #SBATCH lines every job of a sweep shares.
+func slurmCommon(o slurmOptions) string {
+	var common strings.Builder
+	if o.partition != "" {
+		fmt.Fprintf(&common, "#SBATCH --partition=%s\n", o.partition)
+	}
+	if o.time != "" {
+		fmt.Fprintf(&common, "#SBATCH --time=%s\n", o.time)
+	}
+	if o.mem != "" {
+		fmt.Fprintf(&common, "#SBATCH --mem=%s\n", o.mem)
+	}
+	return common.String()
 }
 
 // sbatchArgs are the options given to sbatch on its command line for the
@@ -76,48 +83,143 @@ func sbatchArgs(dir string, collect bool) []string {
 // errNoSbatch is wrapped when sbatch cannot be found.
 var errNoSbatch = errors.New("sbatch not found on PATH")
 
-// submitSlurm writes the scripts into dir/slurm and, unless dryRun, submits
-// the array and a collect job that waits for it (afterok; Slurm cancels it
-// when a task fails, so it never waits forever). It prints the
-// scripts and commands (dry run) or the job ids.
-func submitSlurm(ctx context.Context, w io.Writer, dir string, idx []int, o slurmOptions) error {
-	array, collect := slurmScripts(dir, idx, o)
+// slurmJob is one sbatch submission of a sweep: its script file and text,
+// its command-line options, and the jobs it waits for (afterok), named by
+// their place in the submission order and an array task (-1: the whole
+// job).
+type slurmJob struct {
+	path, script, what string
+	args               []string
+	cells              []int
+	after              []slurmDep
+}
+
+type slurmDep struct{ job, task int }
+
+// slurmJobs is the submission for the cells idx of plan p in dir: an array
+// of the cells that read no other cell's result; an array of those that do
+// (Cell.Needs), each waiting for the tasks of the first array that it
+// reads; and the collect job, waiting for both.
+func slurmJobs(dir string, p *sweep.Plan, idx []int, o slurmOptions) []slurmJob {
+	var first, later []int
+	for _, i := range idx {
+		if len(p.Cells[i].Needs) > 0 {
+			later = append(later, i)
+		} else {
+			first = append(first, i)
+		}
+	}
 	sdir := filepath.Join(dir, "slurm")
-	if err := os.MkdirAll(sdir, 0o755); err != nil {
+	var jobs []slurmJob
+	var all []slurmDep
+	if len(first) > 0 {
+		a, _ := slurmScripts(dir, first, o)
+		jobs = append(jobs, slurmJob{path: filepath.Join(sdir, "array.sbatch"), script: a, what: "cells", args: sbatchArgs(dir, false), cells: first})
+		all = append(all, slurmDep{0, -1})
+	}
+	if len(later) > 0 {
+		a, _ := slurmScripts(dir, later, o)
+		j := slurmJob{path: filepath.Join(sdir, "array-after.sbatch"), script: a, what: "cells that read others' results", args: sbatchArgs(dir, false), cells: later}
+		seen := map[int]bool{}
+		for _, i := range later {
+			for _, n := range p.Cells[i].Needs {
+				if !seen[n] && slices.Contains(first, n) {
+					seen[n] = true
+					j.after = append(j.after, slurmDep{0, n})
+				}
+			}
+		}
+		slices.SortFunc(j.after, func(a, b slurmDep) int { return a.task - b.task })
+		all = append(all, slurmDep{len(jobs), -1})
+		jobs = append(jobs, j)
+	}
+	_, c := slurmScripts(dir, nil, o)
+	return append(jobs, slurmJob{path: filepath.Join(sdir, "collect.sbatch"), script: c, what: "collect", args: sbatchArgs(dir, true), after: all})
+}
+
+// dependency is sbatch's --dependency option for deps, the jobs named by
+// ids (in submission order); "" for none.
+func dependency(deps []slurmDep, ids []string) string {
+	if len(deps) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("--dependency=afterok")
+	for _, d := range deps {
+		b.WriteString(":" + ids[d.job])
+		if d.task >= 0 {
+			fmt.Fprintf(&b, "_%d", d.task)
+		}
+	}
+	return b.String()
+}
+
+// submitSlurm writes the scripts into dir/slurm and, unless dryRun, submits
+// the arrays and a collect job that waits for them (afterok; Slurm cancels
+// a job whose dependency fails, so none waits forever). It prints the
+// scripts and commands (dry run) or the job ids.
+func submitSlurm(ctx context.Context, w io.Writer, dir string, p *sweep.Plan, idx []int, o slurmOptions) error {
+	jobs := slurmJobs(dir, p, idx, o)
+	if err := os.MkdirAll(filepath.Join(dir, "slurm"), 0o755); err != nil {
 		return err
 	}
-	arrayPath, collectPath := filepath.Join(sdir, "array.sbatch"), filepath.Join(sdir, "collect.sbatch")
-	for path, text := range map[string]string{arrayPath: array, collectPath: collect} {
-		if err := atomicfile.WriteBytes(path, []byte(text)); err != nil {
+	for _, j := range jobs {
+		if err := atomicfile.WriteBytes(j.path, []byte(j.script)); err != nil {
 			return err
 		}
 	}
-	arrayArgs, collectArgs := sbatchArgs(dir, false), sbatchArgs(dir, true)
-	if o.dryRun {
-		quote := func(args []string) string {
-			q := make([]string, len(args))
-			for i, a := range args {
-				q[i] = shellQuote(a)
-			}
-			return strings.Join(q, " ")
+	command := func(j slurmJob, ids []string) []string {
+		var args []string
+		if d := dependency(j.after, ids); d != "" {
+			args = append(args, d, "--kill-on-invalid-dep=yes")
 		}
-		fmt.Fprintf(w, "# %s\n%s\n# %s\n%s\n# commands:\nsbatch --parsable %s %s\nsbatch --parsable --dependency=afterok:JOBID --kill-on-invalid-dep=yes %s %s\n",
-			arrayPath, array, collectPath, collect, quote(arrayArgs), shellQuote(arrayPath), quote(collectArgs), shellQuote(collectPath))
+		return append(append(args, j.args...), j.path)
+	}
+	if o.dryRun {
+		// commands a shell can run: job k's id in $jk, cut from --parsable's
+		// "id;cluster"
+		var cmds strings.Builder
+		ids := make([]string, len(jobs))
+		for k, j := range jobs {
+			ids[k] = fmt.Sprintf("${j%d}", k)
+			fmt.Fprintf(w, "# %s\n%s\n", j.path, j.script)
+			q := []string{"sbatch", "--parsable"}
+			for _, a := range command(j, ids) {
+				if strings.Contains(a, "${j") {
+					q = append(q, `"`+a+`"`) // digits, '_', ':' and the ids: nothing else to quote
+				} else {
+					q = append(q, shellQuote(a))
+				}
+			}
+			fmt.Fprintf(&cmds, "j%d=$(%s | cut -d';' -f1)\n", k, strings.Join(q, " "))
+		}
+		fmt.Fprintf(w, "# commands:\n%s", cmds.String())
 		return nil
 	}
 	sbatch, err := exec.LookPath("sbatch")
 	if err != nil {
 		return usagef("sweep slurm: %w: run it where Slurm's client commands are installed (a login node), or use flowlab sweep local %s", errNoSbatch, dir)
 	}
-	job, err := sbatchRun(ctx, sbatch, append(arrayArgs, arrayPath)...)
-	if err != nil {
-		return err
+	var ids []string
+	for _, j := range jobs {
+		id, err := sbatchRun(ctx, sbatch, command(j, ids)...)
+		if err != nil {
+			if len(ids) > 0 {
+				err = fmt.Errorf("%w (jobs %s were submitted: cancel them with scancel, or let them run and collect by hand with flowlab sweep collect %s)", err, strings.Join(ids, ", "), dir)
+			}
+			return err
+		}
+		ids = append(ids, id)
+		after := ""
+		if d := dependency(j.after, ids); d != "" {
+			after = " (" + strings.TrimPrefix(d, "--dependency=") + ")"
+		}
+		if j.cells == nil {
+			fmt.Fprintf(w, "submitted collect job %s%s\n", id, after)
+		} else {
+			fmt.Fprintf(w, "submitted array job %s: %d %s (--array=%s)%s\n", id, len(j.cells), j.what, sweep.ArrayList(j.cells), after)
+		}
 	}
-	cjob, err := sbatchRun(ctx, sbatch, append(append([]string{"--dependency=afterok:" + job, "--kill-on-invalid-dep=yes"}, collectArgs...), collectPath)...)
-	if err != nil {
-		return fmt.Errorf("%w (the array job %s was submitted; collect by hand with flowlab sweep collect %s once it ends)", err, job, dir)
-	}
-	fmt.Fprintf(w, "submitted array job %s: %d cells (--array=%s), and collect job %s (afterok:%s)\n", job, len(idx), sweep.ArrayList(idx), cjob, job)
 	return nil
 }
 

@@ -23,19 +23,21 @@ rm -rf "$plan"
 "$flowlab" sweep plan all --scale smoke --seed 1 --out "$plan"
 submitted=$("$flowlab" sweep slurm "$plan" --cpus 1)
 echo "ci: $submitted"
-# "submitted array job J: N cells (--array=LIST), and collect job C (afterok:J)"
-array_job=$(sed -n 's/^submitted array job \([0-9]*\):.*/\1/p' <<<"$submitted")
-cells=$(sed -n 's/^submitted array job [0-9]*: \([0-9]*\) cells.*/\1/p' <<<"$submitted")
-collect_job=$(sed -n 's/.*collect job \([0-9]*\) .*/\1/p' <<<"$submitted")
-[ -n "$array_job" ] && [ -n "$collect_job" ] || { echo "ci: could not read the job ids"; exit 1; }
-echo "ci: slurm array job $array_job, array size $cells, collect job $collect_job"
+# "submitted array job J: N cells (--array=LIST)[ (afterok:…)]", a line per
+# array (a second one holds the cells that read others' results), then
+# "submitted collect job C (afterok:J[:J2])"
+array_jobs=$(sed -n 's/^submitted array job \([0-9]*\):.*/\1/p' <<<"$submitted" | paste -sd, -)
+cells=$(($(sed -n 's/^submitted array job [0-9]*: \([0-9]*\) cells.*/\1/p' <<<"$submitted" | paste -sd+ -)))
+collect_job=$(sed -n 's/^submitted collect job \([0-9]*\).*/\1/p' <<<"$submitted")
+[ -n "$array_jobs" ] && [ -n "$collect_job" ] && [ -n "$cells" ] || { echo "ci: could not read the job ids"; exit 1; }
+echo "ci: slurm array jobs $array_jobs, $cells cells, collect job $collect_job"
 
 t0=$(date +%s)
-while [ -n "$(squeue -h -j "$array_job,$collect_job" -o %i 2>/dev/null)" ]; do
+while [ -n "$(squeue -h -j "$array_jobs,$collect_job" -o %i 2>/dev/null)" ]; do
   if [ $(($(date +%s) - t0)) -gt "$timeout_s" ]; then
     echo "ci: the sweep did not finish within $timeout_s s"
     squeue || true
-    scancel "$array_job" "$collect_job" || true
+    scancel ${array_jobs//,/ } "$collect_job" || true
     exit 1
   fi
   sleep 2
