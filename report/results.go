@@ -16,7 +16,7 @@ import (
 	"github.com/flowlab/flowlab/internal/atomicfile"
 )
 
-//go:generate go run ./gen -results ../docs/results/quick.json -readme ../README.md
+//go:generate go run ./gen -results ../docs/results/quick.json -paper-dir ../docs/results/paper -paper ../docs/results/paper.json -readme ../README.md
 
 // Results is the numbers of a study run without figures or prose: each
 // finding's verdict and interval, each cell's metrics over seeds, and the
@@ -32,13 +32,20 @@ type Results struct {
 	Date        string              `json:"date"`
 	Intervals   string              `json:"intervals"`
 	Experiments []ExperimentResults `json:"experiments"`
+	// Pending lists the study's experiments that merged results
+	// (MergeResults) lack: not yet run at this scale.
+	Pending []string `json:"pending,omitempty"`
 }
 
 // ExperimentResults is one experiment's numbers.
 type ExperimentResults struct {
-	Name        string          `json:"name"`
-	Date        string          `json:"date,omitempty"` // when its metrics.json was written (UTC)
+	Name string `json:"name"`
+	Date string `json:"date,omitempty"` // when its metrics.json was written (UTC)
+	// Build is the build that gathered this experiment's results, set when
+	// results of several runs are merged (MergeResults).
+	Build       string          `json:"build,omitempty"`
 	Seconds     float64         `json:"seconds"`
+	CellSeconds float64         `json:"cell_seconds,omitempty"` // the cells' wall times added up
 	GoMaxProcs  float64         `json:"gomaxprocs,omitempty"`
 	LoadAverage []float64       `json:"load_average,omitempty"` // one-minute load at the start and the end
 	Findings    []FindingResult `json:"findings"`
@@ -50,6 +57,8 @@ type FindingResult struct {
 	ID      string     `json:"id"`
 	Kind    string     `json:"kind"`
 	Verdict string     `json:"verdict"`
+	Metric  string     `json:"metric,omitempty"` // what the interval measures
+	Rule    string     `json:"rule,omitempty"`   // the claim's side: "< 2", "in [0.9, 1.1]"
 	Values  []*float64 `json:"values"`
 	Interval
 }
@@ -79,9 +88,13 @@ type metricsFile struct {
 		Kind    string `json:"kind"`
 		Verdict string `json:"verdict"`
 		Test    *struct {
-			ID       string     `json:"id"`
-			Values   []*float64 `json:"values"`
-			Interval Interval   `json:"interval"`
+			ID        string     `json:"id"`
+			Metric    string     `json:"metric"`
+			Cmp       string     `json:"cmp"`
+			Threshold float64    `json:"threshold"`
+			Upper     float64    `json:"upper"`
+			Values    []*float64 `json:"values"`
+			Interval  Interval   `json:"interval"`
 		} `json:"test"`
 	} `json:"findings"`
 	Stats []Stat `json:"stats"`
@@ -114,8 +127,12 @@ func LoadResults(runsDir string, order []string) (Results, error) {
 		e := ExperimentResults{Name: name, Date: written.Format(dateLayout), Stats: m.Stats}
 		for _, f := range m.Findings {
 			fr := FindingResult{Kind: f.Kind, Verdict: f.Verdict}
-			if f.Test != nil {
-				fr.ID, fr.Values, fr.Interval = f.Test.ID, f.Test.Values, f.Test.Interval
+			if t := f.Test; t != nil {
+				fr.ID, fr.Metric, fr.Values, fr.Interval = t.ID, t.Metric, t.Values, t.Interval
+				fr.Rule = fmt.Sprintf("%s %.3g", t.Cmp, t.Threshold)
+				if t.Cmp == "in" {
+					fr.Rule = fmt.Sprintf("in [%.3g, %.3g]", t.Threshold, t.Upper)
+				}
 			}
 			e.Findings = append(e.Findings, fr)
 		}
@@ -128,7 +145,7 @@ func LoadResults(runsDir string, order []string) (Results, error) {
 			if err := json.Unmarshal(t, &times); err != nil {
 				return Results{}, fmt.Errorf("results: %s: %w", filepath.Join(dir, "times.json"), err)
 			}
-			e.Seconds, e.GoMaxProcs = times["total"], times["gomaxprocs"]
+			e.Seconds, e.CellSeconds, e.GoMaxProcs = times["total"], times["cells_wall_s"], times["gomaxprocs"]
 			if l0, ok := times["load_average_start"]; ok {
 				e.LoadAverage = []float64{l0, times["load_average_end"]}
 			}
@@ -342,11 +359,7 @@ func (r Results) cores() string {
 // ReplaceSection returns readme with the text between the markers (and
 // the markers) replaced by section.
 func ReplaceSection(readme, section string) (string, error) {
-	i, j := strings.Index(readme, ReadmeBegin), strings.Index(readme, ReadmeEnd)
-	if i < 0 || j < i {
-		return "", errors.New("readme: no study section markers")
-	}
-	return readme[:i] + section + readme[j+len(ReadmeEnd):], nil
+	return ReplaceBetween(readme, ReadmeBegin, ReadmeEnd, section)
 }
 
 // ReadmeSectionOf returns the text between the markers, markers included.

@@ -1,32 +1,41 @@
-// Command gen rewrites the README's study section from a results file
-// (go generate ./report): every number in the section comes from it.
+// Command gen rewrites the README's generated sections (go generate
+// ./report): the study section from the quick scale's results file, and the
+// paper-scale section from the results of the paper sweeps, which it first
+// merges into one file. Every number in both sections comes from those
+// files.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
+	"github.com/flowlab/flowlab/experiment"
 	"github.com/flowlab/flowlab/internal/atomicfile"
 	"github.com/flowlab/flowlab/report"
 )
 
 func main() {
-	results := flag.String("results", "docs/results/quick.json", "the results file")
+	results := flag.String("results", "docs/results/quick.json", "the quick scale's results file")
+	paperDir := flag.String("paper-dir", "", "a folder of paper-scale sweeps, one per experiment, each collected into runs/ (DIR/*/runs/results.json)")
+	paper := flag.String("paper", "", "the merged paper-scale results file: written from -paper-dir, then rendered")
 	readme := flag.String("readme", "README.md", "the README to rewrite")
 	flag.Parse()
-	if err := run(*results, *readme); err != nil {
+	if err := run(*results, *paperDir, *paper, *readme); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(results, readme string) error {
-	r, err := report.ReadResults(results)
+func run(results, paperDir, paper, readme string) error {
+	q, err := report.ReadResults(results)
 	if err != nil {
 		return err
 	}
-	sec, err := report.ReadmeSection(r)
+	sec, err := report.ReadmeSection(q)
 	if err != nil {
 		return err
 	}
@@ -38,5 +47,50 @@ func run(results, readme string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", readme, err)
 	}
+	if paper != "" {
+		if out, err = paperSection(q, paperDir, paper, out); err != nil {
+			return err
+		}
+	}
 	return atomicfile.WriteBytes(readme, []byte(out))
+}
+
+// paperSection merges the collected sweeps under dir (when given) into the
+// results file paper and renders it into the README text doc.
+func paperSection(q report.Results, dir, paper, doc string) (string, error) {
+	if dir != "" {
+		files, err := filepath.Glob(filepath.Join(dir, "*", "runs", "results.json"))
+		if err != nil {
+			return "", err
+		}
+		var rs []report.Results
+		for _, f := range files {
+			r, err := report.ReadResults(f)
+			if err != nil {
+				return "", err
+			}
+			rs = append(rs, r)
+		}
+		if len(rs) > 0 {
+			m, err := report.MergeResults(rs, experiment.Names())
+			if err != nil {
+				return "", err
+			}
+			if err := report.WriteResults(paper, m); err != nil {
+				return "", err
+			}
+		}
+	}
+	p, err := report.ReadResults(paper)
+	if errors.Is(err, fs.ErrNotExist) {
+		return doc, nil // no paper-scale results yet
+	}
+	if err != nil {
+		return "", err
+	}
+	sec, err := report.PaperSection(q, p)
+	if err != nil {
+		return "", err
+	}
+	return report.ReplaceBetween(doc, report.PaperBegin, report.PaperEnd, sec)
 }

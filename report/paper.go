@@ -1,0 +1,133 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"text/template"
+)
+
+// The README's paper-scale section lies between these markers.
+const (
+	PaperBegin = "<!-- paper:begin (generated from docs/results/paper.json by go generate ./report; do not edit) -->"
+	PaperEnd   = "<!-- paper:end -->"
+)
+
+// MergeResults joins the results of separate runs at one scale and seed,
+// such as the folders of a sweep planned experiment by experiment, in the
+// study's order (experiments not in order come last); the experiments of
+// order that no run holds are listed in Pending. Each experiment keeps the
+// build of its run (Build), and the merged Build lists the builds. An
+// experiment in two runs, or runs of different scales or seeds, is an
+// error.
+func MergeResults(rs []Results, order []string) (Results, error) {
+	if len(rs) == 0 {
+		return Results{}, errors.New("results: nothing to merge")
+	}
+	m := Results{Scale: rs[0].Scale, Seed: rs[0].Seed, Intervals: rs[0].Intervals}
+	var builds []string
+	for _, r := range rs {
+		if r.Scale != m.Scale || r.Seed != m.Seed {
+			return Results{}, fmt.Errorf("results: cannot merge scale %s seed %d with scale %s seed %d", r.Scale, r.Seed, m.Scale, m.Seed)
+		}
+		if !slices.Contains(builds, r.Build) {
+			builds = append(builds, r.Build)
+		}
+		if r.Date > m.Date { // dateLayout sorts as text
+			m.Date = r.Date
+		}
+		for _, e := range r.Experiments {
+			if slices.ContainsFunc(m.Experiments, func(x ExperimentResults) bool { return x.Name == e.Name }) {
+				return Results{}, fmt.Errorf("results: experiment %s is in two runs", e.Name)
+			}
+			if e.Build == "" {
+				e.Build = r.Build
+			}
+			m.Experiments = append(m.Experiments, e)
+		}
+	}
+	m.Build = strings.Join(builds, "; ")
+	rank := func(name string) int {
+		if i := slices.Index(order, name); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(m.Experiments, func(a, b ExperimentResults) int { return rank(a.Name) - rank(b.Name) })
+	for _, name := range order {
+		if !slices.ContainsFunc(m.Experiments, func(x ExperimentResults) bool { return x.Name == name }) {
+			m.Pending = append(m.Pending, name)
+		}
+	}
+	return m, nil
+}
+
+// paperRow is one finding of the paper scale beside the quick scale's.
+type paperRow struct {
+	ID, Metric, Rule, Quick, Paper string
+}
+
+// paperTemplate is the README's paper-scale section.
+const paperTemplate = `## At the seed's scale
+
+The paper scale runs the seed's own grid (k = 256 with widths 254–258; 5 runs per source rank; …) as
+sweeps, one plan folder per experiment under [docs/results/paper](docs/results/paper)
+(` + "`flowlab sweep plan NAME --scale paper`, `sweep local` or `sweep slurm`, `sweep collect`" + `). Each
+finding with a test, the same criterion at both scales; means over seeds with 95 % t intervals, verdict first.
+
+| finding | measured | claim's side | quick | paper |
+|---|---|---|---|---|
+{{range .Rows}}| {{.ID}} | {{.Metric}} | {{.Rule}} | {{.Quick}} | {{.Paper}} |
+{{end}}
+{{range .Runs}}{{.}}
+{{end}}{{if .Pending}}Not yet run at the paper scale: {{.Pending}}.
+{{end}}`
+
+// PaperSection renders the README's paper-scale section (markers
+// included): every finding with a test of the paper results p beside the
+// same finding in the quick results q, a line per paper run, and the
+// experiments p lists as pending.
+func PaperSection(q, p Results) (string, error) {
+	cell := func(f FindingResult) string { return f.Verdict + " " + f.Interval.String() }
+	var data struct {
+		Rows    []paperRow
+		Runs    []string
+		Pending string
+	}
+	for _, e := range p.Experiments {
+		for _, f := range e.Findings {
+			if f.ID == "" {
+				continue
+			}
+			row := paperRow{ID: f.ID, Metric: f.Metric, Rule: f.Rule, Quick: "—", Paper: cell(f)}
+			if qf, err := q.finding(f.ID); err == nil {
+				row.Quick = cell(qf)
+			}
+			data.Rows = append(data.Rows, row)
+		}
+		data.Runs = append(data.Runs, fmt.Sprintf("- %s: build %s, written %s; its cells' wall times add up to %.2f hours.",
+			e.Name, e.Build, e.Date, e.CellSeconds/3600))
+	}
+	data.Pending = strings.Join(p.Pending, ", ")
+	t, err := template.New("paper").Parse(paperTemplate)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return PaperBegin + "\n" + b.String() + PaperEnd, nil
+}
+
+// ReplaceBetween replaces the text from begin to end (markers included) in
+// doc with section.
+func ReplaceBetween(doc, begin, end, section string) (string, error) {
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		return "", fmt.Errorf("readme: no %q … %q markers", begin, end)
+	}
+	return doc[:i] + section + doc[j+len(end):], nil
+}

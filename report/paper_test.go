@@ -1,0 +1,112 @@
+package report
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func fp(x float64) *float64 { return &x }
+
+// twoRuns are results of two separate paper-scale runs.
+func twoRuns() []Results {
+	f := func(id string, m float64) FindingResult {
+		return FindingResult{ID: id, Kind: "hypothesis", Verdict: "confirmed", Metric: "m of " + id, Rule: "< 2",
+			Interval: Interval{N: 3, Mean: fp(m), Lo: fp(m - 1), Hi: fp(m + 1)}}
+	}
+	return []Results{
+		{Scale: "paper", Seed: 1, Build: "b2", Date: "2026-12-04 15:00 UTC", Experiments: []ExperimentResults{
+			{Name: "rank", CellSeconds: 7200, Findings: []FindingResult{f("rank/far", 30), {Kind: "note"}}}}},
+		{Scale: "paper", Seed: 1, Build: "b1", Date: "2026-12-04 14:00 UTC", Experiments: []ExperimentResults{
+			{Name: "width", CellSeconds: 3600, Findings: []FindingResult{f("width/new", 5)}}}},
+	}
+}
+
+// TestMergeResults: experiments in the study's order, each with its run's
+// build; the missing ones pending; clashes refused.
+func TestMergeResults(t *testing.T) {
+	order := []string{"width", "variance", "rank"}
+	m, err := MergeResults(twoRuns(), order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Experiments) != 2 || m.Experiments[0].Name != "width" || m.Experiments[0].Build != "b1" || m.Experiments[1].Build != "b2" {
+		t.Errorf("experiments %+v", m.Experiments)
+	}
+	if m.Date != "2026-12-04 15:00 UTC" || m.Build != "b2; b1" || strings.Join(m.Pending, ",") != "variance" {
+		t.Errorf("date %q build %q pending %v", m.Date, m.Build, m.Pending)
+	}
+	for name, rs := range map[string][]Results{
+		"twice":       append(twoRuns(), twoRuns()[0]),
+		"other seed":  {twoRuns()[0], {Scale: "paper", Seed: 2}},
+		"other scale": {twoRuns()[0], {Scale: "quick", Seed: 1}},
+		"nothing":     nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := MergeResults(rs, order); err == nil {
+				t.Error("merged")
+			}
+		})
+	}
+}
+
+// TestPaperSection: a row per tested finding with the quick scale's
+// verdict and interval beside (— where quick has none), a line per run,
+// the pending experiments.
+func TestPaperSection(t *testing.T) {
+	p, err := MergeResults(twoRuns(), []string{"width", "variance", "rank"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := Results{Experiments: []ExperimentResults{{Name: "rank", Findings: []FindingResult{
+		{ID: "rank/far", Verdict: "refuted", Interval: Interval{N: 5, Mean: fp(40), Lo: fp(39), Hi: fp(41)}}}}}}
+	s, err := PaperSection(q, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		PaperBegin + "\n", "| width/new | m of width/new | < 2 | — | confirmed 5 [4, 6] |\n",
+		"| rank/far | m of rank/far | < 2 | refuted 40 [39, 41] | confirmed 30 [29, 31] |\n",
+		"- width: build b1, written ", "add up to 1.00 hours", "- rank: build b2", "Not yet run at the paper scale: variance.\n" + PaperEnd,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("section lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Index(s, "width/new") > strings.Index(s, "rank/far") {
+		t.Error("rows not in the study's order")
+	}
+}
+
+// The README's paper section is what docs/results/paper.json generates.
+func TestReadmeMatchesPaper(t *testing.T) {
+	p, err := ReadResults(filepath.Join("..", "docs", "results", "paper.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("no paper-scale results yet")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ReadResults(filepath.Join("..", "docs", "results", "quick.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := PaperSection(q, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReplaceBetween(string(b), PaperBegin, PaperEnd, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(b) {
+		t.Error("README's paper section differs from docs/results/paper.json; run go generate ./report")
+	}
+}
