@@ -101,8 +101,10 @@ func condSetup(s Scale) condConfig {
 }
 
 // CondCell is one trained flow of one seed: Kind "8gaussians" (conditional,
-// 2-D), "mnist" (conditional, PCA latent) or "mnist-uncond" (the
-// unconditional control of the same budget). Every figure and finding reads
+// 2-D), "mnist" (conditional, PCA latent), "mnist-uncond" (the
+// unconditional control of the same budget) or "mnist-uncond-share" (an
+// unconditional run of the null label's share of it: cond_drop × the
+// steps). Every figure and finding reads
 // these exported fields alone.
 type CondCell struct {
 	Kind      string  `json:"kind"`
@@ -156,7 +158,7 @@ func condCells(_ *env, c condConfig) ([]*CondCell, error) {
 	in := &condInputs{}
 	var xs []*CondCell
 	for s := 1; s <= c.Seeds; s++ {
-		for _, k := range []string{"8gaussians", "mnist", "mnist-uncond"} {
+		for _, k := range []string{"8gaussians", "mnist", "mnist-uncond", "mnist-uncond-share"} {
 			x := &CondCell{Kind: k, Seed: s, in: in}
 			x.cost = condCost(c, x)
 			xs = append(xs, x)
@@ -176,7 +178,7 @@ func condCost(c condConfig, x *CondCell) int {
 	if x.Kind != "8gaussians" {
 		nc.Dim, nc.Classes, ws, n = c.K, 10, c.MNISTW, 10*c.PerClass
 	}
-	if x.Kind == "mnist-uncond" {
+	if unconditional(x) {
 		nc.Classes, ws = 0, []float64{1}
 	}
 	p, err := nc.ParamCount()
@@ -293,8 +295,11 @@ func condTrain(c condConfig, x *CondCell, seed uint64) train.Config {
 	} else {
 		cfg.Hidden, cfg.Arch, cfg.Fourier, cfg.LR, cfg.Steps, cfg.Batch = c.Hidden, "mlp", c.Fourier, c.LR, c.Steps, c.Batch
 	}
-	if x.Kind != "mnist-uncond" {
+	if !unconditional(x) {
 		cfg.Cond, cfg.CondDrop = "label", c.Drop
+	}
+	if x.Kind == "mnist-uncond-share" {
+		cfg.Steps, cfg.Warmup = shareOf(c.Drop, cfg.Steps), shareOf(c.Drop, cfg.Warmup)
 	}
 	cfg.EMA = emaFor(c.EMA, cfg.Steps)
 	return cfg
@@ -410,6 +415,15 @@ func minOf(v []float64) float64 {
 	return m
 }
 
+// unconditional reports whether x is one of the unconditional MNIST
+// controls.
+func unconditional(x *CondCell) bool {
+	return x.Kind == "mnist-uncond" || x.Kind == "mnist-uncond-share"
+}
+
+// shareOf is p × n rounded, at least 1: the null label's share of n steps.
+func shareOf(p float64, n int) int { return max(1, int(math.Round(p*float64(n)))) }
+
 // condDigits measures an MNIST cell: per w (one unguided sample for the
 // unconditional control), accuracy against the requested label, FD-MNIST
 // per class and over all samples.
@@ -419,7 +433,7 @@ func condDigits(e *env, c condConfig, x *CondCell, res *train.Result, src dist.S
 	clf := &fdmnist.Classifier{Net: in.clf.Net.Clone()}
 	x.ReconAccuracy, x.TestAccuracy, x.Explained = in.recon, in.testAcc, in.pca.Explained()
 	ws := c.MNISTW
-	if x.Kind == "mnist-uncond" {
+	if unconditional(x) {
 		ws = []float64{math.NaN()}
 	} else {
 		x.W = c.MNISTW
@@ -436,8 +450,8 @@ func condDigits(e *env, c condConfig, x *CondCell, res *train.Result, src dist.S
 			return err
 		}
 		x.FD = append(x.FD, all.FD)
-		if x.Kind == "mnist-uncond" {
-			e.logf("mnist unconditional seed %d: FD-MNIST %.3f", x.Seed, all.FD)
+		if unconditional(x) {
+			e.logf("%s seed %d: FD-MNIST %.3f", x.Kind, x.Seed, all.FD)
 			return nil
 		}
 		if err := condPerClass(c, x, clf, img, n); err != nil {

@@ -101,6 +101,7 @@ func TestStudyCriteria(t *testing.T) {
 		"conditional/null": {[]float64{0.14, 0.15, 0.16}, []float64{0.9, 0.95, 0.92}}, "conditional/guided": {[]float64{0.998, 0.999, 0.997}, []float64{0.9, 0.92, 0.91}},
 		"conditional/accuracy": {[]float64{0.97, 0.98, 0.975}, []float64{0.8, 0.82, 0.81}}, "conditional/sharper": {[]float64{0.02, 0.03, 0.025}, []float64{-0.02, -0.03, -0.025}},
 		"conditional/diversity": {[]float64{1.5, 1.6, 1.55}, []float64{0.8, 0.82, 0.81}}, "conditional/equal": {[]float64{0.98, 1.02, 1.0}, []float64{1.6, 1.7, 1.65}},
+		"conditional/share":      {[]float64{0.98, 1.02, 1.0}, []float64{1.6, 1.7, 1.65}},
 		"conditional/classifier": {[]float64{0.981, 0.982, 0.9815}, []float64{0.5, 0.52, 0.51}},
 	}
 	for exp, cs := range all {

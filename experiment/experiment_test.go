@@ -151,8 +151,8 @@ func TestConditionalSmoke(t *testing.T) {
 	var cells []CondCell
 	results(t, dir, &cells)
 	c := condSetup(Smoke)
-	if len(cells) != 3*c.Seeds {
-		t.Fatalf("%d cells, want %d", len(cells), 3*c.Seeds)
+	if len(cells) != 4*c.Seeds {
+		t.Fatalf("%d cells, want %d", len(cells), 4*c.Seeds)
 	}
 	for _, x := range cells {
 		switch x.Kind {
@@ -171,7 +171,7 @@ func TestConditionalSmoke(t *testing.T) {
 			if len(x.Accuracy) != len(c.MNISTW) || len(x.ClassFD) != len(c.MNISTW) || len(x.ClassFD[0]) != 10 || x.Images != nil {
 				t.Errorf("seed %d: %d accuracies, %d×%d class FDs, images in metrics.json %v", x.Seed, len(x.Accuracy), len(x.ClassFD), len(x.ClassFD[0]), x.Images != nil)
 			}
-		case "mnist-uncond":
+		case "mnist-uncond", "mnist-uncond-share":
 			if len(x.FD) != 1 || !(x.FD[0] > 0) {
 				t.Errorf("seed %d: unconditional FD %v", x.Seed, x.FD)
 			}

@@ -195,15 +195,6 @@ func latentValues(runs []*latentRun, data, space string, d int, f func(r *latent
 	return v
 }
 
-// ratios returns a[i]/b[i] over the seeds both have.
-func ratios(a, b []float64) []float64 {
-	out := make([]float64, min(len(a), len(b)))
-	for i := range out {
-		out[i] = a[i] / b[i]
-	}
-	return out
-}
-
 func latentFindings(c latentConfig, js []*latentJob) ([]report.Finding, []report.Table) {
 	runs := latentRuns(js)
 	cr := latentCriteria()

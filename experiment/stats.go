@@ -81,3 +81,12 @@ func ks2(a, b []float64) float64 {
 func ks2Crit(n, m int, alpha float64) float64 {
 	return math.Sqrt(-math.Log(alpha/2)/2) * math.Sqrt(float64(n+m)/float64(n*m))
 }
+
+// ratios returns a[i]/b[i] over the seeds both have.
+func ratios(a, b []float64) []float64 {
+	out := make([]float64, min(len(a), len(b)))
+	for i := range out {
+		out[i] = a[i] / b[i]
+	}
+	return out
+}

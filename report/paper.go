@@ -64,6 +64,45 @@ func MergeResults(rs []Results, order []string) (Results, error) {
 	return m, nil
 }
 
+// FoldResults returns base with the experiments of update in place of its
+// own of the same name (appended when base lacks them): an experiment run
+// again at the base's scale and seed. Every experiment keeps the build of
+// the run it came from (Build), and Build and Date are recomputed.
+func FoldResults(base, update Results) (Results, error) {
+	if base.Scale != update.Scale || base.Seed != update.Seed {
+		return Results{}, fmt.Errorf("results: cannot fold scale %s seed %d into scale %s seed %d", update.Scale, update.Seed, base.Scale, base.Seed)
+	}
+	out := base
+	out.Experiments = nil
+	var builds []string
+	add := func(e ExperimentResults, build string) {
+		if e.Build == "" {
+			e.Build = build
+		}
+		if !slices.Contains(builds, e.Build) {
+			builds = append(builds, e.Build)
+		}
+		if e.Date > out.Date {
+			out.Date = e.Date
+		}
+		out.Experiments = append(out.Experiments, e)
+	}
+	for _, e := range base.Experiments {
+		if i := slices.IndexFunc(update.Experiments, func(u ExperimentResults) bool { return u.Name == e.Name }); i >= 0 {
+			add(update.Experiments[i], update.Build)
+		} else {
+			add(e, base.Build)
+		}
+	}
+	for _, u := range update.Experiments {
+		if !slices.ContainsFunc(base.Experiments, func(e ExperimentResults) bool { return e.Name == u.Name }) {
+			add(u, update.Build)
+		}
+	}
+	out.Build = strings.Join(builds, "; ")
+	return out, nil
+}
+
 // paperRow is one finding of the paper scale beside the quick scale's.
 type paperRow struct {
 	ID, Metric, Rule, Quick, Paper string

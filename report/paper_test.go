@@ -110,3 +110,27 @@ func TestReadmeMatchesPaper(t *testing.T) {
 		t.Error("README's paper section differs from docs/results/paper.json; run go generate ./report")
 	}
 }
+
+// TestFoldResults: an experiment run again replaces its old results in
+// place, each experiment keeps its build, a new one is appended.
+func TestFoldResults(t *testing.T) {
+	base := Results{Scale: "quick", Seed: 1, Build: "old", Date: "2026-12-04 12:00 UTC", Experiments: []ExperimentResults{
+		{Name: "width", Date: "2026-12-04 12:00 UTC"}, {Name: "conditional", Seconds: 35, Date: "2026-12-04 12:00 UTC"}}}
+	up := Results{Scale: "quick", Seed: 1, Build: "new", Experiments: []ExperimentResults{
+		{Name: "conditional", Seconds: 40, Date: "2026-12-04 14:00 UTC"}, {Name: "extra", Date: "2026-12-04 14:00 UTC"}}}
+	f, err := FoldResults(base, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, builds []string
+	for _, e := range f.Experiments {
+		names, builds = append(names, e.Name), append(builds, e.Build)
+	}
+	if strings.Join(names, ",") != "width,conditional,extra" || strings.Join(builds, ",") != "old,new,new" ||
+		f.Experiments[1].Seconds != 40 || f.Build != "old; new" || f.Date != "2026-12-04 14:00 UTC" {
+		t.Errorf("folded %+v", f)
+	}
+	if _, err := FoldResults(base, Results{Scale: "paper", Seed: 1}); err == nil {
+		t.Error("folded another scale")
+	}
+}

@@ -22,18 +22,31 @@ func main() {
 	results := flag.String("results", "docs/results/quick.json", "the quick scale's results file")
 	paperDir := flag.String("paper-dir", "", "a folder of paper-scale sweeps, one per experiment, each collected into runs/ (DIR/*/runs/results.json)")
 	paper := flag.String("paper", "", "the merged paper-scale results file: written from -paper-dir, then rendered")
+	fold := flag.String("fold", "", "a results.json of experiments run again at the results file's scale: replaces theirs in -results first")
 	readme := flag.String("readme", "README.md", "the README to rewrite")
 	flag.Parse()
-	if err := run(*results, *paperDir, *paper, *readme); err != nil {
+	if err := run(*results, *fold, *paperDir, *paper, *readme); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(results, paperDir, paper, readme string) error {
+func run(results, fold, paperDir, paper, readme string) error {
 	q, err := report.ReadResults(results)
 	if err != nil {
 		return err
+	}
+	if fold != "" {
+		u, err := report.ReadResults(fold)
+		if err != nil {
+			return err
+		}
+		if q, err = report.FoldResults(q, u); err != nil {
+			return err
+		}
+		if err := report.WriteResults(results, q); err != nil {
+			return err
+		}
 	}
 	sec, err := report.ReadmeSection(q)
 	if err != nil {
