@@ -67,7 +67,8 @@ label keeps {{iv "conditional/mode"}} of its samples nearest its own centre ({{v
 PCA latent) the classifier reads the requested digit in {{iv "conditional/accuracy"}} of the samples at the best w
 ({{verdict "conditional/accuracy"}}), guidance costs per-class variety (FD-MNIST at the largest w {{iv "conditional/diversity"}} ×
 w = 1's, {{verdict "conditional/diversity"}}), and the null label's digits score {{iv "conditional/equal"}} × an unconditional
-run's FD-MNIST ({{verdict "conditional/equal"}}).
+run's FD-MNIST ({{verdict "conditional/equal"}}) but {{iv "conditional/share"}} × an unconditional run of its share of the
+budget, cond_drop × the steps ({{verdict "conditional/share"}}): the null label learns from the rows it is given.
 ![conditional](docs/figures/conditional-guidance.png)
 
 {{end}}{{if mixed}}These experiments come from separate runs, each with its date below; their times add up to {{minutes}} minutes
