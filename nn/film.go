@@ -58,6 +58,9 @@ type timeEmbed struct {
 	gv                 *mat.Dense // B×Dim gradient of the output before its scale
 
 	lab *labelEmbed // a conditional net's label table (label.go), or nil
+
+	pass   filmPass         // the element-wise pass in progress (filmpass.go)
+	passFn func(lo, hi int) // te.passBlocks, made once
 }
 
 // newTimeEmbed lays out the time MLP and heads of a learned-embedding film
@@ -102,6 +105,7 @@ func newTimeEmbed(cfg *Config, layers []layer, params, grads []float32, off int)
 	te.sc, te.dsc = mat.New(0, k), mat.New(0, k)
 	te.de, te.da = mat.New(0, e), mat.New(0, e)
 	te.gv = mat.New(0, cfg.Dim)
+	te.passFn = te.passBlocks
 	return te, off
 }
 
@@ -144,41 +148,6 @@ func (te *timeEmbed) forward(th mat.Threads, cfg *Config, layers []layer) {
 	th.GemmBiasAct(false, true, te.e, te.m, te.mb1, mat.Identity, te.sc, te.sc)
 }
 
-// modulate sets dst = u⊙(1+s) (+ c when shift) row by row from the columns
-// of sc that start at col.
-func (te *timeEmbed) modulate(dst, u *mat.Dense, col int, shift bool) {
-	w, k := u.C, te.sc.C
-	for r := 0; r < u.R; r++ {
-		d := dst.Data[r*w : (r+1)*w]
-		ur := u.Data[r*w : (r+1)*w]
-		s1 := te.sc.Data[r*k+col : r*k+col+w]
-		if !shift {
-			mulRow(d, ur, s1)
-			continue
-		}
-		mulAddRow(d, ur, s1, te.sc.Data[r*k+col+w:r*k+col+2*w])
-	}
-}
-
-// filmHidden computes hidden layer l of a learned-embedding film net from its
-// input h: u = W·h + b (Wᵀ from p when not nil), pre = u⊙(1+s) + c and
-// act = act(pre).
-func (n *Net) filmHidden(l *layer, h *mat.Dense, p *mat.Packed) {
-	l.u.Reshape(h.R, l.out)
-	n.gemmLayer(h, l, p, mat.Identity, l.u, l.u)
-	n.te.modulate(l.pre, l.u, l.col, true)
-	l.act.Reshape(h.R, l.out)
-	n.th.BiasAct(n.act, l.pre, n.zero[:l.out], l.act)
-}
-
-// filmOutput computes the output of a learned-embedding film net into dst:
-// u = W·h + b, v = u⊙(1+s_out).
-func (n *Net) filmOutput(l *layer, h, dst *mat.Dense, p *mat.Packed) {
-	l.u.Reshape(h.R, l.out)
-	n.gemmLayer(h, l, p, mat.Identity, l.u, l.u)
-	n.te.modulate(dst, l.u, l.col, false)
-}
-
 // scaleTangent multiplies d (B×w, a tangent of u) by 1+s from the columns of
 // sc that start at col: s and c do not depend on x, so d(u⊙(1+s) + c) =
 // d(u)⊙(1+s).
@@ -191,39 +160,6 @@ func (te *timeEmbed) scaleTangent(d *mat.Dense, col int) {
 		for j := range dr {
 			dr[j] *= s1[j]
 		}
-	}
-}
-
-// outputBackward takes g = dL/dv, writes dL/ds_out = g⊙u into dsc and
-// returns dL/du = g⊙(1+s_out) (te.gv). It starts a backward pass: dsc is
-// reshaped, and its shift columns are all written later by layerBackward.
-func (te *timeEmbed) outputBackward(l *layer, g *mat.Dense) *mat.Dense {
-	te.dsc.Reshape(g.R, te.sc.C)
-	te.gv.Reshape(g.R, g.C)
-	w, k := g.C, te.sc.C
-	for r := 0; r < g.R; r++ {
-		gr := g.Data[r*w : (r+1)*w]
-		u := l.u.Data[r*w : (r+1)*w]
-		s1 := te.sc.Data[r*k+l.col : r*k+l.col+w]
-		ds := te.dsc.Data[r*k+l.col : r*k+l.col+w]
-		gv := te.gv.Data[r*w : (r+1)*w]
-		u, s1, ds, gv = u[:len(gr)], s1[:len(gr)], ds[:len(gr)], gv[:len(gr)]
-		for j, gj := range gr {
-			ds[j] = gj * u[j]
-			gv[j] = gj * s1[j]
-		}
-	}
-	return te.gv
-}
-
-// layerBackward takes g = dL/d(pre) of hidden layer l, writes dL/ds = g⊙u
-// and dL/dc = g into dsc, and turns g into dL/du = g⊙(1+s) in place.
-func (te *timeEmbed) layerBackward(l *layer, g *mat.Dense) {
-	w, k := l.out, te.sc.C
-	for r := 0; r < g.R; r++ {
-		gr := g.Data[r*w : (r+1)*w]
-		copy(te.dsc.Data[r*k+l.col+w:r*k+l.col+2*w], gr) // dc = g
-		backRow(gr, l.u.Data[r*w:(r+1)*w], te.sc.Data[r*k+l.col:r*k+l.col+w], te.dsc.Data[r*k+l.col:r*k+l.col+w])
 	}
 }
 
