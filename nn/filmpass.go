@@ -6,17 +6,21 @@ import "github.com/flowlab/flowlab/mat"
 // modulation and activation, the output's scale, and their backward. Each
 // pass takes passRows rows at a time through all of its steps, so that what
 // one step writes the next reads from L1, and a large pass shares its rows
-// among the net's goroutines. Every element goes through the operations of
-// separate whole-matrix passes (the modulation of filmrow.go, then mat's
-// BiasAct or ActBackward), so the bits depend neither on the blocking nor
-// on the number of goroutines.
+// among the net's goroutines; the first layer of a group of the modulation
+// computes the group's rows of the block first (filmsc.go). Every element
+// goes through the operations of separate whole-matrix passes (the
+// modulation of filmrow.go, then mat's BiasAct or ActBackward), so the bits
+// depend neither on the blocking nor on the number of goroutines.
+
+// passRows is twelve: a whole number of the GEMM kernels' row tiles (12
+// rows on AVX-512, 6 on AVX2), for the products of computeRows.
 
 // passRows is the number of rows a pass takes through all of its steps at a
-// time; passChunk the number of elements in the share of rows one goroutine
+// time (see above); passChunk the number of elements in the share of rows one goroutine
 // takes at a time, and passParallelMin the size of a pass from which it is
 // shared at all (mat's element-wise operations split the same way).
 const (
-	passRows        = 8
+	passRows        = 12
 	passChunk       = 1 << 14
 	passParallelMin = 1 << 16
 )
@@ -49,7 +53,8 @@ func (te *timeEmbed) runPass(th mat.Threads, rows, w int) {
 		te.passBlocks(0, rows)
 		return
 	}
-	th.ForChunks(rows, max(passRows, passChunk/w), te.passFn)
+	// Chunks of whole blocks, so that blocks start at multiples of passRows.
+	th.ForChunks(rows, passRows*max(1, passChunk/(w*passRows)), te.passFn)
 }
 
 // passBlocks runs te.pass on rows [lo, hi), passRows at a time.
@@ -67,24 +72,26 @@ func rowsOf(m *mat.Dense, r0, r1 int) mat.Dense {
 // passBlock runs te.pass on rows [r0, r1).
 func (te *timeEmbed) passBlock(r0, r1 int) {
 	p := &te.pass
-	l, w, k := p.l, p.l.out, te.sc.C
-	u, sc := l.u.Data, te.sc.Data
+	l, w, k := p.l, p.l.out, te.dsc.C
+	u := l.u.Data
 	switch p.kind {
 	case hiddenPass:
+		te.computeRows(l, r0, r1)
 		for r := r0; r < r1; r++ {
-			s := sc[r*k+l.col : r*k+l.col+2*w]
-			mulAddRow(l.pre.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], s[:w], s[w:])
+			sc := te.scRow(l, r, 2*w)
+			mulAddRow(l.pre.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], sc[:w], sc[w:])
 		}
 		pre, act := rowsOf(l.pre, r0, r1), rowsOf(l.act, r0, r1)
 		mat.Threads(1).BiasAct(p.act, &pre, p.zero, &act)
 	case outputPass:
+		te.computeRows(l, r0, r1)
 		for r := r0; r < r1; r++ {
-			mulRow(p.m.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], sc[r*k+l.col:r*k+l.col+w])
+			mulRow(p.m.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], te.scRow(l, r, w))
 		}
 	case outputBackPass:
 		for r := r0; r < r1; r++ {
 			g := p.m.Data[r*w : (r+1)*w]
-			s1 := sc[r*k+l.col : r*k+l.col+w]
+			s1 := te.scRow(l, r, w)
 			ds := te.dsc.Data[r*k+l.col : r*k+l.col+w]
 			ur, gv := u[r*w:(r+1)*w], te.gv.Data[r*w:(r+1)*w]
 			ur, s1, ds, gv = ur[:len(g)], s1[:len(g)], ds[:len(g)], gv[:len(g)]
@@ -99,7 +106,7 @@ func (te *timeEmbed) passBlock(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			gr := p.m.Data[r*w : (r+1)*w]
 			copy(te.dsc.Data[r*k+l.col+w:r*k+l.col+2*w], gr) // dc = g
-			backRow(gr, u[r*w:(r+1)*w], sc[r*k+l.col:r*k+l.col+w], te.dsc.Data[r*k+l.col:r*k+l.col+w])
+			backRow(gr, u[r*w:(r+1)*w], te.scRow(l, r, w), te.dsc.Data[r*k+l.col:r*k+l.col+w])
 		}
 	}
 }
@@ -128,7 +135,7 @@ func (n *Net) filmOutput(l *layer, h, dst *mat.Dense, p *mat.Packed) {
 // returns dL/du = g⊙(1+s_out) (te.gv). It starts a backward pass: dsc is
 // reshaped, and its shift columns are all written later by layerBackward.
 func (te *timeEmbed) outputBackward(th mat.Threads, l *layer, g *mat.Dense) *mat.Dense {
-	te.dsc.Reshape(g.R, te.sc.C)
+	te.dsc.Reshape(g.R, len(te.mb))
 	te.gv.Reshape(g.R, g.C)
 	te.pass = filmPass{kind: outputBackPass, l: l, m: g}
 	te.runPass(th, g.R, g.C)

@@ -251,7 +251,7 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 		l.dpre.Reshape(h.R, l.out)
 		n.th.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
 		if n.te != nil {
-			n.te.scaleTangent(l.dpre, l.col)
+			n.te.scaleTangent(l.dpre, l)
 		}
 		if i == last {
 			return l.pre, l.dpre
