@@ -24,9 +24,11 @@ import (
 // reaching the heads is not zero (e(t) is), so they start learning at once.
 //
 // The heads of every layer are stacked into one K×E matrix (K = 2·Σ hidden
-// widths + Dim), so that all modulations of a batch come from one product
-// and their gradients from two; layer l's columns of the B×K result start
-// at its col: scale then shift for a hidden layer, scale for the output.
+// widths + Dim), layer l's rows from its col: scale then shift for a hidden
+// layer, scale for the output. The modulations are computed by groups of
+// these rows, a block of batch rows at a time, as the layers' passes need
+// them (filmsc.go); their gradients, one B×K matrix, give the heads'
+// gradients in two products.
 
 // timeFreqs is the number of sinusoid frequencies of φ(t), and timeFreqMax
 // the highest (the lowest is 1): periods from 2π down to 2π/timeFreqMax.
@@ -51,13 +53,17 @@ type timeEmbed struct {
 	mb, gmb          []float32  // K
 	mb1              []float32  // mb plus 1 on the scale columns
 
-	phi, p1, a1, p2, e *mat.Dense // B×2F features; B×E pre-activations and activations
-	sc                 *mat.Dense // B×K: 1+s on scale columns, c on shift columns
-	dsc                *mat.Dense // B×K gradient of sc
-	de, da             *mat.Dense // B×E gradients of the embedding's layers
-	gv                 *mat.Dense // B×Dim gradient of the output before its scale
+	phi, p1, a1, p2, e *mat.Dense  // B×2F features; B×E pre-activations and activations
+	groups             []scGroup   // the modulation, by groups of layers (filmsc.go)
+	views              []mat.Dense // two per block of passRows rows, for computeRows
+	dsc                *mat.Dense  // B×K gradient of the modulation
+	de, da             *mat.Dense  // B×E gradients of the embedding's layers
+	gv                 *mat.Dense  // B×Dim gradient of the output before its scale
 
 	lab *labelEmbed // a conditional net's label table (label.go), or nil
+
+	pass   filmPass         // the element-wise pass in progress (filmpass.go)
+	passFn func(lo, hi int) // te.passBlocks, made once
 }
 
 // newTimeEmbed lays out the time MLP and heads of a learned-embedding film
@@ -99,9 +105,11 @@ func newTimeEmbed(cfg *Config, layers []layer, params, grads []float32, off int)
 	}
 	te.phi = mat.New(0, f2)
 	te.p1, te.a1, te.p2, te.e = mat.New(0, e), mat.New(0, e), mat.New(0, e), mat.New(0, e)
-	te.sc, te.dsc = mat.New(0, k), mat.New(0, k)
+	te.dsc = mat.New(0, k)
+	te.newGroups(cfg, layers)
 	te.de, te.da = mat.New(0, e), mat.New(0, e)
 	te.gv = mat.New(0, cfg.Dim)
+	te.passFn = te.passBlocks
 	return te, off
 }
 
@@ -118,8 +126,8 @@ func (te *timeEmbed) features(t []float32) {
 	}
 }
 
-// forward computes e(t) from φ(t) and the modulation sc = [1+s; c; 1+s_out]
-// of every layer (B×K).
+// forward computes e(t) from φ(t) and readies the modulation's groups,
+// whose rows the layers' passes compute (filmsc.go).
 func (te *timeEmbed) forward(th mat.Threads, cfg *Config, layers []layer) {
 	b, e := te.phi.R, cfg.TimeEmbed
 	te.p1.Reshape(b, e)
@@ -132,98 +140,20 @@ func (te *timeEmbed) forward(th mat.Threads, cfg *Config, layers []layer) {
 	} else {
 		th.GemmBiasAct(false, true, te.a1, te.w2, te.b2, mat.SiLU, te.p2, te.e)
 	}
-	copy(te.mb1, te.mb)
-	for i := range layers {
-		l := &layers[i]
-		scale := te.mb1[l.col : l.col+l.out]
-		for j := range scale {
-			scale[j]++
-		}
-	}
-	te.sc.Reshape(b, len(te.mb))
-	th.GemmBiasAct(false, true, te.e, te.m, te.mb1, mat.Identity, te.sc, te.sc)
+	te.prepare(b, layers)
 }
 
-// modulate sets dst = u⊙(1+s) (+ c when shift) row by row from the columns
-// of sc that start at col.
-func (te *timeEmbed) modulate(dst, u *mat.Dense, col int, shift bool) {
-	w, k := u.C, te.sc.C
-	for r := 0; r < u.R; r++ {
-		d := dst.Data[r*w : (r+1)*w]
-		ur := u.Data[r*w : (r+1)*w]
-		s1 := te.sc.Data[r*k+col : r*k+col+w]
-		if !shift {
-			mulRow(d, ur, s1)
-			continue
-		}
-		mulAddRow(d, ur, s1, te.sc.Data[r*k+col+w:r*k+col+2*w])
-	}
-}
-
-// filmHidden computes hidden layer l of a learned-embedding film net from its
-// input h: u = W·h + b (Wᵀ from p when not nil), pre = u⊙(1+s) + c and
-// act = act(pre).
-func (n *Net) filmHidden(l *layer, h *mat.Dense, p *mat.Packed) {
-	l.u.Reshape(h.R, l.out)
-	n.gemmLayer(h, l, p, mat.Identity, l.u, l.u)
-	n.te.modulate(l.pre, l.u, l.col, true)
-	l.act.Reshape(h.R, l.out)
-	n.th.BiasAct(n.act, l.pre, n.zero[:l.out], l.act)
-}
-
-// filmOutput computes the output of a learned-embedding film net into dst:
-// u = W·h + b, v = u⊙(1+s_out).
-func (n *Net) filmOutput(l *layer, h, dst *mat.Dense, p *mat.Packed) {
-	l.u.Reshape(h.R, l.out)
-	n.gemmLayer(h, l, p, mat.Identity, l.u, l.u)
-	n.te.modulate(dst, l.u, l.col, false)
-}
-
-// scaleTangent multiplies d (B×w, a tangent of u) by 1+s from the columns of
-// sc that start at col: s and c do not depend on x, so d(u⊙(1+s) + c) =
-// d(u)⊙(1+s).
-func (te *timeEmbed) scaleTangent(d *mat.Dense, col int) {
-	w, k := d.C, te.sc.C
+// scaleTangent multiplies d (B×w, a tangent of layer l's u) by its 1+s:
+// s and c do not depend on x, so d(u⊙(1+s) + c) = d(u)⊙(1+s).
+func (te *timeEmbed) scaleTangent(d *mat.Dense, l *layer) {
+	w := d.C
 	for r := 0; r < d.R; r++ {
 		dr := d.Data[r*w : (r+1)*w]
-		s1 := te.sc.Data[r*k+col : r*k+col+w]
+		s1 := te.scRow(l, r, w)
 		s1 = s1[:len(dr)]
 		for j := range dr {
 			dr[j] *= s1[j]
 		}
-	}
-}
-
-// outputBackward takes g = dL/dv, writes dL/ds_out = g⊙u into dsc and
-// returns dL/du = g⊙(1+s_out) (te.gv). It starts a backward pass: dsc is
-// reshaped, and its shift columns are all written later by layerBackward.
-func (te *timeEmbed) outputBackward(l *layer, g *mat.Dense) *mat.Dense {
-	te.dsc.Reshape(g.R, te.sc.C)
-	te.gv.Reshape(g.R, g.C)
-	w, k := g.C, te.sc.C
-	for r := 0; r < g.R; r++ {
-		gr := g.Data[r*w : (r+1)*w]
-		u := l.u.Data[r*w : (r+1)*w]
-		s1 := te.sc.Data[r*k+l.col : r*k+l.col+w]
-		ds := te.dsc.Data[r*k+l.col : r*k+l.col+w]
-		gv := te.gv.Data[r*w : (r+1)*w]
-		u, s1, ds, gv = u[:len(gr)], s1[:len(gr)], ds[:len(gr)], gv[:len(gr)]
-		for j, gj := range gr {
-			ds[j] = gj * u[j]
-			gv[j] = gj * s1[j]
-		}
-	}
-	return te.gv
-}
-
-// layerBackward takes g = dL/d(pre) of hidden layer l, writes dL/ds = g⊙u
-// and dL/dc = g into dsc, and turns g into dL/du = g⊙(1+s) in place.
-func (te *timeEmbed) layerBackward(l *layer, g *mat.Dense) {
-	w, k := l.out, te.sc.C
-	for r := 0; r < g.R; r++ {
-		gr := g.Data[r*w : (r+1)*w]
-		copy(te.dsc.Data[r*k+l.col+w:r*k+l.col+2*w], gr) // dc = g
-		backRow(gr, l.u.Data[r*w:(r+1)*w], te.sc.Data[r*k+l.col:r*k+l.col+w], te.dsc.Data[r*k+l.col:r*k+l.col+w])
 	}
 }
 

@@ -188,7 +188,7 @@ func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
 	}
 	g := gOut
 	if n.te != nil {
-		g = n.te.outputBackward(&n.layers[last], gOut)
+		g = n.te.outputBackward(n.th, &n.layers[last], gOut)
 	}
 	for i := last; i >= 0; i-- {
 		l := &n.layers[i]
@@ -204,11 +204,13 @@ func (n *Net) Backward(gOut *mat.Dense, wantGX bool) *mat.Dense {
 		dh := n.g[i&1]
 		dh.Reshape(g.R, l.in)
 		n.th.Gemm(false, false, 1, g, l.w, 0, dh)
-		if i > 0 {
+		switch {
+		case i == 0:
+		case n.te != nil: // the activation's backward too
+			n.te.layerBackward(n.th, n.act, &n.layers[i-1], dh)
+		default:
 			n.th.ActBackward(n.act, n.layers[i-1].pre, dh)
-			if n.te != nil {
-				n.te.layerBackward(&n.layers[i-1], dh)
-			} else if n.layers[i-1].fm != nil {
+			if n.layers[i-1].fm != nil {
 				n.filmBackward(&n.layers[i-1], dh)
 			}
 		}
@@ -249,7 +251,7 @@ func (n *Net) JVP(x, dx *mat.Dense, t []float32) (out, dout *mat.Dense) {
 		l.dpre.Reshape(h.R, l.out)
 		n.th.Gemm(false, true, 1, dh, l.w, 0, l.dpre)
 		if n.te != nil {
-			n.te.scaleTangent(l.dpre, l.col)
+			n.te.scaleTangent(l.dpre, l)
 		}
 		if i == last {
 			return l.pre, l.dpre

@@ -21,7 +21,9 @@ type layer struct {
 	fm, gfm *mat.Dense // 2·out × EmbedDim views into params / grads
 	fb, gfb []float32  // 2·out views into params / grads
 	u       *mat.Dense // B×out W·h + b before modulation (both film kinds)
-	col     int        // learned-embedding film: the layer's first column in timeEmbed.sc
+	col     int        // learned-embedding film: the layer's first column of the modulation (of K)
+	grp     int        // learned-embedding film: the layer's group of the modulation (filmsc.go)
+	gcol    int        // learned-embedding film: the layer's first column in its group
 	sc      *mat.Dense // B×2out: 1+s in columns [0, out), c in [out, 2out)
 }
 
