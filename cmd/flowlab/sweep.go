@@ -304,7 +304,7 @@ func newSweepCollectCmd(runner func() *experiment.Runner) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "collect DIR",
-		Short: "write the run folders (and, for all experiments, the report) from a plan's finished cells",
+		Short: "write the run folders, the report and results.json from a plan's finished cells",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := readPlan(args[0])
@@ -321,10 +321,7 @@ func newSweepCollectCmd(runner func() *experiment.Runner) *cobra.Command {
 				return sweepErr(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "collected %d cells of %s into %s\n", len(p.Cells), strings.Join(p.Experiments, ", "), out)
-			if len(p.Experiments) == len(experiment.Names()) {
-				return writeAll(cmd.OutOrStdout(), out)
-			}
-			return nil
+			return writeAll(cmd.OutOrStdout(), out)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "folder for the run folders (default: DIR/runs)")

@@ -6,21 +6,24 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/flowlab/flowlab/experiment"
 	"github.com/flowlab/flowlab/internal/atomicfile"
 	"github.com/flowlab/flowlab/report"
+	"github.com/flowlab/flowlab/sweep"
 )
 
 func main() {
 	results := flag.String("results", "docs/results/quick.json", "the quick scale's results file")
-	paperDir := flag.String("paper-dir", "", "a folder of paper-scale sweeps, one per experiment, each collected into runs/ (DIR/*/runs/results.json)")
+	paperDir := flag.String("paper-dir", "", "a folder of paper-scale sweeps, one plan folder per experiment, each collected into its runs/")
 	paper := flag.String("paper", "", "the merged paper-scale results file: written from -paper-dir, then rendered")
 	fold := flag.String("fold", "", "a results.json of experiments run again at the results file's scale: replaces theirs in -results first")
 	readme := flag.String("readme", "README.md", "the README to rewrite")
@@ -72,17 +75,9 @@ func run(results, fold, paperDir, paper, readme string) error {
 // results file paper and renders it into the README text doc.
 func paperSection(q report.Results, dir, paper, doc string) (string, error) {
 	if dir != "" {
-		files, err := filepath.Glob(filepath.Join(dir, "*", "runs", "results.json"))
+		rs, err := paperRuns(dir)
 		if err != nil {
 			return "", err
-		}
-		var rs []report.Results
-		for _, f := range files {
-			r, err := report.ReadResults(f)
-			if err != nil {
-				return "", err
-			}
-			rs = append(rs, r)
 		}
 		if len(rs) > 0 {
 			m, err := report.MergeResults(rs, experiment.Names())
@@ -107,3 +102,47 @@ func paperSection(q report.Results, dir, paper, doc string) (string, error) {
 	}
 	return report.ReplaceBetween(doc, report.PaperBegin, report.PaperEnd, sec)
 }
+
+// paperRuns reads the results of every collected sweep under dir (a plan
+// folder DIR/NAME holding plan.json and, once collected, runs/): the
+// numbers from its run folders, the build from its plan (the build that
+// ran its cells), not from this program.
+func paperRuns(dir string) ([]report.Results, error) {
+	plans, err := filepath.Glob(filepath.Join(dir, "*", sweep.PlanFile))
+	if err != nil {
+		return nil, err
+	}
+	var rs []report.Results
+	for _, pf := range plans {
+		runs := filepath.Join(filepath.Dir(pf), "runs")
+		if m, _ := filepath.Glob(filepath.Join(runs, "*", "metrics.json")); len(m) == 0 {
+			continue // not collected yet
+		}
+		b, err := os.ReadFile(pf)
+		if err != nil {
+			return nil, err
+		}
+		var p sweep.Plan
+		if err := json.Unmarshal(b, &p); err != nil {
+			return nil, fmt.Errorf("%s: %w", pf, err)
+		}
+		r, err := report.LoadResults(runs, experiment.Names())
+		if err != nil {
+			return nil, err
+		}
+		r.Build = revision(p.Build)
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// revision is the commit a build version names ("dev-HASH", or a module
+// pseudo-version ending in its 12-digit hash), else the version itself.
+func revision(v string) string {
+	if m := hashTail.FindStringSubmatch(v); m != nil {
+		return m[1]
+	}
+	return v
+}
+
+var hashTail = regexp.MustCompile(`[-.]([0-9a-f]{12})$`)
