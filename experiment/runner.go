@@ -107,7 +107,7 @@ func (r *Runner) prepare(ctx context.Context, k setKey) (*prepared, error) {
 	r.mu.Lock()
 	pr := r.sets[k]
 	if pr == nil {
-		pr = &prepared{}
+		pr = &prepared{have: map[int]bool{}}
 		r.sets[k] = pr
 	}
 	r.mu.Unlock()
@@ -206,9 +206,6 @@ func (r *Runner) RunCell(ctx context.Context, c sweep.Cell, dir string, inputs [
 		return err
 	}
 	pr.mu.Lock()
-	if pr.have == nil {
-		pr.have = map[int]bool{}
-	}
 	pr.have[cfg.Index] = true
 	pr.mu.Unlock()
 	end := time.Now()
@@ -234,9 +231,6 @@ func (r *Runner) readInputs(ctx context.Context, c sweep.Cell, cfg cellConfig, p
 	}
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
-	if pr.have == nil {
-		pr.have = map[int]bool{}
-	}
 	for k, in := range inputs {
 		icfg, _, ipr, err := r.readConfig(ctx, in.Cell)
 		if err != nil {

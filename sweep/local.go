@@ -52,28 +52,35 @@ func Local(ctx context.Context, dir string, p *Plan, r Runner, jobs int, progres
 	)
 	state := make([]int, len(p.Cells))
 	var errs []error
-	// next returns the first cell of left whose needs are all done, -1 when
-	// none is; it drops the cells whose needs failed.
+	// needs returns where cell i's needs stand: failed (and the failed
+	// cell) when one failed, else pending when one is not done, else ok.
+	needs := func(i int) (int, int) {
+		st := ok
+		for _, j := range p.Cells[i].Needs {
+			if state[j] == failed {
+				return failed, j
+			}
+			if state[j] == pending {
+				st = pending
+			}
+		}
+		return st, -1
+	}
+	// next returns the place in left of the first cell whose needs are all
+	// done, -1 when none is; it drops the cells whose needs failed.
 	next := func() int {
-		for k := 0; k < len(left); k++ {
-			i, ready := left[k], true
-			for _, j := range p.Cells[left[k]].Needs {
-				switch state[j] {
-				case failed:
-					errs = append(errs, fmt.Errorf("cell %d (%s): not run: it needs cell %d (%s), which failed", i, p.Cells[i].ID, j, p.Cells[j].ID))
-					say(i, "not run: cell %d failed", j+1)
-					left = slices.Delete(left, k, k+1)
-					k, ready = k-1, false
-				case pending:
-					ready = false
-				}
-				if !ready {
-					break
-				}
-			}
-			if ready {
+		for k := 0; k < len(left); {
+			switch st, j := needs(left[k]); st {
+			case ok:
 				return k
+			case failed:
+				i := left[k]
+				errs = append(errs, fmt.Errorf("cell %d (%s): not run: it needs cell %d (%s), which failed", i, p.Cells[i].ID, j, p.Cells[j].ID))
+				say(i, "not run: cell %d failed", j+1)
+				left = slices.Delete(left, k, k+1)
+				continue
 			}
+			k++
 		}
 		return -1
 	}
@@ -87,12 +94,9 @@ func Local(ctx context.Context, dir string, p *Plan, r Runner, jobs int, progres
 			break
 		}
 		var send chan int
-		if k >= 0 {
-			send = work
-		}
 		var i int
 		if k >= 0 {
-			i = left[k]
+			send, i = work, left[k]
 		}
 		done := ctx.Done() // wakes the loop to stop sending; nil once it has
 		if ctx.Err() != nil {

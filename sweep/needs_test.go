@@ -26,14 +26,7 @@ func needsPlan(t *testing.T, n int, needs map[int][]int) (string, *Plan) {
 		}
 		p.Cells = append(p.Cells, c)
 	}
-	if err := Write(dir, p); err != nil {
-		t.Fatal(err)
-	}
-	got, err := Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, got
+	return writePlan(t, dir, p)
 }
 
 // ordered is a Runner that checks, when a cell runs, that each of its

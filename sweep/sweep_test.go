@@ -50,6 +50,12 @@ func testPlan(t *testing.T, n int) (string, *Plan) {
 	for i := range n {
 		p.Cells = append(p.Cells, Cell{ID: fmt.Sprintf("toy/seed%d", i+1), Experiment: "toy", Config: json.RawMessage(fmt.Sprintf(`{"seed": %d}`, i+1)), Cost: 2})
 	}
+	return writePlan(t, dir, p)
+}
+
+// writePlan writes p into dir and reads it back.
+func writePlan(t *testing.T, dir string, p *Plan) (string, *Plan) {
+	t.Helper()
 	if err := Write(dir, p); err != nil {
 		t.Fatal(err)
 	}

@@ -27,17 +27,16 @@ type slurmOptions struct {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// slurmScripts returns the array job's and the collect job's sbatch scripts
-// for the cells idx of the plan in dir (absolute). Paths (the folder, the
-// logs) are not in #SBATCH lines, which Slurm does not unquote: sbatchArgs
-// passes them on the command line.
-func slurmScripts(dir string, idx []int, o slurmOptions) (array, collect string) {
-	common := slurmCommon(o)
+// arrayScript is the sbatch script of an array job over the cells idx of
+// the plan in dir (absolute), and collectScript the collect job's. Paths
+// (the folder, the logs) are not in #SBATCH lines, which Slurm does not
+// unquote: sbatchArgs passes them on the command line.
+func arrayScript(dir string, idx []int, o slurmOptions) string {
 	list := sweep.ArrayList(idx)
 	if o.maxParallel > 0 {
 		list += fmt.Sprintf("%%%d", o.maxParallel)
 	}
-	array = fmt.Sprintf(`#!/bin/bash
+	return fmt.Sprintf(`#!/bin/bash
 #SBATCH --array=%s
 #SBATCH --cpus-per-task=%d
 %s# One task a cell: flowlab sweep run reads the cell's index from
@@ -45,13 +44,16 @@ func slurmScripts(dir string, idx []int, o slurmOptions) (array, collect string)
 set -eu
 export GOMAXPROCS="${SLURM_CPUS_PER_TASK:-%d}"
 exec %s sweep run %s
-`, list, o.cpus, common, o.cpus, shellQuote(o.flowlab), shellQuote(dir))
-	collect = fmt.Sprintf(`#!/bin/bash
+`, list, o.cpus, slurmCommon(o), o.cpus, shellQuote(o.flowlab), shellQuote(dir))
+}
+
+// collectScript is the collect job's sbatch script (see arrayScript).
+func collectScript(dir string, o slurmOptions) string {
+	return fmt.Sprintf(`#!/bin/bash
 #SBATCH --cpus-per-task=1
 %sset -eu
 exec %s sweep collect %s
-`, common, shellQuote(o.flowlab), shellQuote(dir))
-	return array, collect
+`, slurmCommon(o), shellQuote(o.flowlab), shellQuote(dir))
 }
 
 // slurmCommon is the #SBATCH lines every job of a sweep shares.
@@ -113,13 +115,11 @@ func slurmJobs(dir string, p *sweep.Plan, idx []int, o slurmOptions) []slurmJob 
 	var jobs []slurmJob
 	var all []slurmDep
 	if len(first) > 0 {
-		a, _ := slurmScripts(dir, first, o)
-		jobs = append(jobs, slurmJob{path: filepath.Join(sdir, "array.sbatch"), script: a, what: "cells", args: sbatchArgs(dir, false), cells: first})
+		jobs = append(jobs, slurmJob{path: filepath.Join(sdir, "array.sbatch"), script: arrayScript(dir, first, o), what: "cells", args: sbatchArgs(dir, false), cells: first})
 		all = append(all, slurmDep{0, -1})
 	}
 	if len(later) > 0 {
-		a, _ := slurmScripts(dir, later, o)
-		j := slurmJob{path: filepath.Join(sdir, "array-after.sbatch"), script: a, what: "cells that read others' results", args: sbatchArgs(dir, false), cells: later}
+		j := slurmJob{path: filepath.Join(sdir, "array-after.sbatch"), script: arrayScript(dir, later, o), what: "cells that read others' results", args: sbatchArgs(dir, false), cells: later}
 		seen := map[int]bool{}
 		for _, i := range later {
 			for _, n := range p.Cells[i].Needs {
@@ -133,8 +133,7 @@ func slurmJobs(dir string, p *sweep.Plan, idx []int, o slurmOptions) []slurmJob 
 		all = append(all, slurmDep{len(jobs), -1})
 		jobs = append(jobs, j)
 	}
-	_, c := slurmScripts(dir, nil, o)
-	return append(jobs, slurmJob{path: filepath.Join(sdir, "collect.sbatch"), script: c, what: "collect", args: sbatchArgs(dir, true), after: all})
+	return append(jobs, slurmJob{path: filepath.Join(sdir, "collect.sbatch"), script: collectScript(dir, o), what: "collect", args: sbatchArgs(dir, true), after: all})
 }
 
 // dependency is sbatch's --dependency option for deps, the jobs named by

@@ -15,7 +15,7 @@ import (
 
 func TestSlurmScripts(t *testing.T) {
 	o := slurmOptions{partition: "cpu", time: "02:00:00", mem: "4G", cpus: 2, maxParallel: 3, flowlab: "/opt/flow lab/flowlab"}
-	array, collect := slurmScripts("/scratch/it's", []int{0, 1, 2, 5}, o)
+	array, collect := arrayScript("/scratch/it's", []int{0, 1, 2, 5}, o), collectScript("/scratch/it's", o)
 	for _, want := range []string{
 		"#SBATCH --array=0-2,5%3\n",
 		"#SBATCH --cpus-per-task=2\n",
