@@ -19,21 +19,17 @@ const (
 // such as the folders of a sweep planned experiment by experiment, in the
 // study's order (experiments not in order come last); the experiments of
 // order that no run holds are listed in Pending. Each experiment keeps the
-// build of its run (Build), and the merged Build lists the builds. An
-// experiment in two runs, or runs of different scales or seeds, is an
-// error.
+// build of its run (Build), and the merged Build lists the builds in the
+// study's order. An experiment in two runs, or runs of different scales or
+// seeds, is an error.
 func MergeResults(rs []Results, order []string) (Results, error) {
 	if len(rs) == 0 {
 		return Results{}, errors.New("results: nothing to merge")
 	}
 	m := Results{Scale: rs[0].Scale, Seed: rs[0].Seed, Intervals: rs[0].Intervals}
-	var builds []string
 	for _, r := range rs {
 		if r.Scale != m.Scale || r.Seed != m.Seed {
 			return Results{}, fmt.Errorf("results: cannot merge scale %s seed %d with scale %s seed %d", r.Scale, r.Seed, m.Scale, m.Seed)
-		}
-		if !slices.Contains(builds, r.Build) {
-			builds = append(builds, r.Build)
 		}
 		if r.Date > m.Date { // dateLayout sorts as text
 			m.Date = r.Date
@@ -48,7 +44,6 @@ func MergeResults(rs []Results, order []string) (Results, error) {
 			m.Experiments = append(m.Experiments, e)
 		}
 	}
-	m.Build = strings.Join(builds, "; ")
 	rank := func(name string) int {
 		if i := slices.Index(order, name); i >= 0 {
 			return i
@@ -61,7 +56,19 @@ func MergeResults(rs []Results, order []string) (Results, error) {
 			m.Pending = append(m.Pending, name)
 		}
 	}
+	m.Build = buildsOf(m.Experiments)
 	return m, nil
+}
+
+// buildsOf lists the distinct builds of the experiments, in their order.
+func buildsOf(es []ExperimentResults) string {
+	var builds []string
+	for _, e := range es {
+		if !slices.Contains(builds, e.Build) {
+			builds = append(builds, e.Build)
+		}
+	}
+	return strings.Join(builds, "; ")
 }
 
 // FoldResults returns base with the experiments of update in place of its
@@ -74,13 +81,9 @@ func FoldResults(base, update Results) (Results, error) {
 	}
 	out := base
 	out.Experiments = nil
-	var builds []string
 	add := func(e ExperimentResults, build string) {
 		if e.Build == "" {
 			e.Build = build
-		}
-		if !slices.Contains(builds, e.Build) {
-			builds = append(builds, e.Build)
 		}
 		if e.Date > out.Date {
 			out.Date = e.Date
@@ -99,7 +102,7 @@ func FoldResults(base, update Results) (Results, error) {
 			add(u, update.Build)
 		}
 	}
-	out.Build = strings.Join(builds, "; ")
+	out.Build = buildsOf(out.Experiments)
 	return out, nil
 }
 

@@ -36,7 +36,7 @@ func TestMergeResults(t *testing.T) {
 	if len(m.Experiments) != 2 || m.Experiments[0].Name != "width" || m.Experiments[0].Build != "b1" || m.Experiments[1].Build != "b2" {
 		t.Errorf("experiments %+v", m.Experiments)
 	}
-	if m.Date != "2026-12-04 15:00 UTC" || m.Build != "b2; b1" || strings.Join(m.Pending, ",") != "variance" {
+	if m.Date != "2026-12-04 15:00 UTC" || m.Build != "b1; b2" || strings.Join(m.Pending, ",") != "variance" {
 		t.Errorf("date %q build %q pending %v", m.Date, m.Build, m.Pending)
 	}
 	for name, rs := range map[string][]Results{

@@ -3,6 +3,7 @@
 package buildinfo
 
 import (
+	"regexp"
 	"runtime/debug"
 	"strings"
 )
@@ -46,3 +47,15 @@ func Version() string {
 func Identifies(v string) bool {
 	return v != "" && v != "dev" && !strings.HasSuffix(v, "-dirty") && !strings.Contains(v, "+dirty")
 }
+
+// Revision returns the commit that a Version names: the 12 hex digits of
+// "dev-HASH" or of a module pseudo-version ("0.0.0-DATE-HASH"); any other
+// version (a dirty tree's included) is returned as it is.
+func Revision(v string) string {
+	if m := hashTail.FindStringSubmatch(v); m != nil {
+		return m[1]
+	}
+	return v
+}
+
+var hashTail = regexp.MustCompile(`[-.]([0-9a-f]{12})$`)

@@ -36,3 +36,19 @@ func ExampleIdentifies() {
 	fmt.Println(Identifies("dev-0123456789ab"), Identifies("dev-0123456789ab-dirty"), Identifies("dev"))
 	// Output: true false false
 }
+
+func TestRevision(t *testing.T) {
+	for _, tc := range []struct{ v, want string }{
+		{"dev-0123456789ab", "0123456789ab"},
+		{"dev-0123456789ab-dirty", "dev-0123456789ab-dirty"},
+		{"0.0.0-20261204152242-a03e3ef37570", "a03e3ef37570"},
+		{"1.2.0", "1.2.0"},
+		{"dev", "dev"},
+	} {
+		t.Run(tc.v, func(t *testing.T) {
+			if got := Revision(tc.v); got != tc.want {
+				t.Errorf("Revision(%q) = %q, want %q", tc.v, got, tc.want)
+			}
+		})
+	}
+}

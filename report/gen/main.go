@@ -13,10 +13,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/flowlab/flowlab/experiment"
 	"github.com/flowlab/flowlab/internal/atomicfile"
+	"github.com/flowlab/flowlab/internal/buildinfo"
 	"github.com/flowlab/flowlab/report"
 	"github.com/flowlab/flowlab/sweep"
 )
@@ -130,19 +130,8 @@ func paperRuns(dir string) ([]report.Results, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.Build = revision(p.Build)
+		r.Build = buildinfo.Revision(p.Build)
 		rs = append(rs, r)
 	}
 	return rs, nil
 }
-
-// revision is the commit a build version names ("dev-HASH", or a module
-// pseudo-version ending in its 12-digit hash), else the version itself.
-func revision(v string) string {
-	if m := hashTail.FindStringSubmatch(v); m != nil {
-		return m[1]
-	}
-	return v
-}
-
-var hashTail = regexp.MustCompile(`[-.]([0-9a-f]{12})$`)
