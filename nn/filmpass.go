@@ -12,11 +12,10 @@ import "github.com/flowlab/flowlab/mat"
 // modulation of filmrow.go, then mat's BiasAct or ActBackward), so the bits
 // depend neither on the blocking nor on the number of goroutines.
 
-// passRows is twelve: a whole number of the GEMM kernels' row tiles (12
-// rows on AVX-512, 6 on AVX2), for the products of computeRows.
-
 // passRows is the number of rows a pass takes through all of its steps at a
-// time (see above); passChunk the number of elements in the share of rows one goroutine
+// time (see above): twelve, a whole number of the GEMM kernels' row tiles
+// (12 rows on AVX-512, 6 on AVX2), for the products of computeRows.
+// passChunk is the number of elements in the share of rows one goroutine
 // takes at a time, and passParallelMin the size of a pass from which it is
 // shared at all (mat's element-wise operations split the same way).
 const (
