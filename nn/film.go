@@ -149,11 +149,7 @@ func (te *timeEmbed) scaleTangent(d *mat.Dense, l *layer) {
 	w := d.C
 	for r := 0; r < d.R; r++ {
 		dr := d.Data[r*w : (r+1)*w]
-		s1 := te.scRow(l, r, w)
-		s1 = s1[:len(dr)]
-		for j := range dr {
-			dr[j] *= s1[j]
-		}
+		mat.Mul(dr, dr, te.scRow(l, r, w))
 	}
 }
 

@@ -9,8 +9,9 @@ import "github.com/flowlab/flowlab/mat"
 // among the net's goroutines; the first layer of a group of the modulation
 // computes the group's rows of the block first (filmsc.go). Every element
 // goes through the operations of separate whole-matrix passes (the
-// modulation of filmrow.go, then mat's BiasAct or ActBackward), so the bits
-// depend neither on the blocking nor on the number of goroutines.
+// modulation, mat's MulAdd, Mul and MulGrad, then mat's BiasAct or
+// ActBackward), so the bits depend neither on the blocking nor on the
+// number of goroutines.
 
 // passRows is the number of rows a pass takes through all of its steps at a
 // time (see above): twelve, a whole number of the GEMM kernels' row tiles
@@ -78,34 +79,28 @@ func (te *timeEmbed) passBlock(r0, r1 int) {
 		te.computeRows(l, r0, r1)
 		for r := r0; r < r1; r++ {
 			sc := te.scRow(l, r, 2*w)
-			mulAddRow(l.pre.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], sc[:w], sc[w:])
+			mat.MulAdd(l.pre.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], sc[:w], sc[w:])
 		}
 		pre, act := rowsOf(l.pre, r0, r1), rowsOf(l.act, r0, r1)
 		mat.Threads(1).BiasAct(p.act, &pre, p.zero, &act)
 	case outputPass:
 		te.computeRows(l, r0, r1)
 		for r := r0; r < r1; r++ {
-			mulRow(p.m.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], te.scRow(l, r, w))
+			mat.Mul(p.m.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], te.scRow(l, r, w))
 		}
 	case outputBackPass:
 		for r := r0; r < r1; r++ {
 			g := p.m.Data[r*w : (r+1)*w]
 			s1 := te.scRow(l, r, w)
-			ds := te.dsc.Data[r*k+l.col : r*k+l.col+w]
-			ur, gv := u[r*w:(r+1)*w], te.gv.Data[r*w:(r+1)*w]
-			ur, s1, ds, gv = ur[:len(g)], s1[:len(g)], ds[:len(g)], gv[:len(g)]
-			for j, gj := range g {
-				ds[j] = gj * ur[j]
-				gv[j] = gj * s1[j]
-			}
+			mat.Mul(te.dsc.Data[r*k+l.col:r*k+l.col+w], g, u[r*w:(r+1)*w])
+			mat.Mul(te.gv.Data[r*w:(r+1)*w], g, s1)
 		}
 	case hiddenBackPass:
 		pre, g := rowsOf(l.pre, r0, r1), rowsOf(p.m, r0, r1)
 		mat.Threads(1).ActBackward(p.act, &pre, &g)
 		for r := r0; r < r1; r++ {
-			gr := p.m.Data[r*w : (r+1)*w]
-			copy(te.dsc.Data[r*k+l.col+w:r*k+l.col+2*w], gr) // dc = g
-			backRow(gr, u[r*w:(r+1)*w], te.scRow(l, r, w), te.dsc.Data[r*k+l.col:r*k+l.col+w])
+			ds := te.dsc.Data[r*k+l.col : r*k+l.col+2*w]
+			mat.MulGrad(p.m.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], te.scRow(l, r, w), ds[:w], ds[w:])
 		}
 	}
 }
