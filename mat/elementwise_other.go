@@ -10,3 +10,5 @@ func colSumVec(k Kernel, g *Dense, dst []float32) int                           
 func mulAddVec(k Kernel, d, u, s, c []float32) int       { return 0 }
 func mulVec(k Kernel, d, u, s []float32) int             { return 0 }
 func mulGradVec(k Kernel, g, u, s, ds, dc []float32) int { return 0 }
+
+func lanes(k Kernel) int { return 0 }
