@@ -62,6 +62,11 @@ type timeEmbed struct {
 
 	lab *labelEmbed // a conditional net's label table (label.go), or nil
 
+	// gmAcc sums the heads' gradient dscᵀ·e as the backward passes write
+	// dsc's rows, when it can (gmOn; otherwise backward multiplies).
+	gmAcc mat.TransAcc
+	gmOn  bool
+
 	pass   filmPass         // the element-wise pass in progress (filmpass.go)
 	passFn func(lo, hi int) // te.passBlocks, made once
 }
@@ -154,9 +159,13 @@ func (te *timeEmbed) scaleTangent(d *mat.Dense, l *layer) {
 }
 
 // backward adds the gradients of the heads and of the time MLP from dsc,
-// which outputBackward and layerBackward have filled.
+// which outputBackward and layerBackward have filled (and the heads'
+// gradient M's already, when the passes summed it: see filmpass.go).
 func (te *timeEmbed) backward(th mat.Threads) {
-	th.Gemm(true, false, 1, te.dsc, te.e, 1, te.gm)
+	if !te.gmOn {
+		th.Gemm(true, false, 1, te.dsc, te.e, 1, te.gm)
+	}
+	te.gmOn = false
 	mat.ColSumAdd(te.dsc, te.gmb)
 	te.de.Reshape(te.dsc.R, te.e.C)
 	th.Gemm(false, false, 1, te.dsc, te.m, 0, te.de)

@@ -44,17 +44,39 @@ type filmPass struct {
 	act  mat.Activation
 	m    *mat.Dense
 	zero []float32 // a zero bias as wide as the layer
+	feed bool      // a backward pass feeds te.gmAcc block by block
 }
 
 // runPass runs the pass te.pass over rows [0, rows) of width w, in blocks
 // of at most passRows rows, on up to th goroutines once the pass is large.
+// A backward pass on one goroutine feeds each block of the modulation's
+// gradient to the heads' gradient sum (te.gmAcc) as it writes it, while it
+// is in L1; one shared among goroutines feeds it after, all rows at once.
+// (The sum takes rows in order, so the bits are the same either way: those
+// of backward's product.)
 func (te *timeEmbed) runPass(th mat.Threads, rows, w int) {
-	if rows*w < passParallelMin {
+	if rows*w < passParallelMin || th == 1 {
+		te.pass.feed = te.gmOn
 		te.passBlocks(0, rows)
 		return
 	}
 	// Chunks of whole blocks, so that blocks start at multiples of passRows.
+	te.pass.feed = false
 	th.ForChunks(rows, passRows*max(1, passChunk/(w*passRows)), te.passFn)
+	if te.gmOn && (te.pass.kind == outputBackPass || te.pass.kind == hiddenBackPass) {
+		te.feedGM(0, rows)
+	}
+}
+
+// feedGM feeds rows [r0, r1) of the pass's layer's columns of dsc to the
+// heads' gradient sum.
+func (te *timeEmbed) feedGM(r0, r1 int) {
+	l := te.pass.l
+	w := 2 * l.out
+	if te.pass.kind == outputBackPass {
+		w = l.out
+	}
+	te.gmAcc.Add(r0, r1, l.col, w, te.dsc.Data, te.dsc.C, te.e)
 }
 
 // passBlocks runs te.pass on rows [lo, hi), passRows at a time.
@@ -95,12 +117,18 @@ func (te *timeEmbed) passBlock(r0, r1 int) {
 			mat.Mul(te.dsc.Data[r*k+l.col:r*k+l.col+w], g, u[r*w:(r+1)*w])
 			mat.Mul(te.gv.Data[r*w:(r+1)*w], g, s1)
 		}
+		if p.feed {
+			te.feedGM(r0, r1)
+		}
 	case hiddenBackPass:
 		pre, g := rowsOf(l.pre, r0, r1), rowsOf(p.m, r0, r1)
 		mat.Threads(1).ActBackward(p.act, &pre, &g)
 		for r := r0; r < r1; r++ {
 			ds := te.dsc.Data[r*k+l.col : r*k+l.col+2*w]
 			mat.MulGrad(p.m.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], te.scRow(l, r, w), ds[:w], ds[w:])
+		}
+		if p.feed {
+			te.feedGM(r0, r1)
 		}
 	}
 }
@@ -131,6 +159,7 @@ func (n *Net) filmOutput(l *layer, h, dst *mat.Dense, p *mat.Packed) {
 func (te *timeEmbed) outputBackward(th mat.Threads, l *layer, g *mat.Dense) *mat.Dense {
 	te.dsc.Reshape(g.R, len(te.mb))
 	te.gv.Reshape(g.R, g.C)
+	te.gmOn = te.gmAcc.Start(te.gm, g.R)
 	te.pass = filmPass{kind: outputBackPass, l: l, m: g}
 	te.runPass(th, g.R, g.C)
 	return te.gv
