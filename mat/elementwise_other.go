@@ -12,3 +12,5 @@ func mulVec(k Kernel, d, u, s []float32) int             { return 0 }
 func mulGradVec(k Kernel, g, u, s, ds, dc []float32) int { return 0 }
 
 func lanes(k Kernel) int { return 0 }
+
+func colSumRows(k Kernel, src []float32, lds, rows int, dst []float32) int { return 0 }

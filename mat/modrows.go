@@ -42,3 +42,21 @@ func MulGrad(g, u, s, ds, dc []float32) {
 		dc[j], ds[j], g[j] = gj, gj*u[j], gj*s[j]
 	}
 }
+
+// AddRows adds rows rows of src, lds elements apart, to dst: dst[j] +=
+// src[r·lds + j] for r = 0, 1, ..., rows−1 in turn and j < len(dst), each a
+// rounded float32 addition, as ColSumAdd adds a matrix's rows. It panics if
+// src is too short.
+func AddRows(dst, src []float32, lds, rows int) {
+	n := len(dst)
+	if rows <= 0 || n == 0 {
+		return
+	}
+	_ = src[(rows-1)*lds+n-1]
+	done := colSumRows(CurrentKernel(), src, lds, rows, dst)
+	for r := range rows {
+		for j, v := range src[r*lds+done : r*lds+n] {
+			dst[done+j] += v
+		}
+	}
+}

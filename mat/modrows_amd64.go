@@ -74,3 +74,19 @@ func mulGradVec(k Kernel, g, u, s, ds, dc []float32) int {
 	}
 	return b
 }
+
+// colSumRows runs AddRows's vector body, the column sums' kernel over the
+// leading multiple of the vector width of dst's columns, and returns how
+// many columns it did.
+func colSumRows(k Kernel, src []float32, lds, rows int, dst []float32) int {
+	b := vecBody(k, len(dst))
+	if b == 0 {
+		return 0
+	}
+	if k == AVX512 {
+		colSum512(&src[0], lds, rows, &dst[0], b)
+	} else {
+		colSum256(&src[0], lds, rows, &dst[0], b)
+	}
+	return b
+}

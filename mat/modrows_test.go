@@ -37,7 +37,7 @@ func sameBits32(a, b float32) bool {
 	return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b
 }
 
-// TestModRows checks MulAdd, Mul and MulGrad against the float64
+// TestModRows checks MulAdd, Mul, MulGrad and AddRows against the float64
 // definitions above, bit for bit (an inf·0 gives NaN on both sides), on
 // every kernel path, at lengths below, at and between the vector widths
 // (the scalar tail), and with Mul writing over its input.
@@ -63,6 +63,16 @@ func TestModRows(t *testing.T) {
 						t.Fatalf("Mul[%d] = %v (in place %v), want %v", i, d[i], in[i], w)
 					}
 				}
+				// AddRows: three rows of width n, 5 apart (stride ≠ width).
+				src := modRowValues(rng, 2*(n+5)+n)
+				sum := append([]float32(nil), c...)
+				AddRows(sum, src, n+5, 3)
+				for i := range sum {
+					w := add32(add32(add32(c[i], src[i]), src[n+5+i]), src[2*(n+5)+i])
+					if !sameBits32(sum[i], w) {
+						t.Fatalf("AddRows[%d] = %v, want %v", i, sum[i], w)
+					}
+				}
 				g0 := append([]float32(nil), g...)
 				ds, dc := make([]float32, n), make([]float32, n)
 				MulGrad(g, u, s, ds, dc)
@@ -83,6 +93,7 @@ func TestModRowsShort(t *testing.T) {
 		"MulAdd":  func() { MulAdd(a, a, a, b) },
 		"Mul":     func() { Mul(a, b, a) },
 		"MulGrad": func() { MulGrad(a, a, a, a[:0:0], b) },
+		"AddRows": func() { AddRows(a, b, 20, 1) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

@@ -63,7 +63,8 @@ type timeEmbed struct {
 	lab *labelEmbed // a conditional net's label table (label.go), or nil
 
 	// gmAcc sums the heads' gradient dscᵀ·e as the backward passes write
-	// dsc's rows, when it can (gmOn; otherwise backward multiplies).
+	// dsc's rows, when it can (gmOn, and the passes add the rows to gmb
+	// too; otherwise backward multiplies and sums).
 	gmAcc mat.TransAcc
 	gmOn  bool
 
@@ -159,14 +160,14 @@ func (te *timeEmbed) scaleTangent(d *mat.Dense, l *layer) {
 }
 
 // backward adds the gradients of the heads and of the time MLP from dsc,
-// which outputBackward and layerBackward have filled (and the heads'
-// gradient M's already, when the passes summed it: see filmpass.go).
+// which outputBackward and layerBackward have filled (less the heads'
+// gradients, when the passes summed them: see filmpass.go).
 func (te *timeEmbed) backward(th mat.Threads) {
 	if !te.gmOn {
 		th.Gemm(true, false, 1, te.dsc, te.e, 1, te.gm)
+		mat.ColSumAdd(te.dsc, te.gmb)
 	}
 	te.gmOn = false
-	mat.ColSumAdd(te.dsc, te.gmb)
 	te.de.Reshape(te.dsc.R, te.e.C)
 	th.Gemm(false, false, 1, te.dsc, te.m, 0, te.de)
 	th.ActBackward(mat.SiLU, te.p2, te.de)

@@ -69,14 +69,16 @@ func (te *timeEmbed) runPass(th mat.Threads, rows, w int) {
 }
 
 // feedGM feeds rows [r0, r1) of the pass's layer's columns of dsc to the
-// heads' gradient sum.
+// heads' gradient sum, and adds them to the bias's gradient (row after row,
+// as ColSumAdd sums them).
 func (te *timeEmbed) feedGM(r0, r1 int) {
-	l := te.pass.l
+	l, k := te.pass.l, te.dsc.C
 	w := 2 * l.out
 	if te.pass.kind == outputBackPass {
 		w = l.out
 	}
-	te.gmAcc.Add(r0, r1, l.col, w, te.dsc.Data, te.dsc.C, te.e)
+	te.gmAcc.Add(r0, r1, l.col, w, te.dsc.Data, k, te.e)
+	mat.AddRows(te.gmb[l.col:l.col+w], te.dsc.Data[r0*k+l.col:], k, r1-r0)
 }
 
 // passBlocks runs te.pass on rows [lo, hi), passRows at a time.
