@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/flowlab/flowlab/mat"
+import (
+	"runtime"
+
+	"github.com/flowlab/flowlab/mat"
+)
 
 // The learned-embedding film net's element-wise passes: a hidden layer's
 // modulation and activation, the output's scale, and their backward. Each
@@ -55,7 +59,7 @@ type filmPass struct {
 // (The sum takes rows in order, so the bits are the same either way: those
 // of backward's product.)
 func (te *timeEmbed) runPass(th mat.Threads, rows, w int) {
-	if rows*w < passParallelMin || th == 1 {
+	if rows*w < passParallelMin || th == 1 || runtime.GOMAXPROCS(0) == 1 {
 		te.pass.feed = te.gmOn
 		te.passBlocks(0, rows)
 		return
