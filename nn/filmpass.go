@@ -23,6 +23,12 @@ import (
 // passChunk is the number of elements in the share of rows one goroutine
 // takes at a time, and passParallelMin the size of a pass from which it is
 // shared at all (mat's element-wise operations split the same way).
+// feedRows is the number of rows of the modulation's gradient a backward
+// pass on one goroutine writes before it feeds them to the heads' gradient
+// sum, a few blocks' worth (still in L2) so that the sum's kernel loads and
+// stores its accumulators once for several blocks.
+const feedRows = 48
+
 const (
 	passRows        = 12
 	passChunk       = 1 << 14
@@ -48,19 +54,19 @@ type filmPass struct {
 	act  mat.Activation
 	m    *mat.Dense
 	zero []float32 // a zero bias as wide as the layer
-	feed bool      // a backward pass feeds te.gmAcc block by block
+	feed bool      // a backward pass feeds te.gmAcc as it goes (passBlocks)
 }
 
 // runPass runs the pass te.pass over rows [0, rows) of width w, in blocks
 // of at most passRows rows, on up to th goroutines once the pass is large.
-// A backward pass on one goroutine feeds each block of the modulation's
-// gradient to the heads' gradient sum (te.gmAcc) as it writes it, while it
-// is in L1; one shared among goroutines feeds it after, all rows at once.
+// A backward pass on one goroutine feeds the modulation's gradient to the
+// heads' gradient sum (te.gmAcc) every few blocks as it writes it, while it
+// is in cache; one shared among goroutines feeds it after, all rows at once.
 // (The sum takes rows in order, so the bits are the same either way: those
 // of backward's product.)
 func (te *timeEmbed) runPass(th mat.Threads, rows, w int) {
 	if rows*w < passParallelMin || th == 1 || runtime.GOMAXPROCS(0) == 1 {
-		te.pass.feed = te.gmOn
+		te.pass.feed = te.gmOn && (te.pass.kind == outputBackPass || te.pass.kind == hiddenBackPass)
 		te.passBlocks(0, rows)
 		return
 	}
@@ -87,8 +93,14 @@ func (te *timeEmbed) feedGM(r0, r1 int) {
 
 // passBlocks runs te.pass on rows [lo, hi), passRows at a time.
 func (te *timeEmbed) passBlocks(lo, hi int) {
+	fed := lo
 	for r := lo; r < hi; r += passRows {
-		te.passBlock(r, min(r+passRows, hi))
+		end := min(r+passRows, hi)
+		te.passBlock(r, end)
+		if te.pass.feed && (end-fed >= feedRows || end == hi) {
+			te.feedGM(fed, end)
+			fed = end
+		}
 	}
 }
 
@@ -123,18 +135,12 @@ func (te *timeEmbed) passBlock(r0, r1 int) {
 			mat.Mul(te.dsc.Data[r*k+l.col:r*k+l.col+w], g, u[r*w:(r+1)*w])
 			mat.Mul(te.gv.Data[r*w:(r+1)*w], g, s1)
 		}
-		if p.feed {
-			te.feedGM(r0, r1)
-		}
 	case hiddenBackPass:
 		pre, g := rowsOf(l.pre, r0, r1), rowsOf(p.m, r0, r1)
 		mat.Threads(1).ActBackward(p.act, &pre, &g)
 		for r := r0; r < r1; r++ {
 			ds := te.dsc.Data[r*k+l.col : r*k+l.col+2*w]
 			mat.MulGrad(p.m.Data[r*w:(r+1)*w], u[r*w:(r+1)*w], te.scRow(l, r, w), ds[:w], ds[w:])
-		}
-		if p.feed {
-			te.feedGM(r0, r1)
 		}
 	}
 }
