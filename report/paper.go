@@ -114,7 +114,8 @@ type paperRow struct {
 // paperTemplate is the README's paper-scale section.
 const paperTemplate = `## At the seed's scale
 
-The paper scale runs the seed's own grid (k = 256 with widths 254–258; 5 runs per source rank; …) as
+The paper scale runs the seed's own grid (k = 256 with widths 254–258 and snapshots for 10, 100 and 1000 epochs; three
+seeds a cell, where quick has five) as
 sweeps, one plan folder per experiment under [docs/results/paper](docs/results/paper)
 (` + "`flowlab sweep plan NAME --scale paper`, `sweep local` or `sweep slurm`, `sweep collect`" + `). Each
 finding with a test, the same criterion at both scales; means over seeds with 95 % t intervals, verdict first.
@@ -139,12 +140,19 @@ func PaperSection(q, p Results) (string, error) {
 		Pending string
 	}
 	for _, e := range p.Experiments {
+		ids := map[string]int{}
+		for _, f := range e.Findings {
+			ids[f.ID]++
+		}
 		for _, f := range e.Findings {
 			if f.ID == "" {
 				continue
 			}
 			row := paperRow{ID: f.ID, Metric: f.Metric, Rule: f.Rule, Quick: "—", Paper: cell(f)}
-			if qf, err := q.finding(f.ID); err == nil {
+			if ids[f.ID] > 1 && f.Claim != "" {
+				row.Metric = f.Metric + ": " + f.Claim // one criterion, several claims
+			}
+			if qf, err := q.findingOf(f.ID, f.Claim); err == nil {
 				row.Quick = cell(qf)
 			}
 			data.Rows = append(data.Rows, row)

@@ -81,6 +81,28 @@ func TestPaperSection(t *testing.T) {
 	}
 }
 
+// TestPaperSectionOneIDSeveralClaims: a criterion that judges several
+// claims (rank's per-network findings) gives rows that name their claims,
+// each beside the quick finding of the same claim.
+func TestPaperSectionOneIDSeveralClaims(t *testing.T) {
+	f := func(claim string, m float64) FindingResult {
+		return FindingResult{ID: "rank/arch", Verdict: "confirmed", Metric: "dead", Rule: "< 0.5", Claim: claim,
+			Interval: Interval{N: 3, Mean: fp(m), Lo: fp(m), Hi: fp(m)}}
+	}
+	p := Results{Experiments: []ExperimentResults{{Name: "rank", Findings: []FindingResult{f("A.", 1), f("B.", 2)}}}}
+	q := Results{Experiments: []ExperimentResults{{Name: "rank", Findings: []FindingResult{f("B.", 3)}}}}
+	s, err := PaperSection(q, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| rank/arch | dead: A. | < 0.5 | — | confirmed 1 [1, 1] |\n",
+		"| rank/arch | dead: B. | < 0.5 | confirmed 3 [3, 3] | confirmed 2 [2, 2] |\n"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("section lacks %q:\n%s", want, s)
+		}
+	}
+}
+
 // The README's paper section is what docs/results/paper.json generates.
 func TestReadmeMatchesPaper(t *testing.T) {
 	p, err := ReadResults(filepath.Join("..", "docs", "results", "paper.json"))

@@ -59,6 +59,7 @@ type FindingResult struct {
 	Verdict string     `json:"verdict"`
 	Metric  string     `json:"metric,omitempty"` // what the interval measures
 	Rule    string     `json:"rule,omitempty"`   // the claim's side: "< 2", "in [0.9, 1.1]"
+	Claim   string     `json:"claim,omitempty"`  // the claim in words: tells apart findings of one ID
 	Values  []*float64 `json:"values"`
 	Interval
 }
@@ -86,6 +87,7 @@ type metricsFile struct {
 	Intervals string `json:"intervals"`
 	Findings  []struct {
 		Kind    string `json:"kind"`
+		Claim   string `json:"claim"`
 		Verdict string `json:"verdict"`
 		Test    *struct {
 			ID        string     `json:"id"`
@@ -126,7 +128,7 @@ func LoadResults(runsDir string, order []string) (Results, error) {
 		r.Scale, r.Seed, r.Intervals = m.Scale, m.Seed, m.Intervals
 		e := ExperimentResults{Name: name, Date: written.Format(dateLayout), Stats: m.Stats}
 		for _, f := range m.Findings {
-			fr := FindingResult{Kind: f.Kind, Verdict: f.Verdict}
+			fr := FindingResult{Kind: f.Kind, Verdict: f.Verdict, Claim: f.Claim}
 			if t := f.Test; t != nil {
 				fr.ID, fr.Metric, fr.Values, fr.Interval = t.ID, t.Metric, t.Values, t.Interval
 				fr.Rule = fmt.Sprintf("%s %.3g", t.Cmp, t.Threshold)
@@ -189,9 +191,16 @@ const (
 
 // finding returns the finding with id.
 func (r Results) finding(id string) (FindingResult, error) {
+	return r.findingOf(id, "")
+}
+
+// findingOf returns the finding id whose claim is claim, where both
+// results record claims (one criterion judges several claims, as rank's
+// per-network findings); the first of that id otherwise.
+func (r Results) findingOf(id, claim string) (FindingResult, error) {
 	for _, e := range r.Experiments {
 		for _, f := range e.Findings {
-			if f.ID == id {
+			if f.ID == id && (claim == "" || f.Claim == "" || f.Claim == claim) {
 				return f, nil
 			}
 		}
