@@ -875,6 +875,83 @@ cs512done:
 	VZEROUPPER
 	RET
 
+// func mulAdd512(d, u, s, c *float32, n int)
+// d[i] = u[i]·s[i] + c[i], the product rounded first, for n a multiple of 16.
+TEXT ·mulAdd512(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JEQ ma512done
+ma512loop:
+	VMOVUPS (AX), Z0
+	VMULPS (BX), Z0, Z0
+	VADDPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ ma512loop
+ma512done:
+	VZEROUPPER
+	RET
+
+// func mul512(d, u, s *float32, n int)
+// d[i] = u[i]·s[i], for n a multiple of 16.
+TEXT ·mul512(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JEQ mu512done
+mu512loop:
+	VMOVUPS (AX), Z0
+	VMULPS (BX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ mu512loop
+mu512done:
+	VZEROUPPER
+	RET
+
+// func mulGrad512(gr, u, s, ds, dc *float32, n int)
+// dc[i] = g[i], ds[i] = g[i]·u[i], g[i] = g[i]·s[i] (both products from the
+// g read first), for n a multiple of 16.
+TEXT ·mulGrad512(SB), NOSPLIT, $0-48
+	MOVQ gr+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ ds+24(FP), DX
+	MOVQ dc+32(FP), SI
+	MOVQ n+40(FP), CX
+	TESTQ CX, CX
+	JEQ mg512done
+mg512loop:
+	VMOVUPS (DI), Z0
+	VMOVUPS Z0, (SI)
+	VMULPS (AX), Z0, Z1
+	VMOVUPS Z1, (DX)
+	VMULPS (BX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ mg512loop
+mg512done:
+	VZEROUPPER
+	RET
+
 // func exp256(dst, src *float32, n int)
 // dst[i] = exp(src[i]) for n a multiple of 8, saturating outside [lo, hi].
 TEXT ·exp256(SB), NOSPLIT, $0-24
@@ -1205,6 +1282,83 @@ cs256nstore:
 	SUBQ $8, CX
 	JMP cs256narrow
 cs256done:
+	VZEROUPPER
+	RET
+
+// func mulAdd256(d, u, s, c *float32, n int)
+// d[i] = u[i]·s[i] + c[i], the product rounded first, for n a multiple of 8.
+TEXT ·mulAdd256(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JEQ ma256done
+ma256loop:
+	VMOVUPS (AX), Y0
+	VMULPS (BX), Y0, Y0
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ ma256loop
+ma256done:
+	VZEROUPPER
+	RET
+
+// func mul256(d, u, s *float32, n int)
+// d[i] = u[i]·s[i], for n a multiple of 8.
+TEXT ·mul256(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JEQ mu256done
+mu256loop:
+	VMOVUPS (AX), Y0
+	VMULPS (BX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ mu256loop
+mu256done:
+	VZEROUPPER
+	RET
+
+// func mulGrad256(gr, u, s, ds, dc *float32, n int)
+// dc[i] = g[i], ds[i] = g[i]·u[i], g[i] = g[i]·s[i] (both products from the
+// g read first), for n a multiple of 8.
+TEXT ·mulGrad256(SB), NOSPLIT, $0-48
+	MOVQ gr+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ ds+24(FP), DX
+	MOVQ dc+32(FP), SI
+	MOVQ n+40(FP), CX
+	TESTQ CX, CX
+	JEQ mg256done
+mg256loop:
+	VMOVUPS (DI), Y0
+	VMOVUPS Y0, (SI)
+	VMULPS (AX), Y0, Y1
+	VMOVUPS Y1, (DX)
+	VMULPS (BX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $32, DX
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ mg256loop
+mg256done:
 	VZEROUPPER
 	RET
 

@@ -286,6 +286,61 @@ func smallK256k3(a *float32, lda int, b *float32, c *float32, ldc, rows int)
 //go:noescape
 func smallK256k4(a *float32, lda int, b *float32, c *float32, ldc, rows int)
 
+//go:noescape
+func acc512x12x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func acc512x12x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func acc256x6x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func acc256x6x8(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int)
+
+// accRows returns the rows of path g's continued-sum kernels (TransAcc), 0
+// if it has none.
+func accRows(g *gemmPath) int {
+	switch g.kernel {
+	case AVX512:
+		return 12
+	case AVX2:
+		return 6
+	}
+	return 0
+}
+
+// accKern runs path g's continued-sum kernel of nvec vectors a row on one
+// tile; the caller checks the bounds.
+func accKern(g *gemmPath, nvec, k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int) {
+	switch {
+	case g.kernel == AVX512 && nvec == 2:
+		acc512x12x32(k, a, rsa, csa, b, ldb, c, ldc)
+	case g.kernel == AVX512:
+		acc512x12x16(k, a, rsa, csa, b, ldb, c, ldc)
+	case nvec == 2:
+		acc256x6x16(k, a, rsa, csa, b, ldb, c, ldc)
+	default:
+		acc256x6x8(k, a, rsa, csa, b, ldb, c, ldc)
+	}
+}
+
+//go:noescape
+func panels512x12(k int, a *float32, lda int, b *float32, panels int, bias, c *float32, ldc int)
+
+//go:noescape
+func panels256x6(k int, a *float32, lda int, b *float32, panels int, bias, c *float32, ldc int)
+
+// panelsKern runs path g's panels kernel (panels.go); the caller checks
+// the bounds.
+func panelsKern(g *gemmPath, k int, a *float32, lda int, b *float32, panels int, bias, c *float32, ldc int) {
+	if g.kernel == AVX512 {
+		panels512x12(k, a, lda, b, panels, bias, c, ldc)
+	} else {
+		panels256x6(k, a, lda, b, panels, bias, c, ldc)
+	}
+}
+
 // smallKMax is the longest reduction the small-k kernels take.
 const smallKMax = 4
 

@@ -30,3 +30,13 @@ const smallKMax = 0
 func smallKPanel(g *gemmPath, k int, a []float32, lda int, bp []float32, c []float32, ldc, rows int) {
 	panic("mat: no small-k kernel on this architecture")
 }
+
+func panelsKern(g *gemmPath, k int, a *float32, lda int, b *float32, panels int, bias, c *float32, ldc int) {
+	panic("mat: no panels kernel on this architecture")
+}
+
+func accRows(g *gemmPath) int { return 0 }
+
+func accKern(g *gemmPath, nvec, k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int) {
+	panic("mat: no continued-sum kernel on this architecture")
+}

@@ -58,6 +58,10 @@ func (t Threads) GemmBiasActPacked(a *Dense, p *Packed, bias []float32, act Acti
 		gemmBiasAct(t.n(), false, p.tB, a, p.b, bias, act, pre, out)
 		return
 	}
+	if panelsRoute(g, p.tB, a.R, p.n, p.k, act) {
+		gemmPanels(g, a.R, p.n, p.k, a, p.data, bias, pre, out)
+		return
+	}
 	// gemmOn takes the same route as Gemm would, reading p.data only on
 	// the packed one.
 	epi := epilogue{on: true, act: act, bias: bias, out: out.Data, kernel: g.kernel}

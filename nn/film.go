@@ -62,6 +62,12 @@ type timeEmbed struct {
 
 	lab *labelEmbed // a conditional net's label table (label.go), or nil
 
+	// gmAcc sums the heads' gradient dscᵀ·e as the backward passes write
+	// dsc's rows, when it can (gmOn, and the passes add the rows to gmb
+	// too; otherwise backward multiplies and sums).
+	gmAcc mat.TransAcc
+	gmOn  bool
+
 	pass   filmPass         // the element-wise pass in progress (filmpass.go)
 	passFn func(lo, hi int) // te.passBlocks, made once
 }
@@ -149,19 +155,19 @@ func (te *timeEmbed) scaleTangent(d *mat.Dense, l *layer) {
 	w := d.C
 	for r := 0; r < d.R; r++ {
 		dr := d.Data[r*w : (r+1)*w]
-		s1 := te.scRow(l, r, w)
-		s1 = s1[:len(dr)]
-		for j := range dr {
-			dr[j] *= s1[j]
-		}
+		mat.Mul(dr, dr, te.scRow(l, r, w))
 	}
 }
 
 // backward adds the gradients of the heads and of the time MLP from dsc,
-// which outputBackward and layerBackward have filled.
+// which outputBackward and layerBackward have filled (less the heads'
+// gradients, when the passes summed them: see filmpass.go).
 func (te *timeEmbed) backward(th mat.Threads) {
-	th.Gemm(true, false, 1, te.dsc, te.e, 1, te.gm)
-	mat.ColSumAdd(te.dsc, te.gmb)
+	if !te.gmOn {
+		th.Gemm(true, false, 1, te.dsc, te.e, 1, te.gm)
+		mat.ColSumAdd(te.dsc, te.gmb)
+	}
+	te.gmOn = false
 	te.de.Reshape(te.dsc.R, te.e.C)
 	th.Gemm(false, false, 1, te.dsc, te.m, 0, te.de)
 	th.ActBackward(mat.SiLU, te.p2, te.de)

@@ -156,3 +156,50 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// TestFilmHeadsGradBits is TestFilmPassesBits for embeddings wide enough
+// (E a multiple of 16) that the backward passes sum the heads' gradient
+// themselves, block by block or, on two goroutines, after each pass
+// (filmpass.go), instead of backward's product: the gradient must keep that
+// product's bits. It runs on every kernel path this CPU has, with batches
+// of one partial block, several blocks with a short last one, and more
+// than one of mat's reduction blocks (1500 rows: two of 750), and layer
+// widths that leave ragged tiles.
+func TestFilmHeadsGradBits(t *testing.T) {
+	for _, k := range mat.SupportedKernels() {
+		for _, c := range []struct {
+			cfg Config
+			b   int
+		}{
+			{Config{Dim: 2, Hidden: []int{40, 33}, Arch: "film", TimeEmbed: 16}, 301},
+			{Config{Dim: 3, Hidden: []int{64, 64, 64}, Arch: "film", TimeEmbed: 32}, 1500},
+			{Config{Dim: 5, Hidden: []int{24}, Arch: "film", TimeEmbed: 48}, 7},
+		} {
+			for _, procs := range []int{1, 2} {
+				t.Run(fmt.Sprintf("%v-%v-procs%d", k, c.cfg.Hidden, procs), func(t *testing.T) {
+					restore, err := mat.SetKernel(k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer restore()
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+					n := mustNew(t, c.cfg, 4)
+					rng := rand.New(rand.NewPCG(10, 11))
+					for i := range n.te.m.Data { // heads away from their zero start
+						n.te.m.Data[i] = float32(rng.NormFloat64() * 0.1)
+					}
+					x, tm := randBatch(rng, c.b, c.cfg.Dim)
+					g, _ := randBatch(rng, c.b, c.cfg.Dim)
+					out := n.Forward(x, tm)
+					ref := n.Clone()
+					ref.ZeroGrad()
+					want := filmReference(n, ref, g)
+					n.ZeroGrad()
+					n.Backward(g, false)
+					sameBits(t, "output", out.Data, want.Data)
+					sameBits(t, "gradient", n.grads, ref.grads)
+				})
+			}
+		}
+	}
+}

@@ -368,8 +368,94 @@ cs{sfx}done:
 	RET
 
 `, v)
+		genModRows(g, v)
 	}
 	return g.String()
+}
+
+// genModRows appends the modulation row kernels (mat's MulAdd, Mul and
+// MulGrad): each element goes through the separate, individually rounded
+// VMULPS and VADDPS that the scalar Go code compiles to (never an FMA), so
+// the bits are the scalar loop's. n must be a multiple of {L}.
+func genModRows(g *asm, v vars) {
+	g.tmpl(`// func mulAdd{sfx}(d, u, s, c *float32, n int)
+// d[i] = u[i]·s[i] + c[i], the product rounded first, for n a multiple of {L}.
+TEXT ·mulAdd{sfx}(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JEQ ma{sfx}done
+ma{sfx}loop:
+	VMOVUPS (AX), {R0}
+	VMULPS (BX), {R0}, {R0}
+	VADDPS (DX), {R0}, {R0}
+	VMOVUPS {R0}, (DI)
+	ADDQ ${B}, AX
+	ADDQ ${B}, BX
+	ADDQ ${B}, DX
+	ADDQ ${B}, DI
+	SUBQ ${L}, CX
+	JNZ ma{sfx}loop
+ma{sfx}done:
+	VZEROUPPER
+	RET
+
+// func mul{sfx}(d, u, s *float32, n int)
+// d[i] = u[i]·s[i], for n a multiple of {L}.
+TEXT ·mul{sfx}(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JEQ mu{sfx}done
+mu{sfx}loop:
+	VMOVUPS (AX), {R0}
+	VMULPS (BX), {R0}, {R0}
+	VMOVUPS {R0}, (DI)
+	ADDQ ${B}, AX
+	ADDQ ${B}, BX
+	ADDQ ${B}, DI
+	SUBQ ${L}, CX
+	JNZ mu{sfx}loop
+mu{sfx}done:
+	VZEROUPPER
+	RET
+
+// func mulGrad{sfx}(gr, u, s, ds, dc *float32, n int)
+// dc[i] = g[i], ds[i] = g[i]·u[i], g[i] = g[i]·s[i] (both products from the
+// g read first), for n a multiple of {L}.
+TEXT ·mulGrad{sfx}(SB), NOSPLIT, $0-48
+	MOVQ gr+0(FP), DI
+	MOVQ u+8(FP), AX
+	MOVQ s+16(FP), BX
+	MOVQ ds+24(FP), DX
+	MOVQ dc+32(FP), SI
+	MOVQ n+40(FP), CX
+	TESTQ CX, CX
+	JEQ mg{sfx}done
+mg{sfx}loop:
+	VMOVUPS (DI), {R0}
+	VMOVUPS {R0}, (SI)
+	VMULPS (AX), {R0}, {R1}
+	VMOVUPS {R1}, (DX)
+	VMULPS (BX), {R0}, {R0}
+	VMOVUPS {R0}, (DI)
+	ADDQ ${B}, DI
+	ADDQ ${B}, AX
+	ADDQ ${B}, BX
+	ADDQ ${B}, DX
+	ADDQ ${B}, SI
+	SUBQ ${L}, CX
+	JNZ mg{sfx}loop
+mg{sfx}done:
+	VZEROUPPER
+	RET
+
+`, v)
 }
 
 // rowsPrologue and rowsEpilogue frame the loops of the bias + activation

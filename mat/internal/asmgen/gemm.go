@@ -47,6 +47,19 @@ func genGEMM() string {
 		smallK(g, fmt.Sprintf("smallK256k%d", k), "Y", k, 32)
 	}
 
+	// Continued sums, C += A·B with the accumulators loaded from C (nn's
+	// FiLM heads' gradient, summed over the batch a block of rows at a time).
+	for _, nvec := range []int{2, 1} {
+		accKernel(g, fmt.Sprintf("acc512x12x%d", 16*nvec), "Z", 12, nvec, 64, []string{"Z2", "Z3", "Z28", "Z29", "Z30", "Z31"})
+		accKernel(g, fmt.Sprintf("acc256x6x%d", 8*nvec), "Y", 6, nvec, 32, []string{"Y2", "Y3"})
+	}
+
+	// Row blocks against a whole packed op(B) with a short reduction (the
+	// FiLM modulation's row blocks, nn's computeRows): every panel in one
+	// call, the bias added in registers.
+	panelsBias(g, "panels512x12", "Z", 12, 2, 64, []string{"Z2", "Z3", "Z28", "Z29", "Z30", "Z31"})
+	panelsBias(g, "panels256x6", "Y", 6, 2, 32, []string{"Y2", "Y3"})
+
 	// Dot-product kernels for C with few columns (n ≤ 4), op(A) = A and
 	// op(B) = Bᵀ (B row-major n×k): C[i][j] = Σ_p A[i][p]·B[j][p], each sum in
 	// 16 lanes over p (a masked load for the k mod 16 tail), then reduced.
@@ -549,4 +562,160 @@ TEXT ·{name}(SB), NOSPLIT, $0-48
 		g.f("\tVMOVUPS %s%d, %d(DI)\n", V, j, j*vbytes)
 	}
 	g.f("\tADDQ R8, AX\n\tADDQ SI, DI\n\tDECQ DX\n\tJNZ %sloop\n%sdone:\n\tVZEROUPPER\n\tRET\n", name, name)
+}
+
+// panelsBias writes name: C = A·op(B) + bias for a tile of rows rows of
+// row-major A and panels full packed panels of op(B), each nvec vectors
+// wide, one after another (Pack's layout for one reduction block). Each
+// element is summed exactly as kernel sums it with α = 1 and β = 0 — the
+// accumulator zeroed, then one FMA per step p in order — and the bias is
+// then added with one rounded VADDPS, as the bias epilogue adds it to the
+// stored C; so the bits are Gemm's followed by BiasAct's (Identity). Rows
+// of A are addressed as in kernel, three per base register.
+func panelsBias(g *asm, name, V string, rows, nvec, vbytes int, bregs []string) {
+	acc := func(i, j int) string { return fmt.Sprintf("%s%d", V, 4+nvec*i+j) }
+	bases := []string{"AX", "R10", "R11", "R12"}
+	cols := nvec * vbytes / 4
+	g.tmpl(`
+// func {name}(k int, a *float32, lda int, b *float32, panels int, bias, c *float32, ldc int)
+// C[i, q·{cols} + j] = Σ_p a[i·lda + p]·b[q·{cols}·k + p·{cols} + j] + bias[q·{cols} + j] for
+// i < {rows}, j < {cols}, q < panels, where C[i, j] is c[i·ldc + j]; k ≥ 1.
+TEXT ·{name}(SB), NOSPLIT, $0-64
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), BX
+	MOVQ panels+32(FP), R13
+	MOVQ bias+40(FP), R9
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), SI
+	SHLQ $2, SI
+	TESTQ R13, R13
+	JEQ {name}done
+{name}panel:
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	LEAQ (AX)(R8*2), R10
+	ADDQ R8, R10
+`, vars{"name": name, "rows": rows, "cols": cols})
+	nb := (rows + 2) / 3
+	for bi := 2; bi < nb; bi++ {
+		g.f("\tLEAQ (%s)(R8*2), %s\n\tADDQ R8, %s\n", bases[bi-1], bases[bi], bases[bi])
+	}
+	for i := range rows {
+		for j := range nvec {
+			r := acc(i, j)
+			if V == "Y" {
+				g.f("\tVXORPS %s, %s, %s\n", r, r, r)
+			} else {
+				g.f("\tVPXORD %s, %s, %s\n", r, r, r)
+			}
+		}
+	}
+	g.f("%sloop:\n", name)
+	for j := range nvec {
+		g.f("\tVMOVUPS %d(BX), %s%d\n", j*vbytes, V, j)
+	}
+	g.f("\tADDQ $%d, BX\n", nvec*vbytes)
+	for i := range rows {
+		base := bases[i/3]
+		addr := []string{"(" + base + ")", "(" + base + ")(R8*1)", "(" + base + ")(R8*2)"}[i%3]
+		br := bregs[i%len(bregs)]
+		g.f("\tVBROADCASTSS %s, %s\n", addr, br)
+		for j := range nvec {
+			g.f("\tVFMADD231PS %s, %s%d, %s\n", br, V, j, acc(i, j))
+		}
+	}
+	for bi := range nb {
+		g.f("\tADDQ $4, %s\n", bases[bi])
+	}
+	g.f("\tDECQ CX\n\tJNZ %sloop\n", name)
+	for j := range nvec {
+		g.f("\tVMOVUPS %d(R9), %s%d\n", j*vbytes, V, j)
+	}
+	g.raw("\tMOVQ DI, DX\n")
+	for i := range rows {
+		for j := range nvec {
+			g.f("\tVADDPS %s%d, %s, %s\n\tVMOVUPS %s, %d(DX)\n", V, j, acc(i, j), acc(i, j), acc(i, j), j*vbytes)
+		}
+		if i < rows-1 {
+			g.raw("\tADDQ SI, DX\n")
+		}
+	}
+	g.tmpl(`	ADDQ ${bytes}, R9
+	ADDQ ${bytes}, DI
+	DECQ R13
+	JNZ {name}panel
+{name}done:
+	VZEROUPPER
+	RET
+`, vars{"name": name, "bytes": nvec * vbytes})
+}
+
+// accKernel writes name, kernel's loop with the accumulators loaded from C
+// instead of zeroed and stored back as they are: C[i, j] is carried on by
+// one FMA per step p, in order, so a sum fed in several calls has the bits
+// of one call over all its steps. A is addressed as in kernel.
+func accKernel(g *asm, name, V string, rows, nvec, vbytes int, bregs []string) {
+	acc := func(i, j int) string { return fmt.Sprintf("%s%d", V, 4+nvec*i+j) }
+	bases := []string{"AX", "R10", "R11", "R12"}
+	g.tmpl(`
+// func {name}(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int)
+// C[i, j] = fma(a[i·rsa + p·csa], b[p·ldb + j], C[i, j]) for p = 0, 1, ..., k−1 in
+// turn, i < {rows}, j < {cols}, where C[i, j] is c[i·ldc + j]. Strides are in elements.
+TEXT ·{name}(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsa+16(FP), R8
+	SHLQ $2, R8
+	MOVQ csa+24(FP), R13
+	SHLQ $2, R13
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), DX
+	SHLQ $2, DX
+	LEAQ (AX)(R8*2), R10
+	ADDQ R8, R10
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), SI
+	SHLQ $2, SI
+	MOVQ DI, R9
+`, vars{"name": name, "rows": rows, "cols": nvec * vbytes / 4})
+	nb := (rows + 2) / 3
+	for bi := 2; bi < nb; bi++ {
+		g.f("\tLEAQ (%s)(R8*2), %s\n\tADDQ R8, %s\n", bases[bi-1], bases[bi], bases[bi])
+	}
+	for i := range rows {
+		for j := range nvec {
+			g.f("\tVMOVUPS %d(R9), %s\n", j*vbytes, acc(i, j))
+		}
+		if i < rows-1 {
+			g.raw("\tADDQ SI, R9\n")
+		}
+	}
+	g.f("\tTESTQ CX, CX\n\tJEQ %sdone\n%sloop:\n", name, name)
+	for j := range nvec {
+		g.f("\tVMOVUPS %d(BX), %s%d\n", j*vbytes, V, j)
+	}
+	g.raw("\tADDQ DX, BX\n")
+	for i := range rows {
+		base := bases[i/3]
+		addr := []string{"(" + base + ")", "(" + base + ")(R8*1)", "(" + base + ")(R8*2)"}[i%3]
+		br := bregs[i%len(bregs)]
+		g.f("\tVBROADCASTSS %s, %s\n", addr, br)
+		for j := range nvec {
+			g.f("\tVFMADD231PS %s, %s%d, %s\n", br, V, j, acc(i, j))
+		}
+	}
+	for bi := range nb {
+		g.f("\tADDQ R13, %s\n", bases[bi])
+	}
+	g.f("\tDECQ CX\n\tJNZ %sloop\n%sdone:\n", name, name)
+	for i := range rows {
+		for j := range nvec {
+			g.f("\tVMOVUPS %s, %d(DI)\n", acc(i, j), j*vbytes)
+		}
+		if i < rows-1 {
+			g.raw("\tADDQ SI, DI\n")
+		}
+	}
+	g.raw("\tVZEROUPPER\n\tRET\n")
 }
