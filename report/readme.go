@@ -13,7 +13,9 @@ W2 values in units of the W2 between two independent samples (the floor).
 ({{verdict "width/rank"}} in every cell) and every w < k network pays the loss that bound forces
 ({{verdict "width/bound"}}); the seed's "hard if k > w" is {{verdict "width/hard"}} (KS of w < k minus w ≥ k:
 {{iv "width/hard"}} bounds) and "more training, still not perfect" is {{verdict "width/imperfect"}} (w ≥ k:
-KS {{iv "width/imperfect"}} bounds).
+KS {{iv "width/imperfect"}} bounds). At the seed's k = 256 (the paper table below) every network of
+width near k falls short of Chi(256) and grows with training, as in the seed's figure; w < k and w ≥ k
+end alike there, and only w = 2k reaches the law ([docs/FILM.md](docs/FILM.md)).
 ![width](docs/figures/width.png)
 
 **variance** — the same network carries 8 gaussians onto moons and onto a line, but the line does not map
