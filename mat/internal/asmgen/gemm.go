@@ -131,24 +131,7 @@ TEXT ·{name}(SB), NOSPLIT, $0-72
 			}
 		}
 	}
-	g.f("\tTESTQ CX, CX\n\tJEQ %sdone\n%sloop:\n", name, name)
-	for j := range nvec {
-		g.f("\tVMOVUPS %d(BX), %s%d\n", j*vbytes, V, j)
-	}
-	g.raw("\tADDQ DX, BX\n")
-	for i := range rows {
-		base := bases[i/3]
-		addr := []string{"(" + base + ")", "(" + base + ")(R8*1)", "(" + base + ")(R8*2)"}[i%3]
-		br := bregs[i%len(bregs)]
-		g.f("\tVBROADCASTSS %s, %s\n", addr, br)
-		for j := range nvec {
-			g.f("\tVFMADD231PS %s, %s%d, %s\n", br, V, j, acc(i, j))
-		}
-	}
-	for bi := range nb {
-		g.f("\tADDQ R13, %s\n", bases[bi])
-	}
-	g.f("\tDECQ CX\n\tJNZ %sloop\n%sdone:\n", name, name)
+	fmaLoop(g, name, V, rows, nvec, vbytes, nb, bases, bregs, acc)
 	g.tmpl(`	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), SI
 	SHLQ $2, SI
@@ -691,6 +674,23 @@ TEXT ·{name}(SB), NOSPLIT, $0-64
 			g.raw("\tADDQ SI, R9\n")
 		}
 	}
+	fmaLoop(g, name, V, rows, nvec, vbytes, nb, bases, bregs, acc)
+	for i := range rows {
+		for j := range nvec {
+			g.f("\tVMOVUPS %s, %d(DI)\n", acc(i, j), j*vbytes)
+		}
+		if i < rows-1 {
+			g.raw("\tADDQ SI, DI\n")
+		}
+	}
+	g.raw("\tVZEROUPPER\n\tRET\n")
+}
+
+// fmaLoop writes the k-step loop shared by kernel and accKernel: per step,
+// nvec vectors of B's row, then for each of the rows of A one broadcast and
+// one FMA per vector into acc(i, j); A's rows are addressed from the nb
+// base registers three rows apart (R8 the row stride, R13 the step).
+func fmaLoop(g *asm, name, V string, rows, nvec, vbytes, nb int, bases, bregs []string, acc func(i, j int) string) {
 	g.f("\tTESTQ CX, CX\n\tJEQ %sdone\n%sloop:\n", name, name)
 	for j := range nvec {
 		g.f("\tVMOVUPS %d(BX), %s%d\n", j*vbytes, V, j)
@@ -709,13 +709,4 @@ TEXT ·{name}(SB), NOSPLIT, $0-64
 		g.f("\tADDQ R13, %s\n", bases[bi])
 	}
 	g.f("\tDECQ CX\n\tJNZ %sloop\n%sdone:\n", name, name)
-	for i := range rows {
-		for j := range nvec {
-			g.f("\tVMOVUPS %s, %d(DI)\n", acc(i, j), j*vbytes)
-		}
-		if i < rows-1 {
-			g.raw("\tADDQ SI, DI\n")
-		}
-	}
-	g.raw("\tVZEROUPPER\n\tRET\n")
 }
