@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/flowlab/flowlab/internal/buildinfo"
 )
 
 // dateLayout is how results and the report print when runs were written.
@@ -32,16 +34,7 @@ func Build() string {
 // buildOf formats a build's information (see Build); linked is the
 // revision set at link time, used when bi has no VCS revision.
 func buildOf(bi *debug.BuildInfo, linked string) string {
-	var rev string
-	dirty := false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
+	rev, dirty := buildinfo.VCS(bi)
 	switch {
 	case rev != "":
 		rev = rev[:min(12, len(rev))]

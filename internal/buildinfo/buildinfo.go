@@ -8,6 +8,20 @@ import (
 	"strings"
 )
 
+// VCS returns the VCS revision a build records ("" when none) and whether
+// its tree had uncommitted changes.
+func VCS(bi *debug.BuildInfo) (rev string, dirty bool) {
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	return rev, dirty
+}
+
 // Version names the build: the module version without its "v", else
 // "dev-" and the first 12 hex digits of the VCS revision, with "-dirty" for
 // a modified tree, else "dev" (a build without VCS information, such as a
@@ -20,15 +34,7 @@ func Version() string {
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
 		return strings.TrimPrefix(v, "v")
 	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
+	rev, dirty := VCS(bi)
 	if rev == "" {
 		return "dev"
 	}
