@@ -114,8 +114,8 @@ type paperRow struct {
 // paperTemplate is the README's paper-scale section.
 const paperTemplate = `## At the seed's scale
 
-The paper scale runs the seed's own grid (k = 256 with widths 254–258 and snapshots for 10, 100 and 1000 epochs; three
-seeds a cell, where quick has five) as
+The paper scale runs the seed's own grid (k = 256 with widths 254–258 and snapshots for 10, 100 and 1000 epochs;
+{{.Seeds}}, where quick has five) as
 sweeps, one plan folder per experiment under [docs/results/paper](docs/results/paper)
 (` + "`flowlab sweep plan NAME --scale paper`, `sweep local` or `sweep slurm`, `sweep collect`" + `). Each
 finding with a test, the same criterion at both scales; means over seeds with 95 % t intervals, verdict first.
@@ -138,7 +138,9 @@ func PaperSection(q, p Results) (string, error) {
 		Rows    []paperRow
 		Runs    []string
 		Pending string
+		Seeds   string
 	}
+	data.Seeds = seedsPhrase(p.Experiments)
 	for _, e := range p.Experiments {
 		ids := map[string]int{}
 		for _, f := range e.Findings {
@@ -157,8 +159,12 @@ func PaperSection(q, p Results) (string, error) {
 			}
 			data.Rows = append(data.Rows, row)
 		}
-		data.Runs = append(data.Runs, fmt.Sprintf("- %s: build %s, written %s; its cells' wall times add up to %.2f hours.",
-			e.Name, e.Build, e.Date, e.CellSeconds/3600))
+		seeds := ""
+		if e.Seeds > 0 {
+			seeds = fmt.Sprintf(", %d seeds a cell", e.Seeds)
+		}
+		data.Runs = append(data.Runs, fmt.Sprintf("- %s: build %s%s, written %s; its cells' wall times add up to %.2f hours.",
+			e.Name, e.Build, seeds, e.Date, e.CellSeconds/3600))
 	}
 	data.Pending = strings.Join(p.Pending, ", ")
 	t, err := template.New("paper").Parse(paperTemplate)
@@ -170,6 +176,47 @@ func PaperSection(q, p Results) (string, error) {
 		return "", err
 	}
 	return PaperBegin + "\n" + b.String() + PaperEnd, nil
+}
+
+// seedsPhrase says how many seeds the experiments run a cell: the most
+// common number (the smaller on a tie), then the experiments that differ,
+// such as "three seeds a cell (rank: five)".
+func seedsPhrase(es []ExperimentResults) string {
+	count := map[int]int{}
+	for _, e := range es {
+		if e.Seeds > 0 {
+			count[e.Seeds]++
+		}
+	}
+	common := 0
+	for n, c := range count {
+		if common == 0 || c > count[common] || c == count[common] && n < common {
+			common = n
+		}
+	}
+	if common == 0 {
+		return "the seeds a cell that each experiment's config.json names"
+	}
+	var other []string
+	for _, e := range es {
+		if e.Seeds > 0 && e.Seeds != common {
+			other = append(other, e.Name+": "+numberWord(e.Seeds))
+		}
+	}
+	s := numberWord(common) + " seeds a cell"
+	if len(other) > 0 {
+		s += " (" + strings.Join(other, ", ") + ")"
+	}
+	return s
+}
+
+// numberWord spells n in words up to ten, in digits beyond.
+func numberWord(n int) string {
+	words := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}
+	if n >= 0 && n < len(words) {
+		return words[n]
+	}
+	return fmt.Sprint(n)
 }
 
 // ReplaceBetween replaces the text from begin to end (markers included) in

@@ -19,9 +19,9 @@ func twoRuns() []Results {
 	}
 	return []Results{
 		{Scale: "paper", Seed: 1, Build: "b2", Date: "2026-12-04 15:00 UTC", Experiments: []ExperimentResults{
-			{Name: "rank", CellSeconds: 7200, Findings: []FindingResult{f("rank/far", 30), {Kind: "note"}}}}},
+			{Name: "rank", CellSeconds: 7200, Seeds: 5, Findings: []FindingResult{f("rank/far", 30), {Kind: "note"}}}}},
 		{Scale: "paper", Seed: 1, Build: "b1", Date: "2026-12-04 14:00 UTC", Experiments: []ExperimentResults{
-			{Name: "width", CellSeconds: 3600, Findings: []FindingResult{f("width/new", 5)}}}},
+			{Name: "width", CellSeconds: 3600, Seeds: 3, Findings: []FindingResult{f("width/new", 5)}}}},
 	}
 }
 
@@ -70,7 +70,8 @@ func TestPaperSection(t *testing.T) {
 	for _, want := range []string{
 		PaperBegin + "\n", "| width/new | m of width/new | < 2 | — | confirmed 5 [4, 6] |\n",
 		"| rank/far | m of rank/far | < 2 | refuted 40 [39, 41] | confirmed 30 [29, 31] |\n",
-		"- width: build b1, written ", "add up to 1.00 hours", "- rank: build b2", "Not yet run at the paper scale: variance.\n" + PaperEnd,
+		"- width: build b1, 3 seeds a cell, written ", "add up to 1.00 hours", "- rank: build b2, 5 seeds a cell",
+		"three seeds a cell (rank: five), where quick has five", "Not yet run at the paper scale: variance.\n" + PaperEnd,
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("section lacks %q:\n%s", want, s)
@@ -154,5 +155,71 @@ func TestFoldResults(t *testing.T) {
 	}
 	if _, err := FoldResults(base, Results{Scale: "paper", Seed: 1}); err == nil {
 		t.Error("folded another scale")
+	}
+}
+
+// LoadResults takes a cell's seeds from config.json when it names them,
+// 0 when the file is absent or names none, and an error for a file it
+// cannot parse.
+func TestLoadResultsSeeds(t *testing.T) {
+	metrics := []byte(`{"scale":"paper","seed":1,"findings":[],"stats":[]}`)
+	for _, c := range []struct {
+		name, config string // config "": no file
+		seeds        int
+		wantErr      bool
+	}{
+		{"named", `{"experiment":"x","config":{"dim":128,"seeds":5}}`, 5, false},
+		{"absent", "", 0, false},
+		{"not named", `{"experiment":"x","config":{"subsets":3}}`, 0, false},
+		{"malformed", `{"config":{"seeds":"five"}}`, 0, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs := t.TempDir()
+			dir := filepath.Join(runs, "x")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "metrics.json"), metrics, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if c.config != "" {
+				if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(c.config), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := LoadResults(runs, []string{"x"})
+			if c.wantErr {
+				if err == nil {
+					t.Error("want an error for a config.json with seeds not a number")
+				}
+				return
+			}
+			if err != nil || r.Experiments[0].Seeds != c.seeds {
+				t.Errorf("LoadResults = %+v, %v; want %d seeds", r.Experiments, err, c.seeds)
+			}
+		})
+	}
+}
+
+// seedsPhrase names the most common number of seeds (the smaller on a
+// tie) and the experiments that differ.
+func TestSeedsPhrase(t *testing.T) {
+	e := func(name string, seeds int) ExperimentResults { return ExperimentResults{Name: name, Seeds: seeds} }
+	for _, c := range []struct {
+		name string
+		es   []ExperimentResults
+		want string
+	}{
+		{"all alike", []ExperimentResults{e("width", 3), e("mnist", 0), e("rank", 3)}, "three seeds a cell"},
+		{"one differs", []ExperimentResults{e("width", 3), e("rank", 5), e("phase", 3)}, "three seeds a cell (rank: five)"},
+		{"tie", []ExperimentResults{e("width", 5), e("rank", 3)}, "three seeds a cell (width: five)"},
+		{"many", []ExperimentResults{e("a", 12), e("b", 12)}, "12 seeds a cell"},
+		{"unknown", []ExperimentResults{e("mnist", 0)}, "the seeds a cell that each experiment's config.json names"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := seedsPhrase(c.es); got != c.want {
+				t.Errorf("seedsPhrase = %q, want %q", got, c.want)
+			}
+		})
 	}
 }

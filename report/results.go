@@ -45,6 +45,7 @@ type ExperimentResults struct {
 	// results of several runs are merged (MergeResults).
 	Build       string          `json:"build,omitempty"`
 	Seconds     float64         `json:"seconds"`
+	Seeds       int             `json:"seeds,omitempty"`        // seeds a cell, from config.json; 0 where it names none
 	CellSeconds float64         `json:"cell_seconds,omitempty"` // the cells' wall times added up
 	GoMaxProcs  float64         `json:"gomaxprocs,omitempty"`
 	LoadAverage []float64       `json:"load_average,omitempty"` // one-minute load at the start and the end
@@ -138,6 +139,9 @@ func LoadResults(runsDir string, order []string) (Results, error) {
 			}
 			e.Findings = append(e.Findings, fr)
 		}
+		if e.Seeds, err = configSeeds(filepath.Join(dir, "config.json")); err != nil {
+			return Results{}, err
+		}
 		t, err := os.ReadFile(filepath.Join(dir, "times.json"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return Results{}, fmt.Errorf("results: %w", err)
@@ -159,6 +163,28 @@ func LoadResults(runsDir string, order []string) (Results, error) {
 	}
 	r.Date = newest.Format(dateLayout)
 	return r, nil
+}
+
+// configSeeds returns the number of seeds a cell that a run folder's
+// config.json names ("config": {"seeds": N}); 0 when the file is absent or
+// names none.
+func configSeeds(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("results: %w", err)
+	}
+	var c struct {
+		Config struct {
+			Seeds int `json:"seeds"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return 0, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return c.Config.Seeds, nil
 }
 
 // WriteResults writes r as indented JSON to path, atomically.
