@@ -92,6 +92,7 @@ func TestStudyCriteria(t *testing.T) {
 		"stochastic/noise-line": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "stochastic/noise-rank": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},
 		"stochastic/noise-lip":      {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"stochastic/sde-dead":       {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
+		"stochastic/pf-live":        {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"stochastic/exact-sde-dead": {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"latent/latent":             {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}}, "latent/full": {[]float64{20, 25, 22}, []float64{1, 1.2, 1.1}},
 		"latent/gen": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "latent/mnist-inv": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},

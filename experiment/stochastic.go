@@ -320,6 +320,8 @@ func stochasticCriteria() map[string]criterion {
 			Why: "the closed form: the exact map stretches the dead directions by √(b/ε) (b = 1, the target's variance), its largest singular value; ±10 %, as for the variances"},
 		"sde-dead": {Metric: "dead-direction variance of the half-rank SDE output", Cmp: "in", Lo: 0.9, Hi: 1.1,
 			Why: "the target's variance is 1; ±10 %, as for the live directions in the rank experiment"},
+		"pf-live": {Metric: "live-direction variance of the half-rank probability-flow ODE (the learned drift alone)", Cmp: "in", Lo: 0.9, Hi: 1.1,
+			Why: "the control of the SDE's verdicts: the exact drift's ODE takes the live directions from the source's 0.5 to the target's 1; ±10 %, as rank/live. Outside it the drift was not learned, and sde-rank and sde-dead say nothing about randomness"},
 		"exact-sde-dead": {Metric: "dead-direction variance of the same SDE with the exact drift and score", Cmp: "in", Lo: 0.9, Hi: 1.1,
 			Why: "the same ±10 % of the target's variance: if the exact SDE meets it and the learned one does not, the learning loses the variance, not the sampler"},
 	})
@@ -351,6 +353,7 @@ func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Find
 		return v
 	}
 	sde := func(r *rankRun) bool { return r.Gamma != "" && r.Sampler != "ode (probability flow)" }
+	pf := func(r *rankRun) bool { return r.Sampler == "ode (probability flow)" }
 	noised := func(r *rankRun) bool { return r.Eps > 0 }
 	plain := func(r *rankRun) bool { return r.Gamma == "" && r.Eps == 0 }
 	ks := func(r *rankRun) float64 { return r.KSFull / bound }
@@ -374,6 +377,9 @@ func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Find
 			crit: cr["noise-lip"], values: rv(noised, func(r *rankRun) float64 { return lipOf(r).FlowSigma / lipOf(r).Price }), note: lipNote(rv, noised)},
 		test{kind: hypothesis, claim: "The SDE fills the dead directions with the target's variance.",
 			crit: cr["sde-dead"], values: rv(sde, dead), note: fmt.Sprintf("Live directions: %s.", tInterval(rv(sde, func(r *rankRun) float64 { return r.LiveVar })))},
+		test{kind: hypothesis, claim: "Control: the stochastic interpolant's learned drift carries the live directions, as the exact one does: its probability-flow ODE takes their variance from 0.5 to 1.",
+			crit: cr["pf-live"], values: rv(pf, func(r *rankRun) float64 { return r.LiveVar }),
+			note: fmt.Sprintf("Dead directions under the same ODE: %s (the exact ODE keeps them at 0).", tInterval(rv(pf, dead)))},
 		test{kind: hypothesis, claim: "The sampler is sound: the same SDE (the sampler's ε(t), the same Euler–Maruyama steps) with the exact drift and score fills the dead directions.",
 			crit: cr["exact-sde-dead"], values: rv(sde, func(r *rankRun) float64 { return r.Exact.DeadVar }),
 			note: fmt.Sprintf("Live directions %s; KS against Chi(%d) %s.", tInterval(rv(sde, func(r *rankRun) float64 { return r.Exact.LiveVar })), c.Gauss.D,
