@@ -174,19 +174,12 @@ func TestLoadResultsSeeds(t *testing.T) {
 		{"malformed", `{"config":{"seeds":"five"}}`, 0, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			runs := t.TempDir()
-			dir := filepath.Join(runs, "x")
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "metrics.json"), metrics, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if c.config != "" {
-				if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(c.config), 0o644); err != nil {
-					t.Fatal(err)
+			runs := runFolderX(t, metrics, func(dir string) error {
+				if c.config == "" {
+					return nil
 				}
-			}
+				return os.WriteFile(filepath.Join(dir, "config.json"), []byte(c.config), 0o644)
+			})
 			r, err := LoadResults(runs, []string{"x"})
 			if c.wantErr {
 				if err == nil {

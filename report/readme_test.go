@@ -124,17 +124,7 @@ func TestLoadResultsTimes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			runs := t.TempDir()
-			dir := filepath.Join(runs, "x")
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "metrics.json"), metrics, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.times(dir); err != nil {
-				t.Fatal(err)
-			}
+			runs := runFolderX(t, metrics, c.times)
 			r, err := LoadResults(runs, []string{"x"})
 			if c.wantErr {
 				if err == nil {
@@ -147,6 +137,24 @@ func TestLoadResultsTimes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runFolderX makes a runs folder holding one run folder, x, with the given
+// metrics.json; then add puts whatever else the case needs into x.
+func runFolderX(t *testing.T, metrics []byte, add func(dir string) error) string {
+	t.Helper()
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "x")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), metrics, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := add(dir); err != nil {
+		t.Fatal(err)
+	}
+	return runs
 }
 
 // The phase paragraph appears only when the results hold the phase

@@ -158,15 +158,7 @@ TEXT ·{name}(SB), NOSPLIT, $0-72
 		}
 	}
 	g.f("%sstore:\n", name)
-	for i := range rows {
-		for j := range nvec {
-			g.f("\tVMOVUPS %s, %d(DI)\n", acc(i, j), j*vbytes)
-		}
-		if i < rows-1 {
-			g.raw("\tADDQ SI, DI\n")
-		}
-	}
-	g.raw("\tVZEROUPPER\n\tRET\n")
+	storeRows(g, rows, nvec, vbytes, acc)
 }
 
 // copyRows writes copyRows{wf}: each row of wf floats is loaded into
@@ -675,6 +667,12 @@ TEXT ·{name}(SB), NOSPLIT, $0-64
 		}
 	}
 	fmaLoop(g, name, V, rows, nvec, vbytes, nb, bases, bregs, acc)
+	storeRows(g, rows, nvec, vbytes, acc)
+}
+
+// storeRows stores the accumulators acc(i, j) to C's rows from DI (SI the
+// row stride) and returns, the end shared by kernel and accKernel.
+func storeRows(g *asm, rows, nvec, vbytes int, acc func(i, j int) string) {
 	for i := range rows {
 		for j := range nvec {
 			g.f("\tVMOVUPS %s, %d(DI)\n", acc(i, j), j*vbytes)
