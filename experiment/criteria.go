@@ -247,9 +247,9 @@ func findings(ts ...test) []report.Finding {
 }
 
 // seedsFor returns the number of seeds every cell runs with: 2 at smoke,
-// 5 at quick, 3 at paper (five everywhere would take about 16 CPU hours,
-// the whole of the paper scale's budget: docs/PERFORMANCE.md). The rank
-// experiment runs five at paper, as the seed does (rankSetup).
+// 5 at quick, 3 at paper (five everywhere does not fit the paper scale's
+// budget: docs/PERFORMANCE.md). The rank experiment runs five at paper, as
+// the seed does (rankSetup).
 func seedsFor(s Scale) int { return pick(s, 2, 5, 3) }
 
 // cellStat is one metric of one cell, over seeds.

@@ -186,7 +186,7 @@ func runGauss(e *env, c gaussConfig, r, pf *rankRun, cfg train.Config, label str
 		if err != nil {
 			return nil, err
 		}
-		pf.Sampler = "ode (probability flow)"
+		pf.Sampler = pfName
 		pf.measure(c, fx)
 	}
 	return res, nil

@@ -33,10 +33,14 @@ func newSampler(res *train.Result, sdeSteps int) (*sampler, error) {
 	return s, nil
 }
 
+// pfName names the probability-flow ODE of a stochastic interpolant's
+// training (rankRun.Sampler).
+const pfName = "ode (probability flow)"
+
 // probabilityFlow returns the sampler that integrates the drift alone, the
 // probability-flow ODE of the same interpolant.
 func (s *sampler) probabilityFlow() *sampler {
-	return &sampler{name: "ode (probability flow)", res: s.res, opts: train.SampleOptions{Solver: "rk4", NFE: 4 * flowSteps}}
+	return &sampler{name: pfName, res: s.res, opts: train.SampleOptions{Solver: "rk4", NFE: 4 * flowSteps}}
 }
 
 // push carries a copy of x from t = 0 to 1 (or back when backward).

@@ -284,8 +284,8 @@ func stochasticSeedsFigure(e *env, c stochasticConfig, pairs []*pairResult, runs
 	}{
 		{"ODE", func(r *rankRun) bool { return r.Gamma == "" && r.Eps == 0 }},
 		{"ODE, ε-noised source", func(r *rankRun) bool { return r.Eps > 0 }},
-		{"SDE", func(r *rankRun) bool { return r.Gamma != "" && r.Sampler != "ode (probability flow)" }},
-		{"probability-flow ODE", func(r *rankRun) bool { return r.Sampler == "ode (probability flow)" }},
+		{"SDE", isSDE},
+		{"probability-flow ODE", isPF},
 	}
 	seed := func(r *rankRun) int { return r.Seed }
 	verdict := func(keep func(r *rankRun) bool) func(r *rankRun) bool {
@@ -327,6 +327,11 @@ func stochasticCriteria() map[string]criterion {
 	})
 }
 
+// isSDE and isPF tell a stochastic interpolant's SDE runs and its
+// probability-flow ODE runs apart.
+func isSDE(r *rankRun) bool { return r.Gamma != "" && r.Sampler != pfName }
+func isPF(r *rankRun) bool  { return r.Sampler == pfName }
+
 // stochasticFindings: the seed's claim on the line and on the rank-64
 // source, then the noised sources and the dead directions.
 func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Finding, []report.Table) {
@@ -352,8 +357,6 @@ func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Find
 		}
 		return v
 	}
-	sde := func(r *rankRun) bool { return r.Gamma != "" && r.Sampler != "ode (probability flow)" }
-	pf := func(r *rankRun) bool { return r.Sampler == "ode (probability flow)" }
 	noised := func(r *rankRun) bool { return r.Eps > 0 }
 	plain := func(r *rankRun) bool { return r.Gamma == "" && r.Eps == 0 }
 	ks := func(r *rankRun) float64 { return r.KSFull / bound }
@@ -368,7 +371,7 @@ func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Find
 		test{kind: seedClaim, claim: "“If we allow ourselves to use randomness, then this problem quickly disappears.” — on the line: a stochastic interpolant sampled by its SDE maps the line to the 8 gaussians.",
 			crit: cr["sde-line"], values: pv("line", c.Gamma), note: fmt.Sprintf("The deterministic flow: %s.", tInterval(pv("line", "")))},
 		test{kind: seedClaim, claim: fmt.Sprintf("“If we allow ourselves to use randomness, then this problem quickly disappears.” — on the rank-%d source: the SDE reaches Chi(%d).", c.Gauss.D/2, c.Gauss.D),
-			crit: cr["sde-rank"], values: rv(sde, ks), note: fmt.Sprintf("The deterministic flow: %s.", tInterval(rv(plain, ks)))},
+			crit: cr["sde-rank"], values: rv(isSDE, ks), note: fmt.Sprintf("The deterministic flow: %s.", tInterval(rv(plain, ks)))},
 		test{kind: hypothesis, claim: "Noise added to the line lets the ODE's inverse recover the 8 gaussians.",
 			crit: cr["noise-line"], values: pv(maxSigma, "")},
 		test{kind: hypothesis, claim: fmt.Sprintf("Variance ε in the dead directions lets the ODE reach Chi(%d), at the price of a map with Lipschitz constant √(1/ε).", c.Gauss.D),
@@ -376,14 +379,14 @@ func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Find
 		test{kind: hypothesis, claim: fmt.Sprintf("The price of the noised source, measured: the learned flow map's Lipschitz constant is the closed form's √(b/ε) = %.3g.", math.Sqrt(1/eps)),
 			crit: cr["noise-lip"], values: rv(noised, func(r *rankRun) float64 { return lipOf(r).FlowSigma / lipOf(r).Price }), note: lipNote(rv, noised)},
 		test{kind: hypothesis, claim: "The SDE fills the dead directions with the target's variance.",
-			crit: cr["sde-dead"], values: rv(sde, dead), note: fmt.Sprintf("Live directions: %s.", tInterval(rv(sde, func(r *rankRun) float64 { return r.LiveVar })))},
+			crit: cr["sde-dead"], values: rv(isSDE, dead), note: fmt.Sprintf("Live directions: %s.", tInterval(rv(isSDE, func(r *rankRun) float64 { return r.LiveVar })))},
 		test{kind: hypothesis, claim: "Control: the stochastic interpolant's learned drift carries the live directions, as the exact one does: its probability-flow ODE takes their variance from 0.5 to 1.",
-			crit: cr["pf-live"], values: rv(pf, func(r *rankRun) float64 { return r.LiveVar }),
-			note: fmt.Sprintf("Dead directions under the same ODE: %s (the exact ODE keeps them at 0).", tInterval(rv(pf, dead)))},
+			crit: cr["pf-live"], values: rv(isPF, func(r *rankRun) float64 { return r.LiveVar }),
+			note: fmt.Sprintf("Dead directions under the same ODE: %s (the exact ODE keeps them at 0).", tInterval(rv(isPF, dead)))},
 		test{kind: hypothesis, claim: "The sampler is sound: the same SDE (the sampler's ε(t), the same Euler–Maruyama steps) with the exact drift and score fills the dead directions.",
-			crit: cr["exact-sde-dead"], values: rv(sde, func(r *rankRun) float64 { return r.Exact.DeadVar }),
-			note: fmt.Sprintf("Live directions %s; KS against Chi(%d) %s.", tInterval(rv(sde, func(r *rankRun) float64 { return r.Exact.LiveVar })), c.Gauss.D,
-				tInterval(rv(sde, func(r *rankRun) float64 { return r.Exact.KSFull })))},
+			crit: cr["exact-sde-dead"], values: rv(isSDE, func(r *rankRun) float64 { return r.Exact.DeadVar }),
+			note: fmt.Sprintf("Live directions %s; KS against Chi(%d) %s.", tInterval(rv(isSDE, func(r *rankRun) float64 { return r.Exact.LiveVar })), c.Gauss.D,
+				tInterval(rv(isSDE, func(r *rankRun) float64 { return r.Exact.KSFull })))},
 	)
 	return fs, []report.Table{pairTable(pairs), rankTable(c.Gauss.D, runs)}
 }

@@ -48,9 +48,9 @@ variance {{iv "stochastic/sde-dead"}} (the same sampler with the exact drift and
 {{verdict "stochastic/exact-sde-dead"}} within ±10 % of 1; this experiment trains with rank's short recipe). These two
 verdicts do not yet speak about randomness: the learned drift alone (its probability-flow ODE) leaves the live
 directions at variance {{iv "stochastic/pf-live"}}, where the exact one reaches 1 (the control,
-{{verdict "stochastic/pf-live"}}). The short recipe learns no live transport even without γ (rank/short), and at the
-paper scale, where the deterministic flow learns it, the drift with γ still does not
-([docs/STOCHASTIC.md](docs/STOCHASTIC.md)). Noise ε in the dead
+{{verdict "stochastic/pf-live"}}); the short recipe's deterministic ODE leaves them at
+{{stat "stochastic" "embedded:dim=128,rank=64,var=0.5, ode" "live_var"}} too. The paper scale, where the deterministic flow
+learns them and the drift with γ still does not, is in [docs/STOCHASTIC.md](docs/STOCHASTIC.md). Noise ε in the dead
 directions gives KS {{iv "stochastic/noise-rank"}} bounds, through a flow map whose largest stretch, measured by
 ` + "`diagnose`" + `, is {{iv "stochastic/noise-lip"}} × the closed form's √(1/ε) ({{verdict "stochastic/noise-lip"}}).
 ![stochastic](docs/figures/stochastic.png)
