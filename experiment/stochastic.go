@@ -45,6 +45,7 @@ type stochasticConfig struct {
 	Selection string      `json:"eps_selection"`
 	Recipe    string      `json:"gauss_recipe"`
 	Gamma     string      `json:"gamma"` // interp.ParseGamma: the stochastic interpolant's γ
+	Drift     string      `json:"drift"` // what the drift network of a γ run learns (train.Config.Drift)
 	Eps       string      `json:"sde_eps"`
 }
 
@@ -57,6 +58,7 @@ func stochasticSetup(s Scale) stochasticConfig {
 		Epss:      pick(s, []float64{0.1}, []float64{0.01, 0.1}, []float64{0.001, 0.01, 0.1}),
 		Selection: "ε is chosen on seed 0, which no verdict uses: the ε whose flow has the smallest KS against Chi(D); seeds 1… then run with that ε only. Every ε tried lies below the live directions' variance 0.5: at ε = 0.5 the noised source is the full-rank control itself",
 		Gamma:     "1",
+		Drift:     "split: the network learns v = E[α̇x0 + β̇x1 | x_t] and b = v + γ̇·η (γ̇ at t clamped to [0.001, 0.999]); trained on b itself, the drift learned nothing in the live directions at D = 128 (docs/STOCHASTIC.md)",
 		Eps:       fmt.Sprintf("ε(t) = %g·γ(t)/max γ (train.Diffusion), zero at both ends", train.DefaultEps),
 	}
 }
@@ -145,6 +147,9 @@ func stochasticTrain(e *env, c stochasticConfig, x *stochasticCell) error {
 	if p := x.Pair; p != nil {
 		cfg := c.Toy.train(c.Toy.Hidden, subSeed(e.seed, "stochastic-2d", p.Seed))
 		cfg.Gamma = p.Gamma
+		if p.Gamma != "" {
+			cfg.Drift = train.DriftSplit
+		}
 		return trainPair(e, c.Toy, p, cfg, "stochastic-2d", x.i)
 	}
 	if x.sel != nil {
@@ -152,6 +157,9 @@ func stochasticTrain(e *env, c stochasticConfig, x *stochasticCell) error {
 	}
 	cfg := c.Gauss.train(subSeed(e.seed, "stochastic-gauss", x.Run.Seed))
 	cfg.Gamma = x.Run.Gamma
+	if x.Run.Gamma != "" {
+		cfg.Drift = train.DriftSplit
+	}
 	res, err := runGauss(e, c.Gauss, x.Run, x.PF, cfg, fmt.Sprintf("stochastic-gauss-%d", x.i))
 	if err != nil {
 		return err

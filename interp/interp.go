@@ -376,6 +376,22 @@ func (ip Interpolant) SampleT(rng *rand.Rand, t []float32) {
 // γ ≡ 0 (it is then taken as zero); eta may be nil when no denoiser is
 // trained. xt, b and eta must not alias the inputs. Mismatched shapes panic.
 func (ip Interpolant) Batch(x0, x1, z *mat.Dense, t []float32, xt, b, eta *mat.Dense) {
+	ip.batch(x0, x1, z, t, xt, b, eta, true)
+}
+
+// BatchSplit is Batch with the noise term left out of the drift target:
+//
+//	v[i] = DA·x0[i] + DB·x1[i]
+//
+// the target of the drift's noise-free part when the drift is split as
+// b = v + DG·η (η the denoiser, E[z | x_t]). Unlike b's, v's target stays
+// bounded where the Brownian γ's derivative DG is not.
+func (ip Interpolant) BatchSplit(x0, x1, z *mat.Dense, t []float32, xt, v, eta *mat.Dense) {
+	ip.batch(x0, x1, z, t, xt, v, eta, false)
+}
+
+// batch is Batch (noise in the drift target) or BatchSplit (not).
+func (ip Interpolant) batch(x0, x1, z *mat.Dense, t []float32, xt, b, eta *mat.Dense, noise bool) {
 	n, d := x0.R, x0.C
 	check := func(name string, m *mat.Dense) {
 		if m != nil && (m.R != n || m.C != d) {
@@ -400,6 +416,9 @@ func (ip Interpolant) Batch(x0, x1, z *mat.Dense, t []float32, xt, b, eta *mat.D
 		c := ip.Coeffs(float64(t[i]))
 		a, bb, g := float32(c.A), float32(c.B), float32(c.G)
 		da, db, dg := float32(c.DA), float32(c.DB), float32(c.DG)
+		if !noise {
+			dg = 0
+		}
 		r0, r1 := x0.Row(i), x1.Row(i)
 		rt, rb := xt.Row(i), b.Row(i)
 		if z != nil {

@@ -133,6 +133,42 @@ func TestBatch(t *testing.T) {
 	}
 }
 
+// TestBatchSplit checks that BatchSplit writes Batch's x_t and η and, as the
+// drift target, Batch's b less DG·z (DG from Coeffs in float64; bound: float32
+// rounding of b, whose noise term reaches |DG| ≈ 16 at the Brownian γ's
+// training range ends, so 1e-6 relative to |b| + |DG·z|).
+func TestBatchSplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n, d = 16, 3
+	x0, x1, z := mat.New(n, d), mat.New(n, d), mat.New(n, d)
+	interp.FillNormal(rng, x0)
+	interp.FillNormal(rng, x1)
+	interp.FillNormal(rng, z)
+	tt := make([]float32, n)
+	for _, ip := range all() {
+		t.Run(ip.String(), func(t *testing.T) {
+			ip.SampleT(rng, tt)
+			xt, b, eta := mat.New(n, d), mat.New(n, d), mat.New(n, d)
+			st, v, seta := mat.New(n, d), mat.New(n, d), mat.New(n, d)
+			ip.Batch(x0, x1, z, tt, xt, b, eta)
+			ip.BatchSplit(x0, x1, z, tt, st, v, seta)
+			for i := 0; i < n; i++ {
+				c := ip.Coeffs(float64(tt[i]))
+				for j := 0; j < d; j++ {
+					if st.At(i, j) != xt.At(i, j) || seta.At(i, j) != eta.At(i, j) {
+						t.Fatalf("row %d: x_t or η differ from Batch's", i)
+					}
+					noise := c.DG * float64(z.At(i, j))
+					want := float64(b.At(i, j)) - noise
+					if !(math.Abs(float64(v.At(i, j))-want) <= 1e-6*(1+math.Abs(float64(b.At(i, j)))+math.Abs(noise))) {
+						t.Fatalf("t=%v: v %v, b − DG·z %v", tt[i], v.At(i, j), want)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestBatchShapePanics(t *testing.T) {
 	defer func() {
 		r := recover()

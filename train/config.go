@@ -71,9 +71,15 @@ type Config struct {
 	Classes  int     `json:"classes,omitempty"`
 
 	// Interpolant x_t = α(t)x0 + β(t)x1 + γ(t)z (interp.New(Interp, Gamma)).
-	Interp   string `json:"interp"`    // linear (default), trig, vp, onesided, onesided-trig, encdec
-	Gamma    string `json:"gamma"`     // interp.ParseGamma: "0" (default), a scale a (√(a t(1−t))), or SHAPE:a=A
-	Coupling string `json:"coupling"`  // coupling.Parse: independent (default), ot, sinkhorn[:eps=E]
+	Interp   string `json:"interp"`   // linear (default), trig, vp, onesided, onesided-trig, encdec
+	Gamma    string `json:"gamma"`    // interp.ParseGamma: "0" (default), a scale a (√(a t(1−t))), or SHAPE:a=A
+	Coupling string `json:"coupling"` // coupling.Parse: independent (default), ot, sinkhorn[:eps=E]
+	// Drift is what the drift network learns when γ ≠ 0: DriftFull ("", b
+	// itself, regressed on ẋ_t = α̇x0 + β̇x1 + γ̇z) or DriftSplit ("split": v,
+	// regressed on α̇x0 + β̇x1, with b = v + γ̇·η from the denoiser; see
+	// split.go). Omitted from JSON when empty, so earlier configs and
+	// hashes stay.
+	Drift    string `json:"drift,omitempty"`
 	TSampler string `json:"t_sampler"` // uniform (default) or logitnormal
 
 	// Optimisation.
@@ -213,6 +219,7 @@ func (c Config) Validate() error {
 	if _, err := c.Interpolant(); err != nil {
 		add(err)
 	}
+	add(c.validateDrift())
 	if _, err := coupling.Parse(c.Coupling); err != nil {
 		add(err) // coupling.Parse names itself
 	}

@@ -51,6 +51,9 @@ func TestConfigValidateErrors(t *testing.T) {
 		{"gamma", func(c *Config) { c.Gamma = "-1" }},
 		{"interp", func(c *Config) { c.Interp, c.Gamma = "onesided", "0.5" }},
 		{"coupling", func(c *Config) { c.Coupling = "hungarian-ish" }},
+		{"drift", func(c *Config) { c.Drift = "half" }},
+		{"drift", func(c *Config) { c.Drift = DriftSplit }},                                     // γ ≡ 0: nothing to split
+		{"drift", func(c *Config) { c.Drift, c.Interp, c.Gamma = DriftSplit, "onesided", "0" }}, // η denoises x0, not z
 		{"t_sampler", func(c *Config) { c.TSampler = "beta" }},
 		{"optimizer", func(c *Config) { c.Optimizer = "lbfgs" }},
 		{"schedule", func(c *Config) { c.Schedule = "step" }},

@@ -62,7 +62,7 @@ func EvalLoss(ctx context.Context, net, eta *nn.Net, cfg Config, src, tgt dist.S
 			etaT.Reshape(b, d)
 			ep = &etaT
 		}
-		ip.Batch(&x0, &x1, zp, t, &xt, &bT, ep)
+		batchFor(cfg, ip)(&x0, &x1, zp, t, &xt, &bT, ep)
 		sum += sqDist(net.Forward(&xt, t), &bT)
 		if eta != nil {
 			etaSum += sqDist(eta.Forward(&xt, t), &etaT)

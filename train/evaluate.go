@@ -209,7 +209,7 @@ func (r *Trained) gaussianChecks(rep *Evaluation, src, tgt dist.Sampler, rng *ra
 			rep.LossFloor, rep.Excess, rep.ExcessRel = &floor, &ex, &rel
 		}
 	}
-	fe := g.FieldError(r.Net.Forward, rng, rep.N)
+	fe := g.FieldError(r.DriftRows, rng, rep.N)
 	if !math.IsNaN(fe.RelL2) && !math.IsInf(fe.RelL2, 0) { // Σ‖b‖² = 0 leaves it undefined
 		rep.FieldRelL2 = &fe.RelL2
 	}

@@ -346,7 +346,7 @@ func (tr *trainer) trainStep() (StepInfo, error) {
 	if tr.cond != nil {
 		tr.cond.drop(tr.rng)
 	}
-	tr.ip.Batch(tr.x0, tr.x1, tr.z, tr.t, tr.xt, tr.bT, tr.etaT)
+	batchFor(cfg, tr.ip)(tr.x0, tr.x1, tr.z, tr.t, tr.xt, tr.bT, tr.etaT)
 	lr := cfg.LR * tr.sched(tr.step)
 	tr.step++
 	info := StepInfo{Step: tr.step, LR: lr, Net: tr.v.net}

@@ -140,7 +140,11 @@ func (m *Model) sampleODE(ctx context.Context, x *mat.Dense, o SampleOptions) (s
 		}
 	}
 	return inChunks(x, func(c *mat.Dense, r0 int) (solve.Result, error) {
-		return solve.Integrate(ctx, field(m.Net, o, r0, c.R), c, opts)
+		b, err := m.drift(o, r0, c.R)
+		if err != nil {
+			return solve.Result{}, err
+		}
+		return solve.Integrate(ctx, b, c, opts)
 	})
 }
 
@@ -170,8 +174,12 @@ func (m *Model) sampleSDE(ctx context.Context, x *mat.Dense, o SampleOptions, rn
 	}
 	so := solve.SDEOptions{Method: meth, Steps: steps, Backward: o.Backward, Eps: Diffusion(ip, o.Eps), RecordAt: o.Record}
 	return inChunks(x, func(c *mat.Dense, r0 int) (solve.Result, error) {
+		b, err := m.drift(o, r0, c.R)
+		if err != nil {
+			return solve.Result{}, err
+		}
 		score := solve.ScoreFromDenoiser(field(m.Eta, o, r0, c.R), ip.NoiseScale)
-		return solve.IntegrateSDE(ctx, field(m.Net, o, r0, c.R), score, c, rng, so)
+		return solve.IntegrateSDE(ctx, b, score, c, rng, so)
 	})
 }
 

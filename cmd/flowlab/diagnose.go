@@ -141,6 +141,9 @@ func (f *diagnoseFlags) runCmd(cmd *cobra.Command) error {
 	if err != nil {
 		return usagef("--run: %v", err)
 	}
+	if run.Config.Drift == train.DriftSplit {
+		return usagef("--run %s: its drift is split (b = v + γ̇·η, two networks); diagnose analyses a drift that is one network, so train with --drift full to diagnose it", f.run)
+	}
 	d := run.Config.Dim
 	if d <= f.fullCap {
 		// n rows of x and Φ (D + D² float32s): the state, up to 9 solver

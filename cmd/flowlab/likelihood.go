@@ -13,7 +13,6 @@ import (
 
 	"github.com/flowlab/flowlab/dist"
 	"github.com/flowlab/flowlab/mat"
-	"github.com/flowlab/flowlab/nn"
 	"github.com/flowlab/flowlab/solve"
 	"github.com/flowlab/flowlab/train"
 )
@@ -129,7 +128,11 @@ func (f *likelihoodFlags) runCmd(cmd *cobra.Command) error {
 		rep.Divergence = "hutchinson"
 	}
 	target := x.Clone()
-	lp, res, err := solve.LogLikelihood(ctx, nn.JVPField{Net: run.Net}, x, logp0,
+	drift, err := run.DriftJVP()
+	if err != nil {
+		return usagef("--run: %v", err)
+	}
+	lp, res, err := solve.LogLikelihood(ctx, drift, x, logp0,
 		solve.LikOptions{Options: opts, Hutchinson: f.hutchinson, Rng: rng})
 	if err != nil {
 		if ctx.Err() != nil {

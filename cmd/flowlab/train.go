@@ -79,6 +79,7 @@ that differ from it are refused).`,
 	fl.IntVar(&c.Fourier, "fourier", 0, "Fourier features sin/cos(2πkt), k = 1..F, of the time input")
 	fl.StringVar(&c.Interp, "interp", "linear", "interpolant: linear, trig, vp, onesided, onesided-trig, encdec")
 	fl.StringVar(&c.Gamma, "gamma", "0", "noise γ(t): 0, a scale a (√(a·t(1−t))), or brownian|bsquared|sinesquared[:a=A]")
+	fl.StringVar(&c.Drift, "drift", "full", "with --gamma > 0: full (the drift network learns b on ẋ_t, noise γ̇z included) or split (it learns the noise-free part v, and b = v + γ̇·η uses the denoiser)")
 	fl.StringVar(&c.Coupling, "coupling", "independent", "coupling: independent, ot, sinkhorn[:eps=E], label-ot (OT within each label; needs --cond label)")
 	fl.StringVar(&c.Cond, "cond", "", "condition the field on the target's class labels: label (default: unconditional)")
 	fl.Float64Var(&c.CondDrop, "cond-drop", 0, "with --cond label: rate of null labels in training, for guidance (e.g. 0.1; 0: none)")
@@ -123,6 +124,9 @@ func (f *trainFlags) run(cmd *cobra.Command) error {
 		return usagef("%v", err)
 	}
 	cfg.Hidden = hidden
+	if cfg.Drift, err = train.ParseDrift(cfg.Drift); err != nil {
+		return usagef("--%v", err)
+	}
 	if f.resume {
 		if cfg, err = resumeConfig(f.out, cfg, cmd.Flags()); err != nil {
 			return err
@@ -229,6 +233,7 @@ func resumeConfig(dir string, flags train.Config, set *pflag.FlagSet) (train.Con
 		"arch": func() { cfg.Arch = flags.Arch }, "fourier": func() { cfg.Fourier = flags.Fourier },
 		"time-embed": func() { cfg.TimeEmbed = flags.TimeEmbed }, "latent": func() { cfg.Latent = flags.Latent },
 		"interp": func() { cfg.Interp = flags.Interp }, "gamma": func() { cfg.Gamma = flags.Gamma },
+		"drift":    func() { cfg.Drift = flags.Drift },
 		"coupling": func() { cfg.Coupling = flags.Coupling }, "t-sampler": func() { cfg.TSampler = flags.TSampler },
 		"steps": func() { cfg.Steps = flags.Steps }, "batch": func() { cfg.Batch = flags.Batch },
 		"lr": func() { cfg.LR = flags.LR }, "optimizer": func() { cfg.Optimizer = flags.Optimizer },
@@ -255,7 +260,7 @@ func flagNames(err error) string {
 		"steps": "--steps", "batch": "--batch", "lr": "--lr", "hidden": "--hidden", "clip": "--clip",
 		"ema": "--ema", "momentum": "--momentum", "warmup": "--warmup", "schedule": "--schedule",
 		"optimizer": "--optimizer", "coupling": "--coupling", "interp/gamma": "--interp/--gamma",
-		"cond": "--cond", "cond_drop": "--cond-drop",
+		"cond": "--cond", "cond_drop": "--cond-drop", "drift": "--drift",
 	}
 	var parts []string
 	for _, line := range strings.Split(err.Error(), "\n") {

@@ -68,7 +68,7 @@ func probe(dir string) error {
 			ts[i] = float32(t)
 		}
 		ip.Batch(x0, x1, z, ts, xt, bt, nil)
-		b := r.Net.Forward(xt, ts)
+		b := r.DriftRows(xt, ts)
 		var xl, bl, xd, bd float64
 		for i := 0; i < n; i++ {
 			for j := 0; j < d; j++ {
