@@ -263,6 +263,8 @@ func TestTrainSampleEvalBadUsage(t *testing.T) {
 		{"unknown interp", append(base, "--interp", "cubic"), "interp"},
 		{"unknown coupling", append(base, "--coupling", "magic"), "coupling"},
 		{"one-sided with gamma", append(base, "--interp", "onesided", "--gamma", "0.5"), "gamma"},
+		{"unknown drift", append(base, "--gamma", "1", "--drift", "half"), "--drift"},
+		{"split drift without gamma", append(base, "--drift", "split"), "--drift"},
 		{"dims differ", []string{"train", "--source", "gaussian:dim=3", "--target", "moons", "--out", filepath.Join(tmp, "d")}, "dimension 3, target 2"},
 		{"run exists", append(base, "--out", done), "resume"},
 		{"resume other config", []string{"train", "--out", done, "--resume", "--lr", "0.5"}, "lr"},
