@@ -94,7 +94,7 @@ func rankSetup(s Scale) rankConfig {
 		},
 		Exact: "the closed-form field of the linear interpolant (exact.GaussianField, variance 0 in the dead directions) integrated with the same RK4 steps from the same source points, evaluated at max(t, 1e-9): its dead-direction part x/t is 0 on the source's support",
 		ID:    "TwoNN (Facco et al., 10 % of the largest ratios discarded) and the averaged Levina–Bickel MLE (k = 10..20) of the flow's output (flow_n points), beside the same estimators on exact samples of the same size from the rank-D/2 source law scaled to variance 1 and from N(0, I_D): those two calibrate the estimators' bias at this n and dimension",
-		Archs: "at quick scale only the converging recipe's Fourier MLP: a FiLM step costs about 1.6× an MLP step at 3×512, and the 12 more trainings of the comparison do not fit the quick budget; smoke and paper also run the same budget with the learned FiLM (flowlab train --arch film's defaults: embedding width 64, Adam 1e-3, warm-up 500, cosine, EMA) and with the raw-t MLP (the converging recipe without Fourier features)",
+		Archs: "at quick scale only the converging recipe's Fourier MLP: the 12 more trainings of the comparison, FiLM steps among them, do not fit the quick budget (docs/PERFORMANCE.md); smoke and paper also run the same budget with the learned FiLM (flowlab train --arch film's defaults: embedding width 64, Adam 1e-3, warm-up 500, cosine, EMA) and with the raw-t MLP (the converging recipe without Fourier features)",
 	}
 	if s != Quick {
 		film := conv

@@ -52,7 +52,7 @@ type stochasticConfig struct {
 func stochasticSetup(s Scale) stochasticConfig {
 	return stochasticConfig{
 		Toy: toySetup(s), Gauss: pick(s, gaussSetup(s), gaussSetup(s), convergingGauss(s)), Seeds: seedsFor(s),
-		Recipe: pick(s, "rank's short recipe", "rank's short recipe (3×256, 1500 steps, batch 256): rank's converging recipe (3×512, 2000 steps, batch 512) costs about 130 s of CPU per SDE cell (two networks and the 400-step SDE), five times what the quick budget leaves; in a calibration run on seed 1 it brought the learned SDE's dead-direction variance from 0.79 to 0.88 and its live variance from 0.72 to 0.65",
+		Recipe: pick(s, "rank's short recipe", "rank's short recipe (3×256, 1500 steps, batch 256): rank's converging recipe (3×512, 2000 steps, batch 512), with two networks and the SDE a cell, does not fit the quick budget (docs/PERFORMANCE.md)",
 			"rank's converging recipe (3×512, 8 Fourier features, lr 1e-2, 10000 steps, batch 512)"),
 		Sigmas:    pick(s, []float64{0.3}, []float64{0.5}, []float64{0.02, 0.05, 0.1, 0.2, 0.5}),
 		Epss:      pick(s, []float64{0.1}, []float64{0.01, 0.1}, []float64{0.001, 0.01, 0.1}),
