@@ -164,7 +164,7 @@ func stochasticTrain(e *env, c stochasticConfig, x *stochasticCell) error {
 	if err != nil {
 		return err
 	}
-	if x.Run.Eps > 0 && x.Run.Seed > 0 {
+	if x.Run.Eps > 0 && x.Run.Seed > 0 { // a noised source's ODE: no γ, so res.Net is the whole drift
 		v0 := make([]float64, c.Gauss.D)
 		for i := range v0 {
 			v0[i] = x.Run.Eps

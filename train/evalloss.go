@@ -12,7 +12,8 @@ import (
 )
 
 // EvalLoss estimates the training objectives of trained networks on n fresh
-// draws: the drift loss E‖b(x_t, t) − ẋ_t‖² and, when eta is not nil, the
+// draws: the drift loss E‖b(x_t, t) − ẋ_t‖² (for a DriftSplit cfg, the
+// network's own loss E‖v(x_t, t) − α̇x0 − β̇x1‖²) and, when eta is not nil, the
 // denoiser loss E‖η(x_t, t) − z‖², with x_t built exactly as in training
 // (cfg's interpolant, coupling within batches of cfg.Batch, t-sampler). The
 // sums are accumulated in float64. cfg must be a prepared configuration (as

@@ -48,7 +48,7 @@ type Evaluation struct {
 	Weights     string  `json:"weights"`
 	FinalLoss   float64 `json:"final_loss"` // training loss, mean of the last steps
 	LossN       int     `json:"loss_n"`     // draws EvalLoss is averaged over
-	EvalLoss    float64 `json:"eval_loss"`  // drift loss on LossN fresh draws
+	EvalLoss    float64 `json:"eval_loss"`  // drift network's loss on LossN fresh draws (v's for a split drift)
 	EvalEtaLoss float64 `json:"eval_eta_loss,omitempty"`
 	// Gaussian source and target (independent coupling, uniform t): the
 	// least achievable loss, the excess of EvalLoss over it, and the
@@ -202,7 +202,9 @@ func (r *Trained) gaussianChecks(rep *Evaluation, src, tgt dist.Sampler, rng *ra
 	if err != nil {
 		return nil // not a law the closed forms cover (e.g. a one-sided path)
 	}
-	if lo, hi := ip.TRange(); lo == 0 && hi == 1 {
+	// The floor is the full drift's E‖b − ẋ_t‖²; a split drift's network
+	// has another loss (EvalLoss), so it gets no floor.
+	if lo, hi := ip.TRange(); lo == 0 && hi == 1 && r.Config.Drift != DriftSplit {
 		if floor := g.LossFloor(); !math.IsInf(floor, 0) && floor > 0 {
 			ex := rep.EvalLoss - floor
 			rel := ex / floor

@@ -12,8 +12,10 @@ import (
 )
 
 // Model is what carrying points needs from a trained run: the Config it was
-// trained with (its interpolant), the drift Net b(x, t) and the denoiser Eta
-// η(x, t) (nil for a deterministic interpolant). Result (from Fit) and
+// trained with (its interpolant), the drift network Net and the denoiser Eta
+// η(x, t) (nil for a deterministic interpolant). Net is the drift b(x, t)
+// itself, or for Config.Drift DriftSplit its noise-free part v, with
+// b = v + γ̇·η (split.go). Result (from Fit) and
 // Trained (from Load) embed one, so both sample through Model.Sample without
 // copying their networks. The networks are not safe for concurrent use, so
 // neither is a Model.

@@ -40,11 +40,9 @@ func ParseDrift(name string) (string, error) {
 // validateDrift checks Drift against the interpolant: a split drift needs a
 // noise term γ̇z to split off and a denoiser of z (not of x0).
 func (c Config) validateDrift() error {
-	if c.Drift == DriftFull {
-		return nil
-	}
-	if c.Drift != DriftSplit {
-		return fmt.Errorf("drift: unknown value %q (want %q or %q)", c.Drift, DriftFull, DriftSplit)
+	d, err := ParseDrift(c.Drift)
+	if err != nil || d == DriftFull {
+		return err
 	}
 	ip, err := c.Interpolant()
 	if err != nil {
@@ -75,12 +73,16 @@ func noiseRate(ip interp.Interpolant) func(t float64) float64 {
 }
 
 // splitDrift is the drift b = v + γ̇(t)·η of a DriftSplit run, from the two
-// fields v and η (each the net itself or a guided mix). It is a
-// solve.JVPField when both are (the bare networks).
+// fields v and η (each the net itself or a guided mix).
 type splitDrift struct {
 	v, eta solve.Field
 	rate   func(t float64) float64
-	e, de  *mat.Dense // η and its JVP
+	e      *mat.Dense // η
+}
+
+// newSplitDrift returns b = v + γ̇·η for the interpolant ip.
+func newSplitDrift(v, eta solve.Field, ip interp.Interpolant) *splitDrift {
+	return &splitDrift{v: v, eta: eta, rate: noiseRate(ip), e: mat.New(0, v.Dim())}
 }
 
 // Dim returns the data dimension.
@@ -94,18 +96,21 @@ func (s *splitDrift) Eval(t float64, x, out *mat.Dense) {
 	axpy(float32(s.rate(t)), s.e, out)
 }
 
+// splitJVP is a splitDrift of two fields with forward-mode JVPs (the bare
+// networks): a solve.JVPField.
+type splitJVP struct {
+	splitDrift
+	jv, jeta solve.JVPField
+	de       *mat.Dense // ∂η/∂x·dx
+}
+
 // JVP writes b(x, t) into out and ∂b/∂x·dx = ∂v/∂x·dx + γ̇·∂η/∂x·dx into
-// dout. It panics unless v and η are solve.JVPFields.
-func (s *splitDrift) JVP(t float64, x, dx, out, dout *mat.Dense) {
-	v, ok1 := s.v.(solve.JVPField)
-	eta, ok2 := s.eta.(solve.JVPField)
-	if !ok1 || !ok2 {
-		panic("train: splitDrift.JVP on fields without JVP")
-	}
-	v.JVP(t, x, dx, out, dout)
+// dout.
+func (s *splitJVP) JVP(t float64, x, dx, out, dout *mat.Dense) {
+	s.jv.JVP(t, x, dx, out, dout)
 	s.e.Reshape(x.R, x.C)
 	s.de.Reshape(x.R, x.C)
-	eta.JVP(t, x, dx, s.e, s.de)
+	s.jeta.JVP(t, x, dx, s.e, s.de)
 	r := float32(s.rate(t))
 	axpy(r, s.e, out)
 	axpy(r, s.de, dout)
@@ -116,11 +121,6 @@ func axpy(a float32, x, y *mat.Dense) {
 	for i, v := range x.Data[:len(y.Data)] {
 		y.Data[i] += a * v
 	}
-}
-
-// newSplitDrift returns b = v + γ̇·η for the interpolant ip.
-func newSplitDrift(v, eta solve.Field, ip interp.Interpolant) *splitDrift {
-	return &splitDrift{v: v, eta: eta, rate: noiseRate(ip), e: mat.New(0, v.Dim()), de: mat.New(0, v.Dim())}
 }
 
 // drift returns the field that carries rows [r0, r0+n) of a batch under o:
@@ -160,12 +160,14 @@ func (m *Model) DriftJVP() (solve.JVPField, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newSplitDrift(nn.JVPField{Net: m.Net}, nn.JVPField{Net: m.Eta}, ip), nil
+	v, eta := nn.JVPField{Net: m.Net}, nn.JVPField{Net: m.Eta}
+	return &splitJVP{splitDrift: *newSplitDrift(v, eta, ip), jv: v, jeta: eta, de: mat.New(0, v.Dim())}, nil
 }
 
 // DriftRows evaluates the drift b at every row of x with its own time t[i]
 // (as nn.Net.Forward, into a new matrix): the network, or for a DriftSplit
-// run v + γ̇(t[i])·η. It panics when a split run's model lacks η.
+// run v + γ̇(t[i])·η. It panics when a split run's model lacks η, which Fit
+// and Load never return.
 func (m *Model) DriftRows(x *mat.Dense, t []float32) *mat.Dense {
 	out := m.Net.Forward(x, t).Clone()
 	if m.Config.Drift != DriftSplit {

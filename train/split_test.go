@@ -34,9 +34,11 @@ func splitModel(t *testing.T, d int) *Model {
 // apart and γ̇ from Coeffs in float64, γ̇ taken at t clamped to the training
 // range [TEps, 1−TEps] (so at t = 0 it is γ̇(TEps) ≈ 15.8, not +Inf). Bound:
 // float32 rounding of |v| + |γ̇·η|, 1e-6 relative. DriftRows, with a time per
-// row, must give each row the value Eval gives at that row's time.
+// row, must give each row the value Eval gives at that row's time (the times
+// are exact in float32, so that the two see the same t).
 func TestSplitDriftEval(t *testing.T) {
-	const n, d = 5, 3
+	ts := []float64{0, 1.0 / 4096, 1.0 / 1024, 0.25, 0.5, 0.75, 1 - 1.0/1024, 1}
+	n, d := len(ts), 3
 	m := splitModel(t, d)
 	ip := mustIP(t, m.Config)
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -46,13 +48,12 @@ func TestSplitDriftEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := []float64{0, 1e-4, interp.TEps, 0.3, 0.5, 0.9, 1}
 	rows := make([]float32, n)
-	for k := range rows {
-		rows[k] = float32(ts[k%len(ts)])
+	for k, tt := range ts {
+		rows[k] = float32(tt)
 	}
 	byRow := m.DriftRows(x, rows)
-	for _, tt := range ts {
+	for r, tt := range ts {
 		got, v, e := mat.New(n, d), mat.New(n, d), mat.New(n, d)
 		b.Eval(tt, x, got)
 		m.Net.Eval(tt, x, v)
@@ -68,13 +69,76 @@ func TestSplitDriftEval(t *testing.T) {
 				t.Fatalf("t=%v: b %v, v + γ̇·η %v", tt, got.Data[i], want)
 			}
 		}
-		for r := range n {
-			if float64(rows[r]) != tt {
-				continue
+		for j := range d {
+			if a, w := byRow.At(r, j), got.At(r, j); !(math.Abs(float64(a-w)) <= 1e-6*(1+math.Abs(float64(w)))) {
+				t.Fatalf("t=%v row %d: DriftRows %v, Eval %v", tt, r, a, w)
 			}
-			for j := range d {
-				if a, w := byRow.At(r, j), got.At(r, j); !(math.Abs(float64(a-w)) <= 1e-6*(1+math.Abs(float64(w)))) {
-					t.Fatalf("t=%v row %d: DriftRows %v, Eval %v", tt, r, a, w)
+		}
+	}
+}
+
+// TestSplitSample checks that Model.Sample carries points with b, not with
+// v alone, on the ODE and on the SDE path (ε = 0: the drift's Euler steps),
+// and with classifier-free guidance: one Euler step of length 1 from t = 0
+// must land at x + b_w(x, 0), where b_w = b(∅) + w·(b(y) − b(∅)) and each b
+// is v + γ̇(TEps)·η with the nets evaluated here, apart, label by label.
+// Bound: float32 rounding of the sums, 1e-5 of 1 + |b|.
+func TestSplitSample(t *testing.T) {
+	const n, d, classes = 4, 2, 3
+	cfg := Config{Dim: d, Hidden: []int{16}, Gamma: "1", Drift: DriftSplit, Cond: "label", CondDrop: 0.1, Classes: classes}.Defaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	v, err := nn.New(cfg.NetConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eta, err := nn.New(cfg.NetConfig(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fresh heads are zero; give the label tables and η some weight.
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, p := range [][]float32{v.Params(), eta.Params()} {
+		for i := range p {
+			p[i] += float32(0.3 * rng.NormFloat64())
+		}
+	}
+	m := &Model{Config: cfg, Net: v, Eta: eta}
+	x0 := mat.New(n, d)
+	interp.FillNormal(rng, x0)
+	labels := []int{0, 2, nn.Null, 1}
+	rate := mustIP(t, cfg).Coeffs(interp.TEps).DG
+	bAt := func(lab []int) *mat.Dense {
+		vo, eo := mat.New(n, d), mat.New(n, d)
+		v.SetLabels(lab)
+		v.Eval(0, x0, vo)
+		eta.SetLabels(lab)
+		eta.Eval(0, x0, eo)
+		v.SetLabels(nil)
+		eta.SetLabels(nil)
+		for i := range vo.Data {
+			vo.Data[i] += float32(rate) * eo.Data[i]
+		}
+		return vo
+	}
+	null, cond := bAt(nil), bAt(labels)
+	for _, w := range []float64{1, 0, 2.5} {
+		want := mat.New(n, d)
+		for i := range want.Data {
+			want.Data[i] = x0.Data[i] + null.Data[i] + float32(w)*(cond.Data[i]-null.Data[i])
+		}
+		for _, o := range []SampleOptions{
+			{Solver: "euler", NFE: 1, Labels: labels, Guidance: &w},
+			{SDE: true, Solver: "euler-maruyama", NFE: 1, Eps: 0, Labels: labels, Guidance: &w},
+		} {
+			x := x0.Clone()
+			if _, err := m.Sample(context.Background(), x, o, rand.New(rand.NewPCG(1, 1))); err != nil {
+				t.Fatal(err)
+			}
+			for i := range x.Data {
+				if !(math.Abs(float64(x.Data[i]-want.Data[i])) <= 1e-5*(1+math.Abs(float64(want.Data[i]-x0.Data[i])))) {
+					t.Fatalf("w=%v sde=%v: point %v, want x + b_w = %v", w, o.SDE, x.Data[i], want.Data[i])
 				}
 			}
 		}
@@ -139,19 +203,19 @@ func TestSplitDriftNeedsEta(t *testing.T) {
 // TestFitSplitDrift trains the split drift on N(0,½I_2) → N(0,I_2) with the
 // Brownian γ = √(t(1−t)) and measures b = v + γ̇·η against the exact drift
 // (exact.GaussianField.Eval64) at t = 0.2, 0.5 and 0.8, on points drawn from
-// the exact marginal of x_t. The bound is half the relative size of the noise
-// part γ̇·η in b at that t (computed from the closed form, v's and b's slopes
-// on x_t): a drift that leaves the η term out, or adds it with the wrong
-// sign or time, is off by at least that much, while a 32×32 net trained 3000
-// steps comes within 0.2 (the full drift of the same budget too). At t = ½,
-// where γ̇ = 0, the bound is the plain 0.2. Near the ends the split's b is
-// worse than the full drift's (γ̇ amplifies η's error; docs/STOCHASTIC.md):
-// this test does not look there.
+// the exact marginal of x_t. Bound: relative L2 error 0.25 at each t. A
+// 32×32 net trained 3000 steps came within 0.05–0.18 (the drift trained on b
+// with the same budget: 0.16 at t = 0.2). A drift that leaves the η term
+// out is off by the noise part's share of b, |γ̇·η|/|b| (3.0 at t = 0.2,
+// 0.75 at 0.8, computed here from the closed form), at least twice the
+// bound; at t = ½, where γ̇ = 0, the test checks v alone. Near the ends the
+// split's b is worse than the full drift's (γ̇ amplifies η's error;
+// docs/STOCHASTIC.md): this test does not look there.
 func TestFitSplitDrift(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for a few seconds")
 	}
-	const k, n = 2, 4000
+	const k, n, bound = 2, 4000, 0.25
 	src, tgt := gauss(t, k, 0.5), gauss(t, k, 1)
 	cfg := Config{Hidden: []int{32, 32}, Steps: 3000, Batch: 256, LR: 5e-3, Schedule: "cosine", Gamma: "1", Drift: DriftSplit, Seed: 2}
 	res, err := Fit(context.Background(), src, tgt, cfg, Options{})
@@ -167,10 +231,9 @@ func TestFitSplitDrift(t *testing.T) {
 		sd2 := c.A*c.A*0.5 + c.B*c.B + c.G*c.G // Var(x_t) per coordinate
 		// Slopes of b and of its noise part γ̇·η = γ̇γ·x/sd2 on x_t.
 		slopeB := (c.A*c.DA*0.5 + c.B*c.DB + c.G*c.DG) / sd2
-		slopeNoise := c.G * c.DG / sd2
-		bound := 0.2
-		if slopeNoise != 0 {
-			bound = max(bound, 0.5*math.Abs(slopeNoise/slopeB))
+		share := math.Abs(c.G * c.DG / sd2 / slopeB)
+		if tt != 0.5 && share < 2*bound {
+			t.Fatalf("t=%v: the noise part is %.3f of b, too little to tell a missing η term from the bound", tt, share)
 		}
 		x, ts := mat.New(n, k), make([]float32, n)
 		for i := range x.Data {
@@ -195,9 +258,9 @@ func TestFitSplitDrift(t *testing.T) {
 			}
 		}
 		rel := math.Sqrt(num / den)
-		t.Logf("t=%v: relative L2 error of b = v + γ̇·η %.4f (bound %.3f; noise part / b = %.3f)", tt, rel, bound, slopeNoise/slopeB)
+		t.Logf("t=%v: relative L2 error of b = v + γ̇·η %.4f (noise part / b = %.3f)", tt, rel, share)
 		if !(rel < bound) {
-			t.Errorf("t=%v: split drift relative L2 error %.4f, want < %.3f", tt, rel, bound)
+			t.Errorf("t=%v: split drift relative L2 error %.4f, want < %v", tt, rel, bound)
 		}
 	}
 }
