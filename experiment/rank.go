@@ -537,7 +537,7 @@ func rankFigure(e *env, c gaussConfig, file, title string, runs []*rankRun, cols
 	var panels []plot.HistPanel
 	for _, r := range runs {
 		panels = append(panels, plot.HistPanel{
-			Title:  fmt.Sprintf("rank %d, %s, %s, seed %d", r.SourceRank, r.Arch, r.Sampler, r.Seed),
+			Title:  fmt.Sprintf("rank %d, %s, %s, seed %d", r.SourceRank, r.Arch, samplerLabel(r), r.Seed),
 			Values: r.Norms,
 			Curves: []plot.Curve{
 				chiCurve(fmt.Sprintf("Chi(%d)", c.D), xs, c.D, 1, false),
@@ -547,6 +547,20 @@ func rankFigure(e *env, c gaussConfig, file, title string, runs []*rankRun, cols
 	}
 	return plot.HistGrid(e.figure(file), title, cols, panels,
 		plot.HistOptions{Lo: lo, Hi: hi, XLabel: "‖f(x)‖", PanelW: 230, PanelH: 170, Legend: true})
+}
+
+// samplerLabel names a run's sampler in a few characters, for panel
+// titles (rankRun.Sampler spells out the SDE's settings).
+func samplerLabel(r *rankRun) string {
+	switch {
+	case isPF(r):
+		return "pf ODE"
+	case isSDE(r):
+		return "SDE"
+	case r.Eps > 0:
+		return fmt.Sprintf("ODE ε=%g", r.Eps)
+	}
+	return "ODE"
 }
 
 // gammaNote describes a γ for log lines.
