@@ -176,12 +176,11 @@ func (m *Model) sampleSDE(ctx context.Context, x *mat.Dense, o SampleOptions, rn
 	}
 	so := solve.SDEOptions{Method: meth, Steps: steps, Backward: o.Backward, Eps: Diffusion(ip, o.Eps), RecordAt: o.Record}
 	return inChunks(x, func(c *mat.Dense, r0 int) (solve.Result, error) {
-		b, err := m.drift(o, r0, c.R)
+		b, eta, err := m.sdeFields(o, r0, c.R)
 		if err != nil {
 			return solve.Result{}, err
 		}
-		score := solve.ScoreFromDenoiser(field(m.Eta, o, r0, c.R), ip.NoiseScale)
-		return solve.IntegrateSDE(ctx, b, score, c, rng, so)
+		return solve.IntegrateSDE(ctx, b, solve.ScoreFromDenoiser(eta, ip.NoiseScale), c, rng, so)
 	})
 }
 

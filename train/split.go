@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
@@ -134,6 +135,64 @@ func (m *Model) drift(o SampleOptions, r0, n int) (solve.Field, error) {
 		return nil, err
 	}
 	return newSplitDrift(field(m.Net, o, r0, n), field(m.Eta, o, r0, n), ip), nil
+}
+
+// sdeFields returns the drift and the denoiser that carry rows [r0, r0+n)
+// of a batch along the SDE. A split drift shares its η with the score
+// through lastEval, so that each step evaluates η once, not twice.
+func (m *Model) sdeFields(o SampleOptions, r0, n int) (b, eta solve.Field, err error) {
+	eta = field(m.Eta, o, r0, n)
+	if m.Config.Drift != DriftSplit {
+		return field(m.Net, o, r0, n), eta, nil
+	}
+	ip, err := m.splitInterpolant()
+	if err != nil {
+		return nil, nil, err
+	}
+	shared := &lastEval{f: eta, x: mat.New(0, eta.Dim()), out: mat.New(0, eta.Dim())}
+	return newSplitDrift(field(m.Net, o, r0, n), shared, ip), shared, nil
+}
+
+// lastEval is a field that remembers its last evaluation and answers a
+// repeat of it, the same t and the same bits of x, from memory: the SDE of
+// a split drift asks for η at each (t, x) twice, inside b and for the
+// score. The networks are deterministic, so the answer is the bits a second
+// evaluation would give.
+type lastEval struct {
+	f      solve.Field
+	t      float64
+	x, out *mat.Dense // the last input and output
+	ok     bool
+}
+
+// Dim returns the data dimension.
+func (l *lastEval) Dim() int { return l.f.Dim() }
+
+// Eval writes f(x, t) into out, from memory when (t, x) repeats the last call.
+func (l *lastEval) Eval(t float64, x, out *mat.Dense) {
+	if l.ok && t == l.t && x.R == l.x.R && x.C == l.x.C && sameBits(x.Data, l.x.Data) {
+		copy(out.Data, l.out.Data)
+		return
+	}
+	l.f.Eval(t, x, out)
+	l.t, l.ok = t, true
+	l.x.Reshape(x.R, x.C)
+	copy(l.x.Data, x.Data)
+	l.out.Reshape(out.R, out.C)
+	copy(l.out.Data, out.Data)
+}
+
+// sameBits reports whether a and b hold the same float32 bits.
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i, v := range a {
+		if math.Float32bits(v) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // splitInterpolant returns a DriftSplit run's interpolant, or an error when

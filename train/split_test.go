@@ -10,6 +10,7 @@ import (
 	"github.com/flowlab/flowlab/interp"
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/nn"
+	"github.com/flowlab/flowlab/solve"
 )
 
 // splitModel returns a DriftSplit model with two fresh random networks.
@@ -262,5 +263,62 @@ func TestFitSplitDrift(t *testing.T) {
 		if !(rel < bound) {
 			t.Errorf("t=%v: split drift relative L2 error %.4f, want < %v", tt, rel, bound)
 		}
+	}
+}
+
+// countField counts its evaluations of f.
+type countField struct {
+	f solve.Field
+	n int
+}
+
+func (c *countField) Dim() int { return c.f.Dim() }
+func (c *countField) Eval(t float64, x, out *mat.Dense) {
+	c.n++
+	c.f.Eval(t, x, out)
+}
+
+// TestSplitSDEShared checks that the split drift's SDE evaluates η once a
+// step and gives the bits of the plain construction, which evaluates it
+// twice (inside b and for the score): lastEval answers only an exact repeat
+// of (t, x).
+func TestSplitSDEShared(t *testing.T) {
+	const n, d, steps = 6, 2, 20
+	m := splitModel(t, d)
+	ip := mustIP(t, m.Config)
+	x0 := mat.New(n, d)
+	interp.FillNormal(rand.New(rand.NewPCG(4, 4)), x0)
+	got := x0.Clone()
+	o := SampleOptions{SDE: true, NFE: steps, Eps: DefaultEps}
+	if _, err := m.Sample(context.Background(), got, o, rand.New(rand.NewPCG(8, 8))); err != nil {
+		t.Fatal(err)
+	}
+	want := x0.Clone()
+	eta := &countField{f: m.Eta}
+	so := solve.SDEOptions{Method: solve.EulerMaruyama, Steps: steps, Eps: Diffusion(ip, DefaultEps)}
+	if _, err := solve.IntegrateSDE(context.Background(), newSplitDrift(m.Net, eta, ip), solve.ScoreFromDenoiser(eta, ip.NoiseScale), want, rand.New(rand.NewPCG(8, 8)), so); err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(got.Data, want.Data) {
+		t.Fatalf("SDE with the shared η %v, with two evaluations %v", got.Data, want.Data)
+	}
+	if eta.n <= steps {
+		t.Fatalf("the plain construction evaluated η %d times in %d steps: the comparison shows nothing", eta.n, steps)
+	}
+
+	c := &countField{f: m.Eta}
+	l := &lastEval{f: c, x: mat.New(0, d), out: mat.New(0, d)}
+	out := mat.New(n, d)
+	x := x0.Clone()
+	l.Eval(0.3, x, out)
+	l.Eval(0.3, x, out)
+	if c.n != 1 {
+		t.Fatalf("a repeat of (t, x): %d evaluations, want 1", c.n)
+	}
+	x.Data[3] = math.Nextafter32(x.Data[3], 10)
+	l.Eval(0.3, x, out)
+	l.Eval(0.4, x, out)
+	if c.n != 3 {
+		t.Fatalf("x one ulp off, then another t: %d evaluations, want 3", c.n)
 	}
 }
