@@ -31,7 +31,6 @@ func smallConfig() Config {
 	return Config{Hidden: []int{16, 16}, Steps: 40, Batch: 32, LR: 1e-2, Seed: 11}
 }
 
-
 // The issue-3 must-show: N(0,½I_8) → N(0,I_8) with hidden 64,64,64 ends
 // within 3 % of the loss floor (π/2)√(ab)·k, and the learned field is within
 // relative L2 error 0.1 of v* on x_t samples.
