@@ -105,5 +105,10 @@ func stochasticMACs(c stochasticConfig, x *stochasticCell) float64 {
 	if x.Pair != nil {
 		return pairMACs(c.Toy, x.Pair)
 	}
-	return gaussMACs(c.Gauss, x.Run.Gamma != "")
+	m := gaussMACs(c.Gauss, x.Run.Gamma != "")
+	if x.Run.Gamma != "" {
+		// The ε sweep's SDEs: two evaluations a step (drift and η).
+		m += float64(len(c.SweepEps)) * 2 * float64(c.Gauss.SDESteps) * float64(c.Gauss.FlowN) * netMACs(c.Gauss.D, c.Gauss.Hidden, c.Gauss.Fourier, c.Gauss.Arch)
+	}
+	return m
 }

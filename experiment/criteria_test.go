@@ -93,6 +93,8 @@ func TestStudyCriteria(t *testing.T) {
 		"stochastic/noise-lip":      {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"stochastic/sde-dead":       {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"stochastic/pf-live":        {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
+		"stochastic/sde-eps-rank":   {[]float64{0.6, 0.9, 1.2}, []float64{3.9, 4.5, 4.2}},
+		"stochastic/sde-eps-dead":   {[]float64{0.004, 0.01, 0.007}, []float64{0.2, 0.25, 0.22}},
 		"stochastic/exact-sde-dead": {[]float64{0.98, 1.05, 1.0}, []float64{0.48, 0.5, 0.49}},
 		"latent/latent":             {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}}, "latent/full": {[]float64{20, 25, 22}, []float64{1, 1.2, 1.1}},
 		"latent/gen": {[]float64{1, 1.1, 1.05}, []float64{5, 6, 5.5}}, "latent/mnist-inv": {[]float64{1, 1.2, 1.1}, []float64{20, 25, 22}},

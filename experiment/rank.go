@@ -118,6 +118,7 @@ type rankRun struct {
 	Eps        float64    `json:"eps,omitempty"` // variance added in the dead directions
 	Gamma      string     `json:"gamma,omitempty"`
 	Sampler    string     `json:"sampler"`
+	EpsPeak    float64    `json:"sde_eps_peak,omitempty"` // the SDE's ε peak in the stochastic experiment's ε sweep (0: not a sweep run)
 	Seed       int        `json:"seed"`
 	FinalLoss  float64    `json:"final_loss"`
 	MeanNorm   float64    `json:"mean_norm"`
@@ -557,6 +558,8 @@ func samplerLabel(r *rankRun) string {
 		return "pf ODE"
 	case isSDE(r):
 		return "SDE"
+	case r.EpsPeak > 0:
+		return fmt.Sprintf("SDE ε=%g", r.EpsPeak)
 	case r.Eps > 0:
 		return fmt.Sprintf("ODE ε=%g", r.Eps)
 	}

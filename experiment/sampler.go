@@ -27,10 +27,16 @@ func newSampler(res *train.Result, sdeSteps int) (*sampler, error) {
 	}
 	s := &sampler{name: "ode", res: res, opts: train.SampleOptions{Solver: "rk4", NFE: 4 * flowSteps}}
 	if res.Eta != nil {
-		s.opts = train.SampleOptions{SDE: true, Solver: "euler-maruyama", NFE: sdeSteps, Eps: train.DefaultEps}
-		s.name = fmt.Sprintf("sde (ε = %g·γ/max γ, %d Euler–Maruyama steps)", train.DefaultEps, sdeSteps)
+		s = s.withEps(train.DefaultEps, sdeSteps)
 	}
 	return s, nil
+}
+
+// withEps returns the SDE sampler of the same training with ε(t) =
+// eps·γ(t)/max γ and sdeSteps Euler–Maruyama steps.
+func (s *sampler) withEps(eps float64, sdeSteps int) *sampler {
+	return &sampler{res: s.res, opts: train.SampleOptions{SDE: true, Solver: "euler-maruyama", NFE: sdeSteps, Eps: eps},
+		name: fmt.Sprintf("sde (ε = %g·γ/max γ, %d Euler–Maruyama steps)", eps, sdeSteps)}
 }
 
 // pfName names the probability-flow ODE of a stochastic interpolant's
