@@ -50,8 +50,12 @@ is learned split, b = v + γ̇·η: trained on ẋ_t itself it learned no live t
 ([docs/STOCHASTIC.md](docs/STOCHASTIC.md)). The control, the learned drift alone (its probability-flow ODE), takes
 the live directions from the source's 0.5 to {{iv "stochastic/pf-live"}} where the exact one reaches 1
 ({{verdict "stochastic/pf-live"}}; the short recipe's deterministic ODE leaves them at
-{{stat "stochastic" "embedded:dim=128,rank=64,var=0.5, ode" "live_var"}}); the SDE's two verdicts speak about randomness
-only where it is confirmed. Noise ε in the dead
+{{stat "stochastic" "embedded:dim=128,rank=64,var=0.5, ode" "live_var"}}); the SDE's verdicts speak about randomness
+only where it is confirmed. How much randomness: from the degenerate source even the exact SDE fills the dead
+directions only to 1 − e^{−2πε}, ε the peak of the SDE's diffusion (0.957 at the default 0.5, 0.998 at 1;
+[docs/STOCHASTIC.md](docs/STOCHASTIC.md)). At ε = 1
+the learned SDE ends {{iv "stochastic/sde-eps-rank"}} bounds from Chi(128) ({{verdict "stochastic/sde-eps-rank"}}),
+its dead variance up to {{iv "stochastic/sde-eps-dead"}} from the exact SDE's ({{verdict "stochastic/sde-eps-dead"}}). Noise ε in the dead
 directions gives KS {{iv "stochastic/noise-rank"}} bounds, through a flow map whose largest stretch, measured by
 ` + "`diagnose`" + `, is {{iv "stochastic/noise-lip"}} × the closed form's √(1/ε) ({{verdict "stochastic/noise-lip"}}).
 ![stochastic](docs/figures/stochastic.png)
