@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/flowlab/flowlab/exact"
@@ -318,5 +319,36 @@ func TestFieldError(t *testing.T) {
 				t.Errorf("loss %.5f ± %.5f, floor + excess %.5f", fe.Loss, fe.LossSE, want)
 			}
 		})
+	}
+}
+
+// AwayFromZero: the field of a source with variance 0 in a direction is
+// x·(...)/t there, 0/0 at t = 0 on the source's support (NaN), and exactly 0
+// there for t > 0, which is what the wrapper gives at t = 0; elsewhere it
+// is the field itself.
+func TestAwayFromZero(t *testing.T) {
+	ip, err := interp.New("linear", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := exact.NewGaussianField([]float64{0, 0}, []float64{0.5, 0}, []float64{0, 0}, []float64{1, 1}, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := mat.New(1, 2)
+	x.Set(0, 0, 0.7) // a source point: 0 in the dead direction
+	bare, away := mat.New(1, 2), mat.New(1, 2)
+	g.Eval(0, x, bare)
+	exact.AwayFromZero{F: g}.Eval(0, x, away)
+	if !math.IsNaN(float64(bare.At(0, 1))) {
+		t.Fatalf("the dead direction at t = 0: %v, want NaN (0/0)", bare.At(0, 1))
+	}
+	if away.At(0, 1) != 0 || away.At(0, 0) != bare.At(0, 0) {
+		t.Fatalf("AwayFromZero at t = 0: %v, want [%v 0]", away.Data, bare.At(0, 0))
+	}
+	g.Eval(0.3, x, bare)
+	exact.AwayFromZero{F: g}.Eval(0.3, x, away)
+	if !slices.Equal(bare.Data, away.Data) {
+		t.Fatalf("AwayFromZero at t = 0.3: %v, the field %v", away.Data, bare.Data)
 	}
 }

@@ -197,6 +197,25 @@ func (g *GaussianField) Score(t float64, x, out *mat.Dense) {
 // ScoreField returns the score ∇ log p_t as a solve.Field.
 func (g *GaussianField) ScoreField() *ScoreField { return &ScoreField{g} }
 
+// Evaluator is a field evaluated at one time for a whole batch: the method
+// set of solve.Field, which exact does not import.
+type Evaluator interface {
+	Dim() int
+	Eval(t float64, x, out *mat.Dense)
+}
+
+// AwayFromZero evaluates F at max(t, 1e-9). A GaussianField whose source
+// has variance 0 in some directions (and its ScoreField) is x/t there: 0/0
+// at t = 0, where the source puts x = 0, and 0 for every t > 0 at those
+// points. Integrating from the source wants the value just after t = 0.
+type AwayFromZero struct{ F Evaluator }
+
+// Dim returns the dimension.
+func (a AwayFromZero) Dim() int { return a.F.Dim() }
+
+// Eval writes F(x, max(t, 1e-9)) into out.
+func (a AwayFromZero) Eval(t float64, x, out *mat.Dense) { a.F.Eval(max(t, 1e-9), x, out) }
+
 // ScoreField is the score of a GaussianField's marginals, as a field.
 type ScoreField struct{ G *GaussianField }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/flowlab/flowlab/mat"
 	"github.com/flowlab/flowlab/plot"
 	"github.com/flowlab/flowlab/report"
-	"github.com/flowlab/flowlab/solve"
 	"github.com/flowlab/flowlab/train"
 )
 
@@ -279,7 +278,7 @@ func exactRankFlow(e *env, c rankConfig, rank int, x *mat.Dense) (*exactRun, err
 	if err != nil {
 		return nil, err
 	}
-	fx, err := flow(e.ctx, awayFromZero{g}, x, false)
+	fx, err := flow(e.ctx, exact.AwayFromZero{F: g}, x, false)
 	if err != nil {
 		return nil, err
 	}
@@ -296,15 +295,6 @@ func (ex *exactRun) measure(fx *mat.Dense, rank, d int) {
 	v := colVars(fx)
 	ex.LiveVar, ex.DeadVar = mean(v[:rank]), mean(v[rank:])
 }
-
-// awayFromZero evaluates a field at max(t, 1e-9): the exact field of a
-// degenerate source is x/t in its dead directions, 0/0 at t = 0 where the
-// source puts x = 0, and 0 for every t > 0 there.
-type awayFromZero struct{ f solve.Field }
-
-func (a awayFromZero) Dim() int { return a.f.Dim() }
-
-func (a awayFromZero) Eval(t float64, x, out *mat.Dense) { a.f.Eval(max(t, 1e-9), x, out) }
 
 // rankFigures draws each recipe's norms, one curve per seed, beside the
 // exact flow's and the Chi laws.

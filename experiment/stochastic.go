@@ -252,7 +252,7 @@ func exactSDE(e *env, c stochasticConfig, x *mat.Dense, seed int, eps float64) (
 	if eps != train.DefaultEps { // the default's stream as before the sweep
 		rng = newRNG(e.seed, fmt.Sprintf("stochastic-exact-sde-%g", eps), seed)
 	}
-	if _, err := solve.IntegrateSDE(e.ctx, awayFromZero{f}, awayFromZero{f.ScoreField()}, y, rng, solve.SDEOptions{Steps: g.SDESteps, Eps: train.Diffusion(ip, eps)}); err != nil {
+	if _, err := solve.IntegrateSDE(e.ctx, exact.AwayFromZero{F: f}, exact.AwayFromZero{F: f.ScoreField()}, y, rng, solve.SDEOptions{Steps: g.SDESteps, Eps: train.Diffusion(ip, eps)}); err != nil {
 		return nil, err
 	}
 	ex := &exactRun{}

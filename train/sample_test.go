@@ -124,7 +124,7 @@ func TestDiffusionDeadDirections(t *testing.T) {
 		x := mat.New(n, 2)
 		src.Sample(rng, x)
 		opts := solve.SDEOptions{Steps: steps, Eps: Diffusion(ip, eps)}
-		if _, err := solve.IntegrateSDE(context.Background(), awayFromZero{f}, awayFromZero{f.ScoreField()}, x, rng, opts); err != nil {
+		if _, err := solve.IntegrateSDE(context.Background(), exact.AwayFromZero{F: f}, exact.AwayFromZero{F: f.ScoreField()}, x, rng, opts); err != nil {
 			t.Fatal(err)
 		}
 		var live, dead float64
@@ -142,13 +142,6 @@ func TestDiffusionDeadDirections(t *testing.T) {
 		}
 	}
 }
-
-// awayFromZero evaluates f at t ≥ 1e-9, where the exact drift's dead part
-// x·(½ − ε)/t is defined.
-type awayFromZero struct{ f solve.Field }
-
-func (a awayFromZero) Dim() int                          { return a.f.Dim() }
-func (a awayFromZero) Eval(t float64, x, out *mat.Dense) { a.f.Eval(max(t, 1e-9), x, out) }
 
 // TestSampleErrors: what users get wrong is an ErrConfig error.
 func TestSampleErrors(t *testing.T) {

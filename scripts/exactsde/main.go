@@ -37,13 +37,6 @@ func main() {
 	}
 }
 
-// awayFromZero evaluates f at t ≥ 1e-9: the exact drift's dead part is
-// x/(2t), undefined at t = 0 itself.
-type awayFromZero struct{ f solve.Field }
-
-func (a awayFromZero) Dim() int                          { return a.f.Dim() }
-func (a awayFromZero) Eval(t float64, x, out *mat.Dense) { a.f.Eval(max(t, 1e-9), x, out) }
-
 func run() error {
 	ip, err := train.Config{Gamma: "1"}.Defaults().Interpolant()
 	if err != nil {
@@ -79,7 +72,7 @@ func run() error {
 		x := mat.New(n, dim)
 		src.Sample(rng, x)
 		opts := solve.SDEOptions{Method: c.m, Steps: c.steps, Eps: train.Diffusion(ip, c.eps)}
-		if _, err := solve.IntegrateSDE(context.Background(), awayFromZero{f}, awayFromZero{f.ScoreField()}, x, rng, opts); err != nil {
+		if _, err := solve.IntegrateSDE(context.Background(), exact.AwayFromZero{F: f}, exact.AwayFromZero{F: f.ScoreField()}, x, rng, opts); err != nil {
 			return err
 		}
 		live, dead, norms := variances(x)
