@@ -92,10 +92,7 @@ func TestVPPreservesVariance(t *testing.T) {
 func TestBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n, d = 16, 3
-	x0, x1, z := mat.New(n, d), mat.New(n, d), mat.New(n, d)
-	interp.FillNormal(rng, x0)
-	interp.FillNormal(rng, x1)
-	interp.FillNormal(rng, z)
+	x0, x1, z := normals(rng, n, d), normals(rng, n, d), normals(rng, n, d)
 	tt := make([]float32, n)
 	for _, ip := range all() {
 		ip.SampleT(rng, tt)
@@ -140,10 +137,7 @@ func TestBatch(t *testing.T) {
 func TestBatchSplit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n, d = 16, 3
-	x0, x1, z := mat.New(n, d), mat.New(n, d), mat.New(n, d)
-	interp.FillNormal(rng, x0)
-	interp.FillNormal(rng, x1)
-	interp.FillNormal(rng, z)
+	x0, x1, z := normals(rng, n, d), normals(rng, n, d), normals(rng, n, d)
 	tt := make([]float32, n)
 	for _, ip := range all() {
 		t.Run(ip.String(), func(t *testing.T) {
@@ -262,4 +256,11 @@ func FuzzNew(f *testing.F) {
 			t.Fatalf("%s does not round-trip: %v, %v", ip, ip2, err)
 		}
 	})
+}
+
+// normals returns an n×d matrix of N(0, 1) draws from rng.
+func normals(rng *rand.Rand, n, d int) *mat.Dense {
+	m := mat.New(n, d)
+	interp.FillNormal(rng, m)
+	return m
 }

@@ -16,7 +16,14 @@ import (
 // splitModel returns a DriftSplit model with two fresh random networks.
 func splitModel(t *testing.T, d int) *Model {
 	t.Helper()
-	cfg := Config{Dim: d, Hidden: []int{16, 16}, Gamma: "1", Drift: DriftSplit}.Defaults()
+	return freshModel(t, Config{Dim: d, Hidden: []int{16, 16}, Gamma: "1", Drift: DriftSplit})
+}
+
+// freshModel returns the model of cfg (after Defaults) with fresh random
+// drift and denoiser networks.
+func freshModel(t *testing.T, cfg Config) *Model {
+	t.Helper()
+	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -86,18 +93,8 @@ func TestSplitDriftEval(t *testing.T) {
 // Bound: float32 rounding of the sums, 1e-5 of 1 + |b|.
 func TestSplitSample(t *testing.T) {
 	const n, d, classes = 4, 2, 3
-	cfg := Config{Dim: d, Hidden: []int{16}, Gamma: "1", Drift: DriftSplit, Cond: "label", CondDrop: 0.1, Classes: classes}.Defaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	v, err := nn.New(cfg.NetConfig(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eta, err := nn.New(cfg.NetConfig(), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := freshModel(t, Config{Dim: d, Hidden: []int{16}, Gamma: "1", Drift: DriftSplit, Cond: "label", CondDrop: 0.1, Classes: classes})
+	cfg, v, eta := m.Config, m.Net, m.Eta
 	// Fresh heads are zero; give the label tables and η some weight.
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, p := range [][]float32{v.Params(), eta.Params()} {
@@ -105,7 +102,6 @@ func TestSplitSample(t *testing.T) {
 			p[i] += float32(0.3 * rng.NormFloat64())
 		}
 	}
-	m := &Model{Config: cfg, Net: v, Eta: eta}
 	x0 := mat.New(n, d)
 	interp.FillNormal(rng, x0)
 	labels := []int{0, 2, nn.Null, 1}
