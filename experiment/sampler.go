@@ -27,15 +27,15 @@ func newSampler(res *train.Result, sdeSteps int) (*sampler, error) {
 	}
 	s := &sampler{name: "ode", res: res, opts: train.SampleOptions{Solver: "rk4", NFE: 4 * flowSteps}}
 	if res.Eta != nil {
-		s = s.withEps(train.DefaultEps, sdeSteps)
+		s = sdeSampler(res, train.DefaultEps, sdeSteps)
 	}
 	return s, nil
 }
 
-// withEps returns the SDE sampler of the same training with ε(t) =
-// eps·γ(t)/max γ and sdeSteps Euler–Maruyama steps.
-func (s *sampler) withEps(eps float64, sdeSteps int) *sampler {
-	return &sampler{res: s.res, opts: train.SampleOptions{SDE: true, Solver: "euler-maruyama", NFE: sdeSteps, Eps: eps},
+// sdeSampler returns the SDE sampler of a training with a denoiser, with
+// ε(t) = eps·γ(t)/max γ and sdeSteps Euler–Maruyama steps.
+func sdeSampler(res *train.Result, eps float64, sdeSteps int) *sampler {
+	return &sampler{res: res, opts: train.SampleOptions{SDE: true, Solver: "euler-maruyama", NFE: sdeSteps, Eps: eps},
 		name: fmt.Sprintf("sde (ε = %g·γ/max γ, %d Euler–Maruyama steps)", eps, sdeSteps)}
 }
 

@@ -200,12 +200,8 @@ func stochasticTrain(e *env, c stochasticConfig, x *stochasticCell) error {
 // stochasticSweep samples a γ run's SDE again at each ε of c.SweepEps from
 // the same source points, each beside the exact SDE at that ε.
 func stochasticSweep(e *env, c stochasticConfig, x *stochasticCell, res *train.Result) error {
-	smp, err := newSampler(res, c.Gauss.SDESteps)
-	if err != nil {
-		return err
-	}
 	for k, eps := range c.SweepEps {
-		s := smp.withEps(eps, c.Gauss.SDESteps)
+		s := sdeSampler(res, eps, c.Gauss.SDESteps)
 		fx, err := s.push(e.ctx, x.Run.src, false, newRNG(e.seed, "stochastic-sweep", x.i, x.Run.Seed, k))
 		if err != nil {
 			return err

@@ -131,9 +131,6 @@ func (c Config) Defaults() Config {
 	setStr(&c.TSampler, "uniform")
 	setStr(&c.Optimizer, "adam")
 	setStr(&c.Schedule, "constant")
-	if c.Drift == "full" {
-		c.Drift = DriftFull // ParseDrift's alias
-	}
 	if c.Steps == 0 {
 		c.Steps = 10000
 	}
