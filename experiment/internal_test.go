@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -134,5 +135,45 @@ func TestCutFor(t *testing.T) {
 		if got := metrics.CountAbove(desc, c[1]); got != k-1 {
 			t.Errorf("k = %d: %d eigenvalues above hi = %v, want k−1", k, got, c[1])
 		}
+	}
+}
+
+// sweepGap takes per seed the largest |learned − exact| dead variance over
+// its SDE runs (the default ε's and the sweep's, not the probability flow's),
+// and sweepNote lists each ε's learned and exact figures in its own place.
+func TestSweepGapAndNote(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	bound := 0.02
+	run := func(seed int, eps, dead, ks, exDead, exKS float64) *rankRun {
+		return &rankRun{Seed: seed, Gamma: "sqrt", EpsPeak: eps, DeadVar: f(dead), KSFull: ks * bound,
+			Exact: &exactRun{DeadVar: exDead, KSFull: exKS * bound}}
+	}
+	runs := []*rankRun{
+		run(1, 0, 0.95, 4, 0.95, 4.5), run(1, 1, 1.01, 2, 0.99, 1),
+		run(2, 0, 0.94, 5, 0.96, 4), run(2, 1, 1.03, 3, 0.99, 0.5),
+		{Seed: 1, Gamma: "sqrt", Sampler: pfName, DeadVar: f(0.1), Exact: &exactRun{DeadVar: 0.9}}, // not an SDE
+		run(0, 1, 5, 5, 0, 0), // selection seed
+	}
+	gap := sweepGap(runs)
+	want := []float64{0.02, 0.04}
+	if len(gap) != len(want) {
+		t.Fatalf("sweepGap = %v, want %v", gap, want)
+	}
+	for i := range want {
+		if math.Abs(gap[i]-want[i]) > 1e-12 {
+			t.Errorf("sweepGap[%d] = %g, want %g", i, gap[i], want[i])
+		}
+	}
+	note := sweepNote(runs, bound)
+	for _, s := range []string{
+		"ε = 0.5: dead variance 0.945 [", "(exact SDE 0.955, closed form 0.957), KS 4.50 [", "bounds (exact SDE 4.25)",
+		"ε = 1: dead variance 1.020 [", "(exact SDE 0.990, closed form 0.998), KS 2.50 [", "bounds (exact SDE 0.75)",
+	} {
+		if !strings.Contains(note, s) {
+			t.Errorf("sweepNote lacks %q:\n%s", s, note)
+		}
+	}
+	if strings.Index(note, "ε = 0.5") > strings.Index(note, "ε = 1") {
+		t.Errorf("sweepNote not in order of ε:\n%s", note)
 	}
 }

@@ -200,6 +200,7 @@ func stochasticTrain(e *env, c stochasticConfig, x *stochasticCell) error {
 // stochasticSweep samples a γ run's SDE again at each ε of c.SweepEps from
 // the same source points, each beside the exact SDE at that ε.
 func stochasticSweep(e *env, c stochasticConfig, x *stochasticCell, res *train.Result) error {
+	x.Sweep = nil
 	for k, eps := range c.SweepEps {
 		s := sdeSampler(res, eps, c.Gauss.SDESteps)
 		fx, err := s.push(e.ctx, x.Run.src, false, newRNG(e.seed, "stochastic-sweep", x.i, x.Run.Seed, k))
@@ -293,7 +294,7 @@ func stochasticFigures(e *env, c stochasticConfig, xs []*stochasticCell) ([]repo
 	if err := pairFigure(e, "line.png", "8 gaussians ↔ line: deterministic, noised lines, and the stochastic interpolant's SDE (seed 1)", p1); err != nil {
 		return nil, err
 	}
-	if err := rankFigure(e, g, "norms.png", fmt.Sprintf("‖f(x)‖ from the rank-%d source (seed 1): plain, with variance ε in the dead directions, and with γ > 0", g.D/2), r1, min(len(r1), 4)); err != nil {
+	if err := rankFigure(e, g, "norms.png", fmt.Sprintf("‖f(x)‖ from the rank-%d source (seed 1): plain, with variance ε in the dead directions, with γ > 0, then the γ run's SDE at each ε of the sweep", g.D/2), r1, min(len(r1), 4)); err != nil {
 		return nil, err
 	}
 	if err := stochasticSeedsFigure(e, c, pairs, runs); err != nil {
@@ -432,7 +433,7 @@ func stochasticFindings(c stochasticConfig, xs []*stochasticCell) ([]report.Find
 			note: fmt.Sprintf("Dead directions under the same ODE: %s (the exact ODE keeps them at 0).", tInterval(rv(isPF, dead)))},
 		test{kind: seedClaim, claim: fmt.Sprintf("“If we allow ourselves to use randomness, then this problem quickly disappears.” — with enough of it: at ε = 1 the SDE reaches Chi(%d).", c.Gauss.D),
 			crit: cr["sde-eps-rank"], values: rv(func(r *rankRun) bool { return r.EpsPeak == 1 }, ks),
-			note: fmt.Sprintf("Dead directions at each ε of the sweep, learned SDE against the closed form 1 − exp(−2π·ε): %s.", sweepNote(runs))},
+			note: fmt.Sprintf("At each ε of the sweep, the learned SDE against the exact SDE from the same points and the closed form 1 − exp(−2π·ε) of the dead directions: %s.", sweepNote(runs, bound))},
 		test{kind: hypothesis, claim: "At every ε the learned SDE fills the dead directions as the exact SDE does: what it leaves short is the SDE's, not the learning's.",
 			crit: cr["sde-eps-dead"], values: sweepGap(runs)},
 		test{kind: hypothesis, claim: "The sampler is sound: the same SDE (the sampler's ε(t), the same Euler–Maruyama steps) with the exact drift and score fills the dead directions.",
@@ -464,10 +465,12 @@ func sweepGap(runs []*rankRun) []float64 {
 	return v
 }
 
-// sweepNote lists the learned SDE's dead-direction variance at each ε (the
-// default's and the sweep's) beside the closed form 1 − exp(−2π·ε).
-func sweepNote(runs []*rankRun) string {
-	byEps := map[float64][]float64{}
+// sweepNote lists at each ε (the default's and the sweep's) the learned
+// SDE's dead-direction variance and KS against Chi(D) in units of bound,
+// beside the exact SDE's and the closed form 1 − exp(−2π·ε).
+func sweepNote(runs []*rankRun, bound float64) string {
+	type cols struct{ dead, exDead, ks, exKS []float64 }
+	byEps := map[float64]*cols{}
 	var epss []float64
 	for _, r := range runs {
 		if r.Seed == 0 || r.DeadVar == nil || !(isSDE(r) || r.EpsPeak > 0) {
@@ -477,17 +480,40 @@ func sweepNote(runs []*rankRun) string {
 		if eps == 0 {
 			eps = train.DefaultEps
 		}
-		if _, ok := byEps[eps]; !ok {
+		v := byEps[eps]
+		if v == nil {
+			v = &cols{}
+			byEps[eps] = v
 			epss = append(epss, eps)
 		}
-		byEps[eps] = append(byEps[eps], *r.DeadVar)
+		v.dead = append(v.dead, *r.DeadVar)
+		v.ks = append(v.ks, r.KSFull/bound)
+		if r.Exact != nil {
+			v.exDead = append(v.exDead, r.Exact.DeadVar)
+			v.exKS = append(v.exKS, r.Exact.KSFull/bound)
+		}
 	}
 	slices.Sort(epss)
 	var parts []string
 	for _, eps := range epss {
-		parts = append(parts, fmt.Sprintf("ε = %g: %s (closed form %.3f)", eps, tInterval(byEps[eps]), 1-math.Exp(-2*math.Pi*eps)))
+		v := byEps[eps]
+		parts = append(parts, fmt.Sprintf("ε = %g: dead variance %s (exact SDE %.3f, closed form %.3f), KS %s bounds (exact SDE %.2f)",
+			eps, shortInterval(v.dead, "%.3f"), mean(v.exDead), 1-math.Exp(-2*math.Pi*eps), shortInterval(v.ks, "%.2f"), mean(v.exKS)))
+	}
+	if len(parts) > 0 {
+		parts[0] = "per seed, mean [95 % t interval]; " + parts[0]
 	}
 	return strings.Join(parts, "; ")
+}
+
+// shortInterval formats v's mean and 95 % t interval with verb f, the
+// mean alone for fewer than two values.
+func shortInterval(v []float64, f string) string {
+	iv := tInterval(v)
+	if iv.N < 2 {
+		return fmt.Sprintf(f, iv.Mean)
+	}
+	return fmt.Sprintf(f+" ["+f+", "+f+"]", iv.Mean, iv.Lo, iv.Hi)
 }
 
 // lipOf returns a run's Lipschitz measurements (NaN where none were made).
