@@ -111,6 +111,13 @@ type paperRow struct {
 	ID, Metric, Rule, Quick, Paper string
 }
 
+// escaped returns r with the pipes in its cells escaped, so that a
+// metric such as "|a − b|" stays in its column of the Markdown table.
+func (r paperRow) escaped() paperRow {
+	e := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	return paperRow{ID: e(r.ID), Metric: e(r.Metric), Rule: e(r.Rule), Quick: e(r.Quick), Paper: e(r.Paper)}
+}
+
 // paperTemplate is the README's paper-scale section.
 const paperTemplate = `## At the seed's scale
 
@@ -157,7 +164,7 @@ func PaperSection(q, p Results) (string, error) {
 			if qf, err := q.findingOf(f.ID, f.Claim); err == nil {
 				row.Quick = cell(qf)
 			}
-			data.Rows = append(data.Rows, row)
+			data.Rows = append(data.Rows, row.escaped())
 		}
 		seeds := ""
 		if e.Seeds > 0 {

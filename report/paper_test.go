@@ -104,6 +104,22 @@ func TestPaperSectionOneIDSeveralClaims(t *testing.T) {
 	}
 }
 
+// A metric written with pipes (|a − b|) keeps its column: the table row has
+// the template's six separators and the metric's pipes escaped.
+func TestPaperSectionEscapesPipes(t *testing.T) {
+	f := FindingResult{ID: "stochastic/gap", Verdict: "confirmed", Metric: "largest |a − b|", Rule: "< 0.03",
+		Interval: Interval{N: 3, Mean: fp(0.02), Lo: fp(0.01), Hi: fp(0.03)}}
+	p := Results{Experiments: []ExperimentResults{{Name: "stochastic", Findings: []FindingResult{f}}}}
+	s, err := PaperSection(Results{}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `| stochastic/gap | largest \|a − b\| | < 0.03 | — | confirmed 0.02 [0.01, 0.03] |` + "\n"
+	if !strings.Contains(s, want) {
+		t.Errorf("section lacks %q:\n%s", want, s)
+	}
+}
+
 // The README's paper section is what docs/results/paper.json generates.
 func TestReadmeMatchesPaper(t *testing.T) {
 	p, err := ReadResults(filepath.Join("..", "docs", "results", "paper.json"))
