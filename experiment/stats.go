@@ -40,11 +40,8 @@ const ksLevel = 0.05
 func ksBound(n int) float64 { return ksCrit(n, ksLevel) }
 
 // ksCrit returns the KS statistic that a sample of n points from the law
-// itself exceeds with probability alpha (asymptotic Kolmogorov quantile
-// √(−ln(α/2)/2)/√n): below it, a sample is consistent with the law.
-func ksCrit(n int, alpha float64) float64 {
-	return math.Sqrt(-math.Log(alpha/2)/2) / math.Sqrt(float64(n))
-}
+// itself exceeds with probability alpha (metrics.KSCritical).
+func ksCrit(n int, alpha float64) float64 { return metrics.KSCritical(n, alpha) }
 
 // chiCurve returns the density curve of s·Chi(k) on xs, labelled.
 func chiCurve(label string, xs []float64, k int, s float64, dashed bool) plot.Curve {

@@ -30,6 +30,14 @@ func KS(sample []float64, cdf func(float64) float64) (d, p float64, err error) {
 	return d, KSPValue(d, n), nil
 }
 
+// KSCritical returns the KS statistic that a sample of n points from the
+// law itself exceeds with probability alpha, by the first term of the
+// Kolmogorov limit law: √(−ln(α/2)/2)/√n (1.358/√n at α = 0.05). Below it,
+// a sample is consistent with the law at level alpha.
+func KSCritical(n int, alpha float64) float64 {
+	return math.Sqrt(-math.Log(alpha/2)/2) / math.Sqrt(float64(n))
+}
+
 // KSPValue returns P(D_n ≥ d) for the one-sample KS statistic of n points
 // under the null hypothesis, by the Kolmogorov limit law with Stephens's
 // finite-n correction: Q(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²} at

@@ -450,3 +450,20 @@ func TestKSSize(t *testing.T) {
 	}
 	t.Logf("rejected %d of %d at α = %v", rej, trials, alpha)
 }
+
+// KSCritical is the Kolmogorov limit law's upper α quantile over √n: the
+// tabulated 1.3581 (α = 0.05) and 1.6276 (α = 0.01) at n = 1, and at large
+// n the point where KSPValue (the same law, Stephens's correction
+// negligible: it moves λ by 0.012 % at n = 10⁶, the p-value by under 5e-5)
+// gives back α.
+func TestKSCritical(t *testing.T) {
+	for _, c := range []struct{ alpha, q float64 }{{0.05, 1.3581}, {0.01, 1.6276}} {
+		if got := KSCritical(1, c.alpha); math.Abs(got-c.q) > 1e-4 {
+			t.Errorf("KSCritical(1, %v) = %.5f, want %.4f", c.alpha, got, c.q)
+		}
+		const n = 1000000
+		if p := KSPValue(KSCritical(n, c.alpha), n); math.Abs(p-c.alpha) > 1e-4 {
+			t.Errorf("KSPValue(KSCritical(%d, %v)) = %.6f, want %v", n, c.alpha, p, c.alpha)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	bound := math.Sqrt(-math.Log(0.025)/2) / math.Sqrt(n)
+	bound := metrics.KSCritical(n, 0.05)
 	fmt.Printf("exact SDE, rank %d → N(0, I_%d), γ = √(t(1−t)), %d points, seed 1\n", rank, dim, n)
 	fmt.Println("ε peak  method           steps  dead var  live var  KS/bound")
 	for _, c := range []struct {
