@@ -64,9 +64,9 @@ func stochasticSetup(s Scale) stochasticConfig {
 		Drift:     "split: the network learns v = E[α̇x0 + β̇x1 | x_t] and b = v + γ̇·η (γ̇ at t clamped to [0.001, 0.999]); trained on b itself, the drift learned nothing in the live directions at D = 128 (docs/STOCHASTIC.md)",
 		Eps:       fmt.Sprintf("ε(t) = %g·γ(t)/max γ (train.Diffusion), zero at both ends", train.DefaultEps),
 		SweepEps:  pick(s, []float64{1}, []float64{0.25, 1}, []float64{0.25, 1, 2}),
-		Sweep: "in a direction the source lacks the exact SDE started on the source ends at variance 1 − exp(−2π·ε), not 1 " +
-			"(train's TestDiffusionDeadDirections): 0.957 at the default ε = 0.5, 0.998 at ε = 1. Each γ run's SDE is sampled again at these ε " +
-			"from the same source points, with the exact SDE beside it",
+		Sweep: fmt.Sprintf("in a direction the source lacks the exact SDE started on the source ends at variance 1 − exp(−2π·ε), not 1 "+
+			"(train's TestDiffusionDeadDirections): %.3f at the default ε = %g, %.3f at ε = 1. Each γ run's SDE is sampled again at these ε "+
+			"from the same source points, with the exact SDE beside it", deadFill(train.DefaultEps), train.DefaultEps, deadFill(1)),
 	}
 }
 
@@ -375,10 +375,12 @@ func stochasticCriteria() map[string]criterion {
 	})
 }
 
-// isSDE and isPF tell a stochastic interpolant's SDE runs (at the default
-// ε; the ε sweep's have EpsPeak > 0) and its probability-flow ODE runs apart.
-func isSDE(r *rankRun) bool { return r.Gamma != "" && r.Sampler != pfName && r.EpsPeak == 0 }
-func isPF(r *rankRun) bool  { return r.Sampler == pfName }
+// isSDE and isPF tell a stochastic interpolant's SDE runs at the default ε
+// and its probability-flow ODE runs apart; anySDE takes the ε sweep's SDE
+// runs (EpsPeak > 0) too.
+func isSDE(r *rankRun) bool  { return anySDE(r) && r.EpsPeak == 0 }
+func anySDE(r *rankRun) bool { return r.Gamma != "" && r.Sampler != pfName }
+func isPF(r *rankRun) bool   { return r.Sampler == pfName }
 
 // stochasticFindings: the seed's claim on the line and on the rank-64
 // source, then the noised sources and the dead directions.
@@ -450,7 +452,7 @@ func sweepGap(runs []*rankRun) []float64 {
 	gap := map[int]float64{}
 	var seeds []int
 	for _, r := range runs {
-		if r.Seed == 0 || r.Gamma == "" || isPF(r) || r.Exact == nil || r.DeadVar == nil {
+		if r.Seed == 0 || !anySDE(r) || r.Exact == nil || r.DeadVar == nil {
 			continue
 		}
 		if _, ok := gap[r.Seed]; !ok {
@@ -473,7 +475,7 @@ func sweepNote(runs []*rankRun, bound float64) string {
 	byEps := map[float64]*cols{}
 	var epss []float64
 	for _, r := range runs {
-		if r.Seed == 0 || r.DeadVar == nil || !(isSDE(r) || r.EpsPeak > 0) {
+		if r.Seed == 0 || r.DeadVar == nil || !anySDE(r) {
 			continue
 		}
 		eps := r.EpsPeak
@@ -498,13 +500,18 @@ func sweepNote(runs []*rankRun, bound float64) string {
 	for _, eps := range epss {
 		v := byEps[eps]
 		parts = append(parts, fmt.Sprintf("ε = %g: dead variance %s (exact SDE %.3f, closed form %.3f), KS %s bounds (exact SDE %.2f)",
-			eps, shortInterval(v.dead, "%.3f"), mean(v.exDead), 1-math.Exp(-2*math.Pi*eps), shortInterval(v.ks, "%.2f"), mean(v.exKS)))
+			eps, shortInterval(v.dead, "%.3f"), mean(v.exDead), deadFill(eps), shortInterval(v.ks, "%.2f"), mean(v.exKS)))
 	}
 	if len(parts) > 0 {
-		parts[0] = "per seed, mean [95 % t interval]; " + parts[0]
+		parts[0] = "means over seeds [95 % t interval]; " + parts[0]
 	}
 	return strings.Join(parts, "; ")
 }
+
+// deadFill is the closed form of the dead-direction variance that the
+// exact SDE started on a degenerate source ends at, 1 − exp(−2π·ε), for
+// train.Diffusion's ε(t) of peak eps (docs/STOCHASTIC.md).
+func deadFill(eps float64) float64 { return 1 - math.Exp(-2*math.Pi*eps) }
 
 // shortInterval formats v's mean and 95 % t interval with verb f, the
 // mean alone for fewer than two values.
