@@ -6,8 +6,9 @@
 // a time MLP on sinusoidal features and a Linear head per layer). Both run
 // on one thread, alternately, several rounds; it prints per case the median
 // and the range of the ratios over the rounds (each ratio from one round, so
-// machine drift between rounds does not enter it), and how many times
-// PyTorch's step time flowlab's FiLM step takes less.
+// machine drift between rounds does not enter it), and the speed of
+// flowlab's FiLM step over PyTorch's. The cases' shapes and the time
+// embedding's width are the ones flowlab bench prints.
 //
 // It installs nothing; without python3-torch it measures flowlab alone.
 //
@@ -24,8 +25,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-
-	"github.com/flowlab/flowlab/nn"
 )
 
 // torchStep times torch_fm.py's training step of case (dim, width, depth,
@@ -80,19 +79,21 @@ for _ in range(steps):
 print(json.dumps({"train_steps_per_s": steps / (time.perf_counter() - t0)}))
 `
 
-// benchCase is one of flowlab bench's cases (torch_fm.py's).
+// benchCase is one of flowlab bench's cases (torch_fm.py's) and the steps
+// each run times; its shape comes from flowlab bench's output.
 type benchCase struct {
-	name                     string
-	dim, width, depth, batch int
-	steps                    int // timed steps per run
+	name  string
+	steps int
 }
 
-var cases = []benchCase{
-	{"tiny", 2, 64, 3, 256, 2000},
-	{"toy2d", 2, 256, 3, 512, 300},
-	{"toy2d-4k", 2, 256, 3, 4096, 40},
-	{"gauss128", 128, 512, 3, 512, 60},
-	{"mnist", 784, 512, 3, 1024, 20},
+var cases = []benchCase{{"tiny", 2000}, {"toy2d", 300}, {"toy2d-4k", 40}, {"gauss128", 60}, {"mnist", 20}}
+
+// benchOut is what a run prints: its speed, and (flowlab bench) the
+// case's shape and the film net's time-embedding width, arch "film-E".
+type benchOut struct {
+	TrainStepsPS             float64 `json:"train_steps_per_s"`
+	Dim, Width, Depth, Batch int
+	Arch                     string
 }
 
 func main() {
@@ -110,18 +111,23 @@ func main() {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), c.name) {
 			continue
 		}
-		e := nn.DefaultTimeEmbed(slices.Repeat([]int{c.width}, c.depth))
 		var fl, pt, vs []float64
+		var shape benchOut
+		e := 0
 		for r := 0; r < *rounds; r++ {
-			m, f := flowlabRate(*flowlab, c, "mlp"), flowlabRate(*flowlab, c, "film")
-			fl = append(fl, m/f)
+			m, f := flowlabRun(*flowlab, c, "mlp"), flowlabRun(*flowlab, c, "film")
+			shape = m
+			if _, err := fmt.Sscanf(f.Arch, "film-%d", &e); err != nil {
+				fatal("flowlab bench --arch film printed arch %q: %v", f.Arch, err)
+			}
+			fl = append(fl, m.TrainStepsPS/f.TrainStepsPS)
 			if torch {
-				tm, tf := torchRate(*python, c, 0), torchRate(*python, c, e)
+				tm, tf := torchRate(*python, c, shape, 0), torchRate(*python, c, shape, e)
 				pt = append(pt, tm/tf)
-				vs = append(vs, f/tf)
+				vs = append(vs, f.TrainStepsPS/tf)
 			}
 		}
-		fmt.Printf("%-9s %5d %3d  %-20s %-20s %-20s\n", c.name, c.width, e, summary(fl), summary(pt), summary(vs))
+		fmt.Printf("%-9s %5d %3d  %-20s %-20s %-20s\n", c.name, shape.Width, e, summary(fl), summary(pt), summary(vs))
 	}
 }
 
@@ -143,37 +149,35 @@ func summary(v []float64) string {
 	return fmt.Sprintf("%.2f [%.2f, %.2f]", s[len(s)/2], s[0], s[len(s)-1])
 }
 
-// flowlabRate returns flowlab bench's training steps per second on one
-// thread.
-func flowlabRate(bin string, c benchCase, arch string) float64 {
+// flowlabRun runs flowlab bench on one thread and returns what it printed.
+func flowlabRun(bin string, c benchCase, arch string) benchOut {
 	cmd := exec.Command(bin, "bench", "--case", c.name, "--arch", arch, "--steps", fmt.Sprint(c.steps), "--samples", "1000", "--json")
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-	return rate(cmd)
+	return run(cmd)
 }
 
-// torchRate returns PyTorch's training steps per second on one thread (an
-// MLP when e is 0, else FiLM with time-embedding width e).
-func torchRate(python string, c benchCase, e int) float64 {
-	cmd := exec.Command(python, "-c", torchStep, fmt.Sprint(c.dim), fmt.Sprint(c.width), fmt.Sprint(c.depth), fmt.Sprint(c.batch), fmt.Sprint(e), fmt.Sprint(c.steps))
+// torchRate returns PyTorch's training steps per second on one thread at
+// the case's shape (an MLP when e is 0, else FiLM with time-embedding
+// width e).
+func torchRate(python string, c benchCase, sh benchOut, e int) float64 {
+	cmd := exec.Command(python, "-c", torchStep, fmt.Sprint(sh.Dim), fmt.Sprint(sh.Width), fmt.Sprint(sh.Depth), fmt.Sprint(sh.Batch), fmt.Sprint(e), fmt.Sprint(c.steps))
 	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1")
-	return rate(cmd)
+	return run(cmd).TrainStepsPS
 }
 
-// rate runs cmd and returns the train_steps_per_s of its last JSON line.
-func rate(cmd *exec.Cmd) float64 {
+// run runs cmd and returns its last JSON line.
+func run(cmd *exec.Cmd) benchOut {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		fatal("%s: %v\n%s", cmd.Args[0], err, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var r struct {
-		TrainStepsPS float64 `json:"train_steps_per_s"`
-	}
+	var r benchOut
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil || r.TrainStepsPS <= 0 {
 		fatal("%s: no train_steps_per_s in %q (%v)", cmd.Args[0], out.String(), err)
 	}
-	return r.TrainStepsPS
+	return r
 }
 
 func fatal(format string, a ...any) {
